@@ -1,0 +1,104 @@
+"""Applications and their push installations.
+
+"At most one primary installation per person" is a partial unique constraint, so no code path
+can break it; the services take a lock on the person row and unset the old primary before
+setting the new one.
+"""
+
+import secrets
+
+from django.db import models
+
+from people.models import Person
+
+
+def generate_application_code() -> str:
+    return secrets.token_hex(16)
+
+
+class Application(models.Model):
+    code = models.CharField(max_length=64, unique=True, default=generate_application_code)
+    name = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Platform(models.TextChoices):
+    ANDROID = "Android", "Android"
+    IOS = "iOS", "iOS"
+    HUAWEI = "Huawei", "Huawei"
+
+
+class Installation(models.Model):
+    push_registration_id = models.CharField(max_length=255, unique=True)
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="installations"
+    )
+    # PROTECT: deleting a person moves its installations to fresh anonymous profiles first
+    # (people.services.person_delete); nothing else may take them down with it.
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="installations")
+    is_primary = models.BooleanField(default=False)
+    registration_enabled = models.BooleanField(default=True)
+
+    # System data: written by the device, read-only for operators and automation.
+    notifications_enabled = models.BooleanField(default=True)
+    geofencing_sdk = models.BooleanField(default=False)
+    sdk_version = models.CharField(max_length=64, blank=True, default="")
+    app_version = models.CharField(max_length=64, blank=True, default="")
+    os = models.CharField(max_length=32, blank=True, default="")
+    os_version = models.CharField(max_length=64, blank=True, default="")
+    device_manufacturer = models.CharField(max_length=128, blank=True, default="")
+    device_model = models.CharField(max_length=128, blank=True, default="")
+    device_secure = models.BooleanField(default=False)
+    os_language = models.CharField(max_length=35, blank=True, default="")
+    device_timezone_offset = models.CharField(max_length=16, blank=True, default="")
+    device_name = models.CharField(max_length=255, blank=True, default="")
+    cloud_type = models.CharField(max_length=16, blank=True, default="")
+
+    additional_data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(is_primary=True),
+                name="one_primary_installation_per_person",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["person", "os"], name="installation_person_os_idx"),
+            models.Index(fields=["application", "person"], name="installation_app_person_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.push_registration_id
+
+    SYSTEM_DATA_FIELDS = {
+        # vendor name -> model field
+        "registrationEnabled": "registration_enabled",
+        "notificationsEnabled": "notifications_enabled",
+        "geofencingSdk": "geofencing_sdk",
+        "sdkVersion": "sdk_version",
+        "appVersion": "app_version",
+        "os": "os",
+        "osVersion": "os_version",
+        "deviceManufacturer": "device_manufacturer",
+        "deviceModel": "device_model",
+        "deviceSecure": "device_secure",
+        "osLanguage": "os_language",
+        "deviceTimezoneOffset": "device_timezone_offset",
+        "deviceName": "device_name",
+        "cloudType": "cloud_type",
+    }
+
+    @property
+    def system_data(self) -> dict:
+        return {name: getattr(self, field) for name, field in self.SYSTEM_DATA_FIELDS.items()}

@@ -1,0 +1,591 @@
+"""Every write to an installation: register, personalize, depersonalize, primary, push, data.
+
+Lock order, to keep concurrent writers from deadlocking: the installation row first, then
+person rows in ascending id order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from installations.models import Application, Installation
+from people import custom_attributes as attribute_types
+from people.errors import DomainError, ErrorCode
+from people.history import Actor, record_event
+from people.identities import normalize_email, normalize_external_id, parse_phone
+from people.models import ContactIdentity, Event, EventKind, IdentityKind, Origin, Person
+from people.services import (
+    REPLACE,
+    PersonChanges,
+    apply_person_changes,
+    lock_person,
+    new_anonymous_person,
+    owner_of_external_id,
+    parse_custom_attributes,
+    parse_tag_names,
+)
+from people.fields import FIELD_ALIASES, STANDARD_FIELDS, clean_standard_fields
+
+# System data the device may write (SDK names -> model fields).
+DEVICE_SYSTEM_FIELDS = {
+    "notificationsEnabled": ("notifications_enabled", bool),
+    "geofencingSdk": ("geofencing_sdk", bool),
+    "sdkVersion": ("sdk_version", str),
+    "appVersion": ("app_version", str),
+    "os": ("os", str),
+    "osVersion": ("os_version", str),
+    "deviceManufacturer": ("device_manufacturer", str),
+    "deviceModel": ("device_model", str),
+    "deviceSecure": ("device_secure", bool),
+    "osLanguage": ("os_language", str),
+    "deviceTimezoneOffset": ("device_timezone_offset", str),
+    "deviceName": ("device_name", str),
+    "cloudType": ("cloud_type", str),
+    "registrationEnabled": ("registration_enabled", bool),
+}
+
+
+def get_installation(push_registration_id: str, *, for_update: bool = False) -> Installation:
+    queryset = Installation.objects.select_related("application", "person")
+    if for_update:
+        queryset = Installation.objects.select_for_update()
+    try:
+        return queryset.get(push_registration_id=push_registration_id)
+    except Installation.DoesNotExist:
+        raise DomainError(
+            ErrorCode.NO_REGISTRATION,
+            f"No push registration {push_registration_id!r}.",
+            "pushRegistrationId",
+        ) from None
+
+
+def clean_system_data(data: Any, *, field: str = "systemData") -> dict[str, Any]:
+    """Model field -> value for system data sent by a device (vendor/SDK names)."""
+    if not isinstance(data, dict):
+        raise DomainError(ErrorCode.REQUEST_FORMAT_INVALID, "systemData must be an object.", field)
+    cleaned: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in DEVICE_SYSTEM_FIELDS:
+            raise DomainError(
+                ErrorCode.BAD_REQUEST, f"{name} is not a system data field.", f"{field}.{name}"
+            )
+        model_field, kind = DEVICE_SYSTEM_FIELDS[name]
+        if value is None:
+            value = False if kind is bool else ""
+        if not isinstance(value, kind):
+            expected = "true or false" if kind is bool else "a string"
+            raise DomainError(
+                ErrorCode.REQUEST_FORMAT_INVALID,
+                f"{name} must be {expected}.",
+                f"{field}.{name}",
+            )
+        if kind is str:
+            max_length = Installation._meta.get_field(model_field).max_length
+            if len(value) > max_length:
+                raise DomainError(
+                    ErrorCode.BAD_REQUEST,
+                    f"{name} must be at most {max_length} characters.",
+                    f"{field}.{name}",
+                )
+        cleaned[model_field] = value
+    return cleaned
+
+
+def _set_primary_locked(installation: Installation, is_primary: bool) -> None:
+    """Make ``installation`` the person's only primary one (the person row is locked).
+
+    Unset the others first, then set this one: a single statement that flips both could
+    meet the partial unique index half-way.
+    """
+    if is_primary:
+        Installation.objects.filter(person_id=installation.person_id, is_primary=True).exclude(
+            pk=installation.pk
+        ).update(is_primary=False)
+    installation.is_primary = is_primary
+
+
+def _lock_installation(installation: Installation | str) -> Installation:
+    push_id = (
+        installation.push_registration_id
+        if isinstance(installation, Installation)
+        else installation
+    )
+    return get_installation(push_id, for_update=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Device registration
+
+
+@transaction.atomic
+def installation_register(
+    *,
+    application: Application,
+    actor: Actor,
+    push_registration_id: str | None = None,
+    system_data: dict[str, Any] | None = None,
+    additional_data: dict[str, Any] | None = None,
+    is_primary: bool | None = None,
+) -> tuple[Installation, bool]:
+    """What a device does on first launch: a new installation on a fresh anonymous lead.
+
+    Registering the same pushRegistrationId again updates that installation (returns
+    created=False), never a duplicate.
+    """
+    fields = clean_system_data(system_data or {})
+    extra = attribute_types.validate_additional_data(additional_data or {})
+    push_id = (push_registration_id or "").strip() or str(uuid.uuid4())
+    if len(push_id) > 255:
+        raise DomainError(
+            ErrorCode.BAD_REQUEST, "pushRegId must be at most 255 characters.", "pushRegId"
+        )
+    existing = Installation.objects.filter(push_registration_id=push_id).first()
+    if existing is None:
+        person = new_anonymous_person(origin=Origin.DEVICE)
+        try:
+            with transaction.atomic():
+                installation = Installation.objects.create(
+                    push_registration_id=push_id,
+                    application=application,
+                    person=person,
+                    additional_data={k: v for k, v in extra.items() if v is not None},
+                    is_primary=bool(is_primary),
+                    **fields,
+                )
+        except IntegrityError:
+            # The same device registered twice at once: the other request created it.
+            person.delete()
+            existing = Installation.objects.get(push_registration_id=push_id)
+        else:
+            record_event(
+                person=person,
+                kind=EventKind.INSTALL,
+                actor=actor,
+                push_registration_id=push_id,
+                changes={"application": application.code, "os": installation.os},
+            )
+            return installation, True
+    if existing.application_id != application.pk:
+        raise DomainError(
+            ErrorCode.BAD_REQUEST,
+            "This pushRegId is registered for another application.",
+            "pushRegId",
+        )
+    installation = installation_update(
+        installation=existing,
+        actor=actor,
+        system_data=system_data,
+        additional_data=additional_data,
+        is_primary=is_primary,
+    )
+    return installation, False
+
+
+@transaction.atomic
+def installation_update(
+    *,
+    installation: Installation | str,
+    actor: Actor,
+    is_primary: bool | None = None,
+    registration_enabled: bool | None = None,
+    additional_data: dict[str, Any] | None = None,
+    additional_data_mode: str = "merge",
+    system_data: dict[str, Any] | None = None,
+) -> Installation:
+    """Change what may change on an installation, in one transaction with one event.
+
+    ``system_data`` is the device's to write (the device API); operators and automation
+    change only the primary flag, push on/off and additionalData. In additionalData, a None
+    value removes that name.
+    """
+    fields = clean_system_data(system_data) if system_data is not None else {}
+    if registration_enabled is not None:
+        if not isinstance(registration_enabled, bool):
+            raise DomainError(
+                ErrorCode.REQUEST_FORMAT_INVALID,
+                "registrationEnabled must be true or false.",
+                "systemData.registrationEnabled",
+            )
+        fields["registration_enabled"] = registration_enabled
+    if is_primary is not None and not isinstance(is_primary, bool):
+        raise DomainError(
+            ErrorCode.REQUEST_FORMAT_INVALID, "isPrimary must be true or false.", "isPrimary"
+        )
+    extra = (
+        attribute_types.validate_additional_data(additional_data)
+        if additional_data is not None
+        else None
+    )
+    locked = _lock_installation(installation)
+    lock_person(locked.person_id)
+    diffs: dict[str, Any] = {}
+    names = {model: vendor for vendor, (model, _) in DEVICE_SYSTEM_FIELDS.items()}
+    for model_field, value in fields.items():
+        old = getattr(locked, model_field)
+        if old != value:
+            diffs[names[model_field]] = {"before": old, "after": value}
+            setattr(locked, model_field, value)
+    if is_primary is not None and is_primary != locked.is_primary:
+        diffs["isPrimary"] = {"before": locked.is_primary, "after": is_primary}
+        _set_primary_locked(locked, is_primary)
+    if extra is not None:
+        before = dict(locked.additional_data or {})
+        after = {} if additional_data_mode == REPLACE else dict(before)
+        for key, value in extra.items():
+            if value is None:
+                after.pop(key, None)
+            else:
+                after[key] = value
+        if after != before:
+            diffs["additionalData"] = {"before": before, "after": after}
+            locked.additional_data = after
+    if diffs:
+        locked.save()
+        if set(diffs) == {"isPrimary"}:
+            kind = EventKind.PRIMARY_CHANGED
+        elif set(diffs) == {"registrationEnabled"}:
+            kind = EventKind.PUSH_CHANGED
+        else:
+            kind = EventKind.INSTALLATION_CHANGED
+        record_event(
+            person=locked.person,
+            kind=kind,
+            actor=actor,
+            push_registration_id=locked.push_registration_id,
+            changes=diffs,
+        )
+    return locked
+
+
+def installation_set_primary(
+    *, installation: Installation | str, actor: Actor, is_primary: bool
+) -> Installation:
+    """Make this the person's primary device (the others lose the flag), or unset it."""
+    return installation_update(installation=installation, actor=actor, is_primary=is_primary)
+
+
+def installation_set_push(
+    *, installation: Installation | str, actor: Actor, enabled: bool
+) -> Installation:
+    """Turn push on or off for one installation."""
+    return installation_update(
+        installation=installation, actor=actor, registration_enabled=enabled
+    )
+
+
+def installation_set_additional_data(
+    *,
+    installation: Installation | str,
+    actor: Actor,
+    data: dict[str, Any],
+    replace: bool = False,
+) -> Installation:
+    return installation_update(
+        installation=installation,
+        actor=actor,
+        additional_data=data,
+        additional_data_mode=REPLACE if replace else "merge",
+    )
+
+
+@transaction.atomic
+def installation_delete(*, installation: Installation | str, actor: Actor) -> Person:
+    """Uninstall: the installation goes; an Uninstall event stays in its person's history."""
+    locked = _lock_installation(installation)
+    person = lock_person(locked.person_id)
+    record_event(
+        person=person,
+        kind=EventKind.UNINSTALL,
+        actor=actor,
+        push_registration_id=locked.push_registration_id,
+        changes={"application": locked.application.code, "os": locked.os},
+    )
+    locked.delete()
+    return person
+
+
+# ---------------------------------------------------------------------------------------------
+# Personalize and depersonalize
+
+
+def _is_anonymous(person: Person) -> bool:
+    return not person.external_id and not ContactIdentity.objects.filter(person=person).exists()
+
+
+def _depersonalize_locked(installation: Installation, person: Person, actor: Actor) -> Person:
+    anonymous = new_anonymous_person(origin=Origin.SYSTEM)
+    installation.person = anonymous
+    installation.is_primary = False
+    installation.save(update_fields=["person", "is_primary", "modified_at"])
+    record_event(
+        person=person,
+        kind=EventKind.DEPERSONALIZE,
+        actor=actor,
+        push_registration_id=installation.push_registration_id,
+        changes={"installation": installation.push_registration_id, "movedTo": anonymous.pk},
+    )
+    record_event(
+        person=anonymous,
+        kind=EventKind.DEPERSONALIZE,
+        actor=actor,
+        push_registration_id=installation.push_registration_id,
+        changes={"installation": installation.push_registration_id, "movedFrom": person.pk},
+    )
+    return anonymous
+
+
+@transaction.atomic
+def installation_depersonalize(*, installation: Installation | str, actor: Actor) -> Person:
+    """Remote logout: the installation leaves its person for a fresh anonymous lead profile.
+
+    Returns the new anonymous profile. The person keeps its history, with a Depersonalize
+    event. An installation that is already alone on an anonymous profile stays as it is.
+    """
+    locked = _lock_installation(installation)
+    person = lock_person(locked.person_id)
+    if _is_anonymous(person) and not person.installations.exclude(pk=locked.pk).exists():
+        return person
+    return _depersonalize_locked(locked, person, actor)
+
+
+def parse_identity(identity: Any) -> dict[str, Any]:
+    """externalId, phones and emails of a personalize identity, normalized.
+
+    Accepts the vendor's ``phoneNumber``/``email`` and the SDK's ``phones``/``emails`` lists.
+    """
+    if not isinstance(identity, dict):
+        raise DomainError(
+            ErrorCode.USER_IDENTITY_INVALID,
+            "identity must be an object with externalId, phoneNumber or email.",
+            "identity",
+        )
+    known = {"externalId", "phoneNumber", "email", "phones", "emails", "externalUserId"}
+    unknown = sorted(set(identity) - known)
+    if unknown:
+        raise DomainError(
+            ErrorCode.USER_IDENTITY_INVALID,
+            f"Unknown identity field(s): {', '.join(unknown)}.",
+            "identity",
+        )
+    external_id = normalize_external_id(
+        identity.get("externalId", identity.get("externalUserId")), field="identity.externalId"
+    )
+    raw_phones = _as_list(identity.get("phoneNumber")) + _as_list(identity.get("phones"))
+    raw_emails = _as_list(identity.get("email")) + _as_list(identity.get("emails"))
+    phones = []
+    for raw in raw_phones:
+        phone = parse_phone(raw, field="identity.phoneNumber")
+        if phone not in phones:
+            phones.append(phone)
+    emails = []
+    for raw in raw_emails:
+        email = normalize_email(raw, field="identity.email")
+        if email not in emails:
+            emails.append(email)
+    if not external_id and not phones and not emails:
+        raise DomainError(
+            ErrorCode.USER_IDENTITY_INVALID,
+            "identity needs an externalId, a phone number or an email.",
+            "identity",
+        )
+    return {"external_id": external_id, "phones": phones, "emails": emails}
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _candidates(identity: dict[str, Any]) -> set[int]:
+    ids: set[int] = set()
+    if identity["external_id"]:
+        owner = owner_of_external_id(identity["external_id"])
+        if owner is not None:
+            ids.add(owner)
+    values = [(IdentityKind.PHONE, p.number) for p in identity["phones"]] + [
+        (IdentityKind.EMAIL, e) for e in identity["emails"]
+    ]
+    for kind, value in values:
+        ids.update(
+            ContactIdentity.objects.filter(kind=kind, value=value).values_list(
+                "person_id", flat=True
+            )
+        )
+    return ids
+
+
+def parse_personalize_attributes(attributes: Any) -> PersonChanges:
+    """Person attributes sent with a personalization: they replace the given values."""
+    if attributes is None:
+        return PersonChanges()
+    if not isinstance(attributes, dict):
+        raise DomainError(
+            ErrorCode.REQUEST_FORMAT_INVALID, "attributes must be an object.", "attributes"
+        )
+    standard = {}
+    changes = PersonChanges(tags_mode=REPLACE)
+    for name, value in attributes.items():
+        canonical = FIELD_ALIASES.get(name, name)
+        if canonical == "tags":
+            changes.tags = parse_tag_names(value or [], field_name="attributes.tags")
+        elif canonical == "customAttributes":
+            changes.custom_attributes = parse_custom_attributes(value or {})
+        elif canonical in STANDARD_FIELDS and canonical not in ("externalId", "type"):
+            standard[canonical] = value
+        else:
+            raise DomainError(
+                ErrorCode.BAD_REQUEST,
+                f"{name} cannot be set on personalization.",
+                f"attributes.{name}",
+            )
+    changes.fields = clean_standard_fields(standard)
+    return changes
+
+
+def _give_identity(person: Person, identity: dict[str, Any]) -> None:
+    """An anonymous profile takes the identity; IntegrityError if another writer won it."""
+    if identity["external_id"]:
+        person.external_id = identity["external_id"]
+        person.save(update_fields=["external_id", "modified_at"])
+    for phone in identity["phones"]:
+        ContactIdentity.objects.create(
+            person=person,
+            kind=IdentityKind.PHONE,
+            value=phone.number,
+            national_number=phone.national_number,
+        )
+    for email in identity["emails"]:
+        ContactIdentity.objects.create(person=person, kind=IdentityKind.EMAIL, value=email)
+
+
+def _single_candidate(identity: dict[str, Any]) -> int | None:
+    found = _candidates(identity)
+    if len(found) > 1:
+        raise DomainError(
+            ErrorCode.AMBIGUOUS_PERSONALIZE_CANDIDATES,
+            "The identity matches more than one person: "
+            + ", ".join(str(i) for i in sorted(found))
+            + ".",
+            "identity",
+            details={"personIds": sorted(found)},
+        )
+    return next(iter(found), None)
+
+
+def _move_installation(installation: Installation, source: Person, target: Person) -> None:
+    """Move to ``target``; an anonymous profile left with no installation is removed.
+
+    Its history (the Install event) moves along with the installation.
+    """
+    installation.person = target
+    installation.is_primary = False
+    installation.save(update_fields=["person", "is_primary", "modified_at"])
+    if _is_anonymous(source) and not source.installations.exists():
+        Event.objects.filter(person=source).update(person=target)
+        source.delete()
+
+
+@transaction.atomic
+def installation_personalize(
+    *,
+    installation: Installation | str,
+    actor: Actor,
+    identity: Any,
+    attributes: Any = None,
+    force_depersonalize: bool = False,
+    keep_as_lead: bool = False,
+    set_as_primary: bool = False,
+) -> Person:
+    """Attach an installation to the person who owns ``identity`` (DOMAIN.md, Personalize).
+
+    The owner is found, or the installation's anonymous profile takes the identity. A
+    personalized installation moves to another person only with ``force_depersonalize``.
+    Given attributes replace the stored values; the person becomes a customer unless
+    ``keep_as_lead``.
+    """
+    wanted = parse_identity(identity)
+    changes = parse_personalize_attributes(attributes)
+    locked = _lock_installation(installation)
+    current = lock_person(locked.person_id)
+
+    for _attempt in range(3):
+        candidate = _single_candidate(wanted)
+        if candidate is not None and candidate == current.pk:
+            target = current
+            break
+        if not _is_anonymous(current):
+            if not force_depersonalize:
+                raise DomainError(
+                    ErrorCode.PERSONALIZATION_IMPOSSIBLE,
+                    f"Installation {locked.push_registration_id} is personalized with person"
+                    f" {current.pk}; set forceDepersonalize to move it.",
+                    "forceDepersonalize",
+                    details={"personId": current.pk},
+                )
+            current = _depersonalize_locked(locked, current, actor)
+        if candidate is not None:
+            target = lock_person(candidate)
+            _move_installation(locked, current, target)
+            break
+        try:
+            with transaction.atomic():
+                _give_identity(current, wanted)
+            target = current
+            break
+        except IntegrityError:
+            # Another installation took this identity a moment ago (the unique index waited
+            # for its commit): forget what we set in memory, look again, and join that
+            # person instead.
+            current.refresh_from_db()
+            continue
+    else:
+        raise DomainError(
+            ErrorCode.USER_MERGE_INTERRUPTED,
+            "The identity is being changed by another request; try again.",
+            "identity",
+        )
+
+    diffs = apply_person_changes(target, changes)
+    promoted = not keep_as_lead and target.type != "CUSTOMER"
+    if promoted:
+        diffs["type"] = {"before": target.type, "after": "CUSTOMER"}
+        target.type = "CUSTOMER"
+    target.version += 1
+    target.save()
+    if set_as_primary:
+        _set_primary_locked(locked, True)
+        locked.save(update_fields=["is_primary", "modified_at"])
+    record_event(
+        person=target,
+        kind=EventKind.PERSONALIZE,
+        actor=actor,
+        push_registration_id=locked.push_registration_id,
+        changes={
+            "identity": {
+                "externalId": wanted["external_id"],
+                "phones": [p.number for p in wanted["phones"]],
+                "emails": wanted["emails"],
+            },
+            **diffs,
+        },
+    )
+    return target
+
+
+@transaction.atomic
+def application_create(*, name: str, code: str | None = None) -> Application:
+    name = (name or "").strip()
+    if not name or len(name) > 128:
+        raise DomainError(ErrorCode.BAD_REQUEST, "name must be 1 to 128 characters.", "name")
+    if code is not None:
+        code = code.strip()
+        if not code or len(code) > 64:
+            raise DomainError(ErrorCode.BAD_REQUEST, "code must be 1 to 64 characters.", "code")
+        if Application.objects.filter(code=code).exists():
+            raise DomainError(ErrorCode.BAD_REQUEST, f"Application code {code!r} exists.", "code")
+        return Application.objects.create(name=name, code=code)
+    return Application.objects.create(name=name)

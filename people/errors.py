@@ -1,0 +1,49 @@
+"""The one vocabulary of domain errors, shared by the UI, the API and admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ErrorCode:
+    PHONE_INVALID = "PHONE_INVALID"
+    EMAIL_INVALID = "EMAIL_INVALID"
+    USER_IDENTITY_INVALID = "USER_IDENTITY_INVALID"
+    USER_MERGE_INTERRUPTED = "USER_MERGE_INTERRUPTED"
+    PERSONALIZATION_IMPOSSIBLE = "PERSONALIZATION_IMPOSSIBLE"
+    AMBIGUOUS_PERSONALIZE_CANDIDATES = "AMBIGUOUS_PERSONALIZE_CANDIDATES"
+    REQUEST_FORMAT_INVALID = "REQUEST_FORMAT_INVALID"
+    NO_REGISTRATION = "NO_REGISTRATION"
+    # Not in the vendor's list: a value breaks a limit or a rule of its field.
+    BAD_REQUEST = "BAD_REQUEST"
+    NOT_FOUND = "NOT_FOUND"
+    # The custom attribute definition is used by people and cannot be deleted.
+    ATTRIBUTE_IN_USE = "ATTRIBUTE_IN_USE"
+    # The edit started from an older version of the profile than the stored one.
+    VERSION_CONFLICT = "VERSION_CONFLICT"
+
+
+class DomainError(Exception):
+    """A rule of DOMAIN.md was broken; nothing was written.
+
+    ``field`` names the input field in the vendor's spelling (``firstName``,
+    ``customAttributes.Age``, ``contactInformation.phone``) so that every interface can show
+    the error at the field. ``details`` carries data an interface may link to, such as the id
+    of the person who owns a contested identity.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        field: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.details = details or {}
+
+    def __repr__(self) -> str:
+        return f"DomainError({self.code!r}, {self.message!r}, field={self.field!r})"

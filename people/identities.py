@@ -1,0 +1,128 @@
+"""Normalization of the unique identifiers of a person: phones, emails and externalId."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+
+from people.errors import DomainError, ErrorCode
+
+MAX_EMAIL_LENGTH = 254
+MAX_EXTERNAL_ID_LENGTH = 256
+_PHONE_DECORATION = re.compile(r"[\s\-.()/]")
+_email_validator = EmailValidator()
+
+
+@dataclass(frozen=True)
+class Phone:
+    number: str  # E.164 digits without "+"
+    national_number: str  # national significant number
+    region: str | None
+
+
+def parse_phone(raw: object, *, field: str = "phone", region: str | None = None) -> Phone:
+    """Read a phone number typed in any common way; raise PHONE_INVALID otherwise.
+
+    Accepted: "+385 1 6419-710", "00385 1 6419 710", "(385) 1.6419.710", and bare
+    international digits as the vendor's API sends them ("38516419710"). National input
+    ("01 6419 710") is read with PHONE_DEFAULT_REGION when that is set.
+    """
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise DomainError(ErrorCode.PHONE_INVALID, "Phone number must be a string.", field)
+    text = str(raw).strip()
+    compact = _PHONE_DECORATION.sub("", text)
+    if not compact or len(compact) > 32:
+        raise DomainError(ErrorCode.PHONE_INVALID, f"{text!r} is not a valid phone number.", field)
+    candidates: list[tuple[str, str | None]] = []
+    if compact.startswith("+"):
+        candidates.append((compact, None))
+    elif compact.startswith("00"):
+        candidates.append(("+" + compact[2:], None))
+    elif compact.isdigit():
+        # Bare digits: international form first (the vendor's format), then national form.
+        candidates.append(("+" + compact, None))
+        default_region = region or getattr(settings, "PHONE_DEFAULT_REGION", None)
+        if default_region:
+            candidates.append((compact, default_region))
+    for candidate, candidate_region in candidates:
+        if not re.fullmatch(r"\+?\d+", candidate):
+            continue
+        try:
+            parsed = phonenumbers.parse(candidate, candidate_region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            return Phone(
+                number=e164.lstrip("+"),
+                national_number=str(phonenumbers.national_significant_number(parsed)),
+                region=phonenumbers.region_code_for_number(parsed),
+            )
+    raise DomainError(ErrorCode.PHONE_INVALID, f"{text!r} is not a valid phone number.", field)
+
+
+def normalize_phone(raw: object, *, field: str = "phone") -> str:
+    return parse_phone(raw, field=field).number
+
+
+def format_phone(number: str) -> str:
+    """Stored digits for display: "+385 1 6419 710"."""
+    try:
+        parsed = phonenumbers.parse("+" + number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def normalize_email(raw: object, *, field: str = "email") -> str:
+    """Validate an address (Django's RFC 5322 subset) and return its lower-cased form."""
+    if not isinstance(raw, str):
+        raise DomainError(ErrorCode.EMAIL_INVALID, "Email must be a string.", field)
+    text = raw.strip()
+    if len(text) > MAX_EMAIL_LENGTH:
+        raise DomainError(
+            ErrorCode.EMAIL_INVALID,
+            f"Email must be at most {MAX_EMAIL_LENGTH} characters.",
+            field,
+        )
+    try:
+        _email_validator(text)
+    except ValidationError:
+        raise DomainError(
+            ErrorCode.EMAIL_INVALID, f"{text!r} is not a valid email address.", field
+        ) from None
+    return text.lower()
+
+
+def normalize_external_id(raw: object, *, field: str = "externalId") -> str | None:
+    """The externalId, or None for "no value": empty, JSON null or any casing of "null"."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise DomainError(ErrorCode.REQUEST_FORMAT_INVALID, "externalId must be a string.", field)
+    text = raw.strip()
+    if text == "" or text.lower() == "null":
+        return None
+    if len(text) > MAX_EXTERNAL_ID_LENGTH:
+        raise DomainError(
+            ErrorCode.BAD_REQUEST,
+            f"externalId must be at most {MAX_EXTERNAL_ID_LENGTH} characters.",
+            field,
+        )
+    return text
+
+
+def looks_like_email(text: str) -> bool:
+    return "@" in text
+
+
+def try_phone(text: str) -> Phone | None:
+    try:
+        return parse_phone(text)
+    except DomainError:
+        return None

@@ -1,0 +1,279 @@
+"""People, their contact identities, tags, custom attributes and history.
+
+Invariants that must hold whatever writes the row are database constraints here: unique
+externalId, one owner per phone and per email, tag and definition names unique regardless of
+case. Workflows live in services.py.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class PersonType(models.TextChoices):
+    LEAD = "LEAD", "Lead"
+    CUSTOMER = "CUSTOMER", "Customer"
+
+
+class Gender(models.TextChoices):
+    MALE = "MALE", "Male"
+    FEMALE = "FEMALE", "Female"
+
+
+class Origin(models.TextChoices):
+    """Where a profile came from: shown on the person page."""
+
+    DEVICE = "DEVICE", "Device registration"
+    UI = "UI", "Operator portal"
+    API = "API", "API"
+    ADMIN = "ADMIN", "Django admin"
+    SYSTEM = "SYSTEM", "System"
+
+
+class Person(models.Model):
+    type = models.CharField(max_length=8, choices=PersonType.choices, default=PersonType.CUSTOMER)
+    external_id = models.CharField(max_length=256, null=True, blank=True, unique=True)
+    first_name = models.CharField(max_length=255, blank=True, default="")
+    last_name = models.CharField(max_length=255, blank=True, default="")
+    middle_name = models.CharField(max_length=50, blank=True, default="")
+    gender = models.CharField(max_length=6, choices=Gender.choices, blank=True, default="")
+    birth_date = models.DateField(null=True, blank=True)
+    address = models.CharField(max_length=256, blank=True, default="")
+    city = models.CharField(max_length=50, blank=True, default="")
+    country = models.CharField(max_length=50, blank=True, default="")
+    preferred_language = models.CharField(max_length=16, blank=True, default="")
+    profile_picture = models.CharField(max_length=2083, blank=True, default="")
+    # Lower-cased, accent-stripped "first last" and "last first", kept by the services, so that
+    # a name prefix search is an indexed range scan on every database.
+    search_name = models.CharField(max_length=520, blank=True, default="", editable=False)
+    search_name_reversed = models.CharField(
+        max_length=520, blank=True, default="", editable=False
+    )
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.SYSTEM)
+    tags = models.ManyToManyField("Tag", related_name="people", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Bumped by every write through the services; lets an edit say which version it started from.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # Pattern operator classes let PostgreSQL answer LIKE 'prefix%' from the index
+            # whatever the database collation; other databases ignore them.
+            models.Index(
+                fields=["search_name"],
+                name="person_search_name_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["search_name_reversed"],
+                name="person_search_name_rev_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["type", "id"], name="person_type_idx"),
+            models.Index(fields=["created_at", "id"], name="person_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(type__in=PersonType.values), name="person_type_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        return name or self.external_id or f"Person {self.pk}"
+
+    @property
+    def is_anonymous(self) -> bool:
+        """No externalId, phone or email (the identities are prefetched on list pages)."""
+        return not self.external_id and not self.identities.all()
+
+
+class IdentityKind(models.TextChoices):
+    PHONE = "PHONE", "Phone"
+    EMAIL = "EMAIL", "Email"
+
+
+class ContactIdentity(models.Model):
+    """A phone or an email of one person: unique across all people, stored normalized."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=5, choices=IdentityKind.choices)
+    # Phones: E.164 digits without "+"; emails: lower-cased address.
+    value = models.CharField(max_length=320)
+    # Phones only: the national significant number, for searches typed without country code.
+    national_number = models.CharField(max_length=20, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "contact identities"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="identity_unique_value"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=IdentityKind.values), name="identity_kind_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["national_number"],
+                name="identity_national_idx",
+                condition=models.Q(kind="PHONE"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}"
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=256)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="tag_name_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DataType(models.TextChoices):
+    STRING = "STRING", "String"
+    INTEGER = "INTEGER", "Integer"
+    DECIMAL = "DECIMAL", "Decimal"
+    BOOLEAN = "BOOLEAN", "Boolean"
+    DATE = "DATE", "Date"
+    DATE_TIME = "DATE_TIME", "Date and time"
+    LIST_OF_OBJECTS = "LIST_OF_OBJECTS", "List of objects"
+
+
+class AttributeDefinition(models.Model):
+    """A person custom attribute: its name and a data type that never changes once set."""
+
+    name = models.CharField(max_length=256)
+    data_type = models.CharField(max_length=16, choices=DataType.choices)
+    # LIST_OF_OBJECTS only: field name -> scalar data type.
+    object_schema = models.JSONField(null=True, blank=True)
+    description = models.CharField(max_length=512, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="definition_name_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(data_type__in=DataType.values), name="definition_type_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.data_type})"
+
+
+class AttributeValue(models.Model):
+    """One person's value of one custom attribute, in the column of its type.
+
+    Typed columns (rather than one JSON blob) let equality and range searches use a plain
+    B-tree index per type, and make "a definition in use cannot be deleted" a PROTECT
+    foreign key.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attribute_values")
+    definition = models.ForeignKey(
+        AttributeDefinition, on_delete=models.PROTECT, related_name="values"
+    )
+    # STRING values, and the exact text of DECIMAL values.
+    value_text = models.TextField(null=True, blank=True)
+    # INTEGER and DECIMAL values, for comparisons.
+    value_number = models.DecimalField(max_digits=40, decimal_places=20, null=True, blank=True)
+    value_bool = models.BooleanField(null=True, blank=True)
+    value_date = models.DateField(null=True, blank=True)
+    value_datetime = models.DateTimeField(null=True, blank=True)
+    value_json = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "definition"], name="attribute_value_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["definition", "value_number"], name="attr_number_idx"),
+            models.Index(fields=["definition", "value_date"], name="attr_date_idx"),
+            models.Index(fields=["definition", "value_datetime"], name="attr_datetime_idx"),
+            models.Index(fields=["definition", "value_bool"], name="attr_bool_idx"),
+            # Long strings are compared through a prefix: a B-tree entry has a size limit.
+            models.Index(
+                models.F("definition"),
+                models.functions.Substr("value_text", 1, 200),
+                name="attr_text_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.definition.name} of person {self.person_id}"
+
+
+class ActorKind(models.TextChoices):
+    OPERATOR = "OPERATOR", "Operator"
+    API_KEY = "API_KEY", "API key"
+    DEVICE = "DEVICE", "Device"
+    SYSTEM = "SYSTEM", "System"
+
+
+class Source(models.TextChoices):
+    UI = "UI", "Operator portal"
+    API = "API", "API"
+    ADMIN = "ADMIN", "Django admin"
+    DEVICE = "DEVICE", "Device"
+    COMMAND = "COMMAND", "Management command"
+    SYSTEM = "SYSTEM", "System"
+
+
+class EventKind(models.TextChoices):
+    INSTALL = "INSTALL", "Install"
+    UNINSTALL = "UNINSTALL", "Uninstall"
+    PERSONALIZE = "PERSONALIZE", "Personalize"
+    DEPERSONALIZE = "DEPERSONALIZE", "Depersonalize"
+    APP_LAUNCH = "APP_LAUNCH", "App Launch"
+    PERSON_CREATED = "PERSON_CREATED", "Person created"
+    ATTRIBUTES_CHANGED = "ATTRIBUTES_CHANGED", "Attributes changed"
+    TAGS_CHANGED = "TAGS_CHANGED", "Tags changed"
+    CUSTOM_ATTRIBUTES_CHANGED = "CUSTOM_ATTRIBUTES_CHANGED", "Custom attributes changed"
+    CONTACTS_CHANGED = "CONTACTS_CHANGED", "Contacts changed"
+    PRIMARY_CHANGED = "PRIMARY_CHANGED", "Primary device changed"
+    PUSH_CHANGED = "PUSH_CHANGED", "Push changed"
+    INSTALLATION_CHANGED = "INSTALLATION_CHANGED", "Installation changed"
+    PERSON_UPDATED = "PERSON_UPDATED", "Person updated"
+
+
+class Event(models.Model):
+    """One entry of a person's history: what happened, who did it, from where, what changed."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    actor_kind = models.CharField(max_length=8, choices=ActorKind.choices)
+    actor_label = models.CharField(max_length=255)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    source = models.CharField(max_length=8, choices=Source.choices)
+    push_registration_id = models.CharField(max_length=255, blank=True, default="")
+    # {"field": {"before": ..., "after": ...}} or {"added": [...], "removed": [...]} per field.
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["person", "-created_at", "-id"], name="event_person_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor_label}"

@@ -1,0 +1,769 @@
+"""Every write to a person: one function per operation, one transaction each.
+
+The operator UI, the HTTP API and Django admin all call these, so each rule lives here once.
+Each function records one history event with its actor and raises DomainError (nothing
+written) when a rule of DOMAIN.md would break.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.db.models.functions import Lower
+
+from people import custom_attributes as attribute_types
+from people.errors import DomainError, ErrorCode
+from people.fields import (
+    STANDARD_FIELDS,
+    clean_standard_fields,
+    search_names,
+)
+from people.history import Actor, record_event
+from people.identities import normalize_email, normalize_external_id, parse_phone
+from people.models import (
+    AttributeDefinition,
+    AttributeValue,
+    ContactIdentity,
+    EventKind,
+    IdentityKind,
+    Origin,
+    Person,
+    PersonType,
+    Tag,
+)
+
+MAX_CONTACTS_PER_KIND = 100
+MAX_TAG_LENGTH = 256
+MERGE = "merge"
+REPLACE = "replace"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading helpers used by the services
+
+
+def lock_person(person: Person | int) -> Person:
+    """Re-read the person row under a row lock (the caller is in a transaction).
+
+    Every write to a person takes this lock first, so two writers of the same profile run
+    one after the other instead of interleaving their read-modify-write steps.
+    """
+    pk = person.pk if isinstance(person, Person) else person
+    try:
+        return Person.objects.select_for_update().get(pk=pk)
+    except Person.DoesNotExist:
+        raise DomainError(ErrorCode.NOT_FOUND, f"Person {pk} does not exist.") from None
+
+
+def owner_of_identity(kind: str, value: str) -> int | None:
+    return (
+        ContactIdentity.objects.filter(kind=kind, value=value)
+        .values_list("person_id", flat=True)
+        .first()
+    )
+
+
+def owner_of_external_id(external_id: str) -> int | None:
+    return Person.objects.filter(external_id=external_id).values_list("id", flat=True).first()
+
+
+def custom_attribute_values(person: Person) -> dict[str, Any]:
+    """name -> Python value (uses a prefetched ``attribute_values__definition`` when present)."""
+    return {
+        row.definition.name: attribute_types.from_row(row.definition, row)
+        for row in person.attribute_values.all()
+    }
+
+
+def _merge_error(field_name: str, what: str, other_id: int) -> DomainError:
+    return DomainError(
+        ErrorCode.USER_MERGE_INTERRUPTED,
+        f"{what} already belongs to person {other_id}.",
+        field=field_name,
+        details={"personId": other_id},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Input parsing (no database writes)
+
+
+def parse_phones(raw: Iterable[Any], *, field_name: str = "contactInformation.phone") -> list:
+    phones = []
+    for item in raw:
+        number = item.get("number") if isinstance(item, dict) else item
+        phone = parse_phone(number, field=field_name)
+        if phone.number not in {p.number for p in phones}:
+            phones.append(phone)
+    return phones
+
+
+def parse_emails(raw: Iterable[Any], *, field_name: str = "contactInformation.email") -> list:
+    emails: list[str] = []
+    for item in raw:
+        address = item.get("address") if isinstance(item, dict) else item
+        email = normalize_email(address, field=field_name)
+        if email not in emails:
+            emails.append(email)
+    return emails
+
+
+def parse_tag_names(raw: Iterable[Any], *, field_name: str = "tags") -> list[str]:
+    """Tag names in first-seen order; duplicates (ignoring case) collapse."""
+    if isinstance(raw, str) or not isinstance(raw, Iterable):
+        raise DomainError(
+            ErrorCode.REQUEST_FORMAT_INVALID, "tags must be a list of names.", field_name
+        )
+    names: list[str] = []
+    seen: set[str] = set()
+    for item in raw:
+        if not isinstance(item, str):
+            raise DomainError(
+                ErrorCode.REQUEST_FORMAT_INVALID, "Each tag must be a string.", field_name
+            )
+        name = item.strip()
+        if not name:
+            raise DomainError(ErrorCode.BAD_REQUEST, "A tag name cannot be empty.", field_name)
+        if len(name) > MAX_TAG_LENGTH:
+            raise DomainError(
+                ErrorCode.BAD_REQUEST,
+                f"Tag names must be at most {MAX_TAG_LENGTH} characters.",
+                field_name,
+            )
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    return names
+
+
+def parse_custom_attributes(
+    raw: Any, *, from_text: bool = False
+) -> dict[AttributeDefinition, Any]:
+    """definition -> parsed value (None means remove) for a name -> value mapping."""
+    if not isinstance(raw, dict):
+        raise DomainError(
+            ErrorCode.REQUEST_FORMAT_INVALID,
+            "customAttributes must be an object of name -> value.",
+            "customAttributes",
+        )
+    if not raw:
+        return {}
+    wanted = {str(name).lower(): name for name in raw}
+    definitions = {
+        d.name.lower(): d
+        for d in AttributeDefinition.objects.annotate(lname=Lower("name")).filter(
+            lname__in=list(wanted)
+        )
+    }
+    parsed: dict[AttributeDefinition, Any] = {}
+    for lname, name in wanted.items():
+        definition = definitions.get(lname)
+        if definition is None:
+            raise DomainError(
+                ErrorCode.BAD_REQUEST,
+                f"No custom attribute named {name!r} is defined; define it first.",
+                f"customAttributes.{name}",
+            )
+        value = raw[name]
+        parsed[definition] = (
+            None if value is None else attribute_types.parse_value(definition, value, from_text=from_text)
+        )
+    return parsed
+
+
+@dataclass
+class PersonChanges:
+    """What an edit asks for, already parsed and validated (built by ``person_changes``)."""
+
+    fields: dict[str, Any] = field(default_factory=dict)  # model field -> value
+    tags: list[str] | None = None
+    tags_mode: str = MERGE
+    tags_remove: list[str] = field(default_factory=list)
+    custom_attributes: dict[AttributeDefinition, Any] | None = None
+    custom_attributes_mode: str = MERGE
+    phones: list | None = None
+    emails: list[str] | None = None
+    contacts_mode: str = MERGE
+    phones_remove: list[str] = field(default_factory=list)
+    emails_remove: list[str] = field(default_factory=list)
+
+
+def person_changes(
+    *,
+    fields: dict[str, Any] | None = None,
+    tags: Iterable[str] | None = None,
+    tags_mode: str = MERGE,
+    tags_remove: Iterable[str] = (),
+    custom_attributes: dict[str, Any] | None = None,
+    custom_attributes_mode: str = MERGE,
+    custom_attributes_from_text: bool = False,
+    phones: Iterable[Any] | None = None,
+    emails: Iterable[Any] | None = None,
+    contacts_mode: str = MERGE,
+    phones_remove: Iterable[Any] = (),
+    emails_remove: Iterable[Any] = (),
+) -> PersonChanges:
+    """Parse every part of an edit up front, so that a bad value fails before any write."""
+    if fields is not None and not isinstance(fields, dict):
+        raise DomainError(ErrorCode.REQUEST_FORMAT_INVALID, "Expected an object of attributes.")
+    changes = PersonChanges(
+        fields=clean_standard_fields(fields or {}),
+        tags=parse_tag_names(tags) if tags is not None else None,
+        tags_mode=tags_mode,
+        tags_remove=parse_tag_names(tags_remove),
+        custom_attributes=(
+            parse_custom_attributes(custom_attributes, from_text=custom_attributes_from_text)
+            if custom_attributes is not None
+            else None
+        ),
+        custom_attributes_mode=custom_attributes_mode,
+        phones=parse_phones(phones) if phones is not None else None,
+        emails=parse_emails(emails) if emails is not None else None,
+        contacts_mode=contacts_mode,
+        phones_remove=[p.number for p in parse_phones(phones_remove)],
+        emails_remove=parse_emails(emails_remove),
+    )
+    return changes
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying changes to a locked person (inside a transaction)
+
+
+def _tags_by_name(names: list[str]) -> list[Tag]:
+    """The Tag rows for ``names``, created where missing (names match regardless of case)."""
+    if not names:
+        return []
+    lowered = {n.lower(): n for n in names}
+    existing = {
+        t.name.lower(): t
+        for t in Tag.objects.annotate(lname=Lower("name")).filter(lname__in=list(lowered))
+    }
+    for lname, name in lowered.items():
+        if lname in existing:
+            continue
+        try:
+            with transaction.atomic():
+                existing[lname] = Tag.objects.create(name=name)
+        except IntegrityError:
+            # Another writer created it a moment ago (the unique index said so): use theirs.
+            existing[lname] = Tag.objects.annotate(lname=Lower("name")).get(lname=lname)
+    return [existing[n.lower()] for n in names]
+
+
+def _apply_fields(person: Person, values: dict[str, Any], diffs: dict) -> None:
+    vendor_names = {model: vendor for vendor, (model, _) in STANDARD_FIELDS.items()}
+    if "external_id" in values and values["external_id"] != person.external_id:
+        new = values["external_id"]
+        if new is not None:
+            other = owner_of_external_id(new)
+            if other is not None and other != person.pk:
+                raise _merge_error("externalId", f"externalId {new!r}", other)
+    for model_field, value in values.items():
+        old = getattr(person, model_field)
+        if old != value:
+            diffs[vendor_names[model_field]] = {
+                "before": old.isoformat() if hasattr(old, "isoformat") else old,
+                "after": value.isoformat() if hasattr(value, "isoformat") else value,
+            }
+            setattr(person, model_field, value)
+    person.search_name, person.search_name_reversed = search_names(
+        person.first_name, person.last_name
+    )
+
+
+def _apply_tags(person: Person, changes: PersonChanges, diffs: dict) -> None:
+    if changes.tags is None and not changes.tags_remove:
+        return
+    current = {t.name.lower(): t for t in person.tags.all()}
+    added: list[str] = []
+    removed: list[str] = []
+    if changes.tags is not None:
+        wanted = _tags_by_name(changes.tags)
+        wanted_keys = {t.name.lower() for t in wanted}
+        to_add = [t for t in wanted if t.name.lower() not in current]
+        if changes.tags_mode == REPLACE:
+            to_remove = [t for key, t in current.items() if key not in wanted_keys]
+            person.tags.remove(*to_remove)
+            removed += [t.name for t in to_remove]
+        person.tags.add(*to_add)
+        added += [t.name for t in to_add]
+    if changes.tags_remove:
+        drop = [current[n.lower()] for n in changes.tags_remove if n.lower() in current]
+        drop = [t for t in drop if t.name not in added]
+        person.tags.remove(*drop)
+        removed += [t.name for t in drop]
+    if added or removed:
+        diffs["tags"] = {"added": sorted(added), "removed": sorted(removed)}
+
+
+def _apply_custom_attributes(person: Person, changes: PersonChanges, diffs: dict) -> None:
+    if changes.custom_attributes is None:
+        return
+    rows = {row.definition_id: row for row in person.attribute_values.select_related("definition")}
+    result: dict[str, dict] = {}
+    given = changes.custom_attributes
+    if changes.custom_attributes_mode == REPLACE:
+        given_ids = {d.pk for d in given}
+        for definition_id, row in list(rows.items()):
+            if definition_id not in given_ids:
+                before = attribute_types.from_row(row.definition, row)
+                result[row.definition.name] = {
+                    "before": _jsonable(attribute_types.serialize_value(row.definition, before)),
+                    "after": None,
+                }
+                row.delete()
+                del rows[definition_id]
+    for definition, value in given.items():
+        row = rows.get(definition.pk)
+        before = attribute_types.from_row(definition, row) if row else None
+        if value is None:
+            if row is not None:
+                row.delete()
+        elif row is None:
+            AttributeValue.objects.create(
+                person=person, definition=definition, **attribute_types.to_columns(definition, value)
+            )
+        else:
+            for column, column_value in attribute_types.to_columns(definition, value).items():
+                setattr(row, column, column_value)
+            row.save()
+        if before != value:
+            result[definition.name] = {
+                "before": _jsonable(attribute_types.serialize_value(definition, before))
+                if before is not None
+                else None,
+                "after": _jsonable(attribute_types.serialize_value(definition, value))
+                if value is not None
+                else None,
+            }
+    if result:
+        diffs["customAttributes"] = result
+
+
+def _jsonable(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return attribute_types.format_decimal(value)
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _add_identity(person: Person, kind: str, value: str, national: str, field_name: str) -> bool:
+    """Give ``person`` an identity; False if it has it already. Never merges silently."""
+    owner = owner_of_identity(kind, value)
+    if owner == person.pk:
+        return False
+    if owner is not None:
+        raise _merge_error(field_name, f"{kind.lower()} {value}", owner)
+    try:
+        with transaction.atomic():
+            ContactIdentity.objects.create(
+                person=person, kind=kind, value=value, national_number=national
+            )
+    except IntegrityError:
+        # A concurrent writer took it between our look-up and our insert.
+        owner = owner_of_identity(kind, value)
+        raise _merge_error(field_name, f"{kind.lower()} {value}", owner or 0) from None
+    return True
+
+
+def _apply_contacts(person: Person, changes: PersonChanges, diffs: dict) -> None:
+    specs = [
+        (IdentityKind.PHONE, "phone", changes.phones, changes.phones_remove),
+        (IdentityKind.EMAIL, "email", changes.emails, changes.emails_remove),
+    ]
+    for kind, name, wanted, remove in specs:
+        if wanted is None and not remove:
+            continue
+        field_name = f"contactInformation.{name}"
+        current = {i.value: i for i in person.identities.all() if i.kind == kind}
+        added: list[str] = []
+        removed: list[str] = []
+        wanted_values: list[tuple[str, str]] = []
+        if wanted is not None:
+            for item in wanted:
+                if kind == IdentityKind.PHONE:
+                    wanted_values.append((item.number, item.national_number))
+                else:
+                    wanted_values.append((item, ""))
+        if wanted is not None and changes.contacts_mode == REPLACE:
+            keep = {v for v, _ in wanted_values}
+            drop = [identity for value, identity in current.items() if value not in keep]
+        else:
+            drop = [current[v] for v in remove if v in current]
+        for identity in drop:
+            identity.delete()
+            removed.append(identity.value)
+            current.pop(identity.value, None)
+        for value, national in wanted_values:
+            if value in current:
+                continue
+            if len(current) + 1 > MAX_CONTACTS_PER_KIND:
+                raise DomainError(
+                    ErrorCode.BAD_REQUEST,
+                    f"A person can have at most {MAX_CONTACTS_PER_KIND} {name}s.",
+                    field_name,
+                )
+            if _add_identity(person, kind, value, national, field_name):
+                added.append(value)
+                current[value] = True  # type: ignore[assignment]
+        if added or removed:
+            diffs[f"{name}s"] = {"added": added, "removed": removed}
+
+
+def _event_kind(diffs: dict) -> str:
+    areas = set()
+    for key in diffs:
+        if key == "tags":
+            areas.add(EventKind.TAGS_CHANGED)
+        elif key == "customAttributes":
+            areas.add(EventKind.CUSTOM_ATTRIBUTES_CHANGED)
+        elif key in ("phones", "emails"):
+            areas.add(EventKind.CONTACTS_CHANGED)
+        else:
+            areas.add(EventKind.ATTRIBUTES_CHANGED)
+    return areas.pop() if len(areas) == 1 else EventKind.PERSON_UPDATED
+
+
+def apply_person_changes(person: Person, changes: PersonChanges) -> dict[str, Any]:
+    """Apply parsed changes to a locked person; return the before/after of what changed."""
+    diffs: dict[str, Any] = {}
+    _apply_fields(person, changes.fields, diffs)
+    _apply_contacts(person, changes, diffs)
+    _apply_tags(person, changes, diffs)
+    _apply_custom_attributes(person, changes, diffs)
+    return diffs
+
+
+def _save_person(person: Person) -> None:
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:
+        # The externalId was taken by a concurrent writer after our check.
+        other = owner_of_external_id(person.external_id or "")
+        raise _merge_error("externalId", f"externalId {person.external_id!r}", other or 0) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Operations
+
+
+@transaction.atomic
+def person_create(
+    *,
+    actor: Actor,
+    fields: dict[str, Any] | None = None,
+    tags: Iterable[str] | None = None,
+    custom_attributes: dict[str, Any] | None = None,
+    phones: Iterable[Any] | None = None,
+    emails: Iterable[Any] | None = None,
+    custom_attributes_from_text: bool = False,
+    origin: str | None = None,
+) -> Person:
+    """Create a person. Without a type it is a CUSTOMER (DOMAIN.md)."""
+    changes = person_changes(
+        fields=fields,
+        tags=tags,
+        custom_attributes=custom_attributes,
+        custom_attributes_from_text=custom_attributes_from_text,
+        phones=phones,
+        emails=emails,
+    )
+    person = Person(type=PersonType.CUSTOMER, origin=origin or _origin_of(actor))
+    # Set the attributes before the first save so that the row is complete when inserted.
+    _apply_fields(person, changes.fields, {})
+    changes.fields = {}
+    _save_person(person)
+    diffs = apply_person_changes(person, changes)
+    record_event(
+        person=person,
+        kind=EventKind.PERSON_CREATED,
+        actor=actor,
+        changes={**_created_summary(person), **diffs},
+    )
+    return person
+
+
+def _origin_of(actor: Actor) -> str:
+    return {
+        "UI": Origin.UI,
+        "API": Origin.API,
+        "ADMIN": Origin.ADMIN,
+        "DEVICE": Origin.DEVICE,
+    }.get(actor.source, Origin.SYSTEM)
+
+
+def _created_summary(person: Person) -> dict[str, Any]:
+    summary: dict[str, Any] = {"type": {"before": None, "after": person.type}}
+    for vendor, (model_field, _) in STANDARD_FIELDS.items():
+        value = getattr(person, model_field)
+        if value not in (None, "") and vendor != "type":
+            summary[vendor] = {
+                "before": None,
+                "after": value.isoformat() if hasattr(value, "isoformat") else value,
+            }
+    return summary
+
+
+@transaction.atomic
+def person_update(
+    *,
+    person: Person | int,
+    actor: Actor,
+    changes: PersonChanges,
+    expected_version: int | None = None,
+) -> Person:
+    """Apply an edit (see ``person_changes``) in one transaction with one history event.
+
+    ``expected_version`` is the version the editor started from: an edit of an older version
+    is refused with VERSION_CONFLICT and nothing is written.
+    """
+    locked = lock_person(person)
+    if expected_version is not None and locked.version != expected_version:
+        raise DomainError(
+            ErrorCode.VERSION_CONFLICT,
+            f"This profile was changed since version {expected_version}"
+            f" (now version {locked.version}).",
+            details={"version": locked.version, "modifiedAt": locked.modified_at.isoformat()},
+        )
+    diffs = apply_person_changes(locked, changes)
+    if diffs:
+        locked.version += 1
+        _save_person(locked)
+        record_event(person=locked, kind=_event_kind(diffs), actor=actor, changes=diffs)
+    return locked
+
+
+def person_edit(*, person: Person | int, actor: Actor, **kwargs: Any) -> Person:
+    """``person_update`` with the keyword arguments of ``person_changes``."""
+    expected_version = kwargs.pop("expected_version", None)
+    return person_update(
+        person=person,
+        actor=actor,
+        changes=person_changes(**kwargs),
+        expected_version=expected_version,
+    )
+
+
+def person_add_tags(*, person: Person | int, actor: Actor, names: Iterable[str]) -> Person:
+    return person_edit(person=person, actor=actor, tags=list(names))
+
+
+def person_remove_tags(*, person: Person | int, actor: Actor, names: Iterable[str]) -> Person:
+    return person_edit(person=person, actor=actor, tags_remove=list(names))
+
+
+def person_set_custom_attributes(
+    *, person: Person | int, actor: Actor, values: dict[str, Any], from_text: bool = False
+) -> Person:
+    """Set (or with a None value, remove) custom attributes; the others stay."""
+    return person_edit(
+        person=person,
+        actor=actor,
+        custom_attributes=values,
+        custom_attributes_from_text=from_text,
+    )
+
+
+def person_remove_custom_attribute(*, person: Person | int, actor: Actor, name: str) -> Person:
+    return person_edit(person=person, actor=actor, custom_attributes={name: None})
+
+
+def person_add_phone(*, person: Person | int, actor: Actor, number: str) -> Person:
+    return person_edit(person=person, actor=actor, phones=[number])
+
+
+def person_remove_phone(*, person: Person | int, actor: Actor, number: str) -> Person:
+    return person_edit(person=person, actor=actor, phones_remove=[number])
+
+
+def person_add_email(*, person: Person | int, actor: Actor, address: str) -> Person:
+    return person_edit(person=person, actor=actor, emails=[address])
+
+
+def person_remove_email(*, person: Person | int, actor: Actor, address: str) -> Person:
+    return person_edit(person=person, actor=actor, emails_remove=[address])
+
+
+def person_append_list_item(
+    *, person: Person | int, actor: Actor, name: str, item: dict[str, Any]
+) -> Person:
+    """Append one object to a LIST_OF_OBJECTS attribute of a person."""
+    with transaction.atomic():
+        locked = lock_person(person)
+        definition = AttributeDefinition.objects.annotate(lname=Lower("name")).filter(
+            lname=name.lower()
+        ).first()
+        if definition is None:
+            raise DomainError(
+                ErrorCode.NOT_FOUND,
+                f"No custom attribute named {name!r} is defined.",
+                f"customAttributes.{name}",
+            )
+        parsed_item = attribute_types.parse_list_item(definition, item)
+        current = custom_attribute_values(locked).get(definition.name) or []
+        values = [*current, parsed_item]
+        if len(values) > attribute_types.MAX_LIST_ITEMS:
+            raise DomainError(
+                ErrorCode.BAD_REQUEST,
+                f"{definition.name} must have at most {attribute_types.MAX_LIST_ITEMS} items.",
+                f"customAttributes.{definition.name}",
+            )
+        changes = PersonChanges(custom_attributes={definition: values})
+        return person_update(person=locked, actor=actor, changes=changes)
+
+
+def new_anonymous_person(*, origin: str = Origin.DEVICE) -> Person:
+    """A fresh anonymous lead profile, as a device gets when it registers."""
+    return Person.objects.create(type=PersonType.LEAD, origin=origin)
+
+
+@transaction.atomic
+def person_delete(*, person: Person | int, actor: Actor) -> None:
+    """Delete a person, its identities and values; its installations get fresh anonymous leads.
+
+    The installations are reached through the reverse relation: people does not import the
+    installations app (DESIGN.md's dependency direction).
+    """
+    locked = lock_person(person)
+    for installation in locked.installations.select_for_update():
+        anonymous = new_anonymous_person(origin=Origin.SYSTEM)
+        installation.person = anonymous
+        installation.is_primary = False
+        installation.save(update_fields=["person", "is_primary", "modified_at"])
+        record_event(
+            person=anonymous,
+            kind=EventKind.DEPERSONALIZE,
+            actor=actor,
+            push_registration_id=installation.push_registration_id,
+            changes={"reason": f"person {locked.pk} was deleted"},
+        )
+    locked.delete()
+
+
+# ---------------------------------------------------------------------------------------------
+# Tags and custom attribute definitions
+
+
+@transaction.atomic
+def tag_create(*, name: str) -> Tag:
+    (clean,) = parse_tag_names([name], field_name="name")
+    if Tag.objects.annotate(lname=Lower("name")).filter(lname=clean.lower()).exists():
+        raise DomainError(ErrorCode.BAD_REQUEST, f"Tag {clean!r} exists already.", "name")
+    return _tags_by_name([clean])[0]
+
+
+@transaction.atomic
+def tag_delete(*, tag: Tag, actor: Actor) -> int:
+    """Delete a tag; every person that had it gets a history event. Returns how many."""
+    person_ids = list(tag.people.values_list("id", flat=True))
+    for person_id in person_ids:
+        person_update(
+            person=person_id,
+            actor=actor,
+            changes=PersonChanges(tags_remove=[tag.name]),
+        )
+    tag.delete()
+    return len(person_ids)
+
+
+@transaction.atomic
+def attribute_definition_create(
+    *,
+    name: str,
+    data_type: str,
+    object_schema: dict[str, str] | None = None,
+    description: str = "",
+) -> AttributeDefinition:
+    clean_name = attribute_types.validate_definition_name(name)
+    clean_type = attribute_types.validate_data_type(data_type)
+    schema = attribute_types.validate_object_schema(clean_type, object_schema)
+    if (
+        AttributeDefinition.objects.annotate(lname=Lower("name"))
+        .filter(lname=clean_name.lower())
+        .exists()
+    ):
+        raise DomainError(
+            ErrorCode.BAD_REQUEST, f"Custom attribute {clean_name!r} exists already.", "name"
+        )
+    try:
+        with transaction.atomic():
+            return AttributeDefinition.objects.create(
+                name=clean_name,
+                data_type=clean_type,
+                object_schema=schema,
+                description=description or "",
+            )
+    except IntegrityError:
+        raise DomainError(
+            ErrorCode.BAD_REQUEST, f"Custom attribute {clean_name!r} exists already.", "name"
+        ) from None
+
+
+@transaction.atomic
+def attribute_definition_update(
+    *,
+    definition: AttributeDefinition,
+    name: str | None = None,
+    data_type: str | None = None,
+    description: str | None = None,
+) -> AttributeDefinition:
+    """Rename or describe a definition. Its data type never changes once set."""
+    locked = AttributeDefinition.objects.select_for_update().get(pk=definition.pk)
+    if data_type is not None and data_type != locked.data_type:
+        raise DomainError(
+            ErrorCode.BAD_REQUEST,
+            f"The data type of {locked.name!r} is {locked.data_type} and cannot be changed.",
+            "dataType",
+        )
+    if name is not None:
+        clean_name = attribute_types.validate_definition_name(name)
+        clash = (
+            AttributeDefinition.objects.annotate(lname=Lower("name"))
+            .filter(lname=clean_name.lower())
+            .exclude(pk=locked.pk)
+            .exists()
+        )
+        if clash:
+            raise DomainError(
+                ErrorCode.BAD_REQUEST, f"Custom attribute {clean_name!r} exists already.", "name"
+            )
+        locked.name = clean_name
+    if description is not None:
+        locked.description = description
+    locked.save()
+    return locked
+
+
+def attribute_definition_usage(definition: AttributeDefinition) -> int:
+    return AttributeValue.objects.filter(definition=definition).count()
+
+
+@transaction.atomic
+def attribute_definition_delete(*, definition: AttributeDefinition) -> None:
+    """Delete a definition that no person uses; refuse with ATTRIBUTE_IN_USE otherwise."""
+    locked = AttributeDefinition.objects.select_for_update().get(pk=definition.pk)
+    used_by = attribute_definition_usage(locked)
+    if used_by:
+        raise DomainError(
+            ErrorCode.ATTRIBUTE_IN_USE,
+            f"Custom attribute {locked.name!r} is used by {used_by} "
+            f"{'person' if used_by == 1 else 'people'} and cannot be deleted.",
+            "name",
+            details={"usedBy": used_by},
+        )
+    locked.delete()
+
+
+def tag_usage() -> dict[int, int]:
+    return dict(Tag.objects.annotate(n=Count("people")).values_list("id", "n"))
