@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from installations.models import Application, Installation
 from people import custom_attributes as attribute_types
 from people.errors import DomainError, ErrorCode
+from people.fields import FIELD_ALIASES, STANDARD_FIELDS, clean_standard_fields
 from people.history import Actor, record_event
 from people.identities import normalize_email, normalize_external_id, parse_phone
 from people.models import ContactIdentity, Event, EventKind, IdentityKind, Origin, Person
@@ -27,7 +28,6 @@ from people.services import (
     parse_custom_attributes,
     parse_tag_names,
 )
-from people.fields import FIELD_ALIASES, STANDARD_FIELDS, clean_standard_fields
 
 # System data the device may write (SDK names -> model fields).
 DEVICE_SYSTEM_FIELDS = {
@@ -271,9 +271,7 @@ def installation_set_push(
     *, installation: Installation | str, actor: Actor, enabled: bool
 ) -> Installation:
     """Turn push on or off for one installation."""
-    return installation_update(
-        installation=installation, actor=actor, registration_enabled=enabled
-    )
+    return installation_update(installation=installation, actor=actor, registration_enabled=enabled)
 
 
 def installation_set_additional_data(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from people.errors import DomainError, ErrorCode
@@ -133,12 +133,17 @@ def _check_number_range(value: Decimal | int, *, name: str, field: str) -> None:
         raise _error(field, f"{name} must be between {MIN_NUMBER} and {MAX_NUMBER}.")
 
 
+def _is_whole(value: Decimal | float) -> bool:
+    number = Decimal(str(value)) if isinstance(value, float) else value
+    return number.is_finite() and number == number.to_integral_value()
+
+
 def _parse_integer(raw: Any, *, name: str, field: str, from_text: bool) -> int:
     if isinstance(raw, bool):
         raise _type_error(field, name, "a whole number", raw)
     if isinstance(raw, int):
         value = raw
-    elif isinstance(raw, Decimal | float) and raw == int(raw):
+    elif isinstance(raw, Decimal | float) and _is_whole(raw):
         value = int(raw)
     elif from_text and isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d+\s*", raw):
         value = int(raw)

@@ -80,9 +80,7 @@ def clean_standard_field(name: str, raw: Any) -> Any:
     if name == "preferredLanguage":
         match = _LANGUAGE_RE.match(value)
         if not match:
-            raise _bad(
-                name, "preferredLanguage must be a language code such as en or en-GB."
-            )
+            raise _bad(name, "preferredLanguage must be a language code such as en or en-GB.")
         language, region = match.groups()
         return language.lower() + (f"-{region.upper()}" if region else "")
     if name == "profilePicture":

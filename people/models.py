@@ -46,9 +46,7 @@ class Person(models.Model):
     # Lower-cased, accent-stripped "first last" and "last first", kept by the services, so that
     # a name prefix search is an indexed range scan on every database.
     search_name = models.CharField(max_length=520, blank=True, default="", editable=False)
-    search_name_reversed = models.CharField(
-        max_length=520, blank=True, default="", editable=False
-    )
+    search_name_reversed = models.CharField(max_length=520, blank=True, default="", editable=False)
     origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.SYSTEM)
     tags = models.ManyToManyField("Tag", related_name="people", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -23,7 +23,7 @@ from people.fields import (
     search_names,
 )
 from people.history import Actor, record_event
-from people.identities import normalize_email, normalize_external_id, parse_phone
+from people.identities import normalize_email, parse_phone
 from people.models import (
     AttributeDefinition,
     AttributeValue,
@@ -140,9 +140,7 @@ def parse_tag_names(raw: Iterable[Any], *, field_name: str = "tags") -> list[str
     return names
 
 
-def parse_custom_attributes(
-    raw: Any, *, from_text: bool = False
-) -> dict[AttributeDefinition, Any]:
+def parse_custom_attributes(raw: Any, *, from_text: bool = False) -> dict[AttributeDefinition, Any]:
     """definition -> parsed value (None means remove) for a name -> value mapping."""
     if not isinstance(raw, dict):
         raise DomainError(
@@ -170,7 +168,9 @@ def parse_custom_attributes(
             )
         value = raw[name]
         parsed[definition] = (
-            None if value is None else attribute_types.parse_value(definition, value, from_text=from_text)
+            None
+            if value is None
+            else attribute_types.parse_value(definition, value, from_text=from_text)
         )
     return parsed
 
@@ -326,7 +326,9 @@ def _apply_custom_attributes(person: Person, changes: PersonChanges, diffs: dict
                 row.delete()
         elif row is None:
             AttributeValue.objects.create(
-                person=person, definition=definition, **attribute_types.to_columns(definition, value)
+                person=person,
+                definition=definition,
+                **attribute_types.to_columns(definition, value),
             )
         else:
             for column, column_value in attribute_types.to_columns(definition, value).items():
@@ -601,9 +603,11 @@ def person_append_list_item(
     """Append one object to a LIST_OF_OBJECTS attribute of a person."""
     with transaction.atomic():
         locked = lock_person(person)
-        definition = AttributeDefinition.objects.annotate(lname=Lower("name")).filter(
-            lname=name.lower()
-        ).first()
+        definition = (
+            AttributeDefinition.objects.annotate(lname=Lower("name"))
+            .filter(lname=name.lower())
+            .first()
+        )
         if definition is None:
             raise DomainError(
                 ErrorCode.NOT_FOUND,
