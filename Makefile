@@ -10,11 +10,13 @@ PORT ?= 8000
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e .
+	$(PY) scripts/deps.py > $(VENV)/requirements.txt
+	$(PIP) install -q -r $(VENV)/requirements.txt
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(PIP) install -q -e ".[test]"
+	$(PY) scripts/deps.py test > $(VENV)/requirements-test.txt
+	$(PIP) install -q -r $(VENV)/requirements-test.txt
 	touch $@
 
 install: $(VENV)/.installed
