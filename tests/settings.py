@@ -1,11 +1,16 @@
-"""Settings for the test suite: the project's settings with a throwaway key.
+"""Settings for the test suite: the project's settings with a throwaway key, over plain HTTP.
 
 DATABASE_URL chooses the database (the Makefile runs the suite on PostgreSQL, then SQLite).
+Tests of the production transport settings override them with ``settings``.
 """
 
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-key-" + "x" * 50)
+# The test client and the live server speak plain HTTP.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
+os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 
 from portal.settings import *  # noqa: E402,F403
 

@@ -1,0 +1,98 @@
+"""Request-wide safety nets: session lifetimes and a plain 503 while the database is down."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+logger = logging.getLogger("portal.security")
+
+SESSION_STARTED = "_portal_started"
+SESSION_LAST_SEEN = "_portal_last_seen"
+# Rewriting the session on every request would cost a write per page; a minute's precision
+# is plenty for an inactivity timeout measured in minutes.
+LAST_SEEN_RESOLUTION = 60
+
+
+class SessionLifetimeMiddleware:
+    """Ends an operator's session after SESSION_IDLE_TIMEOUT seconds without a request, and
+    after SESSION_ABSOLUTE_LIFETIME seconds whatever the activity."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            now = int(time.time())
+            started = request.session.get(SESSION_STARTED)
+            last_seen = request.session.get(SESSION_LAST_SEEN, started)
+            if started is None:
+                request.session[SESSION_STARTED] = now
+                request.session[SESSION_LAST_SEEN] = now
+            elif (
+                now - started > settings.SESSION_ABSOLUTE_LIFETIME
+                or now - (last_seen or now) > settings.SESSION_IDLE_TIMEOUT
+            ):
+                logger.info("session of user id %s expired", user.pk)
+                logout(request)
+            elif now - (last_seen or 0) >= LAST_SEEN_RESOLUTION:
+                request.session[SESSION_LAST_SEEN] = now
+        return self.get_response(request)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(("/people/", "/mobile/", "/api/"))
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            {
+                "requestError": {
+                    "serviceException": {
+                        "messageId": "SERVICE_UNAVAILABLE",
+                        "text": "The database is unavailable; try again shortly.",
+                    }
+                }
+            },
+            status=503,
+            headers={"Retry-After": "5"},
+        )
+    return HttpResponse(
+        "<!doctype html><title>Temporarily unavailable</title>"
+        "<h1>Temporarily unavailable</h1>"
+        "<p>The portal cannot reach its database. Try again in a moment.</p>",
+        status=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+class DatabaseUnavailableMiddleware:
+    """A lost database connection answers 503 (never a traceback). Django opens a new
+    connection for the next request, so the portal recovers by itself once it is back."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return self.get_response(request)
+        except (OperationalError, InterfaceError) as exc:
+            return self._unavailable(request, exc)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if isinstance(exception, OperationalError | InterfaceError):
+            return self._unavailable(request, exception)
+        return None
+
+    @staticmethod
+    def _unavailable(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+        logger.error("database unavailable: %s", type(exc).__name__)
+        return database_unavailable_response(request)
