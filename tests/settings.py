@@ -15,3 +15,6 @@ os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 from portal.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Static files straight from the apps and static/, without collectstatic.
+WHITENOISE_USE_FINDERS = True

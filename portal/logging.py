@@ -1,0 +1,30 @@
+"""Keeps personal data out of the application logs: emails, phone numbers and API keys in a
+log record are masked before any handler writes it."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
+# Seven or more digits, optionally with the decorations people type in phone numbers.
+_PHONE = re.compile(r"(?<![\w.])\+?\d[\d\s().-]{5,}\d(?![\w.])")
+_APP_KEY = re.compile(r"(?i)\b(App|Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+
+
+def mask(text: str) -> str:
+    text = _APP_KEY.sub(lambda m: f"{m.group(1)} [key]", text)
+    text = _EMAIL.sub("[email]", text)
+    return _PHONE.sub(lambda m: m.group(0)[:2] + "[phone]", text)
+
+
+class PersonalDataFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is logged as it is
+            return True
+        masked = mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
