@@ -33,7 +33,14 @@ STANDARD_FIELDS: dict[str, tuple[str, int | None]] = {
 # The mobile SDKs call birthDate "birthday".
 FIELD_ALIASES = {"birthday": "birthDate"}
 _LANGUAGE_RE = re.compile(r"^([A-Za-z]{2})(?:[-_]([A-Za-z]{2}))?$")
-_url_validator = URLValidator(schemes=["http", "https"])
+
+
+class _ProfilePictureValidator(URLValidator):
+    # Django's URLValidator stops at 2048 characters; DOMAIN.md allows URLs of 2083.
+    max_length = 2083
+
+
+_url_validator = _ProfilePictureValidator(schemes=["http", "https"])
 
 
 def _bad(field: str, message: str, code: str = ErrorCode.BAD_REQUEST) -> DomainError:
