@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 
@@ -75,17 +76,15 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
 
 
 class DatabaseUnavailableMiddleware:
-    """A lost database connection answers 503 (never a traceback). Django opens a new
-    connection for the next request, so the portal recovers by itself once it is back."""
+    """A lost database connection in a view answers 503 (never a traceback). Django opens a
+    new connection for the next request, so the portal recovers by itself once it is back.
+    Failures in other middleware (loading the session, the user) reach ``server_error``."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            return self.get_response(request)
-        except (OperationalError, InterfaceError) as exc:
-            return self._unavailable(request, exc)
+        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):
         if isinstance(exception, OperationalError | InterfaceError):
@@ -96,3 +95,28 @@ class DatabaseUnavailableMiddleware:
     def _unavailable(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
         logger.error("database unavailable: %s", type(exc).__name__)
         return database_unavailable_response(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database outage is a 503; anything else a plain 500 page."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.error("database unavailable: %s", type(exc).__name__)
+        return database_unavailable_response(request)
+    if _is_api(request):
+        return JsonResponse(
+            {
+                "requestError": {
+                    "serviceException": {
+                        "messageId": "GENERAL_ERROR",
+                        "text": "Something went wrong on our side.",
+                    }
+                }
+            },
+            status=500,
+        )
+    return HttpResponse(
+        "<!doctype html><title>Server error</title><h1>Something went wrong</h1>"
+        "<p>The error was logged.</p>",
+        status=500,
+    )

@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import views
 
+handler500 = "portal.middleware.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("health", views.health, name="health"),
