@@ -305,6 +305,8 @@ def to_columns(definition: AttributeDefinition, value: Any) -> dict[str, Any]:
         columns["value_text"] = value
     elif data_type == DataType.INTEGER:
         columns["value_number"] = Decimal(value)
+        # SQLite keeps numerics as 8-byte floats: the text keeps all 19 digits exactly.
+        columns["value_text"] = str(value)
     elif data_type == DataType.DECIMAL:
         columns["value_number"] = value
         columns["value_text"] = format_decimal(value)
@@ -335,6 +337,8 @@ def from_row(definition: AttributeDefinition, row: AttributeValue) -> Any:
     if data_type == DataType.STRING:
         return row.value_text
     if data_type == DataType.INTEGER:
+        if row.value_text is not None:
+            return int(row.value_text)
         return int(row.value_number) if row.value_number is not None else None
     if data_type == DataType.DECIMAL:
         # The text keeps every digit exactly, whatever the database does to numerics.
