@@ -18,3 +18,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Static files straight from the apps and static/, without collectstatic.
 WHITENOISE_USE_FINDERS = True
+
+AUTHENTICATION_BACKENDS = [
+    "tests.auth_backends.AxesBackendForTests",
+    "django.contrib.auth.backends.ModelBackend",
+]
