@@ -137,6 +137,15 @@ def installation_register(
     """
     fields = clean_system_data(system_data or {})
     extra = attribute_types.validate_additional_data(additional_data or {})
+    if push_registration_id is not None and not isinstance(push_registration_id, str):
+        raise DomainError(
+            ErrorCode.REQUEST_FORMAT_INVALID, "pushRegId must be a string.", "pushRegId"
+        )
+    if is_primary is not None and not isinstance(is_primary, bool):
+        # Checked here too: a new installation does not go through installation_update.
+        raise DomainError(
+            ErrorCode.REQUEST_FORMAT_INVALID, "isPrimary must be true or false.", "isPrimary"
+        )
     push_id = (push_registration_id or "").strip() or str(uuid.uuid4())
     if len(push_id) > 255:
         raise DomainError(

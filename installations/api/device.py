@@ -1,0 +1,244 @@
+"""The device-facing API that the vendor's mobile SDK calls: /mobile/1/appinstance.
+
+A device authenticates with its application's code (``Authorization: App <applicationCode>``)
+and sends the SDK's field names (reference 000). Its writes are recorded in history as the
+device of that application.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from installations.api.authentication import (
+    ApplicationCodeAuthentication,
+    DeviceRateThrottle,
+    IsDevice,
+)
+from installations.api.common import is_storable_text, personalize_flags, request_object
+from installations.api.representations import DEVICE_SYSTEM_NAMES, device_instance, device_user
+from installations.api.serializers import (
+    ApiExceptionSerializer,
+    DeviceInstanceSerializer,
+    DevicePersonalizeRequestSerializer,
+    DeviceUserSerializer,
+    PersonalizeFlagsSerializer,
+)
+from installations.models import Installation
+from installations.services import (
+    installation_delete,
+    installation_depersonalize,
+    installation_personalize,
+    installation_register,
+    installation_update,
+)
+from people.errors import DomainError, ErrorCode
+
+INSTANCE_FIELDS = {*DEVICE_SYSTEM_NAMES, "isPrimary", "customAttributes", "pushServiceToken"}
+# The services name fields in the vendor's spelling; a device reads errors in its own.
+SDK_NAMES = {vendor: sdk for sdk, vendor in DEVICE_SYSTEM_NAMES.items()}
+SDK_PREFIXES = {
+    "additionalData": "customAttributes",
+    "identity": "userIdentity",
+    "attributes": "userAttributes",
+}
+
+PUSH_REG_ID = OpenApiParameter(
+    "pushRegId", str, OpenApiParameter.PATH, description="Push registration id of the installation"
+)
+ERROR_RESPONSES = {
+    400: OpenApiResponse(ApiExceptionSerializer, description="A domain or validation error"),
+    401: OpenApiResponse(ApiExceptionSerializer, description="No or an unknown application code"),
+    404: OpenApiResponse(
+        ApiExceptionSerializer, description="NO_REGISTRATION: not an installation of this app"
+    ),
+    415: OpenApiResponse(ApiExceptionSerializer, description="The body is not JSON"),
+    429: OpenApiResponse(ApiExceptionSerializer, description="Too many requests"),
+}
+TAGS = ["mobile-app-instance"]
+
+
+def in_sdk_terms(error: DomainError) -> DomainError:
+    """The same error, naming the field as the SDK sent it (``language``, not ``osLanguage``)."""
+    field = error.field or ""
+    message = error.message
+    head, dot, rest = field.partition(".")
+    if head == "systemData" and rest:
+        sdk_name = SDK_NAMES.get(rest, rest)
+        field, message = sdk_name, message.replace(rest, sdk_name, 1)
+    elif head in SDK_PREFIXES:
+        field = SDK_PREFIXES[head] + dot + rest
+        message = message.replace(head, SDK_PREFIXES[head], 1)
+    return DomainError(error.code, message, field or None, error.details)
+
+
+def instance_changes(body: dict[str, Any]) -> dict[str, Any]:
+    """Service arguments for the SDK's app instance fields."""
+    return {
+        "system_data": {
+            vendor: body[sdk] for sdk, vendor in DEVICE_SYSTEM_NAMES.items() if sdk in body
+        },
+        "is_primary": body.get("isPrimary"),
+        "additional_data": body.get("customAttributes"),
+    }
+
+
+class DeviceView(APIView):
+    authentication_classes = [ApplicationCodeAuthentication]
+    permission_classes = [IsDevice]
+    throttle_classes = [DeviceRateThrottle]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, DomainError):
+            exc = in_sdk_terms(exc)
+        return super().handle_exception(exc)
+
+    def installation(self, push_registration_id: str) -> Installation:
+        """An installation of the calling application; any other is NO_REGISTRATION (404)."""
+        found = None
+        if is_storable_text(push_registration_id):
+            found = (
+                Installation.objects.select_related("application")
+                .filter(
+                    push_registration_id=push_registration_id,
+                    application=self.request.user.application,
+                )
+                .first()
+            )
+        if found is None:
+            raise DomainError(
+                ErrorCode.NO_REGISTRATION,
+                "This application has no installation with this pushRegId.",
+                "pushRegId",
+            )
+        return found
+
+
+class DeviceRegistration(DeviceView):
+    @extend_schema(
+        operation_id="register-app-instance",
+        summary="Register an app instance",
+        description="First launch: a new installation on a fresh anonymous lead profile (201),"
+        " with an Install event; pushRegId is generated when absent. Registering an existing"
+        " pushRegId again updates that installation (200).",
+        tags=TAGS,
+        request=DeviceInstanceSerializer,
+        responses={
+            200: DeviceInstanceSerializer,
+            201: DeviceInstanceSerializer,
+            **ERROR_RESPONSES,
+        },
+    )
+    def post(self, request) -> Response:
+        body = request_object(
+            request.data, allowed=INSTANCE_FIELDS | {"pushRegId"}, what="an app instance"
+        )
+        installation, created = installation_register(
+            application=request.user.application,
+            actor=request.user.actor,
+            push_registration_id=body.get("pushRegId"),
+            **instance_changes(body),
+        )
+        return Response(
+            device_instance(installation),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class DeviceInstallation(DeviceView):
+    @extend_schema(
+        operation_id="get-app-instance",
+        summary="Get an app instance",
+        tags=TAGS,
+        parameters=[PUSH_REG_ID],
+        responses={200: DeviceInstanceSerializer, **ERROR_RESPONSES},
+    )
+    def get(self, request, pushRegId: str) -> Response:
+        return Response(device_instance(self.installation(pushRegId)))
+
+    @extend_schema(
+        operation_id="update-app-instance",
+        summary="Update an app instance",
+        description="The device writes its system data, push on/off (regEnabled), isPrimary"
+        " (the person's other installations lose the flag) and customAttributes (a null value"
+        " removes that name).",
+        tags=TAGS,
+        parameters=[PUSH_REG_ID],
+        request=DeviceInstanceSerializer,
+        responses={200: DeviceInstanceSerializer, **ERROR_RESPONSES},
+    )
+    def patch(self, request, pushRegId: str) -> Response:
+        installation = self.installation(pushRegId)
+        body = request_object(
+            request.data, allowed=INSTANCE_FIELDS | {"pushRegId"}, what="an app instance"
+        )
+        if "pushRegId" in body and body["pushRegId"] != installation.push_registration_id:
+            raise DomainError(ErrorCode.BAD_REQUEST, "pushRegId cannot be changed.", "pushRegId")
+        installation = installation_update(
+            installation=installation, actor=request.user.actor, **instance_changes(body)
+        )
+        return Response(device_instance(installation))
+
+    @extend_schema(
+        operation_id="delete-app-instance",
+        summary="Uninstall an app instance",
+        description="The installation is removed; an Uninstall event stays in its person's"
+        " history.",
+        tags=TAGS,
+        parameters=[PUSH_REG_ID],
+        responses={204: OpenApiResponse(description="Uninstalled"), **ERROR_RESPONSES},
+    )
+    def delete(self, request, pushRegId: str) -> Response:
+        installation_delete(installation=self.installation(pushRegId), actor=request.user.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DevicePersonalize(DeviceView):
+    @extend_schema(
+        operation_id="personalize-app-instance",
+        summary="Personalize an app instance",
+        description="As the push API's personalize, with the SDK's body: userIdentity"
+        " (externalUserId, phones, emails) and userAttributes.",
+        tags=TAGS,
+        parameters=[PUSH_REG_ID, PersonalizeFlagsSerializer],
+        request=DevicePersonalizeRequestSerializer,
+        responses={200: DeviceUserSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request, pushRegId: str) -> Response:
+        installation = self.installation(pushRegId)
+        flags = personalize_flags(request)
+        body = request_object(
+            request.data,
+            allowed={"userIdentity", "userAttributes"},
+            what="a personalize request",
+        )
+        person = installation_personalize(
+            installation=installation,
+            actor=request.user.actor,
+            identity=body.get("userIdentity"),
+            attributes=body.get("userAttributes"),
+            force_depersonalize=flags["forceDepersonalize"],
+            keep_as_lead=flags["keepAsLead"],
+            set_as_primary=flags["setDeviceAsPrimary"],
+        )
+        return Response(device_user(person, return_push=flags["returnPush"]))
+
+
+class DeviceDepersonalize(DeviceView):
+    @extend_schema(
+        operation_id="depersonalize-app-instance",
+        summary="Depersonalize an app instance",
+        description="The installation leaves its person for a fresh anonymous lead profile.",
+        tags=TAGS,
+        parameters=[PUSH_REG_ID],
+        request=None,
+        responses={200: DeviceInstanceSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request, pushRegId: str) -> Response:
+        installation = self.installation(pushRegId)
+        installation_depersonalize(installation=installation, actor=request.user.actor)
+        return Response(device_instance(self.installation(pushRegId)))

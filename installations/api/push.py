@@ -1,0 +1,235 @@
+"""The vendor's contact information push API (reference 003 and the push operations of the
+vendor's OpenAPI document): /people/2/contactInformation/push/{pushRegId}.
+
+Automation calls it with an API key (read keys read, manage keys write) and names the
+application in the ``AppCode`` header. The vendor's own push errors (48001, 48012, 48013) come
+in its ``{"errorCode", "errorMessage"}`` body; domain errors in the persons API's
+``requestError`` body.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from installations.api.common import is_storable_text, personalize_flags, request_object
+from installations.api.representations import personalization_response, push_instance
+from installations.api.serializers import (
+    PUSH_BAD_REQUEST,
+    ApiExceptionSerializer,
+    PersonalizationResponseSerializer,
+    PersonalizeFlagsSerializer,
+    PushInstanceSerializer,
+    PushInstanceUpdateSerializer,
+    PushPersonalizeRequestSerializer,
+)
+from installations.models import Application, Installation
+from installations.services import (
+    installation_depersonalize,
+    installation_personalize,
+    installation_update,
+)
+from people.errors import DomainError, ErrorCode
+from portal.api.actors import actor_from_request
+
+APPLICATION_CODE_MISSING = (48001, "Application code missing")
+APPLICATION_NOT_FOUND = (48012, "Push application not found")
+REGISTRATION_NOT_FOUND = (48013, "Push registration not found")
+
+
+class PushApiError(Exception):
+    def __init__(self, error: tuple[int, str]) -> None:
+        super().__init__(error[1])
+        self.error_code, self.error_message = error
+
+
+APP_CODE_HEADER = OpenApiParameter(
+    "AppCode",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Application code of the push application the registration belongs to",
+)
+PUSH_REG_ID = OpenApiParameter(
+    "pushRegId",
+    str,
+    OpenApiParameter.PATH,
+    description="Registration identifier of a particular push device registration",
+)
+ERROR_RESPONSES = {
+    400: OpenApiResponse(
+        PUSH_BAD_REQUEST,
+        description="48001 AppCode missing, 48012 unknown application, 48013 unknown"
+        " registration ({errorCode, errorMessage}); a domain or validation error"
+        " (requestError)",
+    ),
+    401: OpenApiResponse(ApiExceptionSerializer, description="No or an invalid API key"),
+    403: OpenApiResponse(ApiExceptionSerializer, description="A read key tried to write"),
+    415: OpenApiResponse(ApiExceptionSerializer, description="The body is not JSON"),
+    429: OpenApiResponse(ApiExceptionSerializer, description="Too many requests"),
+}
+TAGS = ["contact-information-push"]
+
+# PATCH: what automation may change; the rest of a PushApiInstance is the device's.
+WRITABLE_FIELDS = {"isPrimary", "systemData", "additionalData"}
+READ_ONLY_FIELDS = {"registrationId", "applicationId"}
+WRITABLE_SYSTEM_DATA = {"registrationEnabled"}
+
+
+class PushRegistrationView(APIView):
+    """Base: the AppCode header, the registration in that application, the push errors."""
+
+    application: Application
+
+    def initial(self, request, *args, **kwargs) -> None:
+        # Authentication, permission and throttling first: a caller without a key learns
+        # nothing about applications.
+        super().initial(request, *args, **kwargs)
+        code = request.headers.get("AppCode", "").strip()
+        if not code:
+            raise PushApiError(APPLICATION_CODE_MISSING)
+        application = (
+            Application.objects.filter(code=code).first() if is_storable_text(code) else None
+        )
+        if application is None:
+            raise PushApiError(APPLICATION_NOT_FOUND)
+        self.application = application
+
+    def registration(self, push_registration_id: str) -> Installation:
+        installation = None
+        if is_storable_text(push_registration_id):
+            installation = (
+                Installation.objects.select_related("application", "person")
+                .filter(push_registration_id=push_registration_id, application=self.application)
+                .first()
+            )
+        if installation is None:
+            raise PushApiError(REGISTRATION_NOT_FOUND)
+        return installation
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, DomainError) and exc.code == ErrorCode.NO_REGISTRATION:
+            # Uninstalled between our lookup and the service's lock.
+            exc = PushApiError(REGISTRATION_NOT_FOUND)
+        if isinstance(exc, PushApiError):
+            return Response(
+                {"errorCode": exc.error_code, "errorMessage": exc.error_message},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return super().handle_exception(exc)
+
+
+def writable_changes(body: dict) -> dict:
+    """The service arguments of a PATCH body; a read-only or unknown field is refused by name."""
+    for name in body:
+        if name in READ_ONLY_FIELDS:
+            raise DomainError(ErrorCode.BAD_REQUEST, f"{name} is read-only.", name)
+    system_data = body.get("systemData")
+    if system_data is None:
+        system_data = {}
+    if not isinstance(system_data, dict):
+        raise DomainError(
+            ErrorCode.REQUEST_FORMAT_INVALID, "systemData must be an object.", "systemData"
+        )
+    for name in system_data:
+        field = f"systemData.{name}"
+        if name in Installation.SYSTEM_DATA_FIELDS and name not in WRITABLE_SYSTEM_DATA:
+            raise DomainError(
+                ErrorCode.BAD_REQUEST,
+                f"{field} is read-only: the device reports it.",
+                field,
+            )
+        if name not in WRITABLE_SYSTEM_DATA:
+            raise DomainError(ErrorCode.BAD_REQUEST, f"{field} is not a system data field.", field)
+    return {
+        "is_primary": body.get("isPrimary"),
+        "registration_enabled": system_data.get("registrationEnabled"),
+        "additional_data": body.get("additionalData"),
+    }
+
+
+class PushRegistrationDetail(PushRegistrationView):
+    @extend_schema(
+        operation_id="get-push-device-registration",
+        summary="Get push device registration",
+        tags=TAGS,
+        parameters=[PUSH_REG_ID, APP_CODE_HEADER],
+        responses={200: PushInstanceSerializer, **ERROR_RESPONSES},
+    )
+    def get(self, request, pushRegId: str) -> Response:
+        return Response(push_instance(self.registration(pushRegId)))
+
+    @extend_schema(
+        operation_id="update-push-device-registration",
+        summary="Update push device registration",
+        description="Only isPrimary, systemData.registrationEnabled and additionalData are"
+        " writable; a read-only field is refused with a 400 that names it. isPrimary true"
+        " makes this the person's only primary installation. In additionalData a null value"
+        " removes that name; the other names stay.",
+        tags=TAGS,
+        parameters=[PUSH_REG_ID, APP_CODE_HEADER],
+        request=PushInstanceUpdateSerializer,
+        responses={200: PushInstanceSerializer, **ERROR_RESPONSES},
+    )
+    def patch(self, request, pushRegId: str) -> Response:
+        installation = self.registration(pushRegId)
+        body = request_object(
+            request.data,
+            allowed=WRITABLE_FIELDS | READ_ONLY_FIELDS,
+            what="a push registration",
+        )
+        installation = installation_update(
+            installation=installation,
+            actor=actor_from_request(request),
+            **writable_changes(body),
+        )
+        return Response(push_instance(installation))
+
+
+class PushRegistrationPersonalize(PushRegistrationView):
+    @extend_schema(
+        operation_id="personalize-push-instance",
+        summary="Personalize push instance",
+        description="Attach the registration to the person who owns the identity (or give the"
+        " identity to its anonymous profile). A registration personalized with another person"
+        " moves only with forceDepersonalize=true (else PERSONALIZATION_IMPOSSIBLE).",
+        tags=TAGS,
+        parameters=[PUSH_REG_ID, APP_CODE_HEADER, PersonalizeFlagsSerializer],
+        request=PushPersonalizeRequestSerializer,
+        responses={200: PersonalizationResponseSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request, pushRegId: str) -> Response:
+        installation = self.registration(pushRegId)
+        flags = personalize_flags(request)
+        body = request_object(
+            request.data, allowed={"identity", "attributes"}, what="a personalize request"
+        )
+        person = installation_personalize(
+            installation=installation,
+            actor=actor_from_request(request),
+            identity=body.get("identity"),
+            attributes=body.get("attributes"),
+            force_depersonalize=flags["forceDepersonalize"],
+            keep_as_lead=flags["keepAsLead"],
+            set_as_primary=flags["setDeviceAsPrimary"],
+        )
+        return Response(personalization_response(person, return_push=flags["returnPush"]))
+
+
+class PushRegistrationDepersonalize(PushRegistrationView):
+    @extend_schema(
+        operation_id="depersonalize-push-instance",
+        summary="Depersonalize push instance",
+        description="Detach the registration from its person (remote logout): it moves to a"
+        " fresh anonymous lead profile and is no longer primary. The response has no body.",
+        tags=TAGS,
+        parameters=[PUSH_REG_ID, APP_CODE_HEADER],
+        request=None,
+        responses={200: OpenApiResponse(description="Depersonalized"), **ERROR_RESPONSES},
+    )
+    def post(self, request, pushRegId: str) -> Response:
+        installation = self.registration(pushRegId)
+        installation_depersonalize(installation=installation, actor=actor_from_request(request))
+        return Response(status=status.HTTP_200_OK)

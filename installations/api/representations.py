@@ -1,0 +1,153 @@
+"""Installations and people as the push API and the device API show them.
+
+Two spellings of the same data: the vendor's contact information push API
+(``registrationId``, ``systemData``, ``additionalData``; reference 003) and the mobile SDK's
+(``pushRegId``, ``regEnabled``, ``customAttributes``; reference 000).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from installations.models import Installation
+from people import custom_attributes as attribute_types
+from people.models import IdentityKind, Person
+
+# The vendor's enums (PushApiInstanceSystemData in the vendor's OpenAPI document). Stored values
+# are what devices sent; the vendor's spelling is chosen on the way out, and a value the vendor's
+# enum has no name for is left out rather than sent in a shape its clients do not expect.
+VENDOR_OS = {"android": "Android", "ios": "iOS"}
+VENDOR_CLOUD_TYPE = {
+    "gcm": "GCM",
+    "fcm": "GCM",
+    "firebase": "GCM",
+    "apns": "APNS",
+    "hms": "HMS",
+    "web": "WEB",
+}
+
+# SDK field name -> the system data name the services take (DEVICE_SYSTEM_FIELDS).
+DEVICE_SYSTEM_NAMES = {
+    "regEnabled": "registrationEnabled",
+    "notificationsEnabled": "notificationsEnabled",
+    "geoEnabled": "geofencingSdk",
+    "sdkVersion": "sdkVersion",
+    "appVersion": "appVersion",
+    "os": "os",
+    "osVersion": "osVersion",
+    "deviceManufacturer": "deviceManufacturer",
+    "deviceModel": "deviceModel",
+    "deviceSecure": "deviceSecure",
+    "language": "osLanguage",
+    "deviceTimezoneOffset": "deviceTimezoneOffset",
+    "deviceName": "deviceName",
+    "pushServiceType": "cloudType",
+}
+
+
+def push_instance(installation: Installation) -> dict[str, Any]:
+    """A PushApiInstance: the installation in the vendor's push API."""
+    system_data: dict[str, Any] = {}
+    for name, field in Installation.SYSTEM_DATA_FIELDS.items():
+        value = getattr(installation, field)
+        if name == "os":
+            value = VENDOR_OS.get(value.lower())
+        elif name == "cloudType":
+            value = VENDOR_CLOUD_TYPE.get(value.lower())
+        if value is None or value == "":
+            continue
+        system_data[name] = value
+    return {
+        "registrationId": installation.push_registration_id,
+        "applicationId": installation.application.code,
+        "isPrimary": installation.is_primary,
+        "systemData": system_data,
+        "additionalData": dict(installation.additional_data or {}),
+    }
+
+
+def _custom_attributes(person: Person) -> dict[str, Any]:
+    return {
+        row.definition.name: attribute_types.serialize_value(
+            row.definition, attribute_types.from_row(row.definition, row)
+        )
+        for row in person.attribute_values.select_related("definition")
+    }
+
+
+def _identities(person: Person) -> tuple[list[str], list[str]]:
+    phones, emails = [], []
+    for identity in person.identities.all():
+        (phones if identity.kind == IdentityKind.PHONE else emails).append(identity.value)
+    return phones, emails
+
+
+def _standard(person: Person) -> dict[str, Any]:
+    values = {
+        "firstName": person.first_name,
+        "lastName": person.last_name,
+        "middleName": person.middle_name,
+        "gender": person.gender,
+        "birthday": person.birth_date.isoformat() if person.birth_date else None,
+    }
+    return {name: value for name, value in values.items() if value not in (None, "")}
+
+
+def personalization_response(person: Person, *, return_push: bool = False) -> dict[str, Any]:
+    """A PushUserPersonalizationResponse: the person the installation now belongs to.
+
+    Contacts in the vendor's plural lists; with ``returnPush`` also every push registration.
+    """
+    phones, emails = _identities(person)
+    body: dict[str, Any] = {}
+    if person.external_id:
+        body["externalId"] = person.external_id
+    body.update(_standard(person))
+    body["type"] = person.type
+    body["tags"] = sorted(person.tags.values_list("name", flat=True), key=str.casefold)
+    body["customAttributes"] = _custom_attributes(person)
+    contact: dict[str, Any] = {
+        "phones": [{"number": number} for number in phones],
+        "emails": [{"address": address} for address in emails],
+    }
+    if return_push:
+        contact["push"] = [
+            push_instance(installation)
+            for installation in person.installations.select_related("application")
+        ]
+    body["contactInformation"] = contact
+    return body
+
+
+def device_instance(installation: Installation) -> dict[str, Any]:
+    """The installation as the mobile SDK reads it."""
+    body: dict[str, Any] = {
+        "pushRegId": installation.push_registration_id,
+        "applicationCode": installation.application.code,
+        "isPrimary": installation.is_primary,
+    }
+    for sdk_name, system_name in DEVICE_SYSTEM_NAMES.items():
+        field = Installation.SYSTEM_DATA_FIELDS[system_name]
+        body[sdk_name] = getattr(installation, field)
+    body["customAttributes"] = dict(installation.additional_data or {})
+    return body
+
+
+def device_user(person: Person, *, return_push: bool = False) -> dict[str, Any]:
+    """The person as the mobile SDK reads it (``externalUserId``, ``phones``, ``emails``)."""
+    phones, emails = _identities(person)
+    body: dict[str, Any] = {}
+    if person.external_id:
+        body["externalUserId"] = person.external_id
+    body.update(_standard(person))
+    body["type"] = person.type
+    body["phones"] = [{"number": number} for number in phones]
+    body["emails"] = [{"address": address} for address in emails]
+    body["tags"] = sorted(person.tags.values_list("name", flat=True), key=str.casefold)
+    body["customAttributes"] = _custom_attributes(person)
+    if return_push:
+        body["installations"] = [
+            device_instance(installation)
+            for installation in person.installations.select_related("application")
+        ]
+    return body

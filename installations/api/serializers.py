@@ -1,0 +1,218 @@
+"""Serializers that describe the push and device API in the OpenAPI schema (field names are
+the vendor's and the SDK's), and read the personalize query flags.
+
+The views render with installations.api.representations and validate through the services;
+these classes say what those produce and accept, so that /api/schema/ describes the
+endpoints as they behave.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import PolymorphicProxySerializer
+from rest_framework import serializers
+
+
+class AnyValueField(serializers.JSONField):
+    """A free-form value (string, number, boolean, date, ...)."""
+
+
+def free_form_map(help_text: str, **kwargs) -> serializers.DictField:
+    return serializers.DictField(child=AnyValueField(), help_text=help_text, **kwargs)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class PushErrorSerializer(serializers.Serializer):
+    errorCode = serializers.IntegerField(
+        help_text="48001 application code missing, 48012 push application not found,"
+        " 48013 push registration not found"
+    )
+    errorMessage = serializers.CharField()
+
+
+class ServiceExceptionSerializer(serializers.Serializer):
+    messageId = serializers.CharField()
+    text = serializers.CharField()
+    validationErrors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+class RequestErrorSerializer(serializers.Serializer):
+    serviceException = ServiceExceptionSerializer()
+
+
+class ApiExceptionSerializer(serializers.Serializer):
+    requestError = RequestErrorSerializer()
+
+
+PUSH_BAD_REQUEST = PolymorphicProxySerializer(
+    component_name="PushBadRequest",
+    serializers=[PushErrorSerializer, ApiExceptionSerializer],
+    resource_type_field_name=None,
+)
+
+
+# --- the vendor's push API --------------------------------------------------------------------
+
+
+class PushSystemDataSerializer(serializers.Serializer):
+    cloudType = serializers.ChoiceField(choices=["GCM", "APNS", "HMS", "WEB"], read_only=True)
+    registrationEnabled = serializers.BooleanField(
+        required=False, help_text="Push on or off for this installation (writable)"
+    )
+    notificationsEnabled = serializers.BooleanField(read_only=True)
+    geofencingSdk = serializers.BooleanField(read_only=True)
+    sdkVersion = serializers.CharField(read_only=True)
+    appVersion = serializers.CharField(read_only=True)
+    os = serializers.ChoiceField(choices=["Android", "iOS"], read_only=True)
+    osVersion = serializers.CharField(read_only=True)
+    deviceManufacturer = serializers.CharField(read_only=True)
+    deviceModel = serializers.CharField(read_only=True)
+    deviceSecure = serializers.BooleanField(read_only=True)
+    osLanguage = serializers.CharField(read_only=True)
+    deviceTimezoneOffset = serializers.CharField(read_only=True)
+    deviceName = serializers.CharField(read_only=True)
+
+
+class PushInstanceSerializer(serializers.Serializer):
+    registrationId = serializers.CharField(read_only=True)
+    applicationId = serializers.CharField(read_only=True)
+    isPrimary = serializers.BooleanField()
+    systemData = PushSystemDataSerializer()
+    additionalData = free_form_map("Custom attributes of the installation")
+
+
+class PushInstanceUpdateSerializer(serializers.Serializer):
+    """Only these are writable; any other field of the instance is refused by name."""
+
+    isPrimary = serializers.BooleanField(required=False)
+    systemData = PushSystemDataSerializer(required=False)
+    additionalData = free_form_map("Names to set; a null value removes that name", required=False)
+
+
+class PushIdentitySerializer(serializers.Serializer):
+    externalId = serializers.CharField(required=False)
+    phoneNumber = serializers.CharField(required=False)
+    email = serializers.CharField(required=False)
+
+
+class PersonalizeAttributesSerializer(serializers.Serializer):
+    firstName = serializers.CharField(required=False)
+    lastName = serializers.CharField(required=False)
+    middleName = serializers.CharField(required=False)
+    birthday = serializers.DateField(required=False)
+    gender = serializers.ChoiceField(choices=["MALE", "FEMALE"], required=False)
+    customAttributes = free_form_map("Custom attribute values", required=False)
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class PushPersonalizeRequestSerializer(serializers.Serializer):
+    identity = PushIdentitySerializer()
+    attributes = PersonalizeAttributesSerializer(required=False)
+
+
+class PhoneSerializer(serializers.Serializer):
+    number = serializers.CharField()
+
+
+class EmailSerializer(serializers.Serializer):
+    address = serializers.CharField()
+
+
+class PushContactInformationSerializer(serializers.Serializer):
+    phones = PhoneSerializer(many=True)
+    emails = EmailSerializer(many=True)
+    push = PushInstanceSerializer(many=True, required=False, help_text="With returnPush=true")
+
+
+class PersonalizationResponseSerializer(serializers.Serializer):
+    externalId = serializers.CharField(required=False)
+    firstName = serializers.CharField(required=False)
+    lastName = serializers.CharField(required=False)
+    middleName = serializers.CharField(required=False)
+    birthday = serializers.DateField(required=False)
+    gender = serializers.ChoiceField(choices=["MALE", "FEMALE"], required=False)
+    type = serializers.ChoiceField(choices=["LEAD", "CUSTOMER"])
+    tags = serializers.ListField(child=serializers.CharField())
+    customAttributes = free_form_map("Custom attribute values")
+    contactInformation = PushContactInformationSerializer()
+
+
+class PersonalizeFlagsSerializer(serializers.Serializer):
+    """The personalize query flags of the vendor's API (also taken by the device API)."""
+
+    forceDepersonalize = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Move an installation that is personalized with another person",
+    )
+    keepAsLead = serializers.BooleanField(
+        required=False, default=False, help_text="Do not promote the person to customer"
+    )
+    returnPush = serializers.BooleanField(
+        required=False, default=False, help_text="Include the person's push registrations"
+    )
+    setDeviceAsPrimary = serializers.BooleanField(
+        required=False, default=False, help_text="Make this the person's primary device"
+    )
+
+
+# --- the device API (the mobile SDK's names) ---------------------------------------------------
+
+
+class DeviceInstanceSerializer(serializers.Serializer):
+    pushRegId = serializers.CharField(
+        required=False, help_text="Generated on registration when absent"
+    )
+    applicationCode = serializers.CharField(read_only=True)
+    isPrimary = serializers.BooleanField(required=False)
+    regEnabled = serializers.BooleanField(required=False)
+    notificationsEnabled = serializers.BooleanField(required=False)
+    geoEnabled = serializers.BooleanField(required=False)
+    sdkVersion = serializers.CharField(required=False, allow_blank=True)
+    appVersion = serializers.CharField(required=False, allow_blank=True)
+    os = serializers.CharField(required=False, allow_blank=True)
+    osVersion = serializers.CharField(required=False, allow_blank=True)
+    deviceManufacturer = serializers.CharField(required=False, allow_blank=True)
+    deviceModel = serializers.CharField(required=False, allow_blank=True)
+    deviceSecure = serializers.BooleanField(required=False)
+    language = serializers.CharField(required=False, allow_blank=True)
+    deviceTimezoneOffset = serializers.CharField(required=False, allow_blank=True)
+    deviceName = serializers.CharField(required=False, allow_blank=True)
+    pushServiceType = serializers.CharField(required=False, allow_blank=True)
+    pushServiceToken = serializers.CharField(
+        required=False, write_only=True, help_text="Accepted and not stored"
+    )
+    customAttributes = free_form_map(
+        "Installation custom attributes; a null value removes that name", required=False
+    )
+
+
+class DeviceIdentitySerializer(serializers.Serializer):
+    externalUserId = serializers.CharField(required=False)
+    phones = serializers.ListField(child=serializers.CharField(), required=False)
+    emails = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class DevicePersonalizeRequestSerializer(serializers.Serializer):
+    userIdentity = DeviceIdentitySerializer()
+    userAttributes = PersonalizeAttributesSerializer(required=False)
+
+
+class DeviceUserSerializer(serializers.Serializer):
+    externalUserId = serializers.CharField(required=False)
+    firstName = serializers.CharField(required=False)
+    lastName = serializers.CharField(required=False)
+    middleName = serializers.CharField(required=False)
+    birthday = serializers.DateField(required=False)
+    gender = serializers.ChoiceField(choices=["MALE", "FEMALE"], required=False)
+    type = serializers.ChoiceField(choices=["LEAD", "CUSTOMER"])
+    phones = PhoneSerializer(many=True)
+    emails = EmailSerializer(many=True)
+    tags = serializers.ListField(child=serializers.CharField())
+    customAttributes = free_form_map("Custom attribute values")
+    installations = DeviceInstanceSerializer(
+        many=True, required=False, help_text="With returnPush=true"
+    )
