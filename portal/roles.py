@@ -7,7 +7,8 @@ their permissions are created by a data migration (portal/migrations).
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
+from django.db import transaction
 
 VIEWER = "Viewer"
 EDITOR = "Editor"
@@ -83,13 +84,60 @@ def can_manage_definitions(user: AbstractBaseUser | AnonymousUser) -> bool:
     return user.is_authenticated and user.has_perm("people.add_attributedefinition")
 
 
+def can_use_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Django admin is for Administrators only: staff status alone does not open it.
+
+    A Viewer or Editor who was made staff by hand is still refused, so the admin can never
+    become a back door around the role of an operator.
+    """
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return role_of(user) == ADMINISTRATOR
+
+
 def role_of(user: AbstractBaseUser | AnonymousUser) -> str | None:
     if not user.is_authenticated:
         return None
     if user.is_superuser:
         return ADMINISTRATOR
+    # Django admin asks several times per request: remember the answer on the user object
+    # (request.user lives for one request; operator_set_role forgets it).
+    cached = getattr(user, "_portal_role", False)
+    if cached is not False:
+        return cached
     names = set(user.groups.values_list("name", flat=True))
-    for role in (ADMINISTRATOR, EDITOR, VIEWER):
-        if role in names:
-            return role
-    return None
+    role = next((r for r in (ADMINISTRATOR, EDITOR, VIEWER) if r in names), None)
+    user._portal_role = role
+    return role
+
+
+def role_from_name(name: str) -> str:
+    """The group name of a role given as ``viewer``, ``Editor``, ``ADMINISTRATOR``..."""
+    role = ROLES.get((name or "").strip().lower())
+    if role is None:
+        raise ValueError(f"Unknown role {name!r}: expected one of {', '.join(ROLES)}.")
+    return role
+
+
+@transaction.atomic
+def operator_set_role(*, user: User, role: str) -> User:
+    """Give ``user`` exactly one role; only Administrators are staff (may open Django admin)."""
+    role = role_from_name(role)
+    user.groups.remove(*Group.objects.filter(name__in=list(ROLE_PERMISSIONS)))
+    user.groups.add(Group.objects.get(name=role))
+    user.__dict__.pop("_portal_role", None)
+    is_staff = role == ADMINISTRATOR
+    if user.is_staff != is_staff:
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
+    return user
+
+
+@transaction.atomic
+def operator_create(
+    *, username: str, role: str, password: str | None = None, email: str = ""
+) -> User:
+    """A new operator account with one role; without a password it cannot sign in yet."""
+    role = role_from_name(role)
+    user = User.objects.create_user(username=username, email=email, password=password)
+    return operator_set_role(user=user, role=role)

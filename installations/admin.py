@@ -1,0 +1,329 @@
+"""Django admin for applications and installations, through installations.services.
+
+The actions (Make primary, Unset primary, Remote logout, Push on, Push off) are the same
+service calls as the operator UI's buttons and the API's PATCH: the one-primary rule holds and
+each leaves a history event with the administrator as actor and source ADMIN.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Q
+
+from installations import services
+from installations.models import Application, Installation
+from people.admin import (
+    PersonAdmin,
+    ServiceAdmin,
+    ServiceFormSet,
+    ServiceModelForm,
+    admin_actor,
+    person_link,
+    run_action,
+)
+from people.models import Person
+from people.search import exact_matches, name_filter
+
+SYSTEM_DATA_FIELDS = tuple(Installation.SYSTEM_DATA_FIELDS.values())
+READ_ONLY_SYSTEM_DATA = tuple(f for f in SYSTEM_DATA_FIELDS if f != "registration_enabled")
+
+
+# ---------------------------------------------------------------------------------------------
+# Installations on the person page
+
+
+class InstallationInlineFormSet(ServiceFormSet):
+    def clean(self) -> None:
+        super().clean()
+        primary = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None) and form.cleaned_data.get("is_primary")
+        ]
+        if len(primary) > 1:
+            raise forms.ValidationError("A person has at most one primary installation.")
+
+
+class InstallationInlineForm(ServiceModelForm):
+    class Meta:
+        model = Installation
+        fields = ("is_primary", "registration_enabled")
+
+
+class InstallationInline(admin.TabularInline):
+    """The person's installations: primary and push editable, system data read-only."""
+
+    model = Installation
+    form = InstallationInlineForm
+    formset = InstallationInlineFormSet
+    fields = (
+        "push_registration_id",
+        "application",
+        "os",
+        "os_version",
+        "device_model",
+        "app_version",
+        "is_primary",
+        "registration_enabled",
+        "modified_at",
+    )
+    readonly_fields = (
+        "push_registration_id",
+        "application",
+        "os",
+        "os_version",
+        "device_model",
+        "app_version",
+        "modified_at",
+    )
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        # Installations come from devices (registration), not from an administrator.
+        return False
+
+    def save_through_services(self, request, person, formset) -> None:
+        actor = admin_actor(request)
+        changes = [
+            (form, {name: form.cleaned_data[name] for name in form.changed_data})
+            for form in formset.forms
+            if form.has_changed()
+        ]
+        # Making one primary unsets the others in the same service call: an unticked old
+        # primary needs no call of its own (nor a second history event).
+        moving = any(data.get("is_primary") for _, data in changes)
+        for form, data in sorted(changes, key=lambda change: bool(change[1].get("is_primary"))):
+            if moving and data.get("is_primary") is False:
+                del data["is_primary"]
+            if data:
+                services.installation_update(
+                    installation=form.instance.push_registration_id,
+                    actor=actor,
+                    is_primary=data.get("is_primary"),
+                    registration_enabled=data.get("registration_enabled"),
+                )
+
+
+PersonAdmin.inlines = [*PersonAdmin.inlines, InstallationInline]
+
+
+# ---------------------------------------------------------------------------------------------
+# Installations
+
+
+class InstallationForm(ServiceModelForm):
+    class Meta:
+        model = Installation
+        fields = ("is_primary", "registration_enabled", "additional_data")
+
+
+@admin.register(Installation)
+class InstallationAdmin(ServiceAdmin):
+    form = InstallationForm
+    list_display = (
+        "push_registration_id",
+        "person_link",
+        "application",
+        "os",
+        "device_model",
+        "is_primary",
+        "registration_enabled",
+        "modified_at",
+    )
+    list_filter = ("application", "os", "is_primary", "registration_enabled")
+    list_select_related = ("person", "application")
+    search_fields = ("push_registration_id",)
+    search_help_text = (
+        "pushRegistrationId, or the person's phone (any format), email, externalId (exact) "
+        "or the start of a name."
+    )
+    ordering = ("-id",)
+    actions = ["make_primary", "unset_primary", "remote_logout", "push_on", "push_off"]
+    fieldsets = (
+        (None, {"fields": ("push_registration_id", "person", "application")}),
+        ("Operator settings", {"fields": ("is_primary", "registration_enabled")}),
+        ("Installation custom attributes", {"fields": ("additional_data",)}),
+        ("System data (written by the device)", {"fields": READ_ONLY_SYSTEM_DATA}),
+        (None, {"fields": ("created_at", "modified_at")}),
+    )
+    readonly_fields = (
+        "push_registration_id",
+        "person",
+        "application",
+        *READ_ONLY_SYSTEM_DATA,
+        "created_at",
+        "modified_at",
+    )
+    domain_field_names = {
+        "isPrimary": "is_primary",
+        "systemData.registrationEnabled": "registration_enabled",
+        "additionalData": "additional_data",
+    }
+
+    @admin.display(description="person", ordering="person_id")
+    def person_link(self, installation: Installation) -> str:
+        return person_link(installation.person)
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        text = search_term.strip()
+        if not text:
+            return queryset, False
+        if queryset.filter(push_registration_id=text).exists():
+            return queryset.filter(push_registration_id=text), False
+        person_ids, _ = exact_matches(text)
+        if person_ids:
+            return queryset.filter(person_id__in=person_ids), False
+        condition = name_filter(text)
+        if condition is None:
+            return queryset.none(), False
+        people = Person.objects.filter(condition).values("pk")
+        return queryset.filter(person_id__in=people), False
+
+    def save_model(self, request, obj: Installation, form, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        saved = services.installation_update(
+            installation=obj.push_registration_id,
+            actor=admin_actor(request),
+            is_primary=data.get("is_primary"),
+            registration_enabled=data.get("registration_enabled"),
+            additional_data=data.get("additional_data"),
+            additional_data_mode="replace",
+        )
+        for field in Installation._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+
+    def delete_model(self, request, obj: Installation) -> None:
+        # An uninstall: the Uninstall event stays in the person's history.
+        services.installation_delete(
+            installation=obj.push_registration_id, actor=admin_actor(request)
+        )
+
+    def get_deleted_objects(self, objs, request):
+        items = [str(o) for o in objs]
+        summary = [*items, "Each leaves an Uninstall event in its person's history."]
+        return summary, {"installations": len(items)}, set(), []
+
+    # Actions ----------------------------------------------------------------------------------
+
+    def _run(self, request, queryset, done: str, call) -> None:
+        actor = admin_actor(request)
+        installations = list(queryset.order_by("id"))
+        run_action(self, request, installations, lambda i: call(i, actor), done)
+
+    @admin.action(description="Make primary", permissions=["change"])
+    def make_primary(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            "Made primary",
+            lambda i, actor: services.installation_set_primary(
+                installation=i.push_registration_id, actor=actor, is_primary=True
+            ),
+        )
+
+    @admin.action(description="Unset primary", permissions=["change"])
+    def unset_primary(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            "Unset primary",
+            lambda i, actor: services.installation_set_primary(
+                installation=i.push_registration_id, actor=actor, is_primary=False
+            ),
+        )
+
+    @admin.action(description="Remote logout (depersonalize)", permissions=["change"])
+    def remote_logout(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            "Logged out",
+            lambda i, actor: services.installation_depersonalize(
+                installation=i.push_registration_id, actor=actor
+            ),
+        )
+
+    @admin.action(description="Push on", permissions=["change"])
+    def push_on(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            "Push turned on",
+            lambda i, actor: services.installation_set_push(
+                installation=i.push_registration_id, actor=actor, enabled=True
+            ),
+        )
+
+    @admin.action(description="Push off", permissions=["change"])
+    def push_off(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            "Push turned off",
+            lambda i, actor: services.installation_set_push(
+                installation=i.push_registration_id, actor=actor, enabled=False
+            ),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Applications
+
+
+class ApplicationForm(ServiceModelForm):
+    code = forms.CharField(
+        required=False,
+        max_length=64,
+        help_text="What devices and API clients send as AppCode; generated when left empty.",
+    )
+
+    class Meta:
+        model = Application
+        fields = ("name", "code")
+
+
+@admin.register(Application)
+class ApplicationAdmin(ServiceAdmin):
+    form = ApplicationForm
+    list_display = ("name", "code", "created_at")
+    search_fields = ("name", "code")
+    domain_field_names = {"name": "name", "code": "code"}
+
+    def get_readonly_fields(self, request, obj=None):
+        # Devices and API clients hold the code, so it stays; there is no rename service.
+        return ("name", "code", "created_at") if obj else ("created_at",)
+
+    def get_search_results(self, request, queryset, search_term):
+        text = search_term.strip()
+        if not text:
+            return queryset, False
+        return queryset.filter(Q(code=text) | Q(name__istartswith=text)), False
+
+    def save_model(self, request, obj: Application, form, change: bool) -> None:
+        if change:
+            return
+        saved = services.application_create(
+            name=form.cleaned_data["name"], code=form.cleaned_data.get("code") or None
+        )
+        for field in Application._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+
+    def get_deleted_objects(self, objs, request):
+        """An application with installations cannot go (its installations protect it)."""
+        applications = list(objs)
+        protected = []
+        for application in applications:
+            used_by = Installation.objects.filter(application=application).count()
+            if used_by:
+                protected.append(
+                    f"Application {application.name!r} has {used_by} installations and cannot "
+                    "be deleted."
+                )
+        return [str(a) for a in applications], {"applications": len(applications)}, set(), protected

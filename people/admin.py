@@ -1,0 +1,828 @@
+"""Django admin for people: every save and delete goes through people.services.
+
+Administrators get raw access to every table, but not a second set of rules: the forms parse
+input with the same functions as the UI and the API, the services write it (with a history
+event whose actor is the administrator and whose source is ADMIN), and a DomainError comes back
+as an error at the field of the form it concerns, or as an admin message.
+
+Lists stay fast on large tables: the search box runs the indexed lookups of people.search,
+filters are EXISTS subqueries, the page count is capped instead of counting every row, and
+related rows are prefetched so a page runs a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import importlib
+from decimal import Decimal
+from typing import Any
+
+import simplejson
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
+from django.db.models.functions import Lower
+from django.forms.models import BaseInlineFormSet, construct_instance
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+
+from people import custom_attributes as attribute_types
+from people import services
+from people.errors import DomainError, ErrorCode
+from people.fields import STANDARD_FIELDS
+from people.history import Actor
+from people.identities import normalize_email, parse_phone, try_phone
+from people.models import (
+    AttributeDefinition,
+    AttributeValue,
+    ContactIdentity,
+    Event,
+    IdentityKind,
+    Person,
+    Source,
+    Tag,
+)
+from people.search import SearchQuery, apply_filters, exact_matches, installation_model, name_filter
+
+# ---------------------------------------------------------------------------------------------
+# Shared pieces (installations/admin.py and portal/admin.py use them too)
+
+
+def admin_actor(request: HttpRequest) -> Actor:
+    """The history actor of an admin write: the administrator, source ADMIN."""
+    return Actor.operator(request.user, source=Source.ADMIN)
+
+
+def error_text(error: DomainError) -> str:
+    """A DomainError for an admin message or a form error, with a link to a contested profile."""
+    person_id = error.details.get("personId") if error.details else None
+    if error.code == ErrorCode.USER_MERGE_INTERRUPTED and person_id:
+        url = reverse("admin:people_person_change", args=[person_id])
+        return format_html(
+            '{} ({}) <a href="{}">Open person {}</a>', error.message, error.code, url, person_id
+        )
+    return f"{error.message} ({error.code})"
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most ``CAP`` rows: COUNT(*) over millions of people is a full scan.
+
+    Pages past the cap are not offered; the search box and the filters find anyone.
+    """
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.CAP].count()
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A model form whose values are checked by the domain, not by model validation.
+
+    Model validation would repeat the rules (uniqueness, constraints) with other words; the
+    services check them and answer with the domain's error codes, shown at the field.
+    """
+
+    def _post_clean(self) -> None:
+        try:
+            self.instance = construct_instance(
+                self, self.instance, self._meta.fields, self._meta.exclude
+            )
+        except ValidationError as error:
+            self._update_errors(error)
+
+    def add_domain_error(self, error: DomainError, field_names: dict[str, str]) -> None:
+        field = field_names.get(error.field or "")
+        if field is None and error.field:
+            prefix = error.field.split(".")[0].split("[")[0]
+            field = field_names.get(prefix)
+        self.add_error(field if field in self.fields else None, error_text(error))
+
+
+class ServiceFormSet(BaseInlineFormSet):
+    """Inline rows checked by the domain (see ServiceModelForm), never by unique checks."""
+
+    def validate_unique(self) -> None:
+        return None
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """Writes go to the services; a DomainError raised while saving shows on the form.
+
+    The admin saves inside one transaction (changeform_view), so when a service refuses, what
+    was written before it is rolled back; the same POST is then shown again with the error
+    at the field it names, and nothing is saved.
+    """
+
+    # vendor field name (DomainError.field) -> form field name
+    domain_field_names: dict[str, str] = {}
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            if request.method != "POST":
+                raise
+            request._domain_error = error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        error = getattr(request, "_domain_error", None)
+        if error is None:
+            return form_class
+        field_names = self.domain_field_names
+
+        class FormWithDomainError(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                if isinstance(self, ServiceModelForm):
+                    self.add_domain_error(error, field_names)
+                else:
+                    self.add_error(None, error_text(error))
+                return cleaned
+
+        return FormWithDomainError
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as error:
+            self.message_user(request, error_text(error), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def delete_queryset(self, request, queryset):
+        refused = 0
+        for obj in queryset:
+            try:
+                self.delete_model(request, obj)
+            except DomainError as error:
+                refused += 1
+                self.message_user(request, error_text(error), messages.ERROR)
+        return refused
+
+
+def run_action(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, objects, action, done: str
+) -> None:
+    """Call ``action(obj)`` (a service call) for each object; report successes and refusals."""
+    succeeded = 0
+    for obj in objects:
+        try:
+            action(obj)
+        except DomainError as error:
+            modeladmin.message_user(request, f"{obj}: {error_text(error)}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        noun = (
+            modeladmin.opts.verbose_name if succeeded == 1 else modeladmin.opts.verbose_name_plural
+        )
+        modeladmin.message_user(request, f"{done}: {succeeded} {noun}.", messages.SUCCESS)
+
+
+def read_only(model_admin_class):
+    """Make a ModelAdmin view-only: rows are written by the services, never by hand."""
+
+    def no(self, request, obj=None):
+        return False
+
+    model_admin_class.has_add_permission = no
+    model_admin_class.has_change_permission = no
+    model_admin_class.has_delete_permission = no
+    return model_admin_class
+
+
+def person_link(person: Person | None) -> str:
+    if person is None:
+        return "-"
+    url = reverse("admin:people_person_change", args=[person.pk])
+    return format_html('<a href="{}">{}</a>', url, person)
+
+
+# ---------------------------------------------------------------------------------------------
+# Person
+
+
+def _dumps(value: Any) -> str:
+    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def _loads(text: str) -> Any:
+    return simplejson.loads(text, parse_float=Decimal)
+
+
+class PersonAdminForm(ServiceModelForm):
+    """Standard attributes as model fields; tags and custom attributes as text the services
+    parse (one tag per line; custom attributes as a JSON object, as in the API)."""
+
+    tags_text = forms.CharField(
+        label="Tags",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One tag per line.",
+    )
+    custom_attributes_text = forms.CharField(
+        label="Custom attributes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "style": "font-family: monospace"}),
+        help_text='A JSON object of name -> value, as in the API: {"Age": 31, "VIP": true}. '
+        "Every attribute must be defined first; a name left out is removed.",
+    )
+    # The version the form was shown at: saving over a newer edit is refused (VERSION_CONFLICT).
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Person
+        fields = [model_field for model_field, _ in STANDARD_FIELDS.values()]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        person = self.instance
+        if person.pk:
+            self.fields["tags_text"].initial = "\n".join(t.name for t in person.tags.all())
+            values = person.attribute_values.select_related("definition")
+            self.fields["custom_attributes_text"].initial = _dumps(
+                {
+                    row.definition.name: attribute_types.serialize_value(
+                        row.definition, attribute_types.from_row(row.definition, row)
+                    )
+                    for row in values
+                }
+            )
+            self.fields["expected_version"].initial = person.version
+        else:
+            self.fields["custom_attributes_text"].initial = "{}"
+
+    def standard_values(self) -> dict[str, Any]:
+        """The standard attributes by their vendor names, as text (what the services parse)."""
+        values: dict[str, Any] = {}
+        for vendor, (model_field, _) in STANDARD_FIELDS.items():
+            if model_field not in self.cleaned_data:
+                continue
+            value = self.cleaned_data[model_field]
+            if hasattr(value, "isoformat"):
+                value = value.isoformat()
+            values[vendor] = value
+        return values
+
+    def tag_names(self) -> list[str]:
+        text = self.cleaned_data.get("tags_text") or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def custom_attribute_values(self) -> dict[str, Any] | None:
+        text = (self.cleaned_data.get("custom_attributes_text") or "").strip() or "{}"
+        try:
+            return _loads(text)
+        except ValueError as error:
+            self.add_error("custom_attributes_text", f"Not valid JSON: {error}.")
+            return None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        custom = self.custom_attribute_values()
+        if custom is None:
+            return cleaned
+        try:
+            self.person_changes = services.person_changes(
+                fields=self.standard_values(),
+                tags=self.tag_names(),
+                tags_mode=services.REPLACE,
+                custom_attributes=custom,
+                custom_attributes_mode=services.REPLACE,
+            )
+        except DomainError as error:
+            self.add_domain_error(error, PersonAdmin.domain_field_names)
+        return cleaned
+
+
+class IdentityForm(ServiceModelForm):
+    """A phone or an email, checked with the same normalization the services use."""
+
+    class Meta:
+        model = ContactIdentity
+        fields = ("kind", "value")
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, value = cleaned.get("kind"), cleaned.get("value")
+        if kind and value:
+            try:
+                if kind == IdentityKind.PHONE:
+                    parse_phone(value, field="value")
+                else:
+                    normalize_email(value, field="value")
+            except DomainError as error:
+                self.add_error("value", error_text(error))
+        return cleaned
+
+
+class ContactIdentityInline(admin.TabularInline):
+    model = ContactIdentity
+    form = IdentityForm
+    formset = ServiceFormSet
+    fields = ("kind", "value", "national_number", "created_at")
+    readonly_fields = ("national_number", "created_at")
+    extra = 1
+
+    def save_through_services(self, request, person: Person, formset) -> None:
+        """Add and remove the phones and emails of the formset with one person_edit."""
+        add: dict[str, list[str]] = {IdentityKind.PHONE: [], IdentityKind.EMAIL: []}
+        remove: dict[str, list[str]] = {IdentityKind.PHONE: [], IdentityKind.EMAIL: []}
+        for form in formset.forms:
+            if not form.has_changed() and not formset._should_delete_form(form):
+                continue
+            old_kind, old_value = form.initial.get("kind"), form.initial.get("value")
+            if old_value and (formset._should_delete_form(form) or form.has_changed()):
+                remove[old_kind].append(old_value)
+            if not formset._should_delete_form(form) and form.cleaned_data.get("value"):
+                add[form.cleaned_data["kind"]].append(form.cleaned_data["value"])
+        if any(add.values()) or any(remove.values()):
+            services.person_edit(
+                person=person,
+                actor=admin_actor(request),
+                phones=add[IdentityKind.PHONE],
+                emails=add[IdentityKind.EMAIL],
+                phones_remove=remove[IdentityKind.PHONE],
+                emails_remove=remove[IdentityKind.EMAIL],
+            )
+
+
+class TagListFilter(admin.SimpleListFilter):
+    title = "tag"
+    parameter_name = "tag"
+    max_choices = 200
+
+    def lookups(self, request, model_admin):
+        return [(t.name, t.name) for t in Tag.objects.order_by("name")[: self.max_choices]]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return apply_filters(queryset, SearchQuery(tags=[self.value()]))
+        return queryset
+
+
+class ApplicationListFilter(admin.SimpleListFilter):
+    title = "application"
+    parameter_name = "application"
+
+    def lookups(self, request, model_admin):
+        application = installation_model()._meta.get_field("application").related_model
+        return list(application.objects.order_by("name").values_list("code", "name"))
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return apply_filters(queryset, SearchQuery(application=self.value()))
+        return queryset
+
+
+class PlatformListFilter(admin.SimpleListFilter):
+    title = "platform"
+    parameter_name = "platform"
+
+    def lookups(self, request, model_admin):
+        # The platforms are the installations app's; reached through the model, not imported.
+        module = importlib.import_module(installation_model().__module__)
+        return list(module.Platform.choices)
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return apply_filters(queryset, SearchQuery(platform=self.value()))
+        return queryset
+
+
+def search_people(queryset: QuerySet, search_term: str) -> QuerySet:
+    """The search box of people.search: an exact identifier on its index, else a name prefix."""
+    text = search_term.strip()
+    if not text:
+        return queryset
+    ids, _ = exact_matches(text)
+    if ids:
+        return queryset.filter(pk__in=ids)
+    condition = name_filter(text)
+    if condition is None:
+        return queryset.none()
+    return queryset.filter(condition)
+
+
+@admin.register(Person)
+class PersonAdmin(ServiceAdmin):
+    form = PersonAdminForm
+    inlines = [ContactIdentityInline]
+    list_display = (
+        "name",
+        "type",
+        "external_id",
+        "main_phone",
+        "main_email",
+        "devices",
+        "modified_at",
+    )
+    list_filter = ("type", TagListFilter, ApplicationListFilter, PlatformListFilter)
+    # The search is people.search's (get_search_results); one field makes the box appear.
+    search_fields = ("external_id",)
+    search_help_text = (
+        "pushRegistrationId, phone (any format), email, externalId (exact), or the start of a name."
+    )
+    readonly_fields = ("origin", "version", "created_at", "modified_at")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "type",
+                    "external_id",
+                    ("first_name", "middle_name", "last_name"),
+                    ("gender", "birth_date"),
+                    ("address", "city", "country"),
+                    ("preferred_language", "profile_picture"),
+                )
+            },
+        ),
+        ("Tags and custom attributes", {"fields": ("tags_text", "custom_attributes_text")}),
+        ("System", {"fields": ("origin", "version", "created_at", "modified_at")}),
+        (None, {"fields": ("expected_version",)}),
+    )
+    domain_field_names = {
+        **{vendor: model_field for vendor, (model_field, _) in STANDARD_FIELDS.items()},
+        "tags": "tags_text",
+        "customAttributes": "custom_attributes_text",
+    }
+
+    def get_queryset(self, request):
+        return Person.objects.prefetch_related(
+            Prefetch(
+                "identities",
+                queryset=ContactIdentity.objects.order_by("id"),
+            ),
+            Prefetch(
+                "installations",
+                queryset=installation_model().objects.only("id", "person_id", "os").order_by("id"),
+            ),
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_people(queryset, search_term), False
+
+    @admin.display(description="name", ordering="search_name")
+    def name(self, person: Person) -> str:
+        return " ".join(p for p in (person.first_name, person.last_name) if p) or "(no name)"
+
+    @admin.display(description="main phone")
+    def main_phone(self, person: Person) -> str:
+        phones = [i.value for i in person.identities.all() if i.kind == IdentityKind.PHONE]
+        return phones[0] if phones else "-"
+
+    @admin.display(description="main email")
+    def main_email(self, person: Person) -> str:
+        emails = [i.value for i in person.identities.all() if i.kind == IdentityKind.EMAIL]
+        return emails[0] if emails else "-"
+
+    @admin.display(description="devices")
+    def devices(self, person: Person) -> str:
+        installations = person.installations.all()
+        if not installations:
+            return "-"
+        platforms = sorted({i.os for i in installations if i.os})
+        return (
+            f"{len(installations)} ({', '.join(platforms)})"
+            if platforms
+            else str(len(installations))
+        )
+
+    # Writes -----------------------------------------------------------------------------------
+
+    def save_model(self, request, obj: Person, form: PersonAdminForm, change: bool) -> None:
+        actor = admin_actor(request)
+        if change:
+            saved = services.person_update(
+                person=obj,
+                actor=actor,
+                changes=form.person_changes,
+                expected_version=form.cleaned_data.get("expected_version"),
+            )
+        else:
+            saved = services.person_create(
+                actor=actor,
+                fields=form.standard_values(),
+                tags=form.tag_names(),
+                custom_attributes=form.custom_attribute_values() or {},
+            )
+        # The admin goes on with ``obj`` (log entry, redirect): give it the saved row.
+        for field in Person._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+        obj._state.db = saved._state.db
+
+    def save_related(self, request, form, formsets, change) -> None:
+        inlines = {
+            inline.model: inline for inline in self.get_inline_instances(request, form.instance)
+        }
+        for formset in formsets:
+            inline = inlines.get(formset.model)
+            if inline is not None:
+                inline.save_through_services(request, form.instance, formset)
+            # What construct_change_message reads after a formset.save().
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def delete_model(self, request, obj: Person) -> None:
+        services.person_delete(person=obj, actor=admin_actor(request))
+
+    def get_deleted_objects(self, objs, request):
+        """What deleting people does (person_delete), instead of Django's cascade walk.
+
+        The installations are not deleted: they move to fresh anonymous profiles.
+        """
+        people = list(objs)
+        ids = [p.pk for p in people]
+        identities = ContactIdentity.objects.filter(person_id__in=ids).count()
+        values = AttributeValue.objects.filter(person_id__in=ids).count()
+        events = Event.objects.filter(person_id__in=ids).count()
+        installations = installation_model().objects.filter(person_id__in=ids).count()
+        summary = [person_link(p) for p in people]
+        summary.append(
+            f"{identities} phones and emails, {values} custom attribute values and "
+            f"{events} history events are deleted with them."
+        )
+        if installations:
+            summary.append(
+                f"Their {installations} installations are kept and move to fresh anonymous "
+                "profiles."
+            )
+        count = {
+            "people": len(people),
+            "contact identities": identities,
+            "custom attribute values": values,
+            "history events": events,
+        }
+        return summary, count, set(), []
+
+
+# ---------------------------------------------------------------------------------------------
+# Contact identities, tags, custom attribute definitions and values, history
+
+
+class StandaloneIdentityForm(IdentityForm):
+    class Meta:
+        model = ContactIdentity
+        fields = ("person", "kind", "value")
+
+
+@admin.register(ContactIdentity)
+class ContactIdentityAdmin(ServiceAdmin):
+    form = StandaloneIdentityForm
+    list_display = ("value", "kind", "person_link", "created_at")
+    list_filter = ("kind",)
+    list_select_related = ("person",)
+    raw_id_fields = ("person",)
+    search_fields = ("value",)
+    search_help_text = "A phone in any format or an email (exact)."
+    ordering = ("-id",)
+    domain_field_names = {
+        "contactInformation.phone": "value",
+        "contactInformation.email": "value",
+        "value": "value",
+    }
+
+    @admin.display(description="person")
+    def person_link(self, identity: ContactIdentity) -> str:
+        return person_link(identity.person)
+
+    def has_change_permission(self, request, obj=None):
+        # A phone or email is added or removed (here or on the person); never rewritten.
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        text = search_term.strip()
+        if not text:
+            return queryset, False
+        if "@" in text:
+            return queryset.filter(kind=IdentityKind.EMAIL, value=text.lower()), False
+        phone = try_phone(text)
+        if phone is None:
+            return queryset.none(), False
+        return queryset.filter(kind=IdentityKind.PHONE, value=phone.number), False
+
+    def save_model(self, request, obj: ContactIdentity, form, change: bool) -> None:
+        kind, value = form.cleaned_data["kind"], form.cleaned_data["value"]
+        if kind == IdentityKind.PHONE:
+            stored = parse_phone(value).number
+            services.person_add_phone(person=obj.person, actor=admin_actor(request), number=value)
+        else:
+            stored = normalize_email(value)
+            services.person_add_email(person=obj.person, actor=admin_actor(request), address=value)
+        saved = ContactIdentity.objects.get(kind=kind, value=stored)
+        obj.pk, obj.value, obj.national_number = saved.pk, saved.value, saved.national_number
+        obj._state.adding = False
+
+    def delete_model(self, request, obj: ContactIdentity) -> None:
+        if obj.kind == IdentityKind.PHONE:
+            services.person_remove_phone(
+                person=obj.person_id, actor=admin_actor(request), number=obj.value
+            )
+        else:
+            services.person_remove_email(
+                person=obj.person_id, actor=admin_actor(request), address=obj.value
+            )
+
+    def get_deleted_objects(self, objs, request):
+        items = [str(o) for o in objs]
+        return items, {"contact identities": len(items)}, set(), []
+
+
+class TagForm(ServiceModelForm):
+    class Meta:
+        model = Tag
+        fields = ("name",)
+
+
+@admin.register(Tag)
+class TagAdmin(ServiceAdmin):
+    form = TagForm
+    list_display = ("name", "created_at")
+    search_fields = ("name",)
+    search_help_text = "The start of a tag name (any case)."
+    domain_field_names = {"name": "name"}
+
+    def get_readonly_fields(self, request, obj=None):
+        # No rename: a tag is added to and removed from people, each change in their history.
+        return ("name", "created_at") if obj else ("created_at",)
+
+    def get_search_results(self, request, queryset, search_term):
+        text = search_term.strip().lower()
+        if not text:
+            return queryset, False
+        return queryset.annotate(lname=Lower("name")).filter(lname__startswith=text), False
+
+    def save_model(self, request, obj: Tag, form, change: bool) -> None:
+        if change:
+            return
+        saved = services.tag_create(name=form.cleaned_data["name"])
+        obj.pk, obj.name, obj.created_at = saved.pk, saved.name, saved.created_at
+        obj._state.adding = False
+
+    def delete_model(self, request, obj: Tag) -> None:
+        services.tag_delete(tag=obj, actor=admin_actor(request))
+
+    def get_deleted_objects(self, objs, request):
+        tags = list(objs)
+        through = Person.tags.through
+        people = through.objects.filter(tag__in=tags).count()
+        summary = [str(t) for t in tags]
+        summary.append(f"The tags are removed from {people} people (each gets a history event).")
+        return summary, {"tags": len(tags)}, set(), []
+
+
+class DefinitionForm(ServiceModelForm):
+    object_schema = forms.JSONField(
+        required=False,
+        help_text='LIST_OF_OBJECTS only: field name -> type, e.g. {"sku": "STRING", '
+        '"price": "DECIMAL"}.',
+    )
+
+    class Meta:
+        model = AttributeDefinition
+        fields = ("name", "data_type", "object_schema", "description")
+
+
+@admin.register(AttributeDefinition)
+class AttributeDefinitionAdmin(ServiceAdmin):
+    form = DefinitionForm
+    list_display = ("name", "data_type", "description", "created_at")
+    list_filter = ("data_type",)
+    search_fields = ("name",)
+    domain_field_names = {
+        "name": "name",
+        "dataType": "data_type",
+        "objectSchema": "object_schema",
+        "description": "description",
+    }
+
+    def get_readonly_fields(self, request, obj=None):
+        # The data type never changes once set (DOMAIN.md), nor the shape of its objects.
+        return ("data_type", "object_schema", "created_at") if obj else ("created_at",)
+
+    def get_search_results(self, request, queryset, search_term):
+        text = search_term.strip().lower()
+        if not text:
+            return queryset, False
+        return queryset.annotate(lname=Lower("name")).filter(lname__startswith=text), False
+
+    def save_model(self, request, obj: AttributeDefinition, form, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            saved = services.attribute_definition_update(
+                definition=obj, name=data["name"], description=data.get("description", "")
+            )
+        else:
+            saved = services.attribute_definition_create(
+                name=data["name"],
+                data_type=data["data_type"],
+                object_schema=data.get("object_schema"),
+                description=data.get("description", ""),
+            )
+        for field in AttributeDefinition._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+
+    def delete_model(self, request, obj: AttributeDefinition) -> None:
+        services.attribute_definition_delete(definition=obj)
+
+    def get_deleted_objects(self, objs, request):
+        """A definition in use is listed as protected, with how many people use it.
+
+        The rule itself is the service's (ATTRIBUTE_IN_USE); this only says it before the
+        confirmation, instead of listing every value row as Django would.
+        """
+        definitions = list(objs)
+        protected = []
+        for definition in definitions:
+            used_by = services.attribute_definition_usage(definition)
+            if used_by:
+                protected.append(
+                    f"Custom attribute {definition.name!r} is used by {used_by} "
+                    f"{'person' if used_by == 1 else 'people'} and cannot be deleted."
+                )
+        return [str(d) for d in definitions], {"definitions": len(definitions)}, set(), protected
+
+
+@read_only
+@admin.register(AttributeValue)
+class AttributeValueAdmin(ServiceAdmin):
+    """Values are edited on the person (custom attributes), never row by row."""
+
+    list_display = ("definition", "person_link", "value")
+    list_filter = ("definition__data_type",)
+    list_select_related = ("person", "definition")
+    ordering = ("-id",)
+
+    @admin.display(description="person")
+    def person_link(self, row: AttributeValue) -> str:
+        return person_link(row.person)
+
+    @admin.display(description="value")
+    def value(self, row: AttributeValue) -> str:
+        value = attribute_types.serialize_value(
+            row.definition, attribute_types.from_row(row.definition, row)
+        )
+        return _dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+@read_only
+@admin.register(Event)
+class EventAdmin(ServiceAdmin):
+    """A person's history: written by the services only, never edited."""
+
+    list_display = (
+        "created_at",
+        "kind",
+        "person_link",
+        "actor_label",
+        "source",
+        "push_registration_id",
+    )
+    list_filter = ("kind", "source", "actor_kind")
+    list_select_related = ("person",)
+    search_fields = ("push_registration_id",)
+    search_help_text = "A person id, or a pushRegistrationId (exact)."
+    ordering = ("-id",)
+    fields = (
+        "created_at",
+        "kind",
+        "person",
+        "actor_kind",
+        "actor_label",
+        "actor_user",
+        "source",
+        "push_registration_id",
+        "changes_summary",
+    )
+    readonly_fields = ("changes_summary",)
+
+    @admin.display(description="person")
+    def person_link(self, event: Event) -> str:
+        return person_link(event.person)
+
+    @admin.display(description="changes")
+    def changes_summary(self, event: Event) -> str:
+        return format_html_join(
+            "\n",
+            "<div><code>{}</code>: {}</div>",
+            ((k, _dumps(v)) for k, v in event.changes.items()),
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        text = search_term.strip()
+        if not text:
+            return queryset, False
+        if text.isdigit():
+            return queryset.filter(person_id=int(text)), False
+        return queryset.filter(push_registration_id=text), False
