@@ -1,0 +1,163 @@
+"""Operator UI for installation cards on the person page (htmx endpoints).
+
+Each action calls one service and answers with the card re-rendered in place. Making a card
+primary also re-renders, out of band, the card that lost the flag, so the page never needs a
+reload. Remote logout answers with nothing in the card's place (the card leaves the page)
+and a status line naming the new anonymous profile.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from installations import services
+from installations.models import Installation
+from people.errors import DomainError, ErrorCode
+from people.views import PERSON_CHANGED, actor_of, edit_required, person_url
+from portal.roles import can_edit
+
+CARD = "installations/_card_response.html"
+
+
+def _installation(pk: int) -> Installation:
+    return get_object_or_404(Installation.objects.select_related("application"), pk=pk)
+
+
+def _flag(request: HttpRequest, name: str) -> bool | None:
+    value = request.POST.get(name, "").lower()
+    return {"true": True, "false": False}.get(value)
+
+
+def _card_response(
+    request: HttpRequest,
+    installation: Installation,
+    *,
+    error: DomainError | None = None,
+    others: list[Installation] = (),  # type: ignore[assignment]
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    if not request.htmx:
+        return redirect(person_url(installation.person_id, f"installation-{installation.pk}"))
+    context = {
+        "installation": installation,
+        "others": others,
+        "error": error,
+        "can_edit": can_edit(request.user),
+        **(extra or {}),
+    }
+    response = render(request, CARD, context, status=422 if error else 200)
+    if error is None:
+        trigger_client_event(response, PERSON_CHANGED)
+    return response
+
+
+@login_required
+@require_GET
+def card(request: HttpRequest, pk: int) -> HttpResponse:
+    installation = _installation(pk)
+    if not request.htmx:
+        return redirect(person_url(installation.person_id, f"installation-{pk}"))
+    return render(request, CARD, {"installation": installation, "can_edit": can_edit(request.user)})
+
+
+@edit_required
+@require_POST
+def set_primary(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make this the primary device (or unset it); the previous primary card updates too."""
+    installation = _installation(pk)
+    is_primary = _flag(request, "is_primary")
+    if is_primary is None:
+        error = DomainError(
+            ErrorCode.REQUEST_FORMAT_INVALID, "is_primary must be true or false.", "isPrimary"
+        )
+        return _card_response(request, installation, error=error)
+    previous = list(
+        Installation.objects.filter(person_id=installation.person_id, is_primary=True).exclude(
+            pk=pk
+        )
+    )
+    try:
+        services.installation_set_primary(
+            installation=installation, actor=actor_of(request), is_primary=is_primary
+        )
+    except DomainError as exc:
+        return _card_response(request, installation, error=exc)
+    others = list(
+        Installation.objects.select_related("application").filter(pk__in=[i.pk for i in previous])
+    )
+    return _card_response(request, _installation(pk), others=others)
+
+
+@edit_required
+@require_POST
+def set_push(request: HttpRequest, pk: int) -> HttpResponse:
+    installation = _installation(pk)
+    enabled = _flag(request, "enabled")
+    try:
+        if enabled is None:
+            raise DomainError(
+                ErrorCode.REQUEST_FORMAT_INVALID,
+                "enabled must be true or false.",
+                "registrationEnabled",
+            )
+        services.installation_set_push(
+            installation=installation, actor=actor_of(request), enabled=enabled
+        )
+    except DomainError as exc:
+        return _card_response(request, installation, error=exc)
+    return _card_response(request, _installation(pk))
+
+
+@edit_required
+@require_POST
+def set_additional_data(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replace additionalData with the JSON object typed in the card's editor."""
+    installation = _installation(pk)
+    text = request.POST.get("additional_data", "").strip() or "{}"
+    try:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise DomainError(
+                ErrorCode.REQUEST_FORMAT_INVALID,
+                f"additionalData must be a JSON object: {exc.args[0]}.",
+                "additionalData",
+            ) from None
+        services.installation_set_additional_data(
+            installation=installation, actor=actor_of(request), data=data, replace=True
+        )
+    except DomainError as exc:
+        return _card_response(
+            request, installation, error=exc, extra={"additional_data_text": text}
+        )
+    return _card_response(request, _installation(pk))
+
+
+@edit_required
+@require_POST
+def depersonalize(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remote logout: the installation leaves the person for a fresh anonymous profile."""
+    installation = _installation(pk)
+    person_id = installation.person_id
+    try:
+        anonymous = services.installation_depersonalize(
+            installation=installation, actor=actor_of(request)
+        )
+    except DomainError as exc:
+        return _card_response(request, installation, error=exc)
+    if not request.htmx:
+        return redirect(person_url(person_id, "contacts"))
+    response = render(
+        request,
+        "installations/_logged_out.html",
+        {"installation": installation, "anonymous": anonymous},
+    )
+    trigger_client_event(response, PERSON_CHANGED)
+    return response

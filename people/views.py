@@ -1,0 +1,625 @@
+"""Operator UI for people: search, the person page and its in-place (htmx) actions.
+
+Each view authorizes, parses, calls one service or selector, and renders: a section partial
+for an htmx request, a redirect back to the person page otherwise. A DomainError is shown at
+the field it names. Every write response sends the ``personChanged`` event, on which the
+person header and the history refresh themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from people import custom_attributes as attribute_types
+from people import selectors, services
+from people.errors import DomainError, ErrorCode
+from people.forms import (
+    INPUT_TYPES,
+    PersonCreateForm,
+    PersonForm,
+    SearchForm,
+    split_list,
+)
+from people.history import Actor
+from people.identities import format_phone
+from people.models import AttributeDefinition, DataType, Person
+from people.search import SearchQuery, search_people
+from portal.roles import can_delete_people, can_edit
+
+PERSON_CHANGED = "personChanged"
+
+# ---------------------------------------------------------------------------------------------
+# Access
+
+
+def edit_required(view: Callable) -> Callable:
+    """Signed-in operators who may edit; viewers get 403 (anonymous: the sign-in page)."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not can_edit(request.user):
+            raise PermissionDenied("Your role can only read profiles.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def delete_required(view: Callable) -> Callable:
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not can_delete_people(request.user):
+            raise PermissionDenied("Only administrators delete people.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    return Actor.operator(request.user)
+
+
+def person_url(person: Person | int, anchor: str = "") -> str:
+    pk = person.pk if isinstance(person, Person) else person
+    return reverse("people:detail", args=[pk]) + (f"#{anchor}" if anchor else "")
+
+
+def section_response(
+    request: HttpRequest,
+    person: Person,
+    template: str,
+    context: dict[str, Any],
+    *,
+    error: DomainError | None = None,
+    anchor: str = "",
+) -> HttpResponse:
+    """The re-rendered section for htmx; for a plain form post, back to the page."""
+    if not request.htmx:
+        if error is not None:
+            messages.error(request, error.message)
+        return redirect(person_url(person, anchor))
+    context = {"person": person, "can_edit": can_edit(request.user), **context}
+    response = render(request, template, context, status=422 if error else 200)
+    if error is None:
+        trigger_client_event(response, PERSON_CHANGED)
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Search
+
+
+def canonical_search_url(request: HttpRequest) -> str:
+    """The search URL with only the parameters that mean something (what back/reload use)."""
+    params = [
+        (key, value)
+        for key in request.GET
+        if key != "go"
+        for value in request.GET.getlist(key)
+        if value.strip() and not (key == "op" and value == "eq")
+    ]
+    return reverse("home") + (f"?{urlencode(params)}" if params else "")
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """The start page: one box and filters; results update as you type (htmx).
+
+    A plain submit (Enter, or no JavaScript) carries ``go``: one exact identifier match then
+    opens that profile directly. The URLs pushed while typing leave ``go`` out, so back,
+    reload and shared links show the list.
+    """
+    form = SearchForm(request.GET or None)
+    page = None
+    if not form.is_bound:
+        page = search_people(SearchQuery())
+    elif form.is_valid():
+        try:
+            page = search_people(form.to_query(), after=_int_or_none(request.GET.get("after")))
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            if "go" in request.GET and not request.htmx and page.single_exact is not None:
+                return redirect(person_url(page.single_exact))
+    context = {
+        "form": form,
+        "filter_fields": [form[name] for name in ("type", "app", "platform", "primary", "push")],
+        "page": page,
+        "rows": [result_row(person) for person in page.people] if page else [],
+        "can_edit": can_edit(request.user),
+        "search_url": canonical_search_url(request),
+        "next_url": _page_url(request, page.next_cursor) if page and page.next_cursor else None,
+        "first_url": _page_url(request, None) if request.GET.get("after") else None,
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "people/_search_results.html", context)
+        response["HX-Push-Url"] = context["search_url"]
+        return response
+    return render(request, "people/search.html", context)
+
+
+def _int_or_none(text: str | None) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
+
+
+def _page_url(request: HttpRequest, cursor: int | None) -> str:
+    """This search with another page: after ``cursor``, or the first page for None."""
+    params = [
+        (key, value)
+        for key in request.GET
+        if key not in ("go", "after")
+        for value in request.GET.getlist(key)
+        if value.strip()
+    ]
+    if cursor is not None:
+        params.append(("after", str(cursor)))
+    return reverse("home") + ("?" + urlencode(params) if params else "")
+
+
+def result_row(person: Person) -> dict[str, Any]:
+    """What a result row shows, from the prefetched relations (no query per row)."""
+    phones = [i.value for i in person.identities.all() if i.kind == "PHONE"]
+    emails = [i.value for i in person.identities.all() if i.kind == "EMAIL"]
+    devices = list(person.installations.all())
+    return {
+        "person": person,
+        "phone": format_phone(phones[0]) if phones else "",
+        "more_phones": len(phones) - 1 if len(phones) > 1 else 0,
+        "email": emails[0] if emails else "",
+        "more_emails": len(emails) - 1 if len(emails) > 1 else 0,
+        "devices": len(devices),
+        "platforms": sorted({d.os or "unknown" for d in devices}),
+        "has_primary": any(d.is_primary for d in devices),
+    }
+
+
+@login_required
+@require_GET
+def search_value_field(request: HttpRequest) -> HttpResponse:
+    """The attribute-value input of the search filters, typed by the chosen definition."""
+    form = SearchForm(request.GET)
+    return render(request, "people/_search_value_field.html", {"form": form})
+
+
+@login_required
+@require_GET
+def tag_suggestions(request: HttpRequest) -> HttpResponse:
+    """<option>s of existing tags starting with what was typed (for a <datalist>)."""
+    text = request.GET.get("name") or request.GET.get("tags") or ""
+    # The search filter takes a comma-separated list: suggest for the last name typed.
+    prefix = text.split(",")[-1].strip()
+    names = selectors.tag_suggestions(prefix, exclude=split_list(text)[:-1])
+    head = ", ".join(split_list(text)[:-1])
+    options = [f"{head}, {name}" if head else name for name in names]
+    return render(request, "people/_tag_options.html", {"options": options})
+
+
+# ---------------------------------------------------------------------------------------------
+# The person page
+
+
+def page_context(request: HttpRequest, person: Person, **extra: Any) -> dict[str, Any]:
+    history = selectors.history_page(person, before=request.GET.get("before"))
+    return {
+        "person": person,
+        "phones": selectors.phones_of(person),
+        "emails": selectors.emails_of(person),
+        "installations": list(person.installations.all()),
+        "tags": list(person.tags.all()),
+        "attribute_rows": [editor_state(row) for row in selectors.attribute_rows(person)],
+        "history": describe_history(history),
+        "history_before": request.GET.get("before") or "",
+        "overview_form": PersonForm(initial=PersonForm.initial_for(person)),
+        "can_edit": can_edit(request.user),
+        "can_delete": can_delete_people(request.user),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.person_for_page(pk)
+    return render(request, "people/person_detail.html", page_context(request, person))
+
+
+@login_required
+@require_GET
+def person_header(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=pk)
+    context = {"person": person, "oob_version": True, "can_delete": can_delete_people(request.user)}
+    return render(request, "people/_person_header.html", context)
+
+
+@login_required
+@require_GET
+def person_history(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=pk)
+    before = request.GET.get("before") or ""
+    history = selectors.history_page(person, before=before or None)
+    context = {"person": person, "history": describe_history(history), "history_before": before}
+    if not request.htmx:
+        return redirect(person_url(person) + (f"?before={before}" if before else "") + "#history")
+    # The pager links push the person URL with ``before``: a reload shows the same page.
+    return render(request, "people/_history.html", context)
+
+
+@edit_required
+@require_POST
+def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the basic information; an edit of an outdated version is refused."""
+    person = get_object_or_404(Person, pk=pk)
+    form = PersonForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            person = services.person_edit(
+                person=person,
+                actor=actor_of(request),
+                fields=form.standard_values(),
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except DomainError as exc:
+            error = exc
+            form.add_domain_error(exc)
+        else:
+            form = PersonForm(initial=PersonForm.initial_for(person))
+    else:
+        error = DomainError(ErrorCode.BAD_REQUEST, "Check the highlighted fields.")
+    return section_response(
+        request,
+        person,
+        "people/_overview.html",
+        {"overview_form": form, "saved": error is None},
+        error=error,
+        anchor="overview",
+    )
+
+
+IDENTITY_SERVICES = {
+    "phone": (services.person_add_phone, services.person_remove_phone, "number"),
+    "email": (services.person_add_email, services.person_remove_email, "address"),
+}
+
+
+def _identity_kind(request: HttpRequest) -> str:
+    kind = request.POST.get("kind", "")
+    if kind not in IDENTITY_SERVICES:
+        raise PermissionDenied("kind must be phone or email.")
+    return kind
+
+
+@edit_required
+@require_POST
+def identity_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a phone or an email; one that belongs to someone else is refused with a link."""
+    person = get_object_or_404(Person, pk=pk)
+    kind = _identity_kind(request)
+    add, _, argument = IDENTITY_SERVICES[kind]
+    value = request.POST.get("value", "")
+    error = None
+    try:
+        add(person=person, actor=actor_of(request), **{argument: value})
+    except DomainError as exc:
+        error = exc
+    return _identities_response(request, pk, kind, value, error)
+
+
+@edit_required
+@require_POST
+def identity_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=pk)
+    kind = _identity_kind(request)
+    _, remove, argument = IDENTITY_SERVICES[kind]
+    error = None
+    try:
+        remove(person=person, actor=actor_of(request), **{argument: request.POST.get("value", "")})
+    except DomainError as exc:
+        error = exc
+    return _identities_response(request, pk, kind, "", error)
+
+
+def _identities_response(
+    request: HttpRequest, pk: int, kind: str, value: str, error: DomainError | None
+) -> HttpResponse:
+    person = selectors.person_for_page(pk)
+    context = {
+        "phones": selectors.phones_of(person),
+        "emails": selectors.emails_of(person),
+        f"{kind}_error": error,
+        f"{kind}_value": value if error else "",
+    }
+    return section_response(
+        request, person, "people/_identities.html", context, error=error, anchor="contacts"
+    )
+
+
+@edit_required
+@require_POST
+def tags_add(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=pk)
+    text = request.POST.get("name", "")
+    error = None
+    try:
+        services.person_add_tags(person=person, actor=actor_of(request), names=split_list(text))
+    except DomainError as exc:
+        error = exc
+    return _tags_response(request, pk, error, text if error else "")
+
+
+@edit_required
+@require_POST
+def tags_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=pk)
+    error = None
+    try:
+        services.person_remove_tags(
+            person=person, actor=actor_of(request), names=[request.POST.get("name", "")]
+        )
+    except DomainError as exc:
+        error = exc
+    return _tags_response(request, pk, error, "")
+
+
+def _tags_response(
+    request: HttpRequest, pk: int, error: DomainError | None, value: str
+) -> HttpResponse:
+    person = selectors.person_for_page(pk)
+    context = {"tags": list(person.tags.all()), "tag_error": error, "tag_value": value}
+    return section_response(
+        request, person, "people/_tags.html", context, error=error, anchor="attributes"
+    )
+
+
+@edit_required
+@require_POST
+def attribute_set(request: HttpRequest, pk: int, definition_pk: int) -> HttpResponse:
+    """Set one custom attribute from its typed editor; empty means remove."""
+    person = get_object_or_404(Person, pk=pk)
+    definition = get_object_or_404(AttributeDefinition, pk=definition_pk)
+    raw = submitted_value(definition, request.POST)
+    error = None
+    try:
+        services.person_set_custom_attributes(
+            person=person,
+            actor=actor_of(request),
+            values={definition.name: raw},
+            from_text=True,
+        )
+    except DomainError as exc:
+        error = exc
+    return _attribute_response(request, person, definition, error, raw)
+
+
+@edit_required
+@require_POST
+def attribute_remove(request: HttpRequest, pk: int, definition_pk: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=pk)
+    definition = get_object_or_404(AttributeDefinition, pk=definition_pk)
+    error = None
+    try:
+        services.person_remove_custom_attribute(
+            person=person, actor=actor_of(request), name=definition.name
+        )
+    except DomainError as exc:
+        error = exc
+    return _attribute_response(request, person, definition, error, None)
+
+
+def _attribute_response(
+    request: HttpRequest,
+    person: Person,
+    definition: AttributeDefinition,
+    error: DomainError | None,
+    raw: Any,
+) -> HttpResponse:
+    row = editor_state(selectors.attribute_row(person, definition))
+    if error is not None:
+        # Show what was typed, so that nothing is lost while the error is fixed.
+        row.update(submitted_state(definition, raw), error=error)
+    return section_response(
+        request,
+        person,
+        "people/_attribute_row.html",
+        {"row": row},
+        error=error,
+        anchor=f"attribute-{definition.pk}",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Custom attribute editor: values to input text and back
+
+
+def value_text(data_type: str, value: Any) -> str:
+    """A stored value as an input of its type shows it."""
+    if value is None:
+        return ""
+    if data_type == DataType.DECIMAL:
+        return attribute_types.format_decimal(value)
+    if data_type == DataType.DATE:
+        return value.isoformat()
+    if data_type == DataType.DATE_TIME:
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if data_type == DataType.BOOLEAN:
+        return "true" if value else "false"
+    return str(value)
+
+
+def editor_state(row: selectors.AttributeRow) -> dict[str, Any]:
+    definition = row.definition
+    state: dict[str, Any] = {
+        "definition": definition,
+        "is_set": row.is_set,
+        "input_type": INPUT_TYPES.get(definition.data_type, "text"),
+        "error": None,
+    }
+    if definition.data_type == DataType.LIST_OF_OBJECTS:
+        schema = definition.object_schema or {}
+        items = [
+            {key: value_text(schema[key], item.get(key)) for key in schema}
+            for item in (row.value or [])
+        ]
+        state["items"] = _item_rows(definition, items)
+    else:
+        state["text"] = value_text(definition.data_type, row.value)
+        state["checked"] = row.value is True
+    return state
+
+
+def _item_rows(definition: AttributeDefinition, items: list[dict[str, str]]) -> list:
+    """Rows of fields for a list of objects, plus one empty row to add an item."""
+    schema = definition.object_schema or {}
+    rows = []
+    for index, item in enumerate([*items, dict.fromkeys(schema, "")]):
+        rows.append(
+            {
+                "index": index,
+                "is_new": index == len(items),
+                "fields": [
+                    {
+                        "name": key,
+                        "data_type": data_type,
+                        "input_type": INPUT_TYPES.get(data_type, "text"),
+                        "text": item.get(key, ""),
+                    }
+                    for key, data_type in schema.items()
+                ],
+            }
+        )
+    return rows
+
+
+def submitted_value(definition: AttributeDefinition, post: Any) -> Any:
+    """What the editor sent, as the service reads text (None removes the value)."""
+    if definition.data_type == DataType.BOOLEAN:
+        return "true" if post.get("value") else "false"
+    if definition.data_type != DataType.LIST_OF_OBJECTS:
+        text = post.get("value", "")
+        return text if text.strip() else None
+    schema = definition.object_schema or {}
+    items = []
+    for index in range(min(_int_or_none(post.get("rows")) or 0, attribute_types.MAX_LIST_ITEMS)):
+        if post.get(f"row-{index}-delete"):
+            continue
+        item = {
+            key: post.get(f"row-{index}-{key}", "")
+            for key in schema
+            if post.get(f"row-{index}-{key}", "").strip()
+        }
+        if item:
+            items.append(item)
+    return items or None
+
+
+def submitted_state(definition: AttributeDefinition, raw: Any) -> dict[str, Any]:
+    if definition.data_type == DataType.LIST_OF_OBJECTS:
+        return {"items": _item_rows(definition, list(raw or []))}
+    if definition.data_type == DataType.BOOLEAN:
+        return {"checked": raw == "true"}
+    return {"text": raw or ""}
+
+
+# ---------------------------------------------------------------------------------------------
+# History
+
+
+def describe_changes(changes: dict[str, Any]) -> list[str]:
+    """Short lines that say what an event changed ("firstName: Ana → Anna")."""
+    lines = []
+    for key, change in (changes or {}).items():
+        if isinstance(change, dict) and ("before" in change or "after" in change):
+            lines.append(f"{key}: {_show(change.get('before'))} → {_show(change.get('after'))}")
+        elif isinstance(change, dict) and ("added" in change or "removed" in change):
+            parts = []
+            if change.get("added"):
+                parts.append("added " + ", ".join(map(str, change["added"])))
+            if change.get("removed"):
+                parts.append("removed " + ", ".join(map(str, change["removed"])))
+            lines.append(f"{key}: {'; '.join(parts)}")
+        elif isinstance(change, dict):
+            lines.extend(f"{key}.{line}" for line in describe_changes(change))
+        else:
+            lines.append(f"{key}: {_show(change)}")
+    return lines
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | dict):
+        import json
+
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def describe_history(page: selectors.HistoryPage) -> dict[str, Any]:
+    return {
+        "events": [
+            {"event": event, "lines": describe_changes(event.changes)} for event in page.events
+        ],
+        "next_cursor": page.next_cursor,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Create and delete
+
+
+@edit_required
+def person_create(request: HttpRequest) -> HttpResponse:
+    form = PersonCreateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                person = services.person_create(actor=actor_of(request), **form.service_arguments())
+            except DomainError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(request, f"Created {person.display_name}.")
+                return redirect(person_url(person))
+    return render(
+        request,
+        "people/person_create.html",
+        {"form": form, "merge_error": getattr(form, "domain_error", None)},
+        status=status,
+    )
+
+
+@delete_required
+def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """A confirmation that names the person (GET), then the deletion (POST)."""
+    person = get_object_or_404(Person, pk=pk)
+    if request.method == "POST":
+        name = person.display_name
+        try:
+            services.person_delete(person=person, actor=actor_of(request))
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect(person_url(person))
+        messages.success(request, f"Deleted {name} (person {pk}).")
+        return redirect("home")
+    return render(request, "people/person_delete.html", {"person": person})

@@ -1,0 +1,42 @@
+// Small behaviours of the operator UI; everything else is htmx attributes in the templates.
+(function () {
+  "use strict";
+
+  // <button data-dialog-open="id"> opens the <dialog id="id"> as a modal (Escape closes it,
+  // focus moves into it and back). <button data-dialog-close> closes its dialog.
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-dialog-open]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-dialog-open"));
+      if (dialog && !dialog.open) {
+        dialog.returnFocusTo = opener;
+        dialog.showModal();
+      }
+      return;
+    }
+    var closer = event.target.closest("[data-dialog-close]");
+    if (closer) {
+      var owner = closer.closest("dialog");
+      if (owner) owner.close();
+    }
+  });
+
+  document.addEventListener("close", function (event) {
+    var dialog = event.target;
+    if (dialog.returnFocusTo && document.body.contains(dialog.returnFocusTo)) {
+      dialog.returnFocusTo.focus();
+    }
+  }, true);
+
+  // A confirmed action inside a dialog: close the dialog before its element leaves the page.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var dialog = event.target.closest && event.target.closest("dialog[open]");
+    if (dialog) dialog.close();
+  });
+
+  // A form that saved successfully says so briefly, for sighted and screen-reader users alike.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var focusTarget = event.target.querySelector && event.target.querySelector("[data-autofocus]");
+    if (focusTarget) focusTarget.focus();
+  });
+})();
