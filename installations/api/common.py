@@ -10,6 +10,10 @@ from installations.api.serializers import PersonalizeFlagsSerializer
 from people.errors import DomainError, ErrorCode
 
 
+class RequestFieldError(DomainError):
+    """A DomainError about a field as the client named it (no renaming needed)."""
+
+
 def is_storable_text(text: str) -> bool:
     """False for text no database column can hold: NUL characters (PostgreSQL refuses them)
     and lone surrogates (not encodable as UTF-8)."""
@@ -27,7 +31,7 @@ def check_storable(value: Any, field: str) -> None:
     the database would otherwise fail with a 500)."""
     if isinstance(value, str):
         if not is_storable_text(value):
-            raise DomainError(
+            raise RequestFieldError(
                 ErrorCode.REQUEST_FORMAT_INVALID,
                 f"{field} contains a NUL character or an invalid Unicode code point.",
                 field,
@@ -45,12 +49,12 @@ def check_storable(value: Any, field: str) -> None:
 def request_object(data: Any, *, allowed: set[str], what: str) -> dict[str, Any]:
     """The JSON object body of a request: only the ``allowed`` names, only storable text."""
     if not isinstance(data, dict):
-        raise DomainError(
+        raise RequestFieldError(
             ErrorCode.REQUEST_FORMAT_INVALID, "The request body must be a JSON object.", "body"
         )
     for key in data:
         if key not in allowed:
-            raise DomainError(
+            raise RequestFieldError(
                 ErrorCode.BAD_REQUEST,
                 f"{key} is not a field of {what}; expected {', '.join(sorted(allowed))}.",
                 key,

@@ -19,7 +19,12 @@ from installations.api.authentication import (
     DeviceRateThrottle,
     IsDevice,
 )
-from installations.api.common import is_storable_text, personalize_flags, request_object
+from installations.api.common import (
+    RequestFieldError,
+    is_storable_text,
+    personalize_flags,
+    request_object,
+)
 from installations.api.representations import DEVICE_SYSTEM_NAMES, device_instance, device_user
 from installations.api.serializers import (
     ApiExceptionSerializer,
@@ -93,7 +98,7 @@ class DeviceView(APIView):
     throttle_classes = [DeviceRateThrottle]
 
     def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, DomainError):
+        if isinstance(exc, DomainError) and not isinstance(exc, RequestFieldError):
             exc = in_sdk_terms(exc)
         return super().handle_exception(exc)
 
@@ -177,7 +182,9 @@ class DeviceInstallation(DeviceView):
             request.data, allowed=INSTANCE_FIELDS | {"pushRegId"}, what="an app instance"
         )
         if "pushRegId" in body and body["pushRegId"] != installation.push_registration_id:
-            raise DomainError(ErrorCode.BAD_REQUEST, "pushRegId cannot be changed.", "pushRegId")
+            raise RequestFieldError(
+                ErrorCode.BAD_REQUEST, "pushRegId cannot be changed.", "pushRegId"
+            )
         installation = installation_update(
             installation=installation, actor=request.user.actor, **instance_changes(body)
         )

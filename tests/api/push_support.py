@@ -61,7 +61,9 @@ def device_client(app: Application) -> APIClient:
 
 
 def send(client: APIClient, method: str, url: str, body: Any = None, **extra: Any):
-    """A request with a JSON body (``body`` may be raw text, sent as is)."""
+    """A request with a JSON body (``body`` may be raw text, sent as is); GET sends none."""
+    if method == "get":
+        return client.get(url, **extra)
     data = body if isinstance(body, str | bytes) or body is None else json.dumps(body)
     return getattr(client, method)(url, data=data, content_type="application/json", **extra)
 
