@@ -1,7 +1,9 @@
 """Every write to an installation: register, personalize, depersonalize, primary, push, data.
 
-Lock order, to keep concurrent writers from deadlocking: the installation row first, then
-person rows in ascending id order.
+Lock order, to keep concurrent writers from deadlocking: the person row first, then the
+installation row (``_lock_installation``). Whoever holds a person's lock may update any of
+its installations (making one primary unsets the others), so nobody may hold an installation
+lock while waiting for its person's lock.
 """
 
 from __future__ import annotations
@@ -107,13 +109,40 @@ def _set_primary_locked(installation: Installation, is_primary: bool) -> None:
     installation.is_primary = is_primary
 
 
-def _lock_installation(installation: Installation | str) -> Installation:
+def _lock_installation(installation: Installation | str) -> tuple[Installation, Person]:
+    """Lock the installation's person, then the installation; return both.
+
+    Taking the installation first deadlocked: a writer holding the primary installation's
+    lock waited for the person, while the writer holding the person unset that primary flag
+    (tests/installations/test_concurrency.py). The installation is read without a lock to
+    find its person; if it moved to another person before the locks were taken, follow it.
+    """
     push_id = (
         installation.push_registration_id
         if isinstance(installation, Installation)
         else installation
     )
-    return get_installation(push_id, for_update=True)
+    for _attempt in range(5):
+        person_id = (
+            Installation.objects.filter(push_registration_id=push_id)
+            .values_list("person_id", flat=True)
+            .first()
+        )
+        if person_id is None:
+            get_installation(push_id)  # raises NO_REGISTRATION
+        try:
+            person = lock_person(person_id)
+        except DomainError:
+            continue  # that person was deleted a moment ago; the installation has moved
+        locked = get_installation(push_id, for_update=True)
+        if locked.person_id == person.pk:
+            locked.person = person
+            return locked, person
+    raise DomainError(
+        ErrorCode.VERSION_CONFLICT,
+        f"Installation {push_id} is being moved by another request; try again.",
+        "pushRegistrationId",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,8 +257,7 @@ def installation_update(
         if additional_data is not None
         else None
     )
-    locked = _lock_installation(installation)
-    lock_person(locked.person_id)
+    locked, _person = _lock_installation(installation)
     diffs: dict[str, Any] = {}
     names = {model: vendor for vendor, (model, _) in DEVICE_SYSTEM_FIELDS.items()}
     for model_field, value in fields.items():
@@ -301,8 +329,7 @@ def installation_set_additional_data(
 @transaction.atomic
 def installation_delete(*, installation: Installation | str, actor: Actor) -> Person:
     """Uninstall: the installation goes; an Uninstall event stays in its person's history."""
-    locked = _lock_installation(installation)
-    person = lock_person(locked.person_id)
+    locked, person = _lock_installation(installation)
     record_event(
         person=person,
         kind=EventKind.UNINSTALL,
@@ -351,8 +378,7 @@ def installation_depersonalize(*, installation: Installation | str, actor: Actor
     Returns the new anonymous profile. The person keeps its history, with a Depersonalize
     event. An installation that is already alone on an anonymous profile stays as it is.
     """
-    locked = _lock_installation(installation)
-    person = lock_person(locked.person_id)
+    locked, person = _lock_installation(installation)
     if _is_anonymous(person) and not person.installations.exclude(pk=locked.pk).exists():
         return person
     return _depersonalize_locked(locked, person, actor)
@@ -516,8 +542,7 @@ def installation_personalize(
     """
     wanted = parse_identity(identity)
     changes = parse_personalize_attributes(attributes)
-    locked = _lock_installation(installation)
-    current = lock_person(locked.person_id)
+    locked, current = _lock_installation(installation)
 
     for _attempt in range(3):
         candidate = _single_candidate(wanted)

@@ -1,0 +1,146 @@
+"""Concurrent writers on PostgreSQL: the invariants hold and nobody sees an unhandled error.
+
+Real threads with their own database connections, started together by a barrier.
+"""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from installations import services
+from installations.models import Installation
+from people.history import Actor
+from people.models import Event, Person
+from tests.factories import ApplicationFactory, InstallationFactory, PersonFactory
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+def run_together(calls: list[Callable[[], object]]) -> list[BaseException]:
+    """Run each call in its own thread, all released at once; return what they raised."""
+    barrier = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def work(call: Callable[[], object]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            call()
+        except BaseException as error:  # noqa: BLE001 - every error is a test failure
+            with lock:
+                errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a writer hung"
+    return errors
+
+
+@pytest.fixture
+def require_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks and concurrent transactions")
+
+
+@pytest.mark.parametrize("already_primary", [False, True])
+def test_twenty_devices_made_primary_at_once_leave_exactly_one_primary(
+    require_postgresql, already_primary
+):
+    person = PersonFactory()
+    application = ApplicationFactory()
+    devices = [
+        InstallationFactory(person=person, application=application, is_primary=False)
+        for _ in range(20)
+    ]
+    if already_primary:
+        Installation.objects.filter(pk=devices[0].pk).update(is_primary=True)
+    actor = Actor.system("race")
+
+    errors = run_together(
+        [
+            lambda push_id=device.push_registration_id: services.installation_set_primary(
+                installation=push_id, actor=actor, is_primary=True
+            )
+            for device in devices
+        ]
+    )
+
+    assert errors == []
+    primaries = Installation.objects.filter(person=person, is_primary=True)
+    assert primaries.count() == 1
+    # Every writer that changed the flag left one event, and the last one names the winner.
+    last = Event.objects.filter(person=person, kind="PRIMARY_CHANGED").first()
+    assert last.push_registration_id == primaries.get().push_registration_id
+
+
+def test_making_devices_primary_while_others_are_unset_and_logged_out_keeps_the_rule(
+    require_postgresql,
+):
+    person = PersonFactory(external_id="crm-race")
+    application = ApplicationFactory()
+    devices = [InstallationFactory(person=person, application=application) for _ in range(12)]
+    Installation.objects.filter(pk=devices[0].pk).update(is_primary=True)
+    actor = Actor.system("race")
+    calls = []
+    for index, device in enumerate(devices):
+        push_id = device.push_registration_id
+        if index % 3 == 0:
+            calls.append(
+                lambda p=push_id: services.installation_set_primary(
+                    installation=p, actor=actor, is_primary=False
+                )
+            )
+        elif index % 3 == 1:
+            calls.append(
+                lambda p=push_id: services.installation_set_primary(
+                    installation=p, actor=actor, is_primary=True
+                )
+            )
+        else:
+            calls.append(
+                lambda p=push_id: services.installation_depersonalize(installation=p, actor=actor)
+            )
+
+    errors = run_together(calls)
+
+    assert errors == []
+    assert Installation.objects.filter(person=person, is_primary=True).count() <= 1
+    assert Installation.objects.filter(person=person).count() == 8
+
+
+def test_ten_devices_personalized_with_one_new_external_id_end_with_one_person(
+    require_postgresql,
+):
+    application = ApplicationFactory()
+    devices = []
+    for index in range(10):
+        installation, _ = services.installation_register(
+            application=application,
+            actor=Actor.device(application.code),
+            push_registration_id=f"reg-{index}",
+        )
+        devices.append(installation)
+    actor = Actor.device(application.code)
+
+    errors = run_together(
+        [
+            lambda push_id=device.push_registration_id: services.installation_personalize(
+                installation=push_id, actor=actor, identity={"externalId": "crm-shared"}
+            )
+            for device in devices
+        ]
+    )
+
+    assert errors == []
+    owner = Person.objects.get(external_id="crm-shared")
+    assert Installation.objects.filter(person=owner).count() == 10
+    assert Person.objects.count() == 1, "every emptied anonymous profile is removed"
+    assert Event.objects.filter(person=owner, kind="PERSONALIZE").count() == 10
+    assert Event.objects.filter(person=owner, kind="INSTALL").count() == 10
