@@ -1,9 +1,21 @@
 """Finding people: one module that the operator UI, the API list and admin share.
 
 The search box input is classified first (pushRegistrationId, phone, email, externalId, name)
-and each kind runs an exact lookup on its own index; a name is a prefix match on the folded
-name columns. Filters are EXISTS subqueries (no DISTINCT over joins). Pages are keyset pages
-on the person id: no OFFSET, no COUNT(*).
+and each kind runs an exact lookup on its own unique index; a name is a prefix range on the
+folded name columns. Filters are EXISTS subqueries (no DISTINCT over joins). Pages are keyset
+pages: no OFFSET, no COUNT(*).
+
+How each kind stays at index speed with millions of people (docs/scaling.md):
+
+- Exact kinds: one query. The candidate lookups (push registration id, externalId, email,
+  phone, national number) are one ``UNION ALL`` inside ``id IN (...)``, each branch a probe of a
+  unique or partial index, and on PostgreSQL the page's phones, emails, tags and installations
+  come back in the same row as arrays of JSON objects (no prefetch round trips).
+- Names: ordered by the folded name itself, so that the page is the first rows of an index
+  range (``(search_name COLLATE "C", id)`` on PostgreSQL) and never a sort of every "jo...".
+  "first last" and "last first" are two ranges merged in Python; a person is listed once, under
+  the first of the two that matches.
+- Filters only: newest first, a backward walk of the primary key with EXISTS probes.
 
 Installations are reached through Person's reverse relation, so this module does not import
 the installations app.
@@ -11,17 +23,19 @@ the installations app.
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Collate, JSONObject, Lower, Substr
 
 from people import custom_attributes as attribute_types
 from people.errors import DomainError
 from people.fields import fold
-from people.identities import try_phone
+from people.identities import normalize_email, normalize_external_id, parse_phone, try_phone
 from people.models import (
     AttributeDefinition,
     AttributeValue,
@@ -34,12 +48,19 @@ from people.models import (
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+# Above this many rows a total is an estimate (pg_class.reltuples), never a COUNT(*).
+EXACT_COUNT_LIMIT = 100_000
 _DIGITS = re.compile(r"\D")
+_PHONE_TEXT = re.compile(r"[\d\s\-.()+/]+")
 
 
 def installation_model():
     """The installation model, through Person's reverse relation ``installations``."""
     return Person._meta.get_field("installations").related_model
+
+
+def _on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
 
 
 @dataclass(frozen=True)
@@ -100,6 +121,15 @@ class SearchPage:
     def single_exact(self) -> Person | None:
         return self.people[0] if self.exact and len(self.people) == 1 else None
 
+    @property
+    def total_label(self) -> str:
+        """What a page can say about the total without counting: "3", or "50+"."""
+        return f"{len(self.people)}+" if self.next_cursor is not None else str(len(self.people))
+
+
+# ---------------------------------------------------------------------------------------------
+# What a result row shows
+
 
 def list_queryset() -> QuerySet[Person]:
     """People with what a result row shows, in a fixed number of queries."""
@@ -116,61 +146,215 @@ def list_queryset() -> QuerySet[Person]:
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# The search box
+def _json_of(model, prefix: str = "", **extra) -> JSONObject:
+    fields = {f"{prefix}{f.attname}": f.attname for f in model._meta.concrete_fields}
+    return JSONObject(**fields, **extra)
 
 
-def exact_matches(text: str) -> tuple[list[int], list[Match]]:
-    """Person ids found by an exact identifier in ``text``, each on a unique index."""
-    text = text.strip()
-    if not text:
-        return [], []
-    ids: list[int] = []
-    matches: list[Match] = []
+def _with_related(queryset: QuerySet[Person]) -> QuerySet[Person]:
+    """On PostgreSQL: each person row also carries its identities, tags and installations.
 
-    def found(person_ids, match: Match) -> None:
-        new = [pk for pk in person_ids if pk not in ids]
-        if new:
-            ids.extend(new)
-            matches.append(match)
+    Three correlated ARRAY(SELECT jsonb ...) subqueries, each an index probe per person of the
+    page, instead of three prefetch queries; ``_load_related`` puts them where the prefetch
+    would have, so ``person.identities.all()`` and friends run no query.
+    """
+    if not _on_postgresql():
+        return queryset
+    from django.contrib.postgres.expressions import ArraySubquery
 
     installation = installation_model()
-    found(
-        installation.objects.filter(push_registration_id=text).values_list("person_id", flat=True),
-        Match("pushRegistrationId", text),
+    application = installation._meta.get_field("application").related_model
+    identities = (
+        ContactIdentity.objects.filter(person_id=OuterRef("pk"))
+        .order_by("id")
+        .values(j=_json_of(ContactIdentity))
     )
-    found(
-        Person.objects.filter(external_id=text).values_list("id", flat=True),
-        Match("externalId", text),
+    tags = Tag.objects.filter(people=OuterRef("pk")).order_by("name").values(j=_json_of(Tag))
+    app_fields = {
+        f"app__{f.attname}": f"application__{f.attname}" for f in application._meta.concrete_fields
+    }
+    installations = (
+        installation.objects.filter(person_id=OuterRef("pk"))
+        .order_by("-is_primary", "id")
+        .values(j=_json_of(installation, **app_fields))
     )
+    return queryset.annotate(
+        related_identities=ArraySubquery(identities),
+        related_tags=ArraySubquery(tags),
+        related_installations=ArraySubquery(installations),
+    )
+
+
+def _rows_to_instances(model, rows: list[dict], prefix: str = "") -> list:
+    fields = [f for f in model._meta.concrete_fields]
+    names = [f.attname for f in fields]
+    instances = []
+    for row in rows:
+        values = [
+            f.to_python(row.get(f"{prefix}{f.attname}"))
+            if not f.is_relation
+            else row.get(f"{prefix}{f.attname}")
+            for f in fields
+        ]
+        instances.append(model.from_db("default", names, values))
+    return instances
+
+
+def _cache(person: Person, name: str, instances: list) -> None:
+    manager = getattr(person, name)
+    queryset = manager.get_queryset()
+    queryset._result_cache = instances
+    queryset._prefetch_done = True
+    person._prefetched_objects_cache = getattr(person, "_prefetched_objects_cache", {})
+    # The key prefetch_related uses for a reverse foreign key or a many-to-many: its name.
+    person._prefetched_objects_cache[name] = queryset
+
+
+def _load_related(people: list[Person]) -> None:
+    """Fill each person's prefetch cache from the arrays of ``_with_related``."""
+    if not people:
+        return
+    if not hasattr(people[0], "related_identities"):
+        from django.db.models import prefetch_related_objects
+
+        prefetch_related_objects(people, *list_queryset()._prefetch_related_lookups)
+        return
+    installation = installation_model()
+    application = installation._meta.get_field("application").related_model
+    applications: dict[int, Any] = {}
+    for person in people:
+        identities = _rows_to_instances(ContactIdentity, person.related_identities or [])
+        for identity in identities:
+            identity.person = person
+        installations = []
+        for row in person.related_installations or []:
+            (item,) = _rows_to_instances(installation, [row])
+            app_id = row["application_id"]
+            if app_id not in applications:
+                (applications[app_id],) = _rows_to_instances(application, [row], prefix="app__")
+            item.application = applications[app_id]
+            item.person = person
+            installations.append(item)
+        _cache(person, "identities", identities)
+        _cache(person, "tags", _rows_to_instances(Tag, person.related_tags or []))
+        _cache(person, "installations", installations)
+        del person.related_identities, person.related_tags, person.related_installations
+
+
+# ---------------------------------------------------------------------------------------------
+# The search box: exact identifiers
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    match: Match
+    person_ids: QuerySet  # a values("person id") queryset on one index
+
+
+def _candidates(text: str) -> list[_Candidate]:
+    """The lookups the input could mean, each a probe of a unique (or partial) index."""
+    text = text.strip()
+    if not text:
+        return []
+    installation = installation_model()
+    found = [
+        _Candidate(
+            Match("pushRegistrationId", text),
+            installation.objects.filter(push_registration_id=text).values("person_id"),
+        ),
+        _Candidate(Match("externalId", text), Person.objects.filter(external_id=text).values("id")),
+    ]
     if "@" in text:
         email = text.lower()
-        found(
-            ContactIdentity.objects.filter(kind=IdentityKind.EMAIL, value=email).values_list(
-                "person_id", flat=True
-            ),
-            Match("email", email),
+        found.append(
+            _Candidate(
+                Match("email", email),
+                ContactIdentity.objects.filter(kind=IdentityKind.EMAIL, value=email).values(
+                    "person_id"
+                ),
+            )
         )
     digits = _DIGITS.sub("", text)
-    if 6 <= len(digits) <= 17 and re.fullmatch(r"[\d\s\-.()+/]+", text):
+    if 6 <= len(digits) <= 17 and _PHONE_TEXT.fullmatch(text):
         phone = try_phone(text)
         if phone is not None:
-            found(
-                ContactIdentity.objects.filter(
-                    kind=IdentityKind.PHONE, value=phone.number
-                ).values_list("person_id", flat=True),
-                Match("phone", phone.number),
+            found.append(
+                _Candidate(
+                    Match("phone", phone.number),
+                    ContactIdentity.objects.filter(
+                        kind=IdentityKind.PHONE, value=phone.number
+                    ).values("person_id"),
+                )
             )
         # Typed without country code: the national number, with or without the trunk 0.
         national = digits.lstrip("0")
         if national:
-            found(
-                ContactIdentity.objects.filter(
-                    kind=IdentityKind.PHONE, national_number=national
-                ).values_list("person_id", flat=True)[:MAX_PAGE_SIZE],
-                Match("nationalPhone", national),
+            found.append(
+                _Candidate(
+                    Match("nationalPhone", national),
+                    ContactIdentity.objects.filter(
+                        kind=IdentityKind.PHONE, national_number=national
+                    ).values("person_id"),
+                )
             )
+    return found
+
+
+def _union(candidates: list[_Candidate]) -> QuerySet:
+    first, *rest = [c.person_ids.order_by() for c in candidates]
+    return first.union(*rest, all=True) if rest else first
+
+
+def exact_matches(text: str) -> tuple[list[int], list[Match]]:
+    """Person ids found by an exact identifier in ``text``, each on a unique index (one query)."""
+    candidates = _candidates(text)
+    if not candidates:
+        return [], []
+    labelled = [
+        c.person_ids.order_by()
+        .annotate(match_index=Value(index))
+        .values_list("match_index", c.person_ids.query.values_select[0])
+        for index, c in enumerate(candidates)
+    ]
+    first, *rest = labelled
+    rows = list(first.union(*rest, all=True) if rest else first)
+    ids: list[int] = []
+    matches: list[Match] = []
+    for index, candidate in enumerate(candidates):
+        new = [pk for i, pk in rows if i == index and pk not in ids]
+        if new:
+            ids.extend(new[:MAX_PAGE_SIZE])
+            matches.append(candidate.match)
     return ids, matches
+
+
+def _matched(candidates: list[_Candidate], people: list[Person]) -> list[Match]:
+    """Which of the lookups found the people of the page (from their prefetched relations)."""
+    matches = []
+    for candidate in candidates:
+        kind, value = candidate.match.kind, candidate.match.value
+        for person in people:
+            if kind == "externalId":
+                hit = person.external_id == value
+            elif kind == "pushRegistrationId":
+                hit = any(i.push_registration_id == value for i in person.installations.all())
+            else:
+                hit = any(
+                    (i.kind == IdentityKind.EMAIL and i.value == value)
+                    if kind == "email"
+                    else (i.kind == IdentityKind.PHONE and i.value == value)
+                    if kind == "phone"
+                    else (i.kind == IdentityKind.PHONE and i.national_number == value)
+                    for i in person.identities.all()
+                )
+            if hit:
+                matches.append(candidate.match)
+                break
+    return matches
+
+
+# ---------------------------------------------------------------------------------------------
+# The search box: names
 
 
 def name_filter(text: str) -> Q | None:
@@ -179,6 +363,66 @@ def name_filter(text: str) -> Q | None:
     if not folded or not any(c.isalpha() for c in folded):
         return None
     return Q(search_name__startswith=folded) | Q(search_name_reversed__startswith=folded)
+
+
+NAME_COLUMNS = ("search_name", "search_name_reversed")
+
+
+def _successor(prefix: str) -> str:
+    """The smallest string after every string that starts with ``prefix`` (code point order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _name_key(column: str):
+    # Code point order on every database: COLLATE "C" on PostgreSQL matches the index
+    # person_search_name_c_idx; SQLite compares text as bytes already.
+    return Collate(F(column), "C") if _on_postgresql() else F(column)
+
+
+def _name_range(queryset: QuerySet[Person], column: str, prefix: str) -> QuerySet[Person]:
+    if column != "search_name":
+        queryset = queryset.alias(**{f"{column}_key": _name_key(column)})
+    return queryset.filter(
+        **{f"{column}_key__gte": prefix, f"{column}_key__lt": _successor(prefix)}
+    )
+
+
+def _name_page(
+    queryset: QuerySet[Person], prefix: str, after: tuple[str, int] | None, size: int
+) -> list[tuple[str, int, Person]]:
+    """Up to ``size`` people whose name starts with ``prefix``, by (matching key, id).
+
+    Two index ranges, merged: people whose "first last" matches are listed under it; the
+    others under "last first".
+    """
+    streams = []
+    queryset = queryset.alias(search_name_key=_name_key("search_name"))
+    for number, column in enumerate(NAME_COLUMNS):
+        part = _name_range(queryset, column, prefix)
+        if number == 1:
+            # People whose "first last" matches are listed under it already.
+            part = part.exclude(search_name_key__gte=prefix, search_name_key__lt=_successor(prefix))
+        key = f"{column}_key"
+        if after is not None:
+            after_key, after_id = after
+            # The index condition starts the range at the cursor; the OR only sorts out ties.
+            part = part.filter(**{f"{key}__gte": after_key}).filter(
+                Q(**{f"{key}__gt": after_key}) | Q(pk__gt=after_id)
+            )
+        rows = _with_related(part).order_by(key, "pk")[:size]
+        streams.append([(getattr(p, column), p.pk, p) for p in rows])
+    return list(heapq.merge(*streams, key=lambda row: (row[0], row[1])))[:size]
+
+
+def _name_cursor(prefix: str, after: int) -> tuple[str, int] | None:
+    """(key, id) of the person a name page ended with: the first name column that matches."""
+    names = Person.objects.filter(pk=after).values_list(*NAME_COLUMNS).first()
+    if names is None:
+        return None
+    for value in names:
+        if value.startswith(prefix):
+            return value, after
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,22 +438,19 @@ def _bool(value: Any) -> bool | None:
 
 
 def apply_filters(queryset: QuerySet[Person], query: SearchQuery) -> QuerySet[Person]:
+    """Narrow ``queryset`` by the filters of ``query``: each one an EXISTS on an index."""
     installation = installation_model()
     if query.type:
         queryset = queryset.filter(type=query.type)
     if query.tags:
-        lowered = [t.strip().lower() for t in query.tags if t.strip()]
-        tag_ids = dict(
-            Tag.objects.annotate(lname=Lower("name"))
-            .filter(lname__in=lowered)
-            .values_list("lname", "id")
-        )
+        lowered = list(dict.fromkeys(t.strip().lower() for t in query.tags if t.strip()))
         through = Person.tags.through
         for name in lowered:
-            if name not in tag_ids:
-                return queryset.none()
+            # The tag id is a scalar subquery on the unique index of lower(name): no extra
+            # round trip, and an unknown tag simply matches nobody.
+            tag_id = Tag.objects.annotate(lname=Lower("name")).filter(lname=name).values("id")
             queryset = queryset.filter(
-                Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id=tag_ids[name]))
+                Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id=tag_id[:1]))
             )
     installation_filter = Q()
     if query.application:
@@ -242,7 +483,11 @@ _COLUMNS = {
 
 
 def attribute_condition(query: SearchQuery) -> Q | Exists:
-    """EXISTS a value of the named attribute that compares to the typed value."""
+    """EXISTS a value of the named attribute that compares to the typed value.
+
+    Each type has its column and its (definition, column) index; a STRING is compared through
+    the indexed 200-character prefix and then exactly.
+    """
     definition = (
         AttributeDefinition.objects.annotate(lname=Lower("name"))
         .filter(lname=(query.attribute or "").strip().lower())
@@ -274,6 +519,13 @@ def attribute_condition(query: SearchQuery) -> Q | Exists:
         from_text=True,
     )
     column = _COLUMNS[definition.data_type]
+    if column == "value_text":
+        # attr_text_idx is on (definition, substr(value_text, 1, 200)): narrow on the prefix
+        # first, then compare the whole text.
+        prefix_op = {"exact": "exact", "gt": "gte", "gte": "gte", "lt": "lte", "lte": "lte"}[op]
+        values = values.annotate(text_prefix=Substr("value_text", 1, 200)).filter(
+            **{f"text_prefix__{prefix_op}": value[:200]}
+        )
     return Exists(values.filter(**{f"{column}__{op}": value}))
 
 
@@ -284,26 +536,118 @@ def attribute_condition(query: SearchQuery) -> Q | Exists:
 def search_people(
     query: SearchQuery, *, after: int | None = None, limit: int = DEFAULT_PAGE_SIZE
 ) -> SearchPage:
-    """One page of people for ``query``, newest first, after the person id ``after``."""
+    """One page of ``query``, after the person id ``after`` (the previous page's next_cursor).
+
+    Exact identifiers and filter-only lists come newest first; a name search comes in name
+    order (an index range). Either way the cursor is a person id.
+    """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    queryset = list_queryset()
-    matches: list[Match] = []
-    exact = False
     text = query.q.strip()
+    base = apply_filters(Person.objects.all(), query)
     if text:
-        ids, matches = exact_matches(text)
-        if ids:
-            exact = True
-            queryset = queryset.filter(pk__in=ids)
-        else:
-            condition = name_filter(text)
-            if condition is None:
-                return SearchPage([], [], None, False)
-            matches = [Match("name", fold(text))]
-            queryset = queryset.filter(condition)
-    queryset = apply_filters(queryset, query)
+        candidates = _candidates(text)
+        people = list(
+            _with_related(base.filter(pk__in=_union(candidates)))
+            .order_by("-pk")
+            .filter(**({"pk__lt": after} if after is not None else {}))[: limit + 1]
+        )
+        if people:
+            _load_related(people)
+            next_cursor = people[limit - 1].pk if len(people) > limit else None
+            people = people[:limit]
+            return SearchPage(people, _matched(candidates, people), next_cursor, True)
+        folded = fold(text)
+        if name_filter(text) is None:
+            return SearchPage([], [], None, False)
+        position = _name_cursor(folded, after) if after is not None else None
+        rows = _name_page(base, folded, position, limit + 1)
+        people = [person for _, _, person in rows]
+        _load_related(people)
+        next_cursor = people[limit - 1].pk if len(people) > limit else None
+        return SearchPage(people[:limit], [Match("name", folded)], next_cursor, False)
+    queryset = _with_related(base)
     if after is not None:
         queryset = queryset.filter(pk__lt=after)
     people = list(queryset.order_by("-pk")[: limit + 1])
+    _load_related(people)
     next_cursor = people[limit - 1].pk if len(people) > limit else None
-    return SearchPage(people[:limit], matches, next_cursor, exact)
+    return SearchPage(people[:limit], [], next_cursor, False)
+
+
+def estimated_count(model=Person) -> int:
+    """Rows of a table without counting them: the planner's estimate on PostgreSQL.
+
+    Exact (a COUNT(*)) only where the table is small or the database is not PostgreSQL.
+    """
+    if _on_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                [model._meta.db_table],
+            )
+            row = cursor.fetchone()
+        if row and row[0] is not None and row[0] >= EXACT_COUNT_LIMIT:
+            return int(row[0])
+    return model._default_manager.count()
+
+
+# ---------------------------------------------------------------------------------------------
+# One person by a unique identifier (the API's identifier + type)
+
+IDENTIFIER_TYPES = ("ID", "EXTERNAL_ID", "PHONE", "EMAIL", "PUSH")
+_MAX_ID = 9223372036854775807
+
+
+def profile_queryset() -> QuerySet[Person]:
+    """``list_queryset`` plus the custom attribute values: everything a full profile shows."""
+    return list_queryset().prefetch_related(
+        Prefetch(
+            "attribute_values",
+            queryset=AttributeValue.objects.select_related("definition").order_by("id"),
+        )
+    )
+
+
+def person_id_by_identifier(
+    identifier_type: str, identifier: str, *, sender: str | None = None
+) -> int | None:
+    """The id of the person an identifier names, each kind on its own unique index.
+
+    ``PUSH`` is a push registration id; ``sender`` (the application code) narrows it to one
+    application when given. An identifier that is malformed for its kind (a phone that is no
+    phone) raises the domain's error for that kind.
+    """
+    identifier = identifier.strip()
+    if identifier_type == "ID":
+        if not identifier.isdigit() or not identifier.isascii():
+            raise DomainError("BAD_REQUEST", "A person ID is a whole number.", "identifier")
+        pk = int(identifier)
+        if pk > _MAX_ID:
+            return None
+        return Person.objects.filter(pk=pk).values_list("id", flat=True).first()
+    if identifier_type == "EXTERNAL_ID":
+        external_id = normalize_external_id(identifier, field="identifier")
+        if external_id is None:
+            return None
+        return Person.objects.filter(external_id=external_id).values_list("id", flat=True).first()
+    if identifier_type in ("PHONE", "EMAIL"):
+        if identifier_type == "PHONE":
+            kind, value = IdentityKind.PHONE, parse_phone(identifier, field="identifier").number
+        else:
+            kind, value = IdentityKind.EMAIL, normalize_email(identifier, field="identifier")
+        return (
+            ContactIdentity.objects.filter(kind=kind, value=value)
+            .values_list("person_id", flat=True)
+            .first()
+        )
+    if identifier_type == "PUSH":
+        installations = installation_model().objects.filter(push_registration_id=identifier)
+        if sender is not None:
+            installations = installations.filter(application__code=sender)
+        return installations.values_list("person_id", flat=True).first()
+    raise DomainError(
+        "BAD_REQUEST",
+        f"Identifier type {identifier_type!r} is not supported; "
+        f"use one of {', '.join(IDENTIFIER_TYPES)}.",
+        "type",
+    )

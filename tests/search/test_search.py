@@ -1,0 +1,181 @@
+"""The search box and filters through people.search, on every database."""
+
+import pytest
+from django.db import connection
+
+from installations.models import Installation
+from people import services
+from people.models import PersonType
+from people.search import SearchQuery, estimated_count, exact_matches, search_people
+from tests.factories import InstallationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def make_person(actor, first="", last="", **kwargs):
+    return services.person_create(
+        actor=actor,
+        fields={"firstName": first, "lastName": last, **kwargs.pop("fields", {})},
+        **kwargs,
+    )
+
+
+def ids(page):
+    return [person.pk for person in page.people]
+
+
+def test_a_phone_is_found_in_any_common_format(actor):
+    person = make_person(actor, "Ana", "Horvat", phones=["+385 1 6419 710"])
+    for typed in ("+385 1 6419-710", "00385 1 6419 710", "38516419710", "(385) 1.6419.710"):
+        page = search_people(SearchQuery(q=typed))
+        assert ids(page) == [person.pk], typed
+        assert page.exact and page.matches[0].kind == "phone"
+
+
+def test_a_phone_typed_without_country_code_is_found_by_its_national_number(actor):
+    person = make_person(actor, "Ana", "Horvat", phones=["+385 91 234 5678"])
+    page = search_people(SearchQuery(q="091 234 5678"))
+    assert ids(page) == [person.pk]
+    assert page.matches[0].kind == "nationalPhone"
+
+
+def test_an_email_is_found_whatever_its_casing(actor):
+    person = make_person(actor, "Ana", "Horvat", emails=["Ana.Horvat@Example.com"])
+    page = search_people(SearchQuery(q="ANA.HORVAT@example.COM"))
+    assert ids(page) == [person.pk]
+    assert page.matches[0].label == "email ana.horvat@example.com"
+
+
+def test_an_external_id_and_a_push_registration_id_are_exact(actor, shop):
+    person = make_person(actor, "Ana", "Horvat", fields={"externalId": "crm-42"})
+    installation = InstallationFactory(application=shop, person=person)
+    assert ids(search_people(SearchQuery(q="crm-42"))) == [person.pk]
+    assert ids(search_people(SearchQuery(q="crm-4"))) == []
+    page = search_people(SearchQuery(q=installation.push_registration_id))
+    assert ids(page) == [person.pk]
+    assert page.single_exact == person
+    assert page.matches[0].kind == "pushRegistrationId"
+
+
+def test_exact_matches_names_each_kind_it_found(actor):
+    person = make_person(actor, "Ana", "Horvat", phones=["+38516419710"])
+    found, matches = exact_matches("+385 1 6419 710")
+    assert found == [person.pk]
+    assert [m.kind for m in matches] == ["phone"]
+
+
+def test_a_name_prefix_ignores_case_and_accents_in_either_order(actor):
+    ana = make_person(actor, "Ana", "Kovačević")
+    ivan = make_person(actor, "Ivan", "Kovacevic")
+    make_person(actor, "Marko", "Horvat")
+    assert set(ids(search_people(SearchQuery(q="KOVAČ")))) == {ana.pk, ivan.pk}
+    assert ids(search_people(SearchQuery(q="ana kovace"))) == [ana.pk]
+    assert ids(search_people(SearchQuery(q="kovacevic iv"))) == [ivan.pk]
+    page = search_people(SearchQuery(q="kov"))
+    assert not page.exact and page.matches[0].label == "name starting with kov"
+
+
+def test_name_pages_follow_each_other_without_gaps_or_repeats(actor):
+    people = [make_person(actor, f"Jo{i % 4}", f"Jones{i % 3}") for i in range(23)]
+    # Someone whose first and last names both start with "jo" is listed once.
+    people.append(make_person(actor, "Jolene", "Jordan"))
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = search_people(SearchQuery(q="jo"), after=cursor, limit=5)
+        seen.extend(ids(page))
+        pages += 1
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(p.pk for p in people)
+    assert len(seen) == len(set(seen)) and pages == 5
+    keys = [search_people(SearchQuery(q="jo"), limit=100).people]
+    names = [p.search_name for p in keys[0]]
+    assert names == sorted(names)
+
+
+def test_filter_only_lists_are_newest_first_in_keyset_pages(actor):
+    people = [make_person(actor, "Ana", f"N{i}", tags=["VIP"] if i % 2 else []) for i in range(9)]
+    vip = [p.pk for p in reversed(people) if p.tags.exists()]
+    first = search_people(SearchQuery(tags=["vip"]), limit=3)
+    second = search_people(SearchQuery(tags=["VIP"]), after=first.next_cursor, limit=3)
+    assert ids(first) + ids(second) == vip[:6]
+    assert first.total_label == "3+"
+    assert search_people(SearchQuery(tags=["no such tag"])).people == []
+
+
+def test_filters_combine_with_the_search_box(actor, shop):
+    both = make_person(actor, "Ana", "Horvat", tags=["VIP", "Pizza"])
+    make_person(actor, "Ana", "Horak", tags=["VIP"])
+    InstallationFactory(application=shop, person=both, os="iOS", is_primary=True)
+    query = SearchQuery(q="hor", tags=["VIP", "pizza"], platform="ios", has_primary=True)
+    assert ids(search_people(query)) == [both.pk]
+    assert ids(search_people(SearchQuery(q="hor", application="shop"))) == [both.pk]
+    assert ids(search_people(SearchQuery(q="hor", has_primary=False))) != [both.pk]
+    lead = make_person(actor, "Ana", "Horn", fields={"type": "LEAD"})
+    assert ids(search_people(SearchQuery(q="ana", type=PersonType.LEAD))) == [lead.pk]
+
+
+@pytest.mark.parametrize(
+    ("data_type", "stored", "op", "typed", "found"),
+    [
+        ("INTEGER", 120, "gt", "100", True),
+        ("INTEGER", 120, "lt", "100", False),
+        ("DECIMAL", "12.50", "eq", "12.5", True),
+        ("BOOLEAN", True, "eq", "true", True),
+        ("DATE", "2027-03-01", "gte", "2027-03-01", True),
+        ("DATE_TIME", "2026-05-01T10:00:00Z", "lt", "2026-05-01T09:00:00Z", False),
+        ("STRING", "Zagreb Centar", "eq", "Zagreb Centar", True),
+        ("STRING", "Zagreb Centar", "eq", "Zagreb", False),
+    ],
+)
+def test_a_custom_attribute_compares_by_its_type(actor, data_type, stored, op, typed, found):
+    from decimal import Decimal
+
+    services.attribute_definition_create(name="Value", data_type=data_type)
+    raw = Decimal(stored) if data_type == "DECIMAL" else stored
+    person = make_person(actor, "Ana", "Horvat", custom_attributes={"Value": raw})
+    make_person(actor, "Ivan", "Horvat")
+    query = SearchQuery(attribute="value", attribute_value=typed, attribute_op=op)
+    assert ids(search_people(query)) == ([person.pk] if found else [])
+
+
+def test_a_bad_attribute_filter_names_the_field():
+    from people.errors import DomainError
+
+    with pytest.raises(DomainError) as error:
+        search_people(SearchQuery(attribute="nope", attribute_value="1"))
+    assert error.value.field == "attribute"
+
+
+def test_a_result_page_needs_no_query_per_row(actor, shop, django_assert_max_num_queries):
+    for i in range(6):
+        person = make_person(actor, "Ana", f"Horvat{i}", phones=[f"+3859123456{i:02d}"])
+        InstallationFactory(application=shop, person=person)
+    # The identifier lookup, then the two name ranges; on PostgreSQL the phones, tags and
+    # installations come in the same rows, elsewhere three prefetch queries add to it.
+    with django_assert_max_num_queries(3 if connection.vendor == "postgresql" else 6):
+        page = search_people(SearchQuery(q="ana"))
+        rows = [
+            (p.identities.all()[0].value, [i.application.name for i in p.installations.all()])
+            for p in page.people
+        ]
+        list(p.tags.all() for p in page.people)
+    assert len(rows) == 6 and rows[0][1] == ["Shop"]
+
+
+@pytest.mark.postgres_only
+def test_an_exact_search_is_one_query_on_postgresql(actor, shop, django_assert_num_queries):
+    person = make_person(actor, "Ana", "Horvat", phones=["+385916419710"], tags=["VIP"])
+    InstallationFactory(application=shop, person=person)
+    with django_assert_num_queries(1):
+        page = search_people(SearchQuery(q="+385 91 6419 710"))
+        assert [t.name for t in page.people[0].tags.all()] == ["VIP"]
+        assert page.people[0].installations.all()[0].application.name == "Shop"
+        assert page.people[0].identities.all()[0].national_number == "916419710"
+
+
+def test_estimated_count_is_exact_on_small_tables(actor):
+    make_person(actor, "Ana", "Horvat")
+    assert estimated_count() == 1
+    assert estimated_count(Installation) == 0
