@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -70,6 +71,12 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "request": [str(detail)]}
 
 
+class RequestFormatInvalid(exceptions.ValidationError):
+    """A request body field of the wrong JSON type: messageId REQUEST_FORMAT_INVALID."""
+
+    message_id = ErrorCode.REQUEST_FORMAT_INVALID
+
+
 MESSAGE_IDS = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
@@ -87,6 +94,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's EXCEPTION_HANDLER: every API error in the vendor's body."""
     if isinstance(exc, DomainError):
         return domain_error_response(exc)
+    if isinstance(exc, DataError):
+        # A value the database refused (out of range, bad encoding): the client's input.
+        return error_response("BAD_REQUEST", "A value in the request cannot be stored.")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -94,7 +104,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    message_id = MESSAGE_IDS.get(response.status_code, "GENERAL_ERROR")
+    message_id = getattr(exc, "message_id", None) or MESSAGE_IDS.get(
+        response.status_code, "GENERAL_ERROR"
+    )
     validation = None
     if isinstance(exc, exceptions.ValidationError):
         validation = _flatten(exc.detail)
@@ -107,3 +119,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         text = str(exc)
     response.data = error_body(message_id, text, validation)
     return response
+
+
+def flatten_detail(detail: Any) -> dict[str, list[str]]:
+    """A DRF error detail as ``{"field.sub": ["message"]}`` (the validationErrors shape)."""
+    return _flatten(detail)

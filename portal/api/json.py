@@ -14,17 +14,48 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def unstorable_text(text: str) -> str | None:
+    """Why ``text`` cannot be stored (a NUL character, a lone surrogate), or None."""
+    if "\x00" in text:
+        return "text must not contain NUL characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "text must be valid Unicode (no lone surrogates)"
+    return None
+
+
+def _check_strings(value, depth: int = 0) -> None:
+    """Refuse strings no database column can hold, anywhere in a parsed document."""
+    if depth > 100:
+        raise ParseError("JSON parse error - the document nests too deeply")
+    if isinstance(value, str):
+        problem = unstorable_text(value)
+        if problem:
+            raise ParseError(f"JSON parse error - {problem}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, depth + 1)
+            _check_strings(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item, depth + 1)
+
+
 class ExactJSONParser(parsers.JSONParser):
-    """Numbers with a fraction are read as Decimal; NaN and Infinity are refused."""
+    """Numbers with a fraction are read as Decimal; NaN and Infinity are refused, and so are
+    strings that no database column can store (NUL characters, lone surrogates)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = stream.read().decode(encoding)
-            return simplejson.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = simplejson.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
+        _check_strings(data)
+        return data
 
 
 class ExactJSONRenderer(renderers.JSONRenderer):

@@ -1,0 +1,373 @@
+"""Query parameters of the list operations: the vendor's JSON ``filter`` language, ``orderBy``
+and the page parameters.
+
+``filter`` is compiled to one ORM ``Q``: standard attributes compare on their columns, tags and
+custom attributes are EXISTS subqueries (no joins, so no DISTINCT), a custom attribute value is
+read by its definition's type and compared on the typed column of AttributeValue.
+
+    {"#and": [{"firstName": "Alex"}, {"#contains": {"tags": "VIP Client"}}]}
+    {"#gte": {"customAttributes.Age": 30}}  or  {"customAttributes": {"Age": {"#gte": 30}}}
+    {"lastName": {"#startsWith": "Smi"}}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import django_filters
+import simplejson
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
+from rest_framework import serializers
+
+from people import custom_attributes as attribute_types
+from people.errors import DomainError, ErrorCode
+from people.fields import STANDARD_FIELDS
+from people.identities import normalize_email, try_phone
+from people.models import (
+    AttributeDefinition,
+    AttributeValue,
+    ContactIdentity,
+    DataType,
+    IdentityKind,
+    Person,
+    Tag,
+)
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 1000
+MAX_PAGE = 2147483647
+MAX_FILTER_LENGTH = 10_000
+MAX_FILTER_DEPTH = 10
+MAX_FILTER_CONDITIONS = 100
+
+EQUALITY = {"#eq", "#ne"}
+TEXT = {"#contains", "#notContain", "#startsWith", "#endsWith"}
+RANGE = {"#gt", "#lt", "#gte", "#lte"}
+COMPARISONS = EQUALITY | TEXT | RANGE
+NEGATED = {"#ne", "#notContain"}
+LOOKUPS = {
+    "#eq": "exact",
+    "#ne": "exact",
+    "#contains": "icontains",
+    "#notContain": "icontains",
+    "#startsWith": "istartswith",
+    "#endsWith": "iendswith",
+    "#gt": "gt",
+    "#lt": "lt",
+    "#gte": "gte",
+    "#lte": "lte",
+}
+# Standard attributes that compare as text, and those that compare in order.
+TEXT_FIELDS = [name for name in STANDARD_FIELDS if name not in ("birthDate",)]
+ORDERED_FIELDS = {"id": "id", "birthDate": "birth_date", "createdAt": "created_at"}
+ORDERED_FIELDS["modifiedAt"] = "modified_at"
+ATTRIBUTE_COLUMNS = {
+    DataType.STRING: "value_text",
+    DataType.INTEGER: "value_number",
+    DataType.DECIMAL: "value_number",
+    DataType.BOOLEAN: "value_bool",
+    DataType.DATE: "value_date",
+    DataType.DATE_TIME: "value_datetime",
+}
+FILTER_FIELDS_HELP = (
+    "Fields: id, type, externalId, firstName, lastName, middleName, gender, birthDate, address, "
+    "city, country, preferredLanguage, profilePicture, createdAt, modifiedAt, tags, "
+    "contactInformation.phone.number, contactInformation.email.address, "
+    "customAttributes.<name>."
+)
+
+
+def _error(message: str, field: str = "filter") -> DomainError:
+    return DomainError(ErrorCode.BAD_REQUEST, message, field)
+
+
+class FilterCompiler:
+    """Turns the JSON ``filter`` text into a Q object over Person."""
+
+    def __init__(self) -> None:
+        self.conditions = 0
+        self._definitions: dict[str, AttributeDefinition | None] = {}
+
+    def compile(self, text: str) -> Q:
+        if len(text) > MAX_FILTER_LENGTH:
+            raise _error(f"filter must be at most {MAX_FILTER_LENGTH} characters.")
+        try:
+            tree = simplejson.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:
+            raise _error(f"filter is not valid JSON: {exc}") from None
+        return self.node(tree, depth=0)
+
+    def node(self, node: Any, depth: int) -> Q:
+        if depth > MAX_FILTER_DEPTH:
+            raise _error(f"filter nests more than {MAX_FILTER_DEPTH} levels.")
+        if not isinstance(node, dict) or not node:
+            raise _error("Each filter clause must be a non-empty JSON object.")
+        result = Q()
+        for key, value in node.items():
+            if key in ("#and", "#or"):
+                if not isinstance(value, list) or not value:
+                    raise _error(f"{key} takes a non-empty list of clauses.")
+                parts = [self.node(item, depth + 1) for item in value]
+                combined = parts[0]
+                for part in parts[1:]:
+                    combined = combined & part if key == "#and" else combined | part
+                result &= combined
+            elif key.startswith("#"):
+                if key not in COMPARISONS:
+                    raise _error(f"Unknown operator {key!r}.")
+                if not isinstance(value, dict) or not value:
+                    raise _error(f"{key} takes an object of field -> value.")
+                for field, operand in value.items():
+                    result &= self.field(field, key, operand)
+            elif key == "customAttributes" and isinstance(value, dict):
+                for name, operand in value.items():
+                    result &= self.field(f"customAttributes.{name}", *_operator(operand))
+            else:
+                result &= self.field(key, *_operator(value))
+        return result
+
+    def field(self, field: Any, op: str, operand: Any) -> Q:
+        self.conditions += 1
+        if self.conditions > MAX_FILTER_CONDITIONS:
+            raise _error(f"filter has more than {MAX_FILTER_CONDITIONS} conditions.")
+        if not isinstance(field, str):
+            raise _error("Field names must be strings.")
+        if field == "tags":
+            return self.tags(op, operand)
+        if field.startswith("customAttributes."):
+            return self.custom_attribute(field.removeprefix("customAttributes."), op, operand)
+        if field in ("contactInformation.phone.number", "contactInformation.email.address"):
+            return self.contact(field, op, operand)
+        if field in ORDERED_FIELDS:
+            return self.ordered(field, op, operand)
+        if field in TEXT_FIELDS:
+            return self.text(field, op, operand)
+        raise _error(f"Cannot filter on {field!r}. {FILTER_FIELDS_HELP}")
+
+    def text(self, field: str, op: str, operand: Any) -> Q:
+        if op in RANGE:
+            raise _error(f"{op} does not apply to the text field {field}.")
+        column = STANDARD_FIELDS[field][0]
+        if operand is None and op in EQUALITY:
+            empty = Q(external_id__isnull=True) if field == "externalId" else Q(**{column: ""})
+            return ~empty if op == "#ne" else empty
+        if not isinstance(operand, str):
+            raise _error(f"{field} is compared with a string, not {operand!r}.")
+        if field in ("gender", "type"):
+            operand = operand.upper()
+        condition = Q(**{f"{column}__{LOOKUPS[op]}": operand})
+        return ~condition if op in NEGATED else condition
+
+    def ordered(self, field: str, op: str, operand: Any) -> Q:
+        if op in TEXT:
+            raise _error(f"{op} applies to text fields, not to {field}.")
+        column = ORDERED_FIELDS[field]
+        if operand is None and op in EQUALITY and field == "birthDate":
+            condition = Q(birth_date__isnull=True)
+            return ~condition if op == "#ne" else condition
+        if field == "id":
+            value: Any = attribute_types.parse_scalar(
+                DataType.INTEGER, operand, name="id", field="filter", from_text=True
+            )
+        elif field == "birthDate":
+            value = attribute_types.parse_date(operand, name=field, field="filter")
+        else:
+            value = attribute_types.parse_datetime(operand, name=field, field="filter")
+        condition = Q(**{f"{column}__{LOOKUPS[op]}": value})
+        return ~condition if op in NEGATED else condition
+
+    def tags(self, op: str, operand: Any) -> Q:
+        if op in RANGE:
+            raise _error(f"{op} does not apply to tags.")
+        if not isinstance(operand, str):
+            raise _error(f"tags are compared with a tag name (a string), not {operand!r}.")
+        lookup = "exact" if op in EQUALITY or op in ("#contains", "#notContain") else LOOKUPS[op]
+        tags = Tag.objects.annotate(lname=Lower("name")).filter(
+            **{f"lname__{lookup}": operand.strip().lower()}
+        )
+        through = Person.tags.through
+        has = Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id__in=tags.values("id")))
+        return ~Q(has) if op in NEGATED else Q(has)
+
+    def contact(self, field: str, op: str, operand: Any) -> Q:
+        if op in RANGE:
+            raise _error(f"{op} does not apply to {field}.")
+        if not isinstance(operand, str):
+            raise _error(f"{field} is compared with a string, not {operand!r}.")
+        kind = IdentityKind.PHONE if ".phone." in field else IdentityKind.EMAIL
+        if op in EQUALITY:
+            if kind == IdentityKind.PHONE:
+                phone = try_phone(operand)
+                value = phone.number if phone else None
+            else:
+                try:
+                    value = normalize_email(operand, field="filter")
+                except DomainError:
+                    value = None
+            identities = ContactIdentity.objects.filter(kind=kind, value=value or "")
+            if value is None:
+                identities = identities.none()
+        else:
+            text = operand.strip().lstrip("+") if kind == IdentityKind.PHONE else operand
+            identities = ContactIdentity.objects.filter(
+                kind=kind, **{f"value__{LOOKUPS[op]}": text.lower()}
+            )
+        has = Exists(identities.filter(person_id=OuterRef("pk")))
+        return ~Q(has) if op in NEGATED else Q(has)
+
+    def definition(self, name: str) -> AttributeDefinition:
+        key = name.strip().lower()
+        if key not in self._definitions:
+            self._definitions[key] = (
+                AttributeDefinition.objects.annotate(lname=Lower("name")).filter(lname=key).first()
+            )
+        definition = self._definitions[key]
+        if definition is None:
+            raise _error(f"No custom attribute named {name!r} is defined.")
+        return definition
+
+    def custom_attribute(self, name: str, op: str, operand: Any) -> Q:
+        definition = self.definition(name)
+        data_type = definition.data_type
+        values = AttributeValue.objects.filter(person_id=OuterRef("pk"), definition=definition)
+        if operand is None and op in EQUALITY:
+            has = Exists(values)
+            return Q(has) if op == "#ne" else ~Q(has)
+        if data_type == DataType.LIST_OF_OBJECTS:
+            raise _error(f"{definition.name} is a list of objects and cannot be compared.")
+        if op in TEXT and data_type != DataType.STRING:
+            raise _error(f"{op} applies to STRING attributes; {definition.name} is {data_type}.")
+        if op in RANGE and data_type in (DataType.STRING, DataType.BOOLEAN):
+            raise _error(f"{op} does not apply to {data_type} attribute {definition.name}.")
+        value = attribute_types.parse_scalar(
+            data_type,
+            operand,
+            name=definition.name,
+            field="filter",
+            from_text=True,
+        )
+        if data_type == DataType.DATE_TIME and isinstance(value, dt.datetime):
+            value = value.astimezone(dt.UTC)
+        column = ATTRIBUTE_COLUMNS[data_type]
+        lookup = "exact" if op in EQUALITY else LOOKUPS[op]
+        matching = Exists(values.filter(**{f"{column}__{lookup}": value}))
+        return ~Q(matching) if op in NEGATED else Q(matching)
+
+
+def _operator(value: Any) -> tuple[str, Any]:
+    """``{"#gt": 3}`` -> ("#gt", 3); a plain value means equality."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, operand),) = value.items()
+        if isinstance(key, str) and key.startswith("#"):
+            if key not in COMPARISONS:
+                raise _error(f"Unknown operator {key!r}.")
+            return key, operand
+    if isinstance(value, dict | list):
+        raise _error(f"A field is compared with a single value, not {value!r}.")
+    return "#eq", value
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def compile_filter(text: str) -> Q:
+    return FilterCompiler().compile(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# orderBy
+
+
+def parse_order_by(text: str, fields: dict[str, str], *, default: str) -> tuple[str, list[str]]:
+    """``"lastName:desc"`` -> the canonical text and the ORM ordering (ties broken by id)."""
+    text = (text or default).strip()
+    name, _, direction = text.partition(":")
+    direction = (direction or "asc").strip().lower()
+    name = name.strip()
+    if name not in fields or direction not in ("asc", "desc"):
+        raise DomainError(
+            ErrorCode.BAD_REQUEST,
+            f"orderBy must be one of {', '.join(fields)} with :asc or :desc, not {text!r}.",
+            "orderBy",
+        )
+    sign = "-" if direction == "desc" else ""
+    return f"{name}:{direction}", [f"{sign}{fields[name]}", f"{sign}id"]
+
+
+PERSON_ORDER_FIELDS = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "createdAt": "created_at",
+    "modifiedAt": "modified_at",
+}
+PERSON_DEFAULT_ORDER = "createdAt:desc"
+NAME_ORDER_FIELDS = {"name": "name", "createdAt": "created_at"}
+NAME_DEFAULT_ORDER = "name:asc"
+
+
+class PersonFilterSet(django_filters.FilterSet):
+    """The list of people: ``filter`` (the JSON language) and ``orderBy``."""
+
+    filter = django_filters.CharFilter(method="filter_query")
+    orderBy = django_filters.CharFilter(method="order")  # noqa: N815 - the vendor's name
+
+    class Meta:
+        model = Person
+        fields: list[str] = []
+
+    def filter_query(self, queryset: QuerySet[Person], name: str, value: str):
+        if not value:
+            return queryset
+        return queryset.filter(compile_filter(value))
+
+    def order(self, queryset: QuerySet[Person], name: str, value: str):
+        return queryset.order_by(*person_ordering(value)[1])
+
+    @property
+    def order_by_text(self) -> str:
+        return person_ordering(self.data.get("orderBy", ""))[0]
+
+
+def person_ordering(text: str) -> tuple[str, list[str]]:
+    return parse_order_by(text, PERSON_ORDER_FIELDS, default=PERSON_DEFAULT_ORDER)
+
+
+def name_ordering(text: str) -> tuple[str, list[str]]:
+    return parse_order_by(text, NAME_ORDER_FIELDS, default=NAME_DEFAULT_ORDER)
+
+
+# ---------------------------------------------------------------------------------------------
+# limit, page, includeTotalCount
+
+
+class PageParamsSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_LIMIT,
+        default=DEFAULT_LIMIT,
+        help_text=f"Results per page: default {DEFAULT_LIMIT}, at most {MAX_LIMIT}.",
+    )
+    page = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE, default=1, help_text="Page of results, from 1."
+    )
+    includeTotalCount = serializers.BooleanField(  # noqa: N815 - the vendor's name
+        default=False, help_text="Also return totalCount (counts every match)."
+    )
+
+
+def page_params(query_params) -> dict[str, Any]:
+    params = PageParamsSerializer(data=query_params)
+    params.is_valid(raise_exception=True)
+    return dict(params.validated_data)
+
+
+def page_of(queryset: QuerySet, params: dict[str, Any]) -> tuple[list, int | None]:
+    """One page (OFFSET, as the vendor's page numbers require) and, when asked, the count."""
+    start = (params["page"] - 1) * params["limit"]
+    rows = list(queryset[start : start + params["limit"]])
+    total = queryset.order_by().count() if params["includeTotalCount"] else None
+    return rows, total

@@ -1,0 +1,846 @@
+"""The People API v2: persons, contact information, batches, match, tags, custom attributes.
+
+Each view authorizes (permission classes), parses (serializers check JSON types), calls one
+service or selector, and renders the vendor's body. Rules are the domain's: a DomainError
+becomes the vendor's error body in portal.api.errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models.functions import Lower
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from people import services
+from people.api import serializers as bodies
+from people.api.filters import (
+    PERSON_DEFAULT_ORDER,
+    PageParamsSerializer,
+    PersonFilterSet,
+    name_ordering,
+    page_of,
+    page_params,
+    person_ordering,
+)
+from people.errors import DomainError, ErrorCode
+from people.fields import STANDARD_FIELDS
+from people.models import AttributeDefinition, Person, Tag
+from people.search import IDENTIFIER_TYPES, person_id_by_identifier, profile_queryset
+from portal.api.actors import actor_from_request
+from portal.api.errors import DOMAIN_STATUS, RequestFormatInvalid, flatten_detail
+from portal.api.permissions import CanAdministerViaApi, CanUseApi
+from portal.api.schema import error_responses
+from portal.api.views import VendorAPIView
+
+# ---------------------------------------------------------------------------------------------
+# Identifying one person: identifier + type (+ sender), or the older ?phone= style aliases
+
+LEGACY_IDENTIFIERS = {
+    "phone": "PHONE",
+    "email": "EMAIL",
+    "externalId": "EXTERNAL_ID",
+    "pushRegistrationId": "PUSH",
+}
+
+
+@dataclass(frozen=True)
+class IdentityQuery:
+    type: str
+    identifier: str
+    sender: str | None = None
+
+    def as_body(self) -> dict[str, str]:
+        body = {"type": self.type, "identifier": self.identifier}
+        if self.sender:
+            body["sender"] = self.sender
+        return body
+
+
+def parse_identity(data: Any, *, prefix: str = "", sender_required: bool = True) -> IdentityQuery:
+    """An IdentityQuery from query parameters or a JSON object; a 400 naming what is wrong."""
+    if not isinstance(data, dict):
+        raise RequestFormatInvalid({prefix.rstrip(".") or "query": ["Expected an object."]})
+    identifier, kind, sender = data.get("identifier"), data.get("type"), data.get("sender")
+    errors: dict[str, list[str]] = {}
+    if identifier is None or identifier == "":
+        errors[f"{prefix}identifier"] = ["identifier is required."]
+    elif not isinstance(identifier, str):
+        errors[f"{prefix}identifier"] = ["identifier must be a string."]
+    if kind is None or kind == "":
+        errors[f"{prefix}type"] = [f"type is required: one of {', '.join(IDENTIFIER_TYPES)}."]
+    elif kind not in IDENTIFIER_TYPES:
+        errors[f"{prefix}type"] = [
+            f"type {kind!r} is not supported: use one of {', '.join(IDENTIFIER_TYPES)}."
+        ]
+    if sender is not None and not isinstance(sender, str):
+        errors[f"{prefix}sender"] = ["sender must be a string."]
+    elif kind == "PUSH" and not sender and sender_required:
+        errors[f"{prefix}sender"] = ["sender (the application code) is required for type PUSH."]
+    if errors:
+        raise ValidationError(errors)
+    return IdentityQuery(kind, identifier, sender or None)
+
+
+def identity_from_params(params) -> IdentityQuery | None:
+    if "identifier" in params or "type" in params:
+        return parse_identity({key: params.get(key) for key in ("identifier", "type", "sender")})
+    for name, kind in LEGACY_IDENTIFIERS.items():
+        if name in params:
+            return parse_identity(
+                {"identifier": params.get(name), "type": kind, "sender": params.get("sender")},
+                sender_required=False,
+            )
+    return None
+
+
+def required_identity(params) -> IdentityQuery:
+    identity = identity_from_params(params)
+    if identity is None:
+        raise ValidationError(
+            {"identifier": ["identifier and type are required to name the person."]}
+        )
+    return identity
+
+
+def resolve(identity: IdentityQuery) -> int:
+    """The id of the person ``identity`` names, or NOT_FOUND."""
+    person_id = person_id_by_identifier(identity.type, identity.identifier, sender=identity.sender)
+    if person_id is None:
+        raise DomainError(
+            ErrorCode.NOT_FOUND,
+            f"There is no person with {identity.type} {identity.identifier!r}.",
+        )
+    return person_id
+
+
+def profile(person_id: int) -> dict[str, Any]:
+    return bodies.person_body(profile_queryset().get(pk=person_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Request bodies -> service arguments
+
+
+def validated(serializer_class, data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        raise RequestFormatInvalid(serializer.errors)
+    return serializer.validated_data
+
+
+def _contacts(data: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
+    contact = data.get("contactInformation") or {}
+    phones = contact.get("phone")
+    emails = contact.get("email")
+    return (
+        [item["number"] for item in phones] if phones is not None else None,
+        [item["address"] for item in emails] if emails is not None else None,
+    )
+
+
+def create_arguments(data: dict[str, Any]) -> dict[str, Any]:
+    phones, emails = _contacts(data)
+    return {
+        "fields": {name: data[name] for name in STANDARD_FIELDS if name in data},
+        "tags": data.get("tags"),
+        "custom_attributes": data.get("customAttributes"),
+        "phones": phones,
+        "emails": emails,
+    }
+
+
+def replace_changes(data: dict[str, Any]) -> services.PersonChanges:
+    """PUT: what is omitted is cleared (attributes, tags, custom attributes, phones, emails).
+
+    The type cannot be empty: an omitted type keeps the current one.
+    """
+    fields = {name: data.get(name) for name in STANDARD_FIELDS if name != "type"}
+    if data.get("type") is not None:
+        fields["type"] = data["type"]
+    phones, emails = _contacts(data)
+    return services.person_changes(
+        fields=fields,
+        tags=data.get("tags") or [],
+        tags_mode=services.REPLACE,
+        custom_attributes=data.get("customAttributes") or {},
+        custom_attributes_mode=services.REPLACE,
+        phones=phones or [],
+        emails=emails or [],
+        contacts_mode=services.REPLACE,
+    )
+
+
+def merge_changes(data: dict[str, Any]) -> services.PersonChanges:
+    """PATCH: named attributes change, tags and contacts are added, the rest stays."""
+    phones, emails = _contacts(data)
+    return services.person_changes(
+        fields={name: data[name] for name in STANDARD_FIELDS if name in data},
+        tags=data.get("tags"),
+        custom_attributes=data.get("customAttributes"),
+        phones=phones,
+        emails=emails,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# OpenAPI parameters
+
+IDENTITY_PARAMETERS = [
+    OpenApiParameter(
+        "identifier", str, description="The person's identifier, of the kind given by type"
+    ),
+    OpenApiParameter("type", str, enum=list(IDENTIFIER_TYPES), description="Identifier type"),
+    OpenApiParameter("sender", str, description="Application code; required for type PUSH"),
+    OpenApiParameter("phone", str, description="Older alias of type=PHONE", deprecated=True),
+    OpenApiParameter("email", str, description="Older alias of type=EMAIL", deprecated=True),
+    OpenApiParameter(
+        "externalId", str, description="Older alias of type=EXTERNAL_ID", deprecated=True
+    ),
+    OpenApiParameter(
+        "pushRegistrationId", str, description="Older alias of type=PUSH", deprecated=True
+    ),
+]
+
+
+def page_parameters(order_help: str) -> list:
+    """limit, page and includeTotalCount (with their bounds) and orderBy."""
+    return [PageParamsSerializer, OpenApiParameter("orderBy", str, description=order_help)]
+
+
+LIST_PARAMETERS = [
+    *page_parameters(
+        "firstName, lastName, createdAt or modifiedAt, with :asc or :desc "
+        f"(default {PERSON_DEFAULT_ORDER})"
+    ),
+    OpenApiParameter(
+        "filter",
+        str,
+        description='The vendor\'s JSON filter, e.g. {"#and":[{"firstName":"Alex"},'
+        '{"#contains":{"tags":"VIP"}}]}. Operators #and #or #eq #ne #contains #notContain '
+        "#startsWith #endsWith #gt #lt #gte #lte; fields: standard attributes, tags, "
+        "customAttributes.<name>.",
+    ),
+]
+NAME_PARAMETER = OpenApiParameter(
+    "name", str, OpenApiParameter.PATH, description="Name (case-insensitive)"
+)
+PersonOrList = PolymorphicProxySerializer(
+    component_name="PersonOrPersonList",
+    serializers=[bodies.PersonSerializer, bodies.PersonListSerializer],
+    resource_type_field_name=None,
+)
+TEXT_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="What was done, in words")
+DONE_RESPONSE = OpenApiResponse(description="Done (no body)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Persons
+
+
+class PersonsView(VendorAPIView):
+    """One person by identifier and type, a page of people, create, replace, update, delete."""
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [CanAdministerViaApi()]
+        return [CanUseApi()]
+
+    @extend_schema(
+        operation_id="get-a-single-person-or-a-list-of-people",
+        summary="Get a single person (identifier + type) or a page of people",
+        parameters=IDENTITY_PARAMETERS + LIST_PARAMETERS,
+        responses={200: PersonOrList, **error_responses(400, 404)},
+        tags=["persons"],
+    )
+    def get(self, request):
+        identity = identity_from_params(request.query_params)
+        if identity is not None:
+            return Response(profile(resolve(identity)))
+        params = page_params(request.query_params)
+        order_by, ordering = person_ordering(request.query_params.get("orderBy", ""))
+        filterset = PersonFilterSet(request.query_params, queryset=profile_queryset())
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        people, total = page_of(filterset.qs.order_by(*ordering), params)
+        body: dict[str, Any] = {
+            "persons": [bodies.person_body(person) for person in people],
+            "limit": params["limit"],
+            "page": params["page"],
+            "orderBy": order_by,
+        }
+        if total is not None:
+            body["totalCount"] = total
+        return Response(body)
+
+    @extend_schema(
+        operation_id="create-a-new-person",
+        summary="Create a person (type CUSTOMER unless given)",
+        request=bodies.PersonInputSerializer,
+        responses={200: bodies.PersonSerializer, **error_responses(400)},
+        tags=["persons"],
+    )
+    def post(self, request):
+        data = validated(bodies.PersonInputSerializer, request.data)
+        person = services.person_create(actor=actor_from_request(request), **create_arguments(data))
+        return Response(profile(person.pk))
+
+    @extend_schema(
+        operation_id="update-a-person",
+        summary="Replace a person: omitted attributes, tags, phones and emails are cleared",
+        parameters=IDENTITY_PARAMETERS,
+        request=bodies.PersonInputSerializer,
+        responses={200: bodies.PersonSerializer, **error_responses(400, 404)},
+        tags=["persons"],
+    )
+    def put(self, request):
+        person_id = resolve(required_identity(request.query_params))
+        changes = replace_changes(validated(bodies.PersonInputSerializer, request.data))
+        services.person_update(person=person_id, actor=actor_from_request(request), changes=changes)
+        return Response(profile(person_id))
+
+    @extend_schema(
+        operation_id="partial-person-update",
+        summary="Update a person: named attributes change, tags and contacts are added",
+        parameters=IDENTITY_PARAMETERS,
+        request=bodies.PersonInputSerializer,
+        responses={200: bodies.PersonSerializer, **error_responses(400, 404)},
+        tags=["persons"],
+    )
+    def patch(self, request):
+        person_id = resolve(required_identity(request.query_params))
+        changes = merge_changes(validated(bodies.PersonInputSerializer, request.data))
+        services.person_update(person=person_id, actor=actor_from_request(request), changes=changes)
+        return Response(profile(person_id))
+
+    @extend_schema(
+        operation_id="delete-a-person",
+        summary="Delete a person; its installations move to fresh anonymous profiles",
+        parameters=IDENTITY_PARAMETERS,
+        responses={200: DONE_RESPONSE, **error_responses(400, 404)},
+        tags=["persons"],
+    )
+    def delete(self, request):
+        person_id = resolve(required_identity(request.query_params))
+        services.person_delete(person=person_id, actor=actor_from_request(request))
+        return Response(status=status.HTTP_200_OK)
+
+
+class ContactInformationView(VendorAPIView):
+    """Replace, add or remove the phones and emails of one person."""
+
+    def _contacts(self, request) -> tuple[int, list[str], list[str]]:
+        person_id = resolve(required_identity(request.query_params))
+        data = validated(bodies.ContactInformationRequestSerializer, request.data)
+        phones, emails = _contacts(data)
+        return person_id, phones or [], emails or []
+
+    def _apply(self, request, person_id: int, changes: services.PersonChanges) -> Response:
+        services.person_update(person=person_id, actor=actor_from_request(request), changes=changes)
+        return Response(profile(person_id))
+
+    @extend_schema(
+        operation_id="set-person-contact-information",
+        summary="Replace the person's phones and emails",
+        parameters=IDENTITY_PARAMETERS,
+        request=bodies.ContactInformationRequestSerializer,
+        responses={200: bodies.PersonSerializer, **error_responses(400, 404)},
+        tags=["persons"],
+    )
+    def put(self, request):
+        person_id, phones, emails = self._contacts(request)
+        changes = services.person_changes(
+            phones=phones, emails=emails, contacts_mode=services.REPLACE
+        )
+        return self._apply(request, person_id, changes)
+
+    @extend_schema(
+        operation_id="add-person-contact-information",
+        summary="Add phones and emails to the person",
+        parameters=IDENTITY_PARAMETERS,
+        request=bodies.ContactInformationRequestSerializer,
+        responses={200: bodies.PersonSerializer, **error_responses(400, 404)},
+        tags=["persons"],
+    )
+    def patch(self, request):
+        person_id, phones, emails = self._contacts(request)
+        return self._apply(
+            request, person_id, services.person_changes(phones=phones, emails=emails)
+        )
+
+    @extend_schema(
+        operation_id="delete-person-contact-information",
+        summary="Remove the given phones and emails from the person",
+        parameters=IDENTITY_PARAMETERS,
+        request=bodies.ContactInformationRequestSerializer,
+        responses={200: bodies.PersonSerializer, **error_responses(400, 404)},
+        tags=["persons"],
+    )
+    def delete(self, request):
+        person_id, phones, emails = self._contacts(request)
+        changes = services.person_changes(phones_remove=phones, emails_remove=emails)
+        return self._apply(request, person_id, changes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Batches: one transaction per item, a result per item, 207 when some failed
+
+MERGE_CONFLICT_STATUS = 409
+
+
+def batch_items(data: Any) -> list[Any]:
+    people = data.get("people") if isinstance(data, dict) else None
+    if not isinstance(people, list):
+        raise RequestFormatInvalid({"people": ["Expected a list of people."]})
+    if not 1 <= len(people) <= bodies.MAX_BATCH:
+        raise ValidationError(
+            {"people": [f"Send between 1 and {bodies.MAX_BATCH} people, not {len(people)}."]}
+        )
+    return people
+
+
+def failure(error: Exception) -> dict[str, Any]:
+    """The status and errors of one failed batch item."""
+    if isinstance(error, DomainError):
+        code = (
+            MERGE_CONFLICT_STATUS
+            if error.code == ErrorCode.USER_MERGE_INTERRUPTED
+            else DOMAIN_STATUS.get(error.code, status.HTTP_400_BAD_REQUEST)
+        )
+        item: dict[str, Any] = {"message": error.message, "messageId": error.code}
+        if error.field:
+            item["field"] = error.field
+        return {"status": code, "errors": [item]}
+    assert isinstance(error, ValidationError)
+    message_id = getattr(error, "message_id", "BAD_REQUEST")
+    return {
+        "status": status.HTTP_400_BAD_REQUEST,
+        "errors": [
+            {"message": " ".join(messages), "messageId": message_id, "field": field}
+            for field, messages in flatten_detail(error.detail).items()
+        ],
+    }
+
+
+def query_echo(item: Any) -> dict[str, str]:
+    """The query of a batch item as given, keeping only well-formed parts."""
+    query = item.get("query") if isinstance(item, dict) else None
+    if not isinstance(query, dict):
+        return {}
+    echo = {
+        key: query[key]
+        for key in ("identifier", "sender")
+        if isinstance(query.get(key), str) and query[key]
+    }
+    if query.get("type") in IDENTIFIER_TYPES:
+        echo["type"] = query["type"]
+    return echo
+
+
+def batch_response(results: list[dict[str, Any]]) -> Response:
+    failed = any(result["status"] != status.HTTP_200_OK for result in results)
+    return Response(
+        {"results": results},
+        status=status.HTTP_207_MULTI_STATUS if failed else status.HTTP_200_OK,
+    )
+
+
+def query_of(item: Any) -> IdentityQuery:
+    if not isinstance(item, dict):
+        raise RequestFormatInvalid({"query": ["Each item must be an object with a query."]})
+    return parse_identity(item.get("query"), prefix="query.")
+
+
+class BatchView(VendorAPIView):
+    """Create, update or delete many people: a result per item, 207 when some failed."""
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [CanAdministerViaApi()]
+        return [CanUseApi()]
+
+    @extend_schema(
+        operation_id="batch-people-create",
+        summary=f"Create up to {bodies.MAX_BATCH} people",
+        request=bodies.BatchCreateRequestSerializer,
+        responses={
+            200: bodies.BatchCreateResponseSerializer,
+            207: bodies.BatchCreateResponseSerializer,
+            **error_responses(400),
+        },
+        tags=["persons"],
+    )
+    def post(self, request):
+        actor = actor_from_request(request)
+        results = []
+        for index, item in enumerate(batch_items(request.data)):
+            try:
+                data = validated(bodies.PersonInputSerializer, item)
+                person = services.person_create(actor=actor, **create_arguments(data))
+            except (DomainError, ValidationError) as error:
+                results.append({"index": index, **failure(error)})
+            else:
+                results.append({"index": index, "status": status.HTTP_200_OK, "id": person.pk})
+        return batch_response(results)
+
+    @extend_schema(
+        operation_id="batch-people-update",
+        summary=f"Update up to {bodies.MAX_BATCH} people (as PATCH does)",
+        request=bodies.BatchUpdateRequestSerializer,
+        responses={
+            200: bodies.BatchUpdateResponseSerializer,
+            207: bodies.BatchUpdateResponseSerializer,
+            **error_responses(400),
+        },
+        tags=["persons"],
+    )
+    def patch(self, request):
+        actor = actor_from_request(request)
+        results = []
+        for item in batch_items(request.data):
+            result: dict[str, Any] = {"query": query_echo(item)}
+            try:
+                person_id = resolve(query_of(item))
+                changes = merge_changes(validated(bodies.PersonInputSerializer, item.get("update")))
+                version = Person.objects.filter(pk=person_id).values_list("version", flat=True)
+                before = version.first()
+                person = services.person_update(person=person_id, actor=actor, changes=changes)
+            except (DomainError, ValidationError) as error:
+                result.update(failure(error))
+            else:
+                result.update(status=status.HTTP_200_OK, isModified=person.version != before)
+            results.append(result)
+        return batch_response(results)
+
+    @extend_schema(
+        operation_id="batch-people-delete",
+        summary=f"Delete up to {bodies.MAX_BATCH} people",
+        request=bodies.BatchQueryRequestSerializer,
+        responses={
+            200: bodies.BatchDeleteResponseSerializer,
+            207: bodies.BatchDeleteResponseSerializer,
+            **error_responses(400),
+        },
+        tags=["persons"],
+    )
+    def delete(self, request):
+        actor = actor_from_request(request)
+        results = []
+        for item in batch_items(request.data):
+            result: dict[str, Any] = {"query": query_echo(item)}
+            try:
+                services.person_delete(person=resolve(query_of(item)), actor=actor)
+            except (DomainError, ValidationError) as error:
+                result.update(failure(error))
+            else:
+                result["status"] = status.HTTP_200_OK
+            results.append(result)
+        return batch_response(results)
+
+
+class MatchView(VendorAPIView):
+    """Which people the given identities name."""
+
+    @extend_schema(
+        operation_id="match-people-ids",
+        summary="The ids of the people the given identities name",
+        request=bodies.MatchRequestSerializer,
+        responses={200: bodies.MatchResponseSerializer, **error_responses(400)},
+        tags=["persons"],
+    )
+    def post(self, request):
+        data = request.data
+        identities = data.get("identities") if isinstance(data, dict) else None
+        if not isinstance(identities, list) or not 1 <= len(identities) <= bodies.MAX_BATCH:
+            raise RequestFormatInvalid(
+                {"identities": [f"Expected a list of 1 to {bodies.MAX_BATCH} identities."]}
+            )
+        queries = [
+            parse_identity(item, prefix=f"identities[{index}].")
+            for index, item in enumerate(identities)
+        ]
+        matches, seen = [], set()
+        for query in queries:
+            if query in seen:
+                continue  # the same identity twice: one reference
+            seen.add(query)
+            try:
+                person_id = person_id_by_identifier(
+                    query.type, query.identifier, sender=query.sender
+                )
+            except DomainError:
+                continue  # not a valid phone or email: it names nobody
+            if person_id is not None:
+                matches.append({**query.as_body(), "personId": person_id})
+        return Response({"matches": matches})
+
+
+# ---------------------------------------------------------------------------------------------
+# Tags
+
+
+def tag_named(name: str) -> Tag:
+    tag = Tag.objects.annotate(lname=Lower("name")).filter(lname=name.strip().lower()).first()
+    if tag is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"There is no tag {name!r}.", "name")
+    return tag
+
+
+def paged(queryset, request, key: str, render) -> dict[str, Any]:
+    params = page_params(request.query_params)
+    order_by, ordering = name_ordering(request.query_params.get("orderBy", ""))
+    rows, total = page_of(queryset.order_by(*ordering), params)
+    body: dict[str, Any] = {
+        key: [render(row) for row in rows],
+        "limit": params["limit"],
+        "page": params["page"],
+        "orderBy": order_by,
+    }
+    if total is not None:
+        body["totalCount"] = total
+    return body
+
+
+NAME_PAGE_PARAMETERS = page_parameters("name or createdAt, with :asc or :desc (default name:asc)")
+
+
+class TagsView(VendorAPIView):
+    """The tags, a page at a time; create one."""
+
+    @extend_schema(
+        operation_id="get-list-of-tags",
+        summary="A page of tags",
+        parameters=NAME_PAGE_PARAMETERS,
+        responses={200: bodies.TagListSerializer, **error_responses(400)},
+        tags=["tags"],
+    )
+    def get(self, request):
+        return Response(paged(Tag.objects.all(), request, "tags", bodies.tag_body))
+
+    @extend_schema(
+        operation_id="create-a-new-tag",
+        summary="Create a tag",
+        request=bodies.TagInputSerializer,
+        responses={200: bodies.TagSerializer, **error_responses(400)},
+        tags=["tags"],
+    )
+    def post(self, request):
+        data = validated(bodies.TagInputSerializer, request.data)
+        return Response(bodies.tag_body(services.tag_create(name=data["name"])))
+
+
+class TagView(VendorAPIView):
+    """One tag by name (case-insensitive); delete it."""
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [CanAdministerViaApi()]
+        return [CanUseApi()]
+
+    @extend_schema(
+        operation_id="get-a-tag",
+        summary="One tag",
+        parameters=[NAME_PARAMETER],
+        responses={200: bodies.TagSerializer, **error_responses(404)},
+        tags=["tags"],
+    )
+    def get(self, request, name: str):
+        return Response(bodies.tag_body(tag_named(name)))
+
+    @extend_schema(
+        operation_id="delete-a-tag",
+        summary="Delete a tag (and remove it from every person that has it)",
+        parameters=[NAME_PARAMETER],
+        responses={200: TEXT_RESPONSE, **error_responses(404)},
+        tags=["tags"],
+    )
+    def delete(self, request, name: str):
+        tag = tag_named(name)
+        count = services.tag_delete(tag=tag, actor=actor_from_request(request))
+        return Response(f"Tag {tag.name} deleted; it was removed from {count} people.")
+
+
+class TagPersonsView(VendorAPIView):
+    """Add a tag to, or remove it from, many people."""
+
+    def _people(self, request, name: str) -> tuple[Tag, list[int]]:
+        tag = tag_named(name)
+        items = batch_items(request.data)
+        queries = [
+            parse_identity(
+                item.get("query") if isinstance(item, dict) else None,
+                prefix=f"people[{index}].query.",
+            )
+            for index, item in enumerate(items)
+        ]
+        person_ids, missing = [], {}
+        for index, query in enumerate(queries):
+            try:
+                person_ids.append(resolve(query))
+            except DomainError as error:
+                missing[f"people[{index}].query"] = [error.message]
+        if missing:
+            raise DomainError(
+                ErrorCode.NOT_FOUND,
+                f"{len(missing)} of the people given do not exist; nothing was changed.",
+                next(iter(missing)),
+            )
+        return tag, list(dict.fromkeys(person_ids))
+
+    @extend_schema(
+        operation_id="add-tag-to-people-batch",
+        summary=f"Add the tag to up to {bodies.MAX_BATCH} people",
+        parameters=[NAME_PARAMETER],
+        request=bodies.BatchQueryRequestSerializer,
+        responses={200: DONE_RESPONSE, **error_responses(400, 404)},
+        tags=["tags"],
+    )
+    def patch(self, request, name: str):
+        tag, person_ids = self._people(request, name)
+        actor = actor_from_request(request)
+        for person_id in person_ids:
+            services.person_add_tags(person=person_id, actor=actor, names=[tag.name])
+        return Response(status=status.HTTP_200_OK)
+
+    @extend_schema(
+        operation_id="remove-tag-from-people-batch",
+        summary=f"Remove the tag from up to {bodies.MAX_BATCH} people",
+        parameters=[NAME_PARAMETER],
+        request=bodies.BatchQueryRequestSerializer,
+        responses={200: TEXT_RESPONSE, **error_responses(400, 404)},
+        tags=["tags"],
+    )
+    def delete(self, request, name: str):
+        tag, person_ids = self._people(request, name)
+        actor = actor_from_request(request)
+        for person_id in person_ids:
+            services.person_remove_tags(person=person_id, actor=actor, names=[tag.name])
+        return Response(f"Tag {tag.name} removed from {len(person_ids)} people.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Custom attribute definitions
+
+
+def definition_named(name: str) -> AttributeDefinition:
+    definition = (
+        AttributeDefinition.objects.annotate(lname=Lower("name"))
+        .filter(lname=name.strip().lower())
+        .first()
+    )
+    if definition is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"There is no custom attribute {name!r}.", "name")
+    return definition
+
+
+class CustomAttributesView(VendorAPIView):
+    """Custom attribute definitions, a page at a time; define one."""
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [CanAdministerViaApi()]
+        return [CanUseApi()]
+
+    @extend_schema(
+        operation_id="get-a-list-of-custom-attributes",
+        summary="A page of custom attribute definitions",
+        parameters=NAME_PAGE_PARAMETERS,
+        responses={200: bodies.CustomAttributeListSerializer, **error_responses(400)},
+        tags=["customAttributes"],
+    )
+    def get(self, request):
+        return Response(
+            paged(
+                AttributeDefinition.objects.all(),
+                request,
+                "customAttributes",
+                bodies.custom_attribute_body,
+            )
+        )
+
+    @extend_schema(
+        operation_id="create-a-custom-attribute",
+        summary="Define a custom attribute (its data type never changes)",
+        request=bodies.CustomAttributeInputSerializer,
+        responses={200: bodies.CustomAttributeSerializer, **error_responses(400)},
+        tags=["customAttributes"],
+    )
+    def post(self, request):
+        data = validated(bodies.CustomAttributeInputSerializer, request.data)
+        definition = services.attribute_definition_create(
+            name=data["name"],
+            data_type=data["dataType"],
+            object_schema=data.get("objectSchema"),
+            description=data.get("description") or "",
+        )
+        return Response(bodies.custom_attribute_body(definition))
+
+
+class CustomAttributeView(VendorAPIView):
+    """One custom attribute definition by name; delete it while unused."""
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [CanAdministerViaApi()]
+        return [CanUseApi()]
+
+    @extend_schema(
+        operation_id="get-a-single-custom-attribute",
+        summary="One custom attribute definition",
+        parameters=[NAME_PARAMETER],
+        responses={200: bodies.CustomAttributeSerializer, **error_responses(404)},
+        tags=["customAttributes"],
+    )
+    def get(self, request, name: str):
+        return Response(bodies.custom_attribute_body(definition_named(name)))
+
+    @extend_schema(
+        operation_id="delete-a-custom-attribute",
+        summary="Delete a definition that no person uses (ATTRIBUTE_IN_USE otherwise)",
+        parameters=[NAME_PARAMETER],
+        responses={200: TEXT_RESPONSE, **error_responses(400, 404)},
+        tags=["customAttributes"],
+    )
+    def delete(self, request, name: str):
+        definition = definition_named(name)
+        services.attribute_definition_delete(definition=definition)
+        return Response(f"Custom attribute {definition.name} deleted.")
+
+
+class AppendView(VendorAPIView):
+    """Append one object to a LIST_OF_OBJECTS attribute of one person."""
+
+    @extend_schema(
+        operation_id="append-item-to-custom-attribute",
+        summary="Append one object to a person's LIST_OF_OBJECTS attribute",
+        parameters=[NAME_PARAMETER, *IDENTITY_PARAMETERS],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={
+            200: OpenApiResponse(
+                {"type": "array", "items": {"type": "object"}},
+                description="The attribute's whole list after the append",
+            ),
+            **error_responses(400, 404),
+        },
+        tags=["customAttributes"],
+    )
+    def post(self, request, name: str):
+        person_id = resolve(required_identity(request.query_params))
+        if not isinstance(request.data, dict):
+            raise RequestFormatInvalid({"request": ["Expected one object to append."]})
+        services.person_append_list_item(
+            person=person_id, actor=actor_from_request(request), name=name, item=request.data
+        )
+        values = profile(person_id)["customAttributes"]
+        key = next(k for k in values if k.lower() == name.strip().lower())
+        return Response(values[key])

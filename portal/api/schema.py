@@ -1,0 +1,43 @@
+"""OpenAPI pieces shared by the API views: the vendor's error body and the error responses."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ErrorDetailsSerializer = inline_serializer(
+    "ApiRequestErrorDetails",
+    {
+        "messageId": serializers.CharField(),
+        "text": serializers.CharField(),
+        "validationErrors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), required=False
+        ),
+    },
+)
+ErrorBodySerializer = inline_serializer(
+    "ApiException",
+    {
+        "requestError": inline_serializer(
+            "ApiRequestError", {"serviceException": ErrorDetailsSerializer}
+        )
+    },
+)
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad request: malformed JSON, a wrong type, a broken rule (messageId names it)",
+    401: "No valid credentials (Authorization: App <key>)",
+    403: "The key or operator may not do this",
+    404: "No such person, tag, custom attribute or push registration",
+    412: "The profile changed since the version the edit started from",
+    429: "Too many requests for this key",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """The vendor's error body for each status (401, 403 and 429 are always added)."""
+    wanted = sorted({*statuses, 401, 403, 429})
+    return {
+        code: OpenApiResponse(ErrorBodySerializer, description=ERROR_DESCRIPTIONS[code])
+        for code in wanted
+    }

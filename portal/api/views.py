@@ -1,0 +1,25 @@
+"""The base of every API view: refuses query and path values no database column can hold."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import ParseError
+from rest_framework.views import APIView
+
+from portal.api.json import unstorable_text
+
+
+class VendorAPIView(APIView):
+    """An APIView whose query parameters and path values are checked before the handler runs.
+
+    PostgreSQL refuses NUL characters in text; without this check such a value in a query
+    parameter or a path would reach the database and fail there.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        values = [(name, value) for name, value in kwargs.items() if isinstance(value, str)]
+        values += [(name, item) for name, items in request.query_params.lists() for item in items]
+        for name, value in values:
+            problem = unstorable_text(value) or unstorable_text(name)
+            if problem:
+                raise ParseError(f"{name}: {problem}")

@@ -1,0 +1,31 @@
+"""``manage.py create_api_key NAME --role read|manage``: issue an API key and print it once."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from portal.models import ApiKey, ApiKeyRole
+
+
+class Command(BaseCommand):
+    help = "Create an API key for automation and print it (it is stored hashed, shown once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="who or what uses the key, e.g. 'crm-sync'")
+        parser.add_argument(
+            "--role",
+            choices=ApiKeyRole.values,
+            default=ApiKeyRole.READ,
+            help="read: may only read; manage: may also write (default: read)",
+        )
+
+    def handle(self, *args, name: str, role: str, **options):
+        name = name.strip()
+        if not name:
+            raise CommandError("The key needs a name.")
+        if len(name) > ApiKey._meta.get_field("name").max_length:
+            raise CommandError("The name is too long (at most 128 characters).")
+        key, raw = ApiKey.issue(name=name, role=role)
+        self.stdout.write(raw)
+        self.stderr.write(
+            f"API key {key.name!r} ({key.role}) created. Send it as 'Authorization: App <key>'. "
+            "It is not stored and cannot be shown again."
+        )
