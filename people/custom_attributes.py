@@ -372,6 +372,9 @@ def validate_additional_data(data: Any, *, field: str = "additionalData") -> dic
         item_field = f"{field}.{key}"
         if value is None or isinstance(value, bool):
             pass
+        elif isinstance(value, dt.date):
+            # Stored as JSON: a date (or date-time) becomes its ISO 8601 text.
+            value = value.isoformat()
         elif isinstance(value, str):
             if len(value) > MAX_STRING_LENGTH:
                 raise _error(item_field, f"{key} must be at most {MAX_STRING_LENGTH} characters.")

@@ -407,6 +407,13 @@ def test_additional_data_accepts_strings_numbers_booleans_and_dates(data):
     assert custom_attributes.validate_additional_data(data) == data
 
 
+def test_additional_data_dates_are_stored_as_iso_text():
+    cleaned = custom_attributes.validate_additional_data(
+        {"since": dt.date(2026, 10, 3), "at": dt.datetime(2026, 10, 3, 14, 25, tzinfo=UTC)}
+    )
+    assert cleaned == {"since": "2026-10-03", "at": "2026-10-03T14:25:00+00:00"}
+
+
 def test_additional_data_decimals_become_json_numbers():
     cleaned = custom_attributes.validate_additional_data({"a": Decimal("3"), "b": Decimal("2.5")})
     assert cleaned == {"a": 3, "b": 2.5}

@@ -167,6 +167,13 @@ def test_two_people_may_both_have_no_external_id(system_actor):
     assert Person.objects.filter(external_id__isnull=True).count() == 2
 
 
+def test_editing_the_external_id_to_null_removes_it(system_actor):
+    person = create(system_actor, externalId="crm-1")
+    services.person_edit(person=person, actor=system_actor, fields={"externalId": "NULL"})
+    assert Person.objects.get(pk=person.pk).external_id is None
+    assert person.events.first().changes == {"externalId": {"before": "crm-1", "after": None}}
+
+
 def test_an_external_id_that_merely_contains_null_is_kept(system_actor):
     assert create(system_actor, externalId="nullable-7").external_id == "nullable-7"
 
