@@ -39,7 +39,7 @@ from people.models import AttributeDefinition, Person, Tag
 from people.search import IDENTIFIER_TYPES, person_id_by_identifier, profile_queryset
 from portal.api.actors import actor_from_request
 from portal.api.errors import DOMAIN_STATUS, RequestFormatInvalid, flatten_detail
-from portal.api.permissions import CanAdministerViaApi, CanUseApi
+from portal.api.permissions import CanAdministerViaApi, CanReadViaApi, CanUseApi
 from portal.api.schema import error_responses
 from portal.api.views import VendorAPIView
 
@@ -549,7 +549,9 @@ class BatchView(VendorAPIView):
 
 
 class MatchView(VendorAPIView):
-    """Which people the given identities name."""
+    """Which people the given identities name (a read: read keys may call it)."""
+
+    permission_classes = [CanReadViaApi]
 
     @extend_schema(
         operation_id="match-people-ids",

@@ -38,3 +38,13 @@ class CanAdministerViaApi(CanUseApi):
         if request.method in permissions.SAFE_METHODS or _is_key(request):
             return True
         return roles.can_delete_people(request.user)
+
+
+class CanReadViaApi(permissions.BasePermission):
+    """For POSTs that only read (match): any valid key, or an operator who may view."""
+
+    def has_permission(self, request: Request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        return _is_key(request) or roles.can_view(user)

@@ -1,0 +1,217 @@
+"""The vendor's JSON filter language on GET /people/2/persons."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from people.models import AttributeDefinition, DataType
+from people.services import person_create
+from tests.api.conftest import assert_vendor_error, assert_vendor_list
+
+pytestmark = pytest.mark.django_db
+PERSONS = "/people/2/persons"
+
+
+@pytest.fixture
+def people(system_actor):
+    AttributeDefinition.objects.create(name="Age", data_type=DataType.INTEGER)
+    AttributeDefinition.objects.create(name="Balance", data_type=DataType.DECIMAL)
+    AttributeDefinition.objects.create(name="Company", data_type=DataType.STRING)
+    AttributeDefinition.objects.create(name="Vip", data_type=DataType.BOOLEAN)
+    AttributeDefinition.objects.create(name="Renewal", data_type=DataType.DATE)
+    AttributeDefinition.objects.create(name="Seen", data_type=DataType.DATE_TIME)
+    rows = {
+        "alex": dict(
+            fields={"firstName": "Alex", "lastName": "Smith", "birthDate": "1990-05-01"},
+            tags=["VIP Client"],
+            custom_attributes={
+                "Age": 9,
+                "Balance": "10.50",
+                "Company": "Acme",
+                "Vip": True,
+                "Renewal": "2027-01-01",
+                "Seen": "2026-01-01T10:00:00Z",
+            },
+            emails=["alex@acme.example"],
+        ),
+        "alexa": dict(
+            fields={"firstName": "Alexa", "lastName": "Jones", "gender": "FEMALE"},
+            tags=["Newsletter"],
+            custom_attributes={"Age": 10, "Balance": "2.25", "Company": "Globex", "Vip": False},
+            phones=["41793026727"],
+        ),
+        "bob": dict(
+            fields={"firstName": "Bob", "lastName": "Smithers", "birthDate": "1980-01-01"},
+            tags=["vip client", "Newsletter"],
+            custom_attributes={"Age": 100},
+        ),
+    }
+    created = {}
+    for key, kwargs in rows.items():
+        custom = kwargs.pop("custom_attributes")
+        created[key] = person_create(
+            actor=system_actor,
+            custom_attributes=custom,
+            custom_attributes_from_text=True,
+            **kwargs,
+        ).pk
+    return created
+
+
+def names(client, query) -> list[str]:
+    response = client.get(
+        PERSONS, {"filter": json.dumps(query), "orderBy": "firstName:asc", "limit": 1000}
+    )
+    body = assert_vendor_list(response, "persons", "IamPersonV2")
+    return [p["firstName"] for p in body["persons"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"firstName": "Alex"}, ["Alex"]),
+        ({"#eq": {"firstName": "Alex"}}, ["Alex"]),
+        ({"#ne": {"firstName": "Alex"}}, ["Alexa", "Bob"]),
+        ({"#startsWith": {"firstName": "ale"}}, ["Alex", "Alexa"]),
+        ({"#endsWith": {"lastName": "ers"}}, ["Bob"]),
+        ({"#contains": {"lastName": "mith"}}, ["Alex", "Bob"]),
+        ({"#notContain": {"lastName": "mith"}}, ["Alexa"]),
+        ({"lastName": {"#startsWith": "Smi"}}, ["Alex", "Bob"]),
+        ({"gender": "female"}, ["Alexa"]),
+        ({"#gt": {"birthDate": "1985-01-01"}}, ["Alex"]),
+        ({"birthDate": None}, ["Alexa"]),
+        ({"#and": [{"firstName": "Alex"}, {"#contains": {"tags": "VIP Client"}}]}, ["Alex"]),
+        ({"#contains": {"tags": "vip client"}}, ["Alex", "Bob"]),
+        ({"#notContain": {"tags": "VIP Client"}}, ["Alexa"]),
+        ({"tags": "Newsletter"}, ["Alexa", "Bob"]),
+        ({"#or": [{"firstName": "Bob"}, {"lastName": "Jones"}]}, ["Alexa", "Bob"]),
+        (
+            {
+                "#and": [
+                    {"#or": [{"firstName": "Bob"}, {"firstName": "Alex"}]},
+                    {"tags": "Newsletter"},
+                ]
+            },
+            ["Bob"],
+        ),
+        ({"contactInformation.email.address": "ALEX@acme.example"}, ["Alex"]),
+        ({"contactInformation.phone.number": "+41 79 302 67 27"}, ["Alexa"]),
+    ],
+)
+def test_standard_fields_and_tags_filter_the_list(read_client, people, query, expected):
+    assert names(read_client, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # Numbers compare as numbers (10 > 9), not as text ("10" < "9").
+        ({"#gt": {"customAttributes.Age": 9}}, ["Alexa", "Bob"]),
+        ({"#gte": {"customAttributes.Age": "10"}}, ["Alexa", "Bob"]),
+        ({"#lt": {"customAttributes.Age": 10}}, ["Alex"]),
+        ({"customAttributes": {"Age": {"#lte": 10}}}, ["Alex", "Alexa"]),
+        ({"customAttributes.age": 100}, ["Bob"]),
+        ({"#gt": {"customAttributes.Balance": 3}}, ["Alex"]),
+        ({"customAttributes.Balance": 10.5}, ["Alex"]),
+        ({"customAttributes.Company": "Acme"}, ["Alex"]),
+        ({"#startsWith": {"customAttributes.Company": "glo"}}, ["Alexa"]),
+        ({"#ne": {"customAttributes.Company": "Acme"}}, ["Alexa", "Bob"]),
+        ({"customAttributes.Vip": True}, ["Alex"]),
+        ({"customAttributes.Vip": False}, ["Alexa"]),
+        ({"customAttributes.Vip": None}, ["Bob"]),
+        ({"#gte": {"customAttributes.Renewal": "2026-12-31"}}, ["Alex"]),
+        ({"#lt": {"customAttributes.Seen": "2026-01-01T11:00:00+01:00"}}, []),
+        ({"#lte": {"customAttributes.Seen": "2026-01-01T11:00:00+01:00"}}, ["Alex"]),
+    ],
+)
+def test_custom_attributes_compare_by_their_type(read_client, people, query, expected):
+    assert names(read_client, query) == expected
+
+
+def test_created_at_compares_as_a_date_time(read_client, people):
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert names(read_client, {"#lt": {"createdAt": tomorrow}}) == ["Alex", "Alexa", "Bob"]
+    assert names(read_client, {"#gt": {"createdAt": tomorrow}}) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        [],
+        {},
+        {"#and": []},
+        {"#and": {"firstName": "A"}},
+        {"#regex": {"firstName": "A"}},
+        {"#gt": {"firstName": "A"}},
+        {"#contains": {"customAttributes.Age": 1}},
+        {"#gt": {"customAttributes.Vip": True}},
+        {"customAttributes.Age": "many"},
+        {"customAttributes.Nope": 1},
+        {"nickname": "A"},
+        {"firstName": 1},
+        {"firstName": {"#eq": "A", "#ne": "B"}},
+        {"#gt": {"birthDate": "yesterday"}},
+        {
+            "#and": [
+                {
+                    "#and": [
+                        {
+                            "#and": [
+                                {
+                                    "#and": [
+                                        {
+                                            "#and": [
+                                                {
+                                                    "#and": [
+                                                        {
+                                                            "#and": [
+                                                                {
+                                                                    "#and": [
+                                                                        {
+                                                                            "#and": [
+                                                                                {
+                                                                                    "#and": [
+                                                                                        {
+                                                                                            "#and": [
+                                                                                                {
+                                                                                                    "firstName": "A"
+                                                                                                }
+                                                                                            ]
+                                                                                        }
+                                                                                    ]
+                                                                                }
+                                                                            ]
+                                                                        }
+                                                                    ]
+                                                                }
+                                                            ]
+                                                        }
+                                                    ]
+                                                }
+                                            ]
+                                        }
+                                    ]
+                                }
+                            ]
+                        }
+                    ]
+                }
+            ]
+        },
+    ],
+)
+def test_a_malformed_filter_is_a_400_naming_the_filter(read_client, people, query):
+    response = read_client.get(PERSONS, {"filter": json.dumps(query)})
+    exception = assert_vendor_error(response, 400)
+    assert exception["messageId"] in {"BAD_REQUEST", "REQUEST_FORMAT_INVALID"}
+    assert "filter" in exception["validationErrors"]
+
+
+def test_filter_count_matches_the_filtered_people(read_client, people):
+    response = read_client.get(
+        PERSONS, {"filter": json.dumps({"tags": "Newsletter"}), "includeTotalCount": "true"}
+    )
+    assert response.json()["totalCount"] == 2
