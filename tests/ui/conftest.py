@@ -30,7 +30,10 @@ def define_attributes() -> dict[str, AttributeDefinition]:
         "Newsletter": (DataType.BOOLEAN, None),
         "Anniversary": (DataType.DATE, None),
         "LastSeen": (DataType.DATE_TIME, None),
-        "Orders": (DataType.LIST_OF_OBJECTS, {"sku": "STRING", "qty": "INTEGER", "paid": "BOOLEAN"}),
+        "Orders": (
+            DataType.LIST_OF_OBJECTS,
+            {"sku": "STRING", "qty": "INTEGER", "paid": "BOOLEAN"},
+        ),
     }
     return {
         name: services.attribute_definition_create(

@@ -1,0 +1,125 @@
+"""Installation cards: primary, push, additionalData and remote logout, each in place."""
+
+import pytest
+from django.urls import reverse
+
+from installations.models import Installation
+from people.models import EventKind
+from tests.ui.conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, name, installation, data=None, htmx=True):
+    url = reverse(f"installations:{name}", args=[installation.pk])
+    return client.post(url, data or {}, **(HTMX if htmx else {}))
+
+
+def test_making_a_second_installation_primary_updates_the_first_card_out_of_band(
+    editor_client, profile
+):
+    response = post(editor_client, "set_primary", profile.second, {"is_primary": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "personChanged" in response["HX-Trigger"]
+    new_card, old_card = html.split(f'id="installation-{profile.primary.pk}"')
+    assert f'id="installation-{profile.second.pk}"' in new_card
+    assert 'data-testid="primary-badge"' in new_card and "Unset primary" in new_card
+    assert 'hx-swap-oob="outerHTML"' in old_card
+    assert 'data-testid="primary-badge"' not in old_card and "Make primary" in old_card
+    profile.primary.refresh_from_db()
+    profile.second.refresh_from_db()
+    assert (profile.primary.is_primary, profile.second.is_primary) == (False, True)
+    event = profile.person.events.first()
+    assert event.kind == EventKind.PRIMARY_CHANGED
+    assert event.push_registration_id == "push-ana-tablet"
+
+
+def test_unsetting_primary_leaves_no_primary_and_no_other_card(editor_client, profile):
+    response = post(editor_client, "set_primary", profile.primary, {"is_primary": "false"})
+    assert "hx-swap-oob" not in response.content.decode()
+    assert not Installation.objects.filter(person=profile.person, is_primary=True).exists()
+
+
+def test_a_malformed_primary_flag_is_refused_in_place(editor_client, profile):
+    response = post(editor_client, "set_primary", profile.second, {"is_primary": "maybe"})
+    assert response.status_code == 422
+    assert "is_primary must be true or false" in response.content.decode()
+
+
+def test_push_is_turned_off_and_on(editor_client, profile):
+    response = post(editor_client, "set_push", profile.primary, {"enabled": "false"})
+    assert "Push off" in response.content.decode() and "Turn push on" in response.content.decode()
+    profile.primary.refresh_from_db()
+    assert profile.primary.registration_enabled is False
+    post(editor_client, "set_push", profile.primary, {"enabled": "true"})
+    profile.primary.refresh_from_db()
+    assert profile.primary.registration_enabled is True
+    kinds = list(profile.person.events.values_list("kind", flat=True)[:2])
+    assert kinds == [EventKind.PUSH_CHANGED, EventKind.PUSH_CHANGED]
+
+
+def test_a_malformed_push_flag_is_refused(editor_client, profile):
+    response = post(editor_client, "set_push", profile.primary, {"enabled": ""})
+    assert response.status_code == 422
+    profile.primary.refresh_from_db()
+    assert profile.primary.registration_enabled is True
+
+
+def test_additional_data_is_replaced_from_json(editor_client, profile):
+    response = post(
+        editor_client,
+        "set_additional_data",
+        profile.primary,
+        {"additional_data": '{"tier": "silver", "visits": 3, "beta": true}'},
+    )
+    assert response.status_code == 200
+    profile.primary.refresh_from_db()
+    assert profile.primary.additional_data == {"tier": "silver", "visits": 3, "beta": True}
+
+
+def test_invalid_additional_data_is_refused_in_place(editor_client, profile):
+    response = post(
+        editor_client, "set_additional_data", profile.primary, {"additional_data": "{tier"}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "additionalData must be a JSON object" in html
+    assert "{tier" in html
+    response = post(
+        editor_client, "set_additional_data", profile.primary, {"additional_data": '{"x": [1]}'}
+    )
+    assert response.status_code == 422
+    assert "x must be a string, number, boolean or date" in response.content.decode()
+    profile.primary.refresh_from_db()
+    assert profile.primary.additional_data == {"tier": "gold"}
+
+
+def test_remote_logout_removes_the_card_and_names_the_new_anonymous_profile(editor_client, profile):
+    response = post(editor_client, "depersonalize", profile.second)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="installation-' not in html
+    assert 'id="installations-status" role="status" class="status-line" hx-swap-oob="true"' in html
+    profile.second.refresh_from_db()
+    assert profile.second.person_id != profile.person.pk
+    assert f"person {profile.second.person_id}" in html
+    assert profile.person.events.first().kind == EventKind.DEPERSONALIZE
+    page = editor_client.get(reverse("people:detail", args=[profile.person.pk])).content.decode()
+    assert "push-ana-tablet" not in page.split('id="history"')[0]
+
+
+def test_plain_posts_redirect_back_to_the_card(editor_client, profile):
+    response = post(editor_client, "set_push", profile.primary, {"enabled": "false"}, htmx=False)
+    assert response.status_code == 302
+    assert response.url.endswith(f"#installation-{profile.primary.pk}")
+    response = post(editor_client, "depersonalize", profile.second, htmx=False)
+    assert response.url.endswith("#contacts")
+
+
+def test_a_card_renders_alone_for_htmx(editor_client, profile):
+    response = editor_client.get(reverse("installations:card", args=[profile.primary.pk]), **HTMX)
+    assert 'data-testid="primary-badge"' in response.content.decode()
+    assert (
+        editor_client.get(reverse("installations:card", args=[999999]), **HTMX).status_code == 404
+    )

@@ -1,0 +1,386 @@
+"""The person page: every section, its in-place actions, and a fixed number of queries."""
+
+import pytest
+from django.urls import reverse
+
+from people import services
+from people.history import Actor
+from people.models import Event, Person
+from tests.factories import InstallationFactory
+from tests.ui.conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+
+def detail(client, person):
+    return client.get(reverse("people:detail", args=[person.pk])).content.decode()
+
+
+def test_the_person_page_shows_every_section(editor_client, profile):
+    html = detail(editor_client, profile.person)
+    for text in (
+        'id="overview"',
+        'id="contacts"',
+        'id="attributes"',
+        'id="history"',
+        "crm-42",
+        "+385 1 6419 710",
+        "ana.horvat@example.com",
+        "push-ana-phone",
+        "push-ana-tablet",
+        "iPad Air",
+        "Shop Android",
+        "vip",
+        "Annie",
+        "12.50",
+        "Person created",
+    ):
+        assert text in html, text
+
+
+def test_an_unknown_person_is_a_404(editor_client):
+    assert editor_client.get(reverse("people:detail", args=[999999])).status_code == 404
+
+
+def grow(profile, actor, n):
+    """Add ``n`` more installations, tags, events and attribute values to the profile."""
+    person = profile.person
+    for i in range(n):
+        InstallationFactory(person=person, application=profile.app)
+        services.person_add_tags(person=person, actor=actor, names=[f"tag-{n}-{i}"])
+    services.person_set_custom_attributes(
+        person=person,
+        actor=actor,
+        values={"Visits": str(n), "Newsletter": "true", "Orders": [{"sku": "A", "qty": "1"}] * n},
+        from_text=True,
+    )
+
+
+def test_the_person_page_runs_the_same_number_of_queries_however_big_the_profile(
+    editor_client, profile, system_actor, django_assert_max_num_queries, django_assert_num_queries
+):
+    url = reverse("people:detail", args=[profile.person.pk])
+    editor_client.get(url)  # warm the session and permission caches alike for both runs
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        assert editor_client.get(url).status_code == 200
+    grow(profile, system_actor, 25)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = editor_client.get(url)
+    html = response.content.decode()
+    assert html.count('data-testid="installation-card"') == 27
+    assert "tag-25-24" in html
+    assert len(small.captured_queries) <= 12
+
+
+def test_saving_the_overview_changes_the_person_and_records_an_event(editor_client, profile):
+    person = profile.person
+    data = {
+        "version": person.version,
+        "type": "LEAD",
+        "firstName": "Anna",
+        "lastName": "Horvat",
+        "externalId": "crm-42",
+        "city": "Split",
+        "preferredLanguage": "hr",
+    }
+    response = editor_client.post(reverse("people:overview", args=[person.pk]), data, **HTMX)
+    assert response.status_code == 200
+    assert "Saved." in response.content.decode()
+    assert "personChanged" in response["HX-Trigger"]
+    person.refresh_from_db()
+    assert (person.first_name, person.city, person.type) == ("Anna", "Split", "LEAD")
+    event = person.events.first()
+    assert event.actor_label == "eddie.editor" and event.source == "UI"
+    assert event.changes["firstName"] == {"before": "Ana", "after": "Anna"}
+
+
+def test_an_invalid_overview_value_is_shown_at_its_field_and_nothing_is_saved(
+    editor_client, profile
+):
+    person = profile.person
+    data = {
+        "version": person.version,
+        "type": "CUSTOMER",
+        "firstName": "Ana",
+        "middleName": "x" * 51,
+        "externalId": "crm-42",
+    }
+    response = editor_client.post(reverse("people:overview", args=[person.pk]), data, **HTMX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "middleName must be at most 50 characters." in html
+    assert 'aria-invalid="true"' in html
+    person.refresh_from_db()
+    assert person.middle_name == ""
+
+
+def test_an_overview_edit_of_an_old_version_is_refused(editor_client, profile, system_actor):
+    person = profile.person
+    old_version = person.version
+    services.person_edit(person=person, actor=system_actor, fields={"city": "Rijeka"})
+    data = {
+        "version": old_version,
+        "type": "CUSTOMER",
+        "firstName": "Someone",
+        "externalId": "crm-42",
+    }
+    response = editor_client.post(reverse("people:overview", args=[person.pk]), data, **HTMX)
+    assert response.status_code == 422
+    assert "was changed since version" in response.content.decode()
+    person.refresh_from_db()
+    assert person.first_name == "Ana"
+
+
+def test_an_externalid_of_another_person_links_to_that_person(editor_client, profile, system_actor):
+    other = services.person_create(actor=system_actor, fields={"externalId": "crm-77"})
+    data = {"version": profile.person.version, "type": "CUSTOMER", "externalId": "crm-77"}
+    response = editor_client.post(
+        reverse("people:overview", args=[profile.person.pk]), data, **HTMX
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "already belongs to person" in html
+    assert f'href="{reverse("people:detail", args=[other.pk])}"' in html
+
+
+def test_a_plain_overview_post_redirects_back_to_the_page(editor_client, profile):
+    data = {
+        "version": profile.person.version,
+        "type": "CUSTOMER",
+        "firstName": "Ann",
+        "externalId": "crm-42",
+    }
+    response = editor_client.post(reverse("people:overview", args=[profile.person.pk]), data)
+    assert response.status_code == 302
+    assert response.url == reverse("people:detail", args=[profile.person.pk]) + "#overview"
+
+
+def test_a_phone_is_normalized_on_add_and_removed(editor_client, profile):
+    person = profile.person
+    url = reverse("people:identity_add", args=[person.pk])
+    response = editor_client.post(url, {"kind": "phone", "value": "+44 20 7946 0018"}, **HTMX)
+    assert response.status_code == 200
+    assert "+44 20 7946 0018" in response.content.decode()
+    assert person.identities.filter(value="442079460018").exists()
+    response = editor_client.post(
+        reverse("people:identity_remove", args=[person.pk]),
+        {"kind": "phone", "value": "442079460018"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert not person.identities.filter(value="442079460018").exists()
+
+
+def test_an_invalid_phone_is_refused_at_the_field(editor_client, profile):
+    url = reverse("people:identity_add", args=[profile.person.pk])
+    response = editor_client.post(url, {"kind": "phone", "value": "12ab"}, **HTMX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "is not a valid phone number" in html and 'id="add-phone-error"' in html
+    assert 'value="12ab"' in html
+
+
+def test_an_email_is_stored_lower_case_and_removed(editor_client, profile):
+    person = profile.person
+    url = reverse("people:identity_add", args=[person.pk])
+    editor_client.post(url, {"kind": "email", "value": "Second@Example.COM"}, **HTMX)
+    assert person.identities.filter(value="second@example.com").exists()
+    editor_client.post(
+        reverse("people:identity_remove", args=[person.pk]),
+        {"kind": "email", "value": "second@example.com"},
+        **HTMX,
+    )
+    assert not person.identities.filter(value="second@example.com").exists()
+
+
+def test_a_phone_owned_by_someone_else_is_refused_with_a_link_to_them(
+    editor_client, profile, system_actor
+):
+    other = services.person_create(actor=system_actor, phones=["+385 91 234 5678"])
+    url = reverse("people:identity_add", args=[profile.person.pk])
+    response = editor_client.post(url, {"kind": "phone", "value": "091 234 5678x"}, **HTMX)
+    assert response.status_code == 422  # not a number at all: PHONE_INVALID
+    response = editor_client.post(url, {"kind": "phone", "value": "+385 91 234 5678"}, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert f'href="{reverse("people:detail", args=[other.pk])}"' in html
+    assert f"Open person {other.pk}" in html
+    assert not profile.person.identities.filter(value="385912345678").exists()
+
+
+def test_an_unknown_identity_kind_is_refused(editor_client, profile):
+    url = reverse("people:identity_add", args=[profile.person.pk])
+    assert editor_client.post(url, {"kind": "fax", "value": "1"}, **HTMX).status_code == 403
+
+
+def test_tags_are_added_and_removed_in_place(editor_client, profile):
+    person = profile.person
+    response = editor_client.post(
+        reverse("people:tags_add", args=[person.pk]), {"name": "gold, Early adopter"}, **HTMX
+    )
+    assert response.status_code == 200
+    assert {t.name for t in person.tags.all()} == {"vip", "newsletter", "gold", "Early adopter"}
+    response = editor_client.post(
+        reverse("people:tags_remove", args=[person.pk]), {"name": "vip"}, **HTMX
+    )
+    html = response.content.decode()
+    assert "Remove tag vip" not in html and "Remove tag gold" in html
+    assert person.events.first().changes["tags"] == {"added": [], "removed": ["vip"]}
+
+
+def test_a_too_long_tag_is_refused_at_the_field(editor_client, profile):
+    response = editor_client.post(
+        reverse("people:tags_add", args=[profile.person.pk]), {"name": "t" * 257}, **HTMX
+    )
+    assert response.status_code == 422
+    assert "at most 256 characters" in response.content.decode()
+
+
+def test_tag_suggestions_list_existing_tags_by_prefix(editor_client, profile):
+    response = editor_client.get(reverse("people:tag_suggestions"), {"name": "NEW"})
+    assert '<option value="newsletter">' in response.content.decode()
+    response = editor_client.get(reverse("people:tag_suggestions"), {"tags": "vip, ne"})
+    assert '<option value="vip, newsletter">' in response.content.decode()
+    response = editor_client.get(reverse("people:tag_suggestions"), {"name": "zzz"})
+    assert "<option" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "typed", "stored"),
+    [
+        ("Nickname", "Nina", "Nina"),
+        ("Visits", "42", 42),
+        ("Balance", "12.5", "12.5"),
+        ("Anniversary", "2020-02-29", "2020-02-29"),
+        ("LastSeen", "2026-01-02T03:04:05", "2026-01-02T03:04:05Z"),
+    ],
+)
+def test_a_custom_attribute_is_set_from_its_typed_input(
+    editor_client, profile, name, typed, stored
+):
+    definition = profile.definitions[name]
+    url = reverse("people:attribute_set", args=[profile.person.pk, definition.pk])
+    response = editor_client.post(url, {"value": typed}, **HTMX)
+    assert response.status_code == 200
+    values = services.custom_attribute_values(Person.objects.get(pk=profile.person.pk))
+    from people import custom_attributes
+
+    assert str(custom_attributes.serialize_value(definition, values[name])) == str(stored)
+
+
+def test_a_boolean_attribute_is_a_checkbox(editor_client, profile):
+    definition = profile.definitions["Newsletter"]
+    url = reverse("people:attribute_set", args=[profile.person.pk, definition.pk])
+    editor_client.post(url, {"value": "true"}, **HTMX)
+    assert services.custom_attribute_values(profile.person)["Newsletter"] is True
+    response = editor_client.post(url, {}, **HTMX)
+    assert services.custom_attribute_values(profile.person)["Newsletter"] is False
+    assert 'type="checkbox" name="value" value="true" aria' in response.content.decode()
+
+
+def test_a_decimal_attribute_error_names_the_rule_and_saves_nothing(editor_client, profile):
+    definition = profile.definitions["Balance"]
+    url = reverse("people:attribute_set", args=[profile.person.pk, definition.pk])
+    response = editor_client.post(url, {"value": "12,5abc"}, **HTMX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Balance expects a number such as 12.5, not &#x27;12,5abc&#x27;." in html
+    assert 'value="12,5abc"' in html
+    assert services.custom_attribute_values(profile.person)["Balance"] == __import__(
+        "decimal"
+    ).Decimal("12.50")
+
+
+def test_an_empty_value_removes_the_attribute_and_so_does_remove(editor_client, profile):
+    definition = profile.definitions["Nickname"]
+    url = reverse("people:attribute_set", args=[profile.person.pk, definition.pk])
+    editor_client.post(url, {"value": ""}, **HTMX)
+    assert "Nickname" not in services.custom_attribute_values(profile.person)
+    editor_client.post(url, {"value": "Back"}, **HTMX)
+    response = editor_client.post(
+        reverse("people:attribute_remove", args=[profile.person.pk, definition.pk]), **HTMX
+    )
+    assert response.status_code == 200
+    assert "Nickname" not in services.custom_attribute_values(profile.person)
+
+
+def test_a_list_of_objects_is_edited_as_rows(editor_client, profile):
+    definition = profile.definitions["Orders"]
+    url = reverse("people:attribute_set", args=[profile.person.pk, definition.pk])
+    data = {
+        "rows": "2",
+        "row-0-sku": "A-1",
+        "row-0-qty": "2",
+        "row-0-paid": "true",
+        "row-1-sku": "B-2",
+        "row-1-qty": "",
+        "row-1-paid": "",
+    }
+    response = editor_client.post(url, data, **HTMX)
+    assert response.status_code == 200
+    assert services.custom_attribute_values(profile.person)["Orders"] == [
+        {"sku": "A-1", "qty": 2, "paid": True},
+        {"sku": "B-2"},
+    ]
+    html = response.content.decode()
+    assert 'name="row-2-sku"' in html  # the empty row to add one more
+    data = {
+        "rows": "3",
+        "row-0-sku": "A-1",
+        "row-0-qty": "2",
+        "row-0-delete": "1",
+        "row-1-sku": "B-2",
+        "row-2-sku": "C-3",
+        "row-2-qty": "x",
+    }
+    response = editor_client.post(url, data, **HTMX)
+    assert response.status_code == 422
+    assert "Orders[1].qty expects a whole number" in response.content.decode()
+    data["row-2-qty"] = "5"
+    editor_client.post(url, data, **HTMX)
+    assert services.custom_attribute_values(profile.person)["Orders"] == [
+        {"sku": "B-2"},
+        {"sku": "C-3", "qty": 5},
+    ]
+
+
+def test_history_is_newest_first_and_paged(editor_client, profile, system_actor):
+    person = profile.person
+    for i in range(25):
+        services.person_edit(person=person, actor=system_actor, fields={"city": f"City {i}"})
+    html = detail(editor_client, person)
+    assert html.count('data-testid="history-row"') == 20
+    assert "city: City 23 → City 24" in html
+    assert "Older events" in html
+    cursor = html.split("?before=")[1].split("#history")[0].split('"')[0]
+    older = editor_client.get(
+        reverse("people:history", args=[person.pk]) + f"?before={cursor}", **HTMX
+    ).content.decode()
+    assert older.count('data-testid="history-row"') == 6
+    assert "Person created" in older and "City 24" not in older
+    full = editor_client.get(reverse("people:detail", args=[person.pk]) + f"?before={cursor}")
+    assert full.content.decode().count('data-testid="history-row"') == 6
+
+
+def test_a_malformed_history_cursor_shows_the_first_page(editor_client, profile):
+    response = editor_client.get(
+        reverse("people:history", args=[profile.person.pk]) + "?before=junk", **HTMX
+    )
+    assert response.status_code == 200
+    assert "Person created" in response.content.decode()
+
+
+def test_the_header_refresh_carries_the_new_version_out_of_band(editor_client, profile):
+    response = editor_client.get(reverse("people:header", args=[profile.person.pk]), **HTMX)
+    html = response.content.decode()
+    assert f'id="person-version" value="{profile.person.version}" hx-swap-oob="true"' in html
+
+
+def test_events_by_an_operator_name_the_operator(editor_client, profile):
+    editor_client.post(reverse("people:tags_add", args=[profile.person.pk]), {"name": "x"}, **HTMX)
+    event = Event.objects.filter(person=profile.person).first()
+    assert event.actor_label == "eddie.editor"
+    assert Actor.operator(event.actor_user).label == "eddie.editor"

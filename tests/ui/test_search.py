@@ -1,0 +1,164 @@
+"""The search page (the start page), its filters, paging, and the dashboard."""
+
+import pytest
+from django.urls import reverse
+
+from people import services
+from tests.factories import InstallationFactory
+from tests.ui.conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+
+def search(client, htmx=False, **params):
+    return client.get(reverse("home"), params, **(HTMX if htmx else {}))
+
+
+@pytest.mark.parametrize(
+    ("typed", "label"),
+    [
+        ("push-ana-tablet", "pushRegistrationId push-ana-tablet"),
+        ("+385 1 6419-710", "phone 38516419710"),
+        ("ANA.HORVAT@example.com", "email ana.horvat@example.com"),
+        ("crm-42", "externalId crm-42"),
+    ],
+)
+def test_an_exact_identifier_lists_the_person_and_says_what_matched(
+    editor_client, profile, typed, label
+):
+    html = search(editor_client, q=typed).content.decode()
+    assert label in html
+    assert reverse("people:detail", args=[profile.person.pk]) in html
+
+
+@pytest.mark.parametrize(
+    "typed", ["push-ana-phone", "+385 1 6419-710", "Ana.Horvat@EXAMPLE.com", "crm-42"]
+)
+def test_submitting_one_exact_identifier_opens_the_profile(editor_client, profile, typed):
+    response = search(editor_client, q=typed, go="1")
+    assert response.status_code == 302
+    assert response.url == reverse("people:detail", args=[profile.person.pk])
+
+
+def test_a_name_prefix_lists_people_and_does_not_jump(editor_client, profile, system_actor):
+    services.person_create(actor=system_actor, fields={"firstName": "Ivo", "lastName": "Horvatić"})
+    response = search(editor_client, q="horv", go="1")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Ana Horvat" in html and "Ivo Horvatić" in html
+    assert "name starting with horv" in html
+
+
+def test_typing_returns_the_results_partial_and_pushes_a_clean_url(editor_client, profile):
+    response = search(editor_client, htmx=True, q="Horv", go="1", type="", op="eq")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="results"')
+    assert "<html" not in html
+    assert response["HX-Push-Url"] == reverse("home") + "?q=Horv"
+
+
+def test_a_result_row_shows_contacts_devices_and_tags(editor_client, profile):
+    html = search(editor_client, q="crm-42").content.decode()
+    for text in (
+        "Ana Horvat",
+        "Customer",
+        "+385 1 6419 710",
+        "ana.horvat@example.com",
+        "2 · Android, iOS",
+        "vip",
+    ):
+        assert text in html, text
+
+
+def test_filters_narrow_the_list(editor_client, profile, system_actor):
+    other = services.person_create(actor=system_actor, fields={"firstName": "Lea", "type": "LEAD"})
+    everyone = search(editor_client).content.decode()
+    assert "Ana Horvat" in everyone and "Lea" in everyone
+    cases = [
+        ({"type": "LEAD"}, False),
+        ({"type": "CUSTOMER"}, True),
+        ({"tags": "vip, newsletter"}, True),
+        ({"tags": "vip, nope"}, False),
+        ({"app": "shop-android"}, True),
+        ({"platform": "iOS"}, True),
+        ({"primary": "yes"}, True),
+        ({"primary": "no"}, False),
+        ({"push": "yes"}, True),
+        ({"attribute": "Balance", "op": "gt", "value": "12"}, True),
+        ({"attribute": "Balance", "op": "lt", "value": "12"}, False),
+        ({"attribute": "Nickname", "value": "Annie"}, True),
+    ]
+    for params, ana_listed in cases:
+        html = search(editor_client, **params).content.decode()
+        assert ("Ana Horvat" in html) is ana_listed, params
+        if "type" in params and params["type"] == "LEAD":
+            assert f"/person/{other.pk}/" in html
+
+
+def test_a_mistyped_attribute_filter_names_the_field(editor_client, profile):
+    response = search(editor_client, attribute="Balance", value="lots")
+    assert response.status_code == 200
+    assert "Balance expects a number such as 12.5" in response.content.decode()
+
+
+def test_the_attribute_value_input_is_typed_by_the_definition(editor_client, profile):
+    url = reverse("people:search_value_field")
+    assert 'type="date"' in editor_client.get(url, {"attribute": "Anniversary"}).content.decode()
+    assert (
+        'type="datetime-local"'
+        in editor_client.get(url, {"attribute": "LastSeen"}).content.decode()
+    )
+    assert (
+        '<option value="true"'
+        in editor_client.get(url, {"attribute": "Newsletter"}).content.decode()
+    )
+    assert 'inputmode="decimal"' in editor_client.get(url, {"attribute": "Visits"}).content.decode()
+
+
+def test_results_are_paged_without_counting(editor_client, profile, system_actor):
+    for i in range(55):
+        services.person_create(
+            actor=system_actor, fields={"firstName": "Page", "lastName": f"Person{i:02d}"}
+        )
+    first = search(editor_client, q="page").content.decode()
+    assert "50+ people" in first
+    assert "Next page" in first
+    next_url = first[: first.index("Next page")].rsplit('href="', 1)[1].split('"')[0]
+    second = editor_client.get(next_url.replace("&amp;", "&")).content.decode()
+    assert "5 people" in second and "First page" in second
+    names = [f"Page Person{i:02d}" for i in range(55)]
+    on_first = {n for n in names if n in first}
+    on_second = {n for n in names if n in second}
+    assert len(on_first) == 50 and len(on_second) == 5
+    assert on_first | on_second == set(names)
+
+
+def test_the_start_page_lists_the_newest_people(editor_client, profile):
+    html = search(editor_client).content.decode()
+    assert "Ana Horvat" in html and "newest first" in html
+
+
+def test_nothing_found_says_so(editor_client, profile):
+    assert "No people found" in search(editor_client, q="zzzz").content.decode()
+
+
+def test_the_dashboard_counts_and_links_to_matching_searches(editor_client, profile, system_actor):
+    services.person_create(actor=system_actor, fields={"type": "LEAD", "firstName": "Lea"})
+    InstallationFactory(os="Huawei", registration_enabled=False)
+    response = editor_client.get(reverse("dashboard"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    # Ana (customer), Lea (lead), and the anonymous lead of the Huawei installation.
+    for label, count, url in [
+        ("People", 3, "/"),
+        ("Customers", 1, "/?type=CUSTOMER"),
+        ("Leads", 2, "/?type=LEAD"),
+        ("Installations with push enabled", 2, "/?push=yes"),
+        ("People with a primary device", 1, "/?primary=yes"),
+    ]:
+        tile = html.split(f'<a class="tile" href="{url}" data-testid="tile">')[1].split("</a>")[0]
+        assert f'<span class="tile-value">{count}</span>' in tile, label
+        assert f'<span class="tile-label">{label}</span>' in tile, label
+    assert '<a href="/?platform=Huawei">Huawei</a></td><td class="num">1</td>' in html
+    assert '<a href="/?platform=Android">Android</a></td><td class="num">1</td>' in html
