@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 
 from installations.models import Application, Installation
 from people import custom_attributes as attribute_types
-from people.errors import DomainError, ErrorCode
+from people.errors import DomainError, ErrorCode, reject_nul
 from people.fields import FIELD_ALIASES, STANDARD_FIELDS, clean_standard_fields
 from people.history import Actor, record_event
 from people.identities import normalize_email, normalize_external_id, parse_phone
@@ -50,18 +50,29 @@ DEVICE_SYSTEM_FIELDS = {
 }
 
 
+def _no_registration(push_registration_id: object) -> DomainError:
+    return DomainError(
+        ErrorCode.NO_REGISTRATION,
+        f"No push registration {push_registration_id!r}.",
+        "pushRegistrationId",
+    )
+
+
+def _check_push_id(push_registration_id: object) -> None:
+    if not isinstance(push_registration_id, str) or "\x00" in push_registration_id:
+        # No registration can have such an id, and PostgreSQL refuses NUL in a query.
+        raise _no_registration(push_registration_id)
+
+
 def get_installation(push_registration_id: str, *, for_update: bool = False) -> Installation:
+    _check_push_id(push_registration_id)
     queryset = Installation.objects.select_related("application", "person")
     if for_update:
         queryset = Installation.objects.select_for_update()
     try:
         return queryset.get(push_registration_id=push_registration_id)
     except Installation.DoesNotExist:
-        raise DomainError(
-            ErrorCode.NO_REGISTRATION,
-            f"No push registration {push_registration_id!r}.",
-            "pushRegistrationId",
-        ) from None
+        raise _no_registration(push_registration_id) from None
 
 
 def clean_system_data(data: Any, *, field: str = "systemData") -> dict[str, Any]:
@@ -85,6 +96,7 @@ def clean_system_data(data: Any, *, field: str = "systemData") -> dict[str, Any]
                 f"{field}.{name}",
             )
         if kind is str:
+            reject_nul(value, f"{field}.{name}", name)
             max_length = Installation._meta.get_field(model_field).max_length
             if len(value) > max_length:
                 raise DomainError(
@@ -122,6 +134,7 @@ def _lock_installation(installation: Installation | str) -> tuple[Installation, 
         if isinstance(installation, Installation)
         else installation
     )
+    _check_push_id(push_id)
     for _attempt in range(5):
         person_id = (
             Installation.objects.filter(push_registration_id=push_id)
@@ -175,7 +188,11 @@ def installation_register(
         raise DomainError(
             ErrorCode.REQUEST_FORMAT_INVALID, "isPrimary must be true or false.", "isPrimary"
         )
-    push_id = (push_registration_id or "").strip() or str(uuid.uuid4())
+    if push_registration_id is not None and not isinstance(push_registration_id, str):
+        raise DomainError(
+            ErrorCode.REQUEST_FORMAT_INVALID, "pushRegId must be a string.", "pushRegId"
+        )
+    push_id = reject_nul((push_registration_id or "").strip(), "pushRegId") or str(uuid.uuid4())
     if len(push_id) > 255:
         raise DomainError(
             ErrorCode.BAD_REQUEST, "pushRegId must be at most 255 characters.", "pushRegId"
@@ -610,11 +627,13 @@ def installation_personalize(
 
 @transaction.atomic
 def application_create(*, name: str, code: str | None = None) -> Application:
-    name = (name or "").strip()
+    if not isinstance(name, str) or (code is not None and not isinstance(code, str)):
+        raise DomainError(ErrorCode.REQUEST_FORMAT_INVALID, "name and code must be text.", "name")
+    name = reject_nul(name.strip(), "name")
     if not name or len(name) > 128:
         raise DomainError(ErrorCode.BAD_REQUEST, "name must be 1 to 128 characters.", "name")
     if code is not None:
-        code = code.strip()
+        code = reject_nul(code.strip(), "code")
         if not code or len(code) > 64:
             raise DomainError(ErrorCode.BAD_REQUEST, "code must be 1 to 64 characters.", "code")
         if Application.objects.filter(code=code).exists():

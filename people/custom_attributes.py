@@ -15,7 +15,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from people.errors import DomainError, ErrorCode
+from people.errors import DomainError, ErrorCode, reject_nul
 from people.models import AttributeDefinition, AttributeValue, DataType
 
 MAX_NAME_LENGTH = 256
@@ -57,7 +57,7 @@ def _type_error(field: str, name: str, expected: str, raw: Any) -> DomainError:
 def validate_definition_name(name: object, *, field: str = "name") -> str:
     if not isinstance(name, str):
         raise _error(field, "Attribute name must be a string.", ErrorCode.REQUEST_FORMAT_INVALID)
-    name = name.strip()
+    name = reject_nul(name.strip(), field, "Attribute name")
     if not name:
         raise _error(field, "Attribute name is required.")
     if len(name) > MAX_NAME_LENGTH:
@@ -110,7 +110,7 @@ def parse_scalar(data_type: str, raw: Any, *, name: str, field: str, from_text: 
             raise _type_error(field, name, "a string", raw)
         if len(raw) > MAX_STRING_LENGTH:
             raise _error(field, f"{name} must be at most {MAX_STRING_LENGTH} characters.")
-        return raw
+        return reject_nul(raw, field, name)
     if data_type == DataType.INTEGER:
         return _parse_integer(raw, name=name, field=field, from_text=from_text)
     if data_type == DataType.DECIMAL:
@@ -203,7 +203,11 @@ def parse_datetime(raw: Any, *, name: str, field: str) -> dt.datetime:
         raise _type_error(field, name, "an ISO 8601 date-time", raw)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        # 9999-12-31T23:00:00-05:00 is past the last representable instant.
+        raise _type_error(field, name, "a date-time between years 1 and 9999 in UTC", raw) from None
 
 
 def serialize_scalar(data_type: str, value: Any) -> Any:
@@ -365,6 +369,7 @@ def validate_additional_data(data: Any, *, field: str = "additionalData") -> dic
     for key, value in data.items():
         if not isinstance(key, str) or not key.strip():
             raise _error(field, "additionalData names must be non-empty strings.")
+        reject_nul(key, field, "additionalData names")
         if len(key) > MAX_NAME_LENGTH:
             raise _error(
                 f"{field}.{key[:40]}", f"Names must be at most {MAX_NAME_LENGTH} characters."
@@ -378,6 +383,7 @@ def validate_additional_data(data: Any, *, field: str = "additionalData") -> dic
         elif isinstance(value, str):
             if len(value) > MAX_STRING_LENGTH:
                 raise _error(item_field, f"{key} must be at most {MAX_STRING_LENGTH} characters.")
+            reject_nul(value, item_field, key)
         elif isinstance(value, int | float | Decimal):
             if isinstance(value, float | Decimal) and not Decimal(str(value)).is_finite():
                 raise _error(item_field, f"{key} must be a finite number.")

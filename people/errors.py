@@ -47,3 +47,14 @@ class DomainError(Exception):
 
     def __repr__(self) -> str:
         return f"DomainError({self.code!r}, {self.message!r}, field={self.field!r})"
+
+
+def reject_nul(text: str, field: str | None, name: str | None = None) -> str:
+    """Refuse text with NUL characters: PostgreSQL cannot store them (it would be a 500)."""
+    if "\x00" in text:
+        raise DomainError(
+            ErrorCode.BAD_REQUEST,
+            f"{name or field or 'Text'} must not contain NUL characters.",
+            field,
+        )
+    return text

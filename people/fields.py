@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
 
-from people.errors import DomainError, ErrorCode
+from people.errors import DomainError, ErrorCode, reject_nul
 from people.identities import normalize_external_id
 from people.models import Gender, Person, PersonType
 
@@ -61,7 +61,7 @@ def clean_standard_field(name: str, raw: Any) -> Any:
         return None if name == "birthDate" else ""
     if not isinstance(raw, str):
         raise _bad(name, f"{name} must be a string.", ErrorCode.REQUEST_FORMAT_INVALID)
-    value = raw.strip()
+    value = reject_nul(raw.strip(), name)
     if max_length is not None and len(value) > max_length:
         raise _bad(name, f"{name} must be at most {max_length} characters.")
     if name == "type":

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
-from people.errors import DomainError, ErrorCode
+from people.errors import DomainError, ErrorCode, reject_nul
 
 MAX_EMAIL_LENGTH = 254
 MAX_EXTERNAL_ID_LENGTH = 256
@@ -105,7 +105,7 @@ def normalize_external_id(raw: object, *, field: str = "externalId") -> str | No
         return None
     if not isinstance(raw, str):
         raise DomainError(ErrorCode.REQUEST_FORMAT_INVALID, "externalId must be a string.", field)
-    text = raw.strip()
+    text = reject_nul(raw.strip(), field)
     if text == "" or text.lower() == "null":
         return None
     if len(text) > MAX_EXTERNAL_ID_LENGTH:

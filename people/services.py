@@ -16,7 +16,7 @@ from django.db.models import Count
 from django.db.models.functions import Lower
 
 from people import custom_attributes as attribute_types
-from people.errors import DomainError, ErrorCode
+from people.errors import DomainError, ErrorCode, reject_nul
 from people.fields import (
     STANDARD_FIELDS,
     clean_standard_fields,
@@ -125,7 +125,7 @@ def parse_tag_names(raw: Iterable[Any], *, field_name: str = "tags") -> list[str
             raise DomainError(
                 ErrorCode.REQUEST_FORMAT_INVALID, "Each tag must be a string.", field_name
             )
-        name = item.strip()
+        name = reject_nul(item.strip(), field_name, "A tag name")
         if not name:
             raise DomainError(ErrorCode.BAD_REQUEST, "A tag name cannot be empty.", field_name)
         if len(name) > MAX_TAG_LENGTH:
@@ -692,6 +692,7 @@ def attribute_definition_create(
     clean_name = attribute_types.validate_definition_name(name)
     clean_type = attribute_types.validate_data_type(data_type)
     schema = attribute_types.validate_object_schema(clean_type, object_schema)
+    description = _clean_description(description)
     if (
         AttributeDefinition.objects.annotate(lname=Lower("name"))
         .filter(lname=clean_name.lower())
@@ -744,9 +745,24 @@ def attribute_definition_update(
             )
         locked.name = clean_name
     if description is not None:
-        locked.description = description
+        locked.description = _clean_description(description)
     locked.save()
     return locked
+
+
+def _clean_description(description: object) -> str:
+    if description is None or description == "":
+        return ""
+    if not isinstance(description, str):
+        raise DomainError(
+            ErrorCode.REQUEST_FORMAT_INVALID, "description must be a string.", "description"
+        )
+    limit = AttributeDefinition._meta.get_field("description").max_length
+    if len(description) > limit:
+        raise DomainError(
+            ErrorCode.BAD_REQUEST, f"description must be at most {limit} characters.", "description"
+        )
+    return reject_nul(description, "description")
 
 
 def attribute_definition_usage(definition: AttributeDefinition) -> int:

@@ -334,3 +334,41 @@ def test_every_operation_on_an_unknown_registration_is_no_registration(
         "pushRegistrationId",
     )
     assert Person.objects.count() == 0
+
+
+# --- Input PostgreSQL cannot store is a rule, not a 500
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"push_registration_id": "reg\x00"}, "pushRegId"),
+        ({"push_registration_id": 42}, "pushRegId"),
+        ({"system_data": {"deviceName": "Ana's\x00phone"}}, "systemData.deviceName"),
+    ],
+)
+def test_a_registration_with_unstorable_text_is_rejected(application, kwargs, field):
+    kwargs.setdefault("push_registration_id", "reg-1")
+    with pytest.raises(DomainError) as caught:
+        services.installation_register(
+            application=application, actor=Actor.device(application.code), **kwargs
+        )
+    assert caught.value.field == field
+    assert not Installation.objects.exists()
+
+
+def test_a_registration_id_with_a_nul_character_is_no_registration(register, system_actor):
+    register("reg-1")
+    with pytest.raises(DomainError) as caught:
+        services.installation_set_push(installation="reg-1\x00", actor=system_actor, enabled=False)
+    assert caught.value.code == ErrorCode.NO_REGISTRATION
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"name": "Shop\x00"}, "name"), ({"name": "Shop", "code": "shop\x00"}, "code")],
+)
+def test_an_application_with_a_nul_character_is_rejected(kwargs, field):
+    with pytest.raises(DomainError) as caught:
+        services.application_create(**kwargs)
+    assert caught.value.field == field

@@ -442,3 +442,77 @@ def test_additional_data_must_be_an_object():
     with pytest.raises(DomainError) as caught:
         custom_attributes.validate_additional_data(["theme", "dark"])
     assert caught.value.code == ErrorCode.REQUEST_FORMAT_INVALID
+
+
+# --- Input PostgreSQL cannot store, or Python cannot represent, is a rule, not a 500
+
+
+@pytest.mark.parametrize("given", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00"])
+def test_a_date_time_outside_the_representable_range_is_a_format_error(
+    every_type, system_actor, given
+):
+    error = rejected(PersonFactory(), system_actor, {"Last purchase": given})
+    assert (error.code, error.field) == (
+        ErrorCode.REQUEST_FORMAT_INVALID,
+        "customAttributes.Last purchase",
+    )
+
+
+def test_the_last_instant_of_year_9999_in_utc_is_accepted(every_type, system_actor):
+    person = PersonFactory()
+    set_values(person, system_actor, {"Last purchase": "9999-12-31T23:59:59Z"})
+    assert stored(person)["Last purchase"].year == 9999
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"Favourite store": "Online\x00"},
+        {"Shopping cart": [{"productName": "Sneakers\x00"}]},
+    ],
+)
+def test_a_string_value_with_a_nul_character_is_rejected(every_type, system_actor, values):
+    error = rejected(PersonFactory(), system_actor, values)
+    assert error.field.startswith("customAttributes.")
+    assert "NUL" in error.message
+
+
+def test_a_definition_name_with_a_nul_character_is_rejected(define):
+    with pytest.raises(DomainError) as caught:
+        define("Points\x00", "INTEGER")
+    assert caught.value.field == "name"
+
+
+@pytest.mark.parametrize(
+    ("description", "code"),
+    [("d" * 513, ErrorCode.BAD_REQUEST), ("a\x00", ErrorCode.BAD_REQUEST), (7, None)],
+)
+def test_a_definition_description_is_checked_before_it_is_stored(description, code):
+    with pytest.raises(DomainError) as caught:
+        services.attribute_definition_create(
+            name="Points", data_type="INTEGER", description=description
+        )
+    assert caught.value.field == "description"
+    assert code is None or caught.value.code == code
+    assert not AttributeDefinition.objects.exists()
+
+
+def test_a_definition_description_of_512_characters_is_kept(define):
+    definition = services.attribute_definition_create(
+        name="Points", data_type="INTEGER", description="d" * 512
+    )
+    services.attribute_definition_update(definition=definition, description="e" * 512)
+    definition.refresh_from_db()
+    assert definition.description == "e" * 512
+    with pytest.raises(DomainError):
+        services.attribute_definition_update(definition=definition, description="e" * 513)
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [({"theme": "dark\x00"}, "additionalData.theme"), ({"the\x00me": "dark"}, "additionalData")],
+)
+def test_additional_data_with_a_nul_character_is_rejected(data, field):
+    with pytest.raises(DomainError) as caught:
+        custom_attributes.validate_additional_data(data)
+    assert caught.value.field == field

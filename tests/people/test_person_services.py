@@ -370,3 +370,11 @@ def test_the_same_value_as_phone_and_as_email_are_different_identities():
     ContactIdentity.objects.create(person=person, kind="PHONE", value="38516419710")
     ContactIdentity.objects.create(person=person, kind="EMAIL", value="38516419710")
     assert person.identities.count() == 2
+
+
+def test_a_tag_name_with_a_nul_character_is_rejected(system_actor):
+    person = PersonFactory()
+    with pytest.raises(DomainError) as caught:
+        services.person_add_tags(person=person, actor=system_actor, names=["VIP\x00"])
+    assert caught.value.field == "tags"
+    assert not Tag.objects.exists()

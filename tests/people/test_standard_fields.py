@@ -201,3 +201,11 @@ def test_an_edit_that_breaks_a_limit_changes_nothing(system_actor):
     person.refresh_from_db()
     assert (person.last_name, person.city, person.version) == ("", "", 1)
     assert person.events.count() == 1
+
+
+@pytest.mark.parametrize("name", ["firstName", "city", "address", "externalId"])
+def test_text_with_a_nul_character_is_rejected_naming_the_field(system_actor, name):
+    # PostgreSQL cannot store NUL in text: without this rule the write was a 500.
+    error = rejected(system_actor, **{name: "Ana\x00"})
+    assert (error.code, error.field) == (ErrorCode.BAD_REQUEST, name)
+    assert "NUL" in error.message
