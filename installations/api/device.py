@@ -27,7 +27,7 @@ from installations.api.common import (
 )
 from installations.api.representations import DEVICE_SYSTEM_NAMES, device_instance, device_user
 from installations.api.serializers import (
-    ApiExceptionSerializer,
+    ApiErrorBodySerializer,
     DeviceInstanceSerializer,
     DevicePersonalizeRequestSerializer,
     DeviceUserSerializer,
@@ -56,13 +56,13 @@ PUSH_REG_ID = OpenApiParameter(
     "pushRegId", str, OpenApiParameter.PATH, description="Push registration id of the installation"
 )
 ERROR_RESPONSES = {
-    400: OpenApiResponse(ApiExceptionSerializer, description="A domain or validation error"),
-    401: OpenApiResponse(ApiExceptionSerializer, description="No or an unknown application code"),
+    400: OpenApiResponse(ApiErrorBodySerializer, description="A domain or validation error"),
+    401: OpenApiResponse(ApiErrorBodySerializer, description="No or an unknown application code"),
     404: OpenApiResponse(
-        ApiExceptionSerializer, description="NO_REGISTRATION: not an installation of this app"
+        ApiErrorBodySerializer, description="NO_REGISTRATION: not an installation of this app"
     ),
-    415: OpenApiResponse(ApiExceptionSerializer, description="The body is not JSON"),
-    429: OpenApiResponse(ApiExceptionSerializer, description="Too many requests"),
+    415: OpenApiResponse(ApiErrorBodySerializer, description="The body is not JSON"),
+    429: OpenApiResponse(ApiErrorBodySerializer, description="Too many requests"),
 }
 TAGS = ["mobile-app-instance"]
 

@@ -18,7 +18,7 @@ from installations.api.common import is_storable_text, personalize_flags, reques
 from installations.api.representations import personalization_response, push_instance
 from installations.api.serializers import (
     PUSH_BAD_REQUEST,
-    ApiExceptionSerializer,
+    ApiErrorBodySerializer,
     PersonalizationResponseSerializer,
     PersonalizeFlagsSerializer,
     PushInstanceSerializer,
@@ -65,10 +65,10 @@ ERROR_RESPONSES = {
         " registration ({errorCode, errorMessage}); a domain or validation error"
         " (requestError)",
     ),
-    401: OpenApiResponse(ApiExceptionSerializer, description="No or an invalid API key"),
-    403: OpenApiResponse(ApiExceptionSerializer, description="A read key tried to write"),
-    415: OpenApiResponse(ApiExceptionSerializer, description="The body is not JSON"),
-    429: OpenApiResponse(ApiExceptionSerializer, description="Too many requests"),
+    401: OpenApiResponse(ApiErrorBodySerializer, description="No or an invalid API key"),
+    403: OpenApiResponse(ApiErrorBodySerializer, description="A read key tried to write"),
+    415: OpenApiResponse(ApiErrorBodySerializer, description="The body is not JSON"),
+    429: OpenApiResponse(ApiErrorBodySerializer, description="Too many requests"),
 }
 TAGS = ["contact-information-push"]
 
@@ -87,6 +87,9 @@ class PushRegistrationView(APIView):
         # Authentication, permission and throttling first: a caller without a key learns
         # nothing about applications.
         super().initial(request, *args, **kwargs)
+        method = request.method.lower()
+        if method == "options" or not hasattr(self, method):
+            return  # OPTIONS answers without an application; other methods get their 405
         code = request.headers.get("AppCode", "").strip()
         if not code:
             raise PushApiError(APPLICATION_CODE_MISSING)

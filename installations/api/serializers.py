@@ -31,7 +31,7 @@ class PushErrorSerializer(serializers.Serializer):
     errorMessage = serializers.CharField()
 
 
-class ServiceExceptionSerializer(serializers.Serializer):
+class ApiErrorDetailsSerializer(serializers.Serializer):
     messageId = serializers.CharField()
     text = serializers.CharField()
     validationErrors = serializers.DictField(
@@ -39,17 +39,17 @@ class ServiceExceptionSerializer(serializers.Serializer):
     )
 
 
-class RequestErrorSerializer(serializers.Serializer):
-    serviceException = ServiceExceptionSerializer()
+class ApiErrorSerializer(serializers.Serializer):
+    serviceException = ApiErrorDetailsSerializer()
 
 
-class ApiExceptionSerializer(serializers.Serializer):
-    requestError = RequestErrorSerializer()
+class ApiErrorBodySerializer(serializers.Serializer):
+    requestError = ApiErrorSerializer()
 
 
 PUSH_BAD_REQUEST = PolymorphicProxySerializer(
     component_name="PushBadRequest",
-    serializers=[PushErrorSerializer, ApiExceptionSerializer],
+    serializers=[PushErrorSerializer, ApiErrorBodySerializer],
     resource_type_field_name=None,
 )
 
@@ -94,8 +94,8 @@ class PushInstanceUpdateSerializer(serializers.Serializer):
 
 class PushIdentitySerializer(serializers.Serializer):
     externalId = serializers.CharField(required=False)
-    phoneNumber = serializers.CharField(required=False)
-    email = serializers.CharField(required=False)
+    phoneNumber = serializers.CharField(required=False, help_text="E.164, e.g. 79810000000")
+    email = serializers.EmailField(required=False)
 
 
 class PersonalizeAttributesSerializer(serializers.Serializer):
@@ -193,7 +193,7 @@ class DeviceInstanceSerializer(serializers.Serializer):
 class DeviceIdentitySerializer(serializers.Serializer):
     externalUserId = serializers.CharField(required=False)
     phones = serializers.ListField(child=serializers.CharField(), required=False)
-    emails = serializers.ListField(child=serializers.CharField(), required=False)
+    emails = serializers.ListField(child=serializers.EmailField(), required=False)
 
 
 class DevicePersonalizeRequestSerializer(serializers.Serializer):

@@ -299,3 +299,9 @@ def test_personalize_refuses_an_unknown_top_level_field(installation, automation
     response = send(automation, "post", url, body)
     assert response.status_code == 400
     assert "attribute" in service_exception(response)["validationErrors"]
+
+
+def test_an_unsupported_method_is_a_405_before_the_application_code_is_read(installation):
+    response = api_client().put(push_url(installation.push_registration_id))
+    assert response.status_code == 405
+    assert service_exception(response)["messageId"] == "BAD_REQUEST"
