@@ -1,0 +1,559 @@
+"""Side-by-side benchmark of search at scale (issue 7). Run it with ``make bench``.
+
+    BENCH_PERSONS=1000000   people in the data set (generated once, then reused)
+    BENCH_SEARCHES=200      searches per kind against the operator page, the API and the floor
+    BENCH_ADMIN_SEARCHES=5  searches per kind against the stock admin (seconds each at 1M)
+    BENCH_WRITES=100        person pages, set-primary and personalize requests
+
+Every request goes through the Django test client (no network, no server), so the figures are
+the application and the database: URL routing, middleware (session, user), the view, its SQL
+and the template. For each target and kind it prints p50 and p95 in milliseconds, the SQL
+statements per request, the ratio of the p95 to the floor's p95 and the stock admin's p95 to
+this p95; and writes the same as JSON under bench/results/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.models import Group, User  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from installations.models import Application, Installation  # noqa: E402
+from people.models import AttributeValue, ContactIdentity, IdentityKind, Person, Tag  # noqa: E402
+from people.search import estimated_count  # noqa: E402
+from portal import roles  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+EXACT_KINDS = ["pushRegistrationId", "phone", "phone (national)", "email", "externalId"]
+KINDS = EXACT_KINDS + [
+    "name prefix",
+    "tag",
+    "attribute equal",
+    "attribute range",
+    "name + tag",
+    "tag + attribute + platform",
+]
+ADMIN_KINDS = ["pushRegistrationId", "phone", "email", "externalId", "name prefix", "tag"]
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+@dataclass
+class Sample:
+    """One value to search for and the person it should find (None: not a single person)."""
+
+    kind: str
+    person_id: int | None
+    q: str = ""
+    tags: list[str] = field(default_factory=list)
+    attribute: str = ""
+    value: str = ""
+    op: str = "eq"
+    platform: str = ""
+    last_name_prefix: str = ""
+
+
+@dataclass
+class Result:
+    target: str
+    kind: str
+    times: list[float] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
+    found: int = 0
+    expected: int = 0
+    errors: int = 0
+    counts: int = 0  # statements with COUNT( over people-sized tables
+    note: str = ""
+
+    def p(self, q: float) -> float:
+        ordered = sorted(self.times)
+        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+
+    def as_dict(self, floor_p95: float, admin_p95: float | None) -> dict:
+        p95 = self.p(0.95)
+        return {
+            "target": self.target,
+            "kind": self.kind,
+            "requests": len(self.times),
+            "p50_ms": round(self.p(0.5), 2),
+            "p95_ms": round(p95, 2),
+            "queries_median": statistics.median(self.queries) if self.queries else None,
+            "queries_max": max(self.queries) if self.queries else None,
+            "p95_over_floor": round(p95 / floor_p95, 2) if floor_p95 else None,
+            "admin_p95_over_this": round(admin_p95 / p95, 1) if admin_p95 and p95 else None,
+            "found": f"{self.found}/{self.expected}" if self.expected else "",
+            "errors": self.errors,
+            "count_statements": self.counts,
+            "note": self.note,
+        }
+
+
+class HttpsClient(Client):
+    """Requests over HTTPS, as in production (SECURE_SSL_REDIRECT redirects plain HTTP)."""
+
+    def generic(self, *args, **kwargs):
+        kwargs["secure"] = True
+        return super().generic(*args, **kwargs)
+
+
+class Counter:
+    """Counts the SQL statements of a request (and the COUNT( ones) without DEBUG."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+        self.counts = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements += 1
+        if "COUNT(" in sql.upper():
+            self.counts += 1
+        return execute(sql, params, many, context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data set
+
+
+def ensure_data(persons: int) -> dict:
+    generated = Application.objects.filter(code="gen-shop-android").exists()
+    have = estimated_count(Person)
+    if generated and abs(have - persons) <= max(50, persons // 100):
+        print(f"Reusing the data set: about {have:,} people")
+        return {"generated": False, "people": have}
+    print(f"Generating {persons:,} people (this database has about {have:,})")
+    started = time.monotonic()
+    call_command("generate_people", persons=persons, reset=True)
+    seconds = time.monotonic() - started
+    return {"generated": True, "people": persons, "generation_seconds": round(seconds, 1)}
+
+
+def random_people(rng: random.Random, count: int, **filters) -> list[Person]:
+    """About ``count`` random people (by random ids: no ORDER BY random() over the table)."""
+    top = Person.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    found: list[Person] = []
+    while len(found) < count:
+        ids = [rng.randint(1, top) for _ in range(count * 3)]
+        found.extend(Person.objects.filter(pk__in=ids, **filters)[: count - len(found)])
+    return found
+
+
+def phone_formats(number: str, national: str) -> list[str]:
+    """How an operator types a phone: +E.164 with spaces, 00 prefix, bare digits."""
+    code = number[: len(number) - len(national)]
+    spaced = " ".join([national[:2], national[2:5], national[5:]])
+    return [f"+{code} {spaced}", f"00{code}{national}", f"+{number}", f"({code}) {national}"]
+
+
+def samples(rng: random.Random, count: int) -> dict[str, list[Sample]]:
+    out: dict[str, list[Sample]] = {kind: [] for kind in KINDS}
+    installations = list(
+        Installation.objects.filter(
+            pk__in=[
+                rng.randint(1, Installation.objects.order_by("-pk").first().pk)
+                for _ in range(count * 2)
+            ]
+        ).values_list("push_registration_id", "person_id")[:count]
+    )
+    out["pushRegistrationId"] = [
+        Sample("pushRegistrationId", pid, q=push) for push, pid in installations
+    ]
+    phones = list(
+        ContactIdentity.objects.filter(
+            kind=IdentityKind.PHONE,
+            pk__in=[
+                rng.randint(1, ContactIdentity.objects.order_by("-pk").first().pk)
+                for _ in range(count * 4)
+            ],
+        ).values_list("value", "national_number", "person_id")[:count]
+    )
+    out["phone"] = [
+        Sample("phone", pid, q=rng.choice(phone_formats(value, national)))
+        for value, national, pid in phones
+    ]
+    out["phone (national)"] = [
+        Sample("phone (national)", pid, q="0" + national) for _, national, pid in phones
+    ]
+    emails = list(
+        ContactIdentity.objects.filter(
+            kind=IdentityKind.EMAIL,
+            pk__in=[
+                rng.randint(1, ContactIdentity.objects.order_by("-pk").first().pk)
+                for _ in range(count * 4)
+            ],
+        ).values_list("value", "person_id")[:count]
+    )
+    out["email"] = [
+        Sample("email", pid, q=value.upper() if i % 2 else value.title())
+        for i, (value, pid) in enumerate(emails)
+    ]
+    named = random_people(rng, count, external_id__isnull=False)
+    out["externalId"] = [Sample("externalId", p.pk, q=p.external_id) for p in named]
+    named = [p for p in random_people(rng, count * 2) if p.last_name][:count]
+    tags = list(Tag.objects.values_list("name", flat=True))
+    tag_weights = [1 / (i + 1) for i in range(len(tags))]
+    stores = list(
+        AttributeValue.objects.filter(definition__name="Favourite store")
+        .values_list("value_text", flat=True)
+        .distinct()[:50]
+    )
+    for i, person in enumerate(named):
+        # Typed the way operators do: 2 to 6 letters of the last name, any casing, or
+        # "last first" with the start of the first name.
+        last = person.last_name
+        prefix = last[: rng.randint(2, min(6, len(last)))]
+        if i % 3 == 0:
+            prefix = f"{last} {person.first_name[:2]}"
+        prefix = prefix.upper() if i % 2 else prefix.lower()
+        tag = rng.choices(tags, weights=tag_weights)[0]
+        out["name prefix"].append(Sample("name prefix", None, q=prefix, last_name_prefix=last[:4]))
+        out["tag"].append(Sample("tag", None, tags=[tag]))
+        out["attribute equal"].append(
+            Sample("attribute equal", None, attribute="Favourite store", value=rng.choice(stores))
+        )
+        low = rng.randint(0, 50_000)
+        out["attribute range"].append(
+            Sample(
+                "attribute range",
+                None,
+                attribute="Loyalty points",
+                value=str(low),
+                op=rng.choice(["gt", "lt", "gte"]),
+            )
+        )
+        out["name + tag"].append(
+            Sample("name + tag", None, q=last[:3], tags=[tag], last_name_prefix=last[:3])
+        )
+        out["tag + attribute + platform"].append(
+            Sample(
+                "tag + attribute + platform",
+                None,
+                tags=[tag],
+                attribute="Newsletter opt-in",
+                value=rng.choice(["true", "false"]),
+                platform=rng.choice(["iOS", "Android"]),
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets: each turns a sample into a request
+
+
+def ui_url(base: str, s: Sample) -> str:
+    params = {"q": s.q}
+    if s.tags:
+        params["tags"] = ",".join(s.tags)
+    if s.attribute:
+        params.update(attribute=s.attribute, value=s.value, op=s.op)
+    if s.platform:
+        params["platform"] = s.platform
+    return f"{base}?{urlencode({k: v for k, v in params.items() if v})}"
+
+
+def api_url(base: str, s: Sample) -> str:
+    if base != "/people/2/persons":  # the stand-in takes the operator page's parameters
+        return ui_url(base, s)
+    exact = {
+        "pushRegistrationId": "pushRegistrationId",
+        "phone": "phone",
+        "phone (national)": None,
+        "email": "email",
+        "externalId": "externalId",
+    }
+    if s.kind in exact and exact[s.kind]:
+        return f"{base}?{urlencode({exact[s.kind]: s.q})}"
+    conditions = []
+    if s.last_name_prefix:
+        conditions.append({"lastName": {"#startsWith": s.last_name_prefix}})
+    for tag in s.tags:
+        conditions.append({"#contains": {"tags": tag}})
+    if s.attribute:
+        value: object = s.value
+        if s.value in ("true", "false"):
+            value = s.value == "true"
+        elif s.value.isdigit():
+            value = int(s.value)
+        conditions.append({"customAttributes": {s.attribute: {f"#{s.op}": value}}})
+    if not conditions:
+        return ""
+    query = conditions[0] if len(conditions) == 1 else {"#and": conditions}
+    return f"{base}?{urlencode({'filter': json.dumps(query)})}"
+
+
+def admin_url(s: Sample, tag_ids: dict[str, int]) -> str:
+    base = "/bench/admin/people/person/"
+    if s.kind == "tag":
+        return f"{base}?{urlencode({'tags__id__exact': tag_ids[s.tags[0]]})}"
+    return f"{base}?{urlencode({'q': s.q})}"
+
+
+def run(client: Client, result: Result, url: str, sample: Sample | None, method="get", **kw):
+    counter = Counter()
+    with connection.execute_wrapper(counter):
+        started = time.perf_counter()
+        response = getattr(client, method)(url, **kw)
+        elapsed = time.perf_counter() - started
+    result.times.append(elapsed)
+    result.queries.append(counter.statements)
+    result.counts += counter.counts
+    if response.status_code not in (200, 302) or (
+        response.status_code == 302 and "/person/" not in response.get("Location", "")
+    ):
+        result.errors += 1
+        if result.errors == 1:
+            print(f"    HTTP {response.status_code} for {url}: {response.content[:200]!r}")
+    if sample is not None and sample.person_id is not None:
+        result.expected += 1
+        body = response.content.decode(errors="replace")
+        if (
+            f"/person/{sample.person_id}/" in body
+            or f'"id": {sample.person_id}' in body
+            or f'"id":{sample.person_id}' in body
+            or response.get("Location", "").rstrip("/").endswith(f"/{sample.person_id}")
+        ):
+            result.found += 1
+    return response
+
+
+def real_or_stand_in(client: Client, real: str, stand_in: str, probe: Sample, url_of) -> str:
+    """The real page when it answers the probe with the person, else the stand-in."""
+    response = client.get(url_of(real, probe))
+    body = response.content.decode(errors="replace")
+    if response.status_code == 200 and (
+        f"/person/{probe.person_id}/" in body
+        or f'"id": {probe.person_id}' in body
+        or f'"id":{probe.person_id}' in body
+    ):
+        return real
+    print(f"  {real} does not answer yet (HTTP {response.status_code}): using {stand_in}")
+    return stand_in
+
+
+def operator() -> User:
+    user, _ = User.objects.get_or_create(
+        username="bench-operator", defaults={"is_staff": True, "is_superuser": True}
+    )
+    group = Group.objects.filter(name=roles.ADMINISTRATOR).first()
+    if group:
+        user.groups.add(group)
+    return user
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
+    except OSError:
+        memory = 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        (version,) = cursor.fetchone()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": memory,
+        "python": platform.python_version(),
+        "database": version.split(" on ")[0],
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        sys.exit("The bench needs PostgreSQL: set DATABASE_URL (make bench does).")
+    persons = env_int("BENCH_PERSONS", 1_000_000)
+    searches = env_int("BENCH_SEARCHES", 200)
+    admin_searches = env_int("BENCH_ADMIN_SEARCHES", 5)
+    writes = env_int("BENCH_WRITES", 100)
+    rng = random.Random(env_int("BENCH_SEED", 2026))
+    data = ensure_data(persons)
+    print("Drawing search values from the data ...")
+    by_kind = samples(rng, searches)
+    client = HttpsClient()
+    client.force_login(operator())
+    tag_ids = dict(Tag.objects.values_list("name", "id"))
+
+    probe = by_kind["externalId"][0]
+    ui = real_or_stand_in(client, "/", "/bench/search", probe, ui_url)
+    api = real_or_stand_in(client, "/people/2/persons", "/bench/persons", probe, api_url)
+    results: list[Result] = []
+
+    floor = Result("floor", "person by pk")
+    floor_ids = [s.person_id for s in by_kind["externalId"]]
+    for pk in floor_ids[:10]:
+        client.get(f"/bench/floor/{pk}")
+    for pk in floor_ids:
+        run(client, floor, f"/bench/floor/{pk}", None)
+    results.append(floor)
+
+    for target, base, url_of in (("operator page", ui, ui_url), ("API list", api, api_url)):
+        for kind in KINDS:
+            result = Result(
+                target, kind, note="" if base in ("/", "/people/2/persons") else "stand-in"
+            )
+            for sample in by_kind[kind][:5]:  # warm-up, not measured
+                url = url_of(base, sample)
+                if url:
+                    client.get(url)
+            for sample in by_kind[kind]:
+                url = url_of(base, sample)
+                if not url:
+                    result.note = "no such query in this API"
+                    break
+                run(client, result, url, sample if kind in EXACT_KINDS else None)
+            print(f"  {target:14} {kind:28} p95 {result.p(0.95) if result.times else 0:8.1f} ms")
+            results.append(result)
+
+    for kind in ADMIN_KINDS:
+        result = Result("stock admin", kind)
+        for sample in by_kind[kind][:admin_searches]:
+            run(client, result, admin_url(sample, tag_ids), sample)
+        print(f"  {'stock admin':14} {kind:28} p95 {result.p(0.95):8.1f} ms")
+        results.append(result)
+
+    results.extend(write_requests(client, rng, writes))
+    report(results, data, {"ui": ui, "api": api, "searches": searches, "admin": admin_searches})
+
+
+def write_requests(client: Client, rng: random.Random, count: int) -> list[Result]:
+    """The person page, set primary and personalize, on random people with devices."""
+    multi = list(
+        Installation.objects.filter(
+            person__in=[p.pk for p in random_people(rng, count * 3)]
+        ).values_list(
+            "pk", "person_id", "push_registration_id", "person__external_id", "application__code"
+        )
+    )
+    by_person: dict[int, list] = {}
+    for row in multi:
+        by_person.setdefault(row[1], []).append(row)
+    pages = Result("person page", "GET")
+    probe_id = multi[0][1]
+    real_page = client.get(f"/person/{probe_id}/").status_code == 200
+    page_url = "/person/{}/" if real_page else "/bench/person/{}"
+    pages.note = "" if real_page else "stand-in"
+    for pk in list(by_person)[:5]:
+        client.get(page_url.format(pk))
+    for pk in list(by_person)[:count]:
+        run(client, pages, page_url.format(pk), None)
+
+    primary = Result("set primary", "POST")
+    pairs = [rows for rows in by_person.values() if len(rows) >= 2][:count]
+    probe = client.post(
+        f"/installations/{pairs[0][0][0]}/primary", {"is_primary": "true"}, HTTP_HX_REQUEST="true"
+    )
+    primary_url = (
+        "/installations/{}/primary"
+        if probe.status_code == 200
+        else "/bench/installations/{}/primary"
+    )
+    primary.note = "" if probe.status_code == 200 else "stand-in"
+    for rows in pairs:
+        run(
+            client,
+            primary,
+            primary_url.format(rng.choice(rows)[0]),
+            None,
+            "post",
+            data={"is_primary": "true"},
+            HTTP_HX_REQUEST="true",
+        )
+
+    personalize = Result("personalize", "POST")
+    identified = [rows[0] for rows in by_person.values() if rows[0][3]][:count]
+    body = lambda row: json.dumps(  # noqa: E731
+        {
+            "identity": {"externalId": row[3]},
+            "attributes": {"city": rng.choice(["Zagreb", "Split"])},
+        }
+    )
+    real = f"/people/2/contactInformation/push/{identified[0][2]}/personalize"
+    probe = client.post(
+        real,
+        body(identified[0]),
+        content_type="application/json",
+        headers={"AppCode": identified[0][4]},
+    )
+    personalize_url = (
+        "/people/2/contactInformation/push/{}/personalize"
+        if probe.status_code == 200
+        else "/bench/push/{}/personalize"
+    )
+    personalize.note = "" if probe.status_code == 200 else "stand-in"
+    for row in identified:
+        run(
+            client,
+            personalize,
+            personalize_url.format(row[2]),
+            None,
+            "post",
+            data=body(row),
+            content_type="application/json",
+            headers={"AppCode": row[4]},
+        )
+    return [pages, primary, personalize]
+
+
+def report(results: list[Result], data: dict, setup: dict) -> None:
+    floor_p95 = next(r for r in results if r.target == "floor").p(0.95)
+    admin = {r.kind: r.p(0.95) for r in results if r.target == "stock admin" and r.times}
+    rows = [r.as_dict(floor_p95, admin.get(r.kind)) for r in results if r.times]
+    header = (
+        f"{'target':14} {'kind':28} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>5} "
+        f"{'p95/floor':>9} {'admin/p95':>9} {'found':>8}  note"
+    )
+    print()
+    print(f"{data['people']:,} people; {machine()['cpu']}, {os.cpu_count()} cores")
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(
+            f"{row['target']:14} {row['kind']:28} {row['requests']:>4} {row['p50_ms']:>8.1f} "
+            f"{row['p95_ms']:>8.1f} {row['queries_max']:>5} {row['p95_over_floor'] or '':>9} "
+            f"{row['admin_p95_over_this'] or '':>9} {row['found']:>8}  "
+            f"{row['note']}{' errors: ' + str(row['errors']) if row['errors'] else ''}"
+            + (f" COUNT statements: {row['count_statements']}" if row["count_statements"] else "")
+        )
+    RESULTS.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"bench-{data['people']}-{stamp}.json"
+    path.write_text(
+        json.dumps(
+            {"when": stamp, "machine": machine(), "data": data, "setup": setup, "results": rows},
+            indent=2,
+        )
+    )
+    print(
+        f"\nWritten to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
+    )
+
+
+if __name__ == "__main__":
+    main()

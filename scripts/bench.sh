@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# make bench: generate (or reuse) BENCH_PERSONS people in the bench database, then run the
+# side-by-side benchmark (bench/run.py). Results: the table on stdout and bench/results/*.json.
+#   BENCH_PERSONS (default 1000000), BENCH_SEARCHES (200), BENCH_ADMIN_SEARCHES (5),
+#   BENCH_WRITES (100), BENCH_DATABASE (default portal_bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+source scripts/pg.sh
+
+BENCH_DATABASE="${BENCH_DATABASE:-portal_bench}"
+"$PY" - "$PG_URL" "$BENCH_DATABASE" <<'PYEOF'
+import sys
+
+import psycopg
+
+server, name = sys.argv[1], sys.argv[2]
+with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        conn.execute(f'CREATE DATABASE "{name}"')
+        print(f"Created database {name}")
+PYEOF
+
+export DATABASE_URL="$PG_URL/$BENCH_DATABASE"
+export DJANGO_SETTINGS_MODULE=bench.settings
+"$PY" manage.py migrate --noinput -v 0
+"$PY" bench/run.py
