@@ -63,6 +63,10 @@ class DomainErrorsMixin:
 
     field_prefixes: dict[str, str] = {}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+
     def add_domain_error(self, error: DomainError) -> None:
         name = self.field_for(error.field)
         self.add_error(name, error.message)  # type: ignore[attr-defined]
@@ -117,6 +121,7 @@ class SearchForm(forms.Form):
     value = forms.CharField(required=False, label="Attribute value")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         applications = installation_model()._meta.get_field("application").related_model
         self.fields["app"].choices = [("", "Any")] + list(
