@@ -162,3 +162,21 @@ def test_the_dashboard_counts_and_links_to_matching_searches(editor_client, prof
         assert f'<span class="tile-label">{label}</span>' in tile, label
     assert '<a href="/?platform=Huawei">Huawei</a></td><td class="num">1</td>' in html
     assert '<a href="/?platform=Android">Android</a></td><td class="num">1</td>' in html
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"type": "ROBOT"}, "Select a valid choice"),
+        ({"attribute": "Undefined"}, "Select a valid choice"),
+        ({"platform": "Symbian"}, "Select a valid choice"),
+        ({"attribute": "Visits", "op": "like", "value": "1"}, "Select a valid choice"),
+        ({"attribute": "Orders", "value": "x"}, "filter by presence only"),
+        ({"after": "not-a-number", "q": "horv"}, "Ana Horvat"),
+        ({"q": "x" * 5000}, "No people found"),
+    ],
+)
+def test_bad_search_input_is_named_never_a_server_error(editor_client, profile, params, message):
+    response = search(editor_client, **params)
+    assert response.status_code == 200
+    assert message in response.content.decode()
