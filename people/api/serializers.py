@@ -261,8 +261,16 @@ class BatchCreateResponseSerializer(serializers.Serializer):
     results = BatchCreateResultSerializer(many=True)
 
 
+class QueryEchoSerializer(serializers.Serializer):
+    """The query of a batch item as it was sent (its well-formed parts)."""
+
+    identifier = serializers.CharField(required=False)
+    type = StrictStringField(required=False, enum=list(IDENTIFIER_TYPES))
+    sender = serializers.CharField(required=False)
+
+
 class BatchUpdateResultSerializer(serializers.Serializer):
-    query = IdentityQuerySerializer()
+    query = QueryEchoSerializer()
     status = serializers.IntegerField()
     isModified = serializers.BooleanField(required=False)  # noqa: N815
     errors = BatchErrorSerializer(many=True, required=False)
@@ -273,7 +281,7 @@ class BatchUpdateResponseSerializer(serializers.Serializer):
 
 
 class BatchDeleteResultSerializer(serializers.Serializer):
-    query = IdentityQuerySerializer()
+    query = QueryEchoSerializer()
     status = serializers.IntegerField()
     errors = BatchErrorSerializer(many=True, required=False)
 

@@ -1,8 +1,12 @@
 """The People API v2 paths, included at /people/2/ by portal/urls.py."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from people.api import views
+
+# A tag or attribute name is any text, "/" and line breaks included (Django's <path:>
+# converter stops at a line break); the longer routes go first.
+NAME = r"(?P<name>[\s\S]+)"
 
 urlpatterns = [
     path("persons", views.PersonsView.as_view(), name="api-persons"),
@@ -14,17 +18,16 @@ urlpatterns = [
     path("persons/batch", views.BatchView.as_view(), name="api-persons-batch"),
     path("persons/match", views.MatchView.as_view(), name="api-persons-match"),
     path("tags", views.TagsView.as_view(), name="api-tags"),
-    # Names may hold "/": the longer route goes first.
-    path("tags/<path:name>/persons", views.TagPersonsView.as_view(), name="api-tag-persons"),
-    path("tags/<path:name>", views.TagView.as_view(), name="api-tag"),
+    re_path(rf"^tags/{NAME}/persons$", views.TagPersonsView.as_view(), name="api-tag-persons"),
+    re_path(rf"^tags/{NAME}$", views.TagView.as_view(), name="api-tag"),
     path("customAttributes", views.CustomAttributesView.as_view(), name="api-custom-attributes"),
-    path(
-        "customAttributes/<path:name>/append",
+    re_path(
+        rf"^customAttributes/{NAME}/append$",
         views.AppendView.as_view(),
         name="api-custom-attribute-append",
     ),
-    path(
-        "customAttributes/<path:name>",
+    re_path(
+        rf"^customAttributes/{NAME}$",
         views.CustomAttributeView.as_view(),
         name="api-custom-attribute",
     ),

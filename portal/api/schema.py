@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -41,3 +42,17 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
         code: OpenApiResponse(ErrorBodySerializer, description=ERROR_DESCRIPTIONS[code])
         for code in wanted
     }
+
+
+class VendorAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, also documenting the request body of a DELETE that takes
+    one (the vendor's batch deletes and contact removals send what to delete in the body)."""
+
+    def _get_request_body(self, direction="request"):
+        if self.method == "DELETE" and self.get_request_serializer() is not None:
+            self.method = "POST"
+            try:
+                return super()._get_request_body(direction)
+            finally:
+                self.method = "DELETE"
+        return super()._get_request_body(direction)

@@ -6,6 +6,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.views import APIView
 
 from portal.api.json import unstorable_text
+from portal.api.schema import VendorAutoSchema
 
 
 class VendorAPIView(APIView):
@@ -14,6 +15,8 @@ class VendorAPIView(APIView):
     PostgreSQL refuses NUL characters in text; without this check such a value in a query
     parameter or a path would reach the database and fail there.
     """
+
+    schema = VendorAutoSchema()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -137,6 +137,12 @@ def test_created_at_compares_as_a_date_time(read_client, people):
     assert names(read_client, {"#gt": {"createdAt": tomorrow}}) == []
 
 
+def nested(clause: dict, levels: int) -> dict:
+    for _ in range(levels):
+        clause = {"#and": [clause]}
+    return clause
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -154,53 +160,7 @@ def test_created_at_compares_as_a_date_time(read_client, people):
         {"firstName": 1},
         {"firstName": {"#eq": "A", "#ne": "B"}},
         {"#gt": {"birthDate": "yesterday"}},
-        {
-            "#and": [
-                {
-                    "#and": [
-                        {
-                            "#and": [
-                                {
-                                    "#and": [
-                                        {
-                                            "#and": [
-                                                {
-                                                    "#and": [
-                                                        {
-                                                            "#and": [
-                                                                {
-                                                                    "#and": [
-                                                                        {
-                                                                            "#and": [
-                                                                                {
-                                                                                    "#and": [
-                                                                                        {
-                                                                                            "#and": [
-                                                                                                {
-                                                                                                    "firstName": "A"
-                                                                                                }
-                                                                                            ]
-                                                                                        }
-                                                                                    ]
-                                                                                }
-                                                                            ]
-                                                                        }
-                                                                    ]
-                                                                }
-                                                            ]
-                                                        }
-                                                    ]
-                                                }
-                                            ]
-                                        }
-                                    ]
-                                }
-                            ]
-                        }
-                    ]
-                }
-            ]
-        },
+        nested({"firstName": "A"}, levels=11),
     ],
 )
 def test_a_malformed_filter_is_a_400_naming_the_filter(read_client, people, query):
