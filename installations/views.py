@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -20,7 +19,13 @@ from django_htmx.http import trigger_client_event
 from installations import services
 from installations.models import Installation
 from people.errors import DomainError, ErrorCode
-from people.views import PERSON_CHANGED, actor_of, edit_required, person_url
+from people.views import (
+    PERSON_CHANGED,
+    actor_of,
+    edit_required,
+    operator_required,
+    person_url,
+)
 from portal.roles import can_edit
 
 CARD = "installations/_card_response.html"
@@ -58,7 +63,7 @@ def _card_response(
     return response
 
 
-@login_required
+@operator_required
 @require_GET
 def card(request: HttpRequest, pk: int) -> HttpResponse:
     installation = _installation(pk)

@@ -12,16 +12,17 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from people import custom_attributes as attribute_types
 from people import selectors, services
@@ -45,10 +46,31 @@ PERSON_CHANGED = "personChanged"
 # Access
 
 
+def operator_required(view: Callable) -> Callable:
+    """Signed-in operators only; anyone else goes to the sign-in page.
+
+    An htmx request (a partial of a page) sends the whole browser there with HX-Redirect,
+    coming back to the page it was on, instead of swapping the sign-in form into a section.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.htmx:
+            back = request.htmx.current_url_abs_path or reverse("home")
+            return HttpResponseClientRedirect(
+                f"{resolve_url(settings.LOGIN_URL)}?next={quote(back)}"
+            )
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
 def edit_required(view: Callable) -> Callable:
     """Signed-in operators who may edit; viewers get 403 (anonymous: the sign-in page)."""
 
-    @login_required
+    @operator_required
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not can_edit(request.user):
@@ -59,7 +81,7 @@ def edit_required(view: Callable) -> Callable:
 
 
 def delete_required(view: Callable) -> Callable:
-    @login_required
+    @operator_required
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not can_delete_people(request.user):
@@ -115,7 +137,7 @@ def canonical_search_url(request: HttpRequest) -> str:
     return reverse("home") + (f"?{urlencode(params)}" if params else "")
 
 
-@login_required
+@operator_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     """The start page: one box and filters; results update as you type (htmx).
@@ -191,7 +213,7 @@ def result_row(person: Person) -> dict[str, Any]:
     }
 
 
-@login_required
+@operator_required
 @require_GET
 def search_value_field(request: HttpRequest) -> HttpResponse:
     """The attribute-value input of the search filters, typed by the chosen definition."""
@@ -199,7 +221,7 @@ def search_value_field(request: HttpRequest) -> HttpResponse:
     return render(request, "people/_search_value_field.html", {"form": form})
 
 
-@login_required
+@operator_required
 @require_GET
 def tag_suggestions(request: HttpRequest) -> HttpResponse:
     """<option>s of existing tags starting with what was typed (for a <datalist>)."""
@@ -234,14 +256,14 @@ def page_context(request: HttpRequest, person: Person, **extra: Any) -> dict[str
     }
 
 
-@login_required
+@operator_required
 @require_GET
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_for_page(pk)
     return render(request, "people/person_detail.html", page_context(request, person))
 
 
-@login_required
+@operator_required
 @require_GET
 def person_header(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
@@ -249,7 +271,7 @@ def person_header(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "people/_person_header.html", context)
 
 
-@login_required
+@operator_required
 @require_GET
 def person_history(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -40,7 +39,7 @@ def capped_count(queryset: QuerySet) -> dict:
     return {"value": min(count, COUNT_CAP), "more": count > COUNT_CAP}
 
 
-@login_required
+@people_views.operator_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Counts of people and installations, each a link to the matching search."""

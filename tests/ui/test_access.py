@@ -59,11 +59,23 @@ def test_an_anonymous_visitor_of_any_page_is_sent_to_sign_in(client, profile):
         assert response.url.startswith(reverse("login") + "?next="), url
 
 
+def test_an_anonymous_htmx_request_sends_the_whole_page_to_sign_in(client, profile):
+    page = reverse("people:detail", args=[profile.person.pk])
+    response = client.get(
+        reverse("people:history", args=[profile.person.pk]),
+        HTTP_HX_CURRENT_URL="http://testserver" + page,
+        **HTMX,
+    )
+    assert response["HX-Redirect"] == f"{reverse('login')}?next={page}"
+
+
 def test_an_anonymous_write_is_sent_to_sign_in_and_changes_nothing(client, profile):
     for url, data in actions(profile):
-        response = client.post(url, data, **HTMX)
+        response = client.post(url, data)
         assert response.status_code == 302, url
         assert response.url.startswith(reverse("login")), url
+        response = client.post(url, data, **HTMX)
+        assert response["HX-Redirect"].startswith(reverse("login") + "?next="), url
     profile.person.refresh_from_db()
     assert profile.person.first_name == "Ana"
     assert sorted(t.name for t in profile.person.tags.all()) == ["newsletter", "vip"]
@@ -144,3 +156,22 @@ def test_writes_need_the_csrf_token(profile, editor):
     response = client.post(url, {"name": "gold"}, HTTP_X_CSRFTOKEN=token, **HTMX)
     assert response.status_code == 200
     assert "gold" in {t.name for t in profile.person.tags.all()}
+
+
+def test_an_operator_signs_in_and_out(client, editor):
+    response = client.post(
+        reverse("login"), {"username": "eddie.editor", "password": "correct-horse-battery"}
+    )
+    assert response.status_code == 302 and response.url == reverse("home")
+    page = client.get(reverse("home")).content.decode()
+    assert "eddie.editor" in page and "Sign out" in page
+    assert f'href="{reverse("dashboard")}"' in page
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302 and response.url == reverse("login")
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_a_wrong_password_is_refused_on_the_sign_in_page(client, editor):
+    response = client.post(reverse("login"), {"username": "eddie.editor", "password": "nope"})
+    assert response.status_code == 200
+    assert "didn't match" in response.content.decode()
