@@ -153,3 +153,10 @@ def test_an_application_with_an_existing_code_is_refused_at_the_field(admin_clie
     )
     assert response.status_code == 200
     assert "code" in response.context["adminform"].form.errors
+
+
+def test_the_installation_list_filters_by_platform(admin_client, ana):
+    response = admin_client.get(reverse(CHANGELIST), {"platform": "iOS"})
+    assert [i.push_registration_id for i in response.context["cl"].result_list] == [
+        "push-ana-tablet"
+    ]

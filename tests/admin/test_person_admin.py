@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -304,3 +306,36 @@ def test_deleting_a_person_in_admin_moves_its_installations_to_anonymous_profile
         ).count()
         == 2
     )
+
+
+def test_the_change_page_shows_every_custom_attribute_type_as_json_that_saves_unchanged(
+    admin_client, ana
+):
+    for name, data_type in [
+        ("Balance", "DECIMAL"),
+        ("Born", "DATE"),
+        ("Seen", "DATE_TIME"),
+        ("VIP", "BOOLEAN"),
+    ]:
+        services.attribute_definition_create(name=name, data_type=data_type)
+    services.attribute_definition_create(
+        name="Orders", data_type="LIST_OF_OBJECTS", object_schema={"sku": "STRING"}
+    )
+    values = {
+        "Balance": Decimal("12.50"),
+        "Born": "1990-05-01",
+        "Seen": "2024-01-02T03:04:05Z",
+        "VIP": True,
+        "Orders": [{"sku": "A-1"}],
+    }
+    services.person_set_custom_attributes(person=ana, actor=Actor.system(), values=values)
+    ana.refresh_from_db()
+    page = admin_client.get(change_url(ana))
+    shown = page.context["adminform"].form["custom_attributes_text"].value()
+    assert '"Balance": 12.50' in shown and '"sku": "A-1"' in shown
+    events = Event.objects.filter(person=ana).count()
+    data = person_form(ana, custom_attributes_text=shown)
+    data["tags_text"] = ""
+    response = admin_client.post(change_url(ana), with_identities(ana, data))
+    assert response.status_code == 302
+    assert Event.objects.filter(person=ana).count() == events  # nothing changed
