@@ -115,8 +115,12 @@ def test_making_devices_primary_while_others_are_unset_and_logged_out_keeps_the_
     assert Installation.objects.filter(person=person).count() == 8
 
 
+@pytest.mark.parametrize(
+    "identity",
+    [{"externalId": "crm-shared"}, {"email": "Shared@Example.com", "externalId": "crm-shared"}],
+)
 def test_ten_devices_personalized_with_one_new_external_id_end_with_one_person(
-    require_postgresql,
+    require_postgresql, identity
 ):
     application = ApplicationFactory()
     devices = []
@@ -132,7 +136,7 @@ def test_ten_devices_personalized_with_one_new_external_id_end_with_one_person(
     errors = run_together(
         [
             lambda push_id=device.push_registration_id: services.installation_personalize(
-                installation=push_id, actor=actor, identity={"externalId": "crm-shared"}
+                installation=push_id, actor=actor, identity=identity
             )
             for device in devices
         ]
@@ -144,3 +148,30 @@ def test_ten_devices_personalized_with_one_new_external_id_end_with_one_person(
     assert Person.objects.count() == 1, "every emptied anonymous profile is removed"
     assert Event.objects.filter(person=owner, kind="PERSONALIZE").count() == 10
     assert Event.objects.filter(person=owner, kind="INSTALL").count() == 10
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        {"fields": {"externalId": "crm-race"}},
+        {"phones": ["+385 1 6419 710"]},
+        {"emails": ["race@example.com"]},
+    ],
+)
+def test_ten_people_created_at_once_with_one_identifier_give_one_owner_and_clean_errors(
+    require_postgresql, identity
+):
+    from people import services as person_services
+    from people.errors import DomainError, ErrorCode
+
+    actor = Actor.api_key("race")
+    errors = run_together(
+        [lambda: person_services.person_create(actor=actor, **identity) for _ in range(10)]
+    )
+
+    (owner,) = Person.objects.all()
+    assert len(errors) == 9
+    for error in errors:
+        assert isinstance(error, DomainError), repr(error)
+        assert error.code == ErrorCode.USER_MERGE_INTERRUPTED
+        assert error.details == {"personId": owner.pk}
