@@ -310,10 +310,10 @@ NAME_DEFAULT_ORDER = "name:asc"
 
 
 class PersonFilterSet(django_filters.FilterSet):
-    """The list of people: ``filter`` (the JSON language) and ``orderBy``."""
+    """The list of people: ``filter``, the vendor's JSON language (orderBy and the page
+    parameters are read by the view, as they also apply without a filter)."""
 
     filter = django_filters.CharFilter(method="filter_query")
-    orderBy = django_filters.CharFilter(method="order")  # noqa: N815 - the vendor's name
 
     class Meta:
         model = Person
@@ -323,13 +323,6 @@ class PersonFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(compile_filter(value))
-
-    def order(self, queryset: QuerySet[Person], name: str, value: str):
-        return queryset.order_by(*person_ordering(value)[1])
-
-    @property
-    def order_by_text(self) -> str:
-        return person_ordering(self.data.get("orderBy", ""))[0]
 
 
 def person_ordering(text: str) -> tuple[str, list[str]]:

@@ -358,8 +358,9 @@ def test_requests_without_credentials_are_a_401(client):
 
 
 def test_a_revoked_key_is_a_401(db):
-    from portal.models import ApiKey
     from rest_framework.test import APIClient
+
+    from portal.models import ApiKey
 
     key, raw = ApiKey.issue(name="old", role="manage")
     key.revoke()
@@ -431,3 +432,23 @@ def test_the_list_defaults_to_twenty_newest_first(read_client, system_actor):
 def test_bad_list_parameters_are_a_400_naming_the_parameter(read_client, params, field):
     exception = assert_vendor_error(read_client.get(PERSONS, params), 400, "BAD_REQUEST")
     assert field in exception["validationErrors"], exception
+
+
+def test_a_page_of_people_takes_a_fixed_number_of_queries(
+    read_client, system_actor, application, django_assert_max_num_queries
+):
+    AttributeDefinition.objects.create(name="Age", data_type=DataType.INTEGER)
+    for index in range(15):
+        person = person_create(
+            actor=system_actor,
+            fields={"firstName": f"P{index}"},
+            tags=["A", f"T{index}"],
+            phones=[f"4179302{index:04d}"],
+            custom_attributes={"Age": index},
+        )
+        InstallationFactory(application=application, person=person)
+    # key lookup + last use, then people, identities, tags, installations, values, count
+    with django_assert_max_num_queries(9):
+        body = read_client.get(PERSONS, {"includeTotalCount": "true"}).json()
+    assert len(body["persons"]) == 15
+    assert all(p["contactInformation"]["push"] for p in body["persons"])
