@@ -21,6 +21,7 @@ import simplejson
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from rest_framework import serializers
+from rest_framework.exceptions import ParseError
 
 from people import custom_attributes as attribute_types
 from people.errors import DomainError, ErrorCode
@@ -35,6 +36,7 @@ from people.models import (
     Person,
     Tag,
 )
+from portal.api.json import check_storable
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
@@ -98,6 +100,10 @@ class FilterCompiler:
             tree = simplejson.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as exc:
             raise _error(f"filter is not valid JSON: {exc}") from None
+        try:
+            check_storable(tree)
+        except ParseError as exc:
+            raise _error(f"filter: {exc.detail}") from None
         return self.node(tree, depth=0)
 
     def node(self, node: Any, depth: int) -> Q:

@@ -42,6 +42,11 @@ def _check_strings(value, depth: int = 0) -> None:
             _check_strings(item, depth + 1)
 
 
+def check_storable(value) -> None:
+    """Raise ParseError if any string in ``value`` (a parsed JSON document) cannot be stored."""
+    _check_strings(value)
+
+
 class ExactJSONParser(parsers.JSONParser):
     """Numbers with a fraction are read as Decimal; NaN and Infinity are refused, and so are
     strings that no database column can store (NUL characters, lone surrogates)."""

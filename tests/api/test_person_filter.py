@@ -161,6 +161,7 @@ def nested(clause: dict, levels: int) -> dict:
         {"firstName": {"#eq": "A", "#ne": "B"}},
         {"#gt": {"birthDate": "yesterday"}},
         nested({"firstName": "A"}, levels=11),
+        {"firstName": "nul\u0000"},
     ],
 )
 def test_a_malformed_filter_is_a_400_naming_the_filter(read_client, people, query):
