@@ -471,13 +471,20 @@ def apply_filters(queryset: QuerySet[Person], query: SearchQuery) -> QuerySet[Pe
         queryset = queryset.filter(type=query.type)
     if query.tags:
         lowered = list(dict.fromkeys(t.strip().lower() for t in query.tags if t.strip()))
+        # Tag ids as values, not subqueries: the planner then knows from the statistics of
+        # the through table whether a tag is on 30 % of the people or on 0.1 %, and picks a
+        # walk of the name or id index, or the tag's index, accordingly.
+        tag_ids = dict(
+            Tag.objects.annotate(lname=Lower("name"))
+            .filter(lname__in=lowered)
+            .values_list("lname", "id")
+        )
         through = Person.tags.through
         for name in lowered:
-            # The tag id is a scalar subquery on the unique index of lower(name): no extra
-            # round trip, and an unknown tag simply matches nobody.
-            tag_id = Tag.objects.annotate(lname=Lower("name")).filter(lname=name).values("id")
+            if name not in tag_ids:
+                return queryset.none()
             queryset = queryset.filter(
-                Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id=tag_id[:1]))
+                Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id=tag_ids[name]))
             )
     installation_filter = Q()
     if query.application:
@@ -547,12 +554,15 @@ def attribute_condition(query: SearchQuery) -> Q | Exists:
     )
     column = _COLUMNS[definition.data_type]
     if column == "value_text":
-        # attr_text_idx is on (definition, substr(value_text, 1, 200)): narrow on the prefix
-        # first, then compare the whole text.
+        # The indexes are on (definition, substr(value_text, 1, 200), person): narrow on the
+        # prefix; a value shorter than 200 characters equals the text when it equals the prefix,
+        # so the index alone answers it (an index-only scan).
         prefix_op = {"exact": "exact", "gt": "gte", "gte": "gte", "lt": "lte", "lte": "lte"}[op]
         values = values.annotate(text_prefix=Substr("value_text", 1, 200)).filter(
             **{f"text_prefix__{prefix_op}": value[:200]}
         )
+        if op == "exact" and len(value) < 200:
+            return Exists(values)
     return Exists(values.filter(**{f"{column}__{op}": value}))
 
 
