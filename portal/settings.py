@@ -103,7 +103,7 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_VERBOSE = True
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -216,6 +216,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets are both named "type": a person's type and an identifier's type.
+    "ENUM_NAME_OVERRIDES": {
+        "PersonTypeEnum": ["LEAD", "CUSTOMER"],
+        "IdentifierTypeEnum": ["ID", "EXTERNAL_ID", "PHONE", "EMAIL", "PUSH"],
+    },
 }
 
 LOGGING = {

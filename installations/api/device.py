@@ -21,13 +21,11 @@ from installations.api.authentication import (
 )
 from installations.api.common import (
     RequestFieldError,
-    is_storable_text,
     personalize_flags,
     request_object,
 )
 from installations.api.representations import DEVICE_SYSTEM_NAMES, device_instance, device_user
 from installations.api.serializers import (
-    ApiErrorBodySerializer,
     DeviceInstanceSerializer,
     DevicePersonalizeRequestSerializer,
     DeviceUserSerializer,
@@ -42,6 +40,8 @@ from installations.services import (
     installation_update,
 )
 from people.errors import DomainError, ErrorCode
+from portal.api.json import unstorable_text
+from portal.api.schema import ErrorBodySerializer
 
 INSTANCE_FIELDS = {*DEVICE_SYSTEM_NAMES, "isPrimary", "customAttributes", "pushServiceToken"}
 # The services name fields in the vendor's spelling; a device reads errors in its own.
@@ -56,13 +56,13 @@ PUSH_REG_ID = OpenApiParameter(
     "pushRegId", str, OpenApiParameter.PATH, description="Push registration id of the installation"
 )
 ERROR_RESPONSES = {
-    400: OpenApiResponse(ApiErrorBodySerializer, description="A domain or validation error"),
-    401: OpenApiResponse(ApiErrorBodySerializer, description="No or an unknown application code"),
+    400: OpenApiResponse(ErrorBodySerializer, description="A domain or validation error"),
+    401: OpenApiResponse(ErrorBodySerializer, description="No or an unknown application code"),
     404: OpenApiResponse(
-        ApiErrorBodySerializer, description="NO_REGISTRATION: not an installation of this app"
+        ErrorBodySerializer, description="NO_REGISTRATION: not an installation of this app"
     ),
-    415: OpenApiResponse(ApiErrorBodySerializer, description="The body is not JSON"),
-    429: OpenApiResponse(ApiErrorBodySerializer, description="Too many requests"),
+    415: OpenApiResponse(ErrorBodySerializer, description="The body is not JSON"),
+    429: OpenApiResponse(ErrorBodySerializer, description="Too many requests"),
 }
 TAGS = ["mobile-app-instance"]
 
@@ -105,7 +105,7 @@ class DeviceView(APIView):
     def installation(self, push_registration_id: str) -> Installation:
         """An installation of the calling application; any other is NO_REGISTRATION (404)."""
         found = None
-        if is_storable_text(push_registration_id):
+        if unstorable_text(push_registration_id) is None:
             found = (
                 Installation.objects.select_related("application")
                 .filter(

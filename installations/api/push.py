@@ -14,11 +14,10 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from installations.api.common import is_storable_text, personalize_flags, request_object
+from installations.api.common import personalize_flags, request_object
 from installations.api.representations import personalization_response, push_instance
 from installations.api.serializers import (
     PUSH_BAD_REQUEST,
-    ApiErrorBodySerializer,
     PersonalizationResponseSerializer,
     PersonalizeFlagsSerializer,
     PushInstanceSerializer,
@@ -33,6 +32,8 @@ from installations.services import (
 )
 from people.errors import DomainError, ErrorCode
 from portal.api.actors import actor_from_request
+from portal.api.json import unstorable_text
+from portal.api.schema import ErrorBodySerializer
 
 APPLICATION_CODE_MISSING = (48001, "Application code missing")
 APPLICATION_NOT_FOUND = (48012, "Push application not found")
@@ -65,10 +66,10 @@ ERROR_RESPONSES = {
         " registration ({errorCode, errorMessage}); a domain or validation error"
         " (requestError)",
     ),
-    401: OpenApiResponse(ApiErrorBodySerializer, description="No or an invalid API key"),
-    403: OpenApiResponse(ApiErrorBodySerializer, description="A read key tried to write"),
-    415: OpenApiResponse(ApiErrorBodySerializer, description="The body is not JSON"),
-    429: OpenApiResponse(ApiErrorBodySerializer, description="Too many requests"),
+    401: OpenApiResponse(ErrorBodySerializer, description="No or an invalid API key"),
+    403: OpenApiResponse(ErrorBodySerializer, description="A read key tried to write"),
+    415: OpenApiResponse(ErrorBodySerializer, description="The body is not JSON"),
+    429: OpenApiResponse(ErrorBodySerializer, description="Too many requests"),
 }
 TAGS = ["contact-information-push"]
 
@@ -94,7 +95,7 @@ class PushRegistrationView(APIView):
         if not code:
             raise PushApiError(APPLICATION_CODE_MISSING)
         application = (
-            Application.objects.filter(code=code).first() if is_storable_text(code) else None
+            Application.objects.filter(code=code).first() if unstorable_text(code) is None else None
         )
         if application is None:
             raise PushApiError(APPLICATION_NOT_FOUND)
@@ -102,7 +103,7 @@ class PushRegistrationView(APIView):
 
     def registration(self, push_registration_id: str) -> Installation:
         installation = None
-        if is_storable_text(push_registration_id):
+        if unstorable_text(push_registration_id) is None:
             installation = (
                 Installation.objects.select_related("application", "person")
                 .filter(push_registration_id=push_registration_id, application=self.application)

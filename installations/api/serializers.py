@@ -11,6 +11,8 @@ from __future__ import annotations
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
+from portal.api.schema import ErrorBodySerializer
+
 
 class AnyValueField(serializers.JSONField):
     """A free-form value (string, number, boolean, date, ...)."""
@@ -31,25 +33,9 @@ class PushErrorSerializer(serializers.Serializer):
     errorMessage = serializers.CharField()
 
 
-class ApiErrorDetailsSerializer(serializers.Serializer):
-    messageId = serializers.CharField()
-    text = serializers.CharField()
-    validationErrors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )
-
-
-class ApiErrorSerializer(serializers.Serializer):
-    serviceException = ApiErrorDetailsSerializer()
-
-
-class ApiErrorBodySerializer(serializers.Serializer):
-    requestError = ApiErrorSerializer()
-
-
 PUSH_BAD_REQUEST = PolymorphicProxySerializer(
     component_name="PushBadRequest",
-    serializers=[PushErrorSerializer, ApiErrorBodySerializer],
+    serializers=[PushErrorSerializer, ErrorBodySerializer],
     resource_type_field_name=None,
 )
 
