@@ -36,7 +36,7 @@ from people.forms import (
 )
 from people.history import Actor
 from people.identities import format_phone
-from people.models import AttributeDefinition, DataType, Person
+from people.models import AttributeDefinition, DataType, EventKind, Person
 from people.search import SearchQuery, search_people
 from portal.roles import can_delete_people, can_edit
 
@@ -287,33 +287,81 @@ def person_history(request: HttpRequest, pk: int) -> HttpResponse:
 @edit_required
 @require_POST
 def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save the basic information; an edit of an outdated version is refused."""
+    """Save the basic information; an edit of an outdated version is refused.
+
+    The refusal names who changed the profile and when, keeps what the operator typed, and
+    offers to reload the latest version or to save the typed values over it (issue 8).
+    """
     person = get_object_or_404(Person, pk=pk)
     form = PersonForm(request.POST)
     error = None
+    conflict = None
     if form.is_valid():
         try:
             person = services.person_edit(
                 person=person,
                 actor=actor_of(request),
                 fields=form.standard_values(),
-                expected_version=form.cleaned_data.get("version"),
+                expected_version=started_from(request, form),
             )
         except DomainError as exc:
             error = exc
             form.add_domain_error(exc)
+            if exc.code == ErrorCode.VERSION_CONFLICT:
+                person = selectors.person_for_page(pk)
+                conflict = edit_conflict(person, form)
         else:
             form = PersonForm(initial=PersonForm.initial_for(person))
     else:
         error = DomainError(ErrorCode.BAD_REQUEST, "Check the highlighted fields.")
+    if conflict is not None and not request.htmx:
+        # Without htmx, show the whole page with the typed values rather than losing them.
+        context = page_context(request, person, overview_form=form, conflict=conflict)
+        return render(request, "people/person_detail.html", context, status=409)
     return section_response(
         request,
         person,
         "people/_overview.html",
-        {"overview_form": form, "saved": error is None},
+        {"overview_form": form, "saved": error is None, "conflict": conflict},
         error=error,
         anchor="overview",
     )
+
+
+# Events of the edits that bump Person.version: the ones an outdated edit collides with.
+VERSION_EVENTS = [
+    EventKind.PERSON_CREATED,
+    EventKind.PERSONALIZE,
+    EventKind.ATTRIBUTES_CHANGED,
+    EventKind.TAGS_CHANGED,
+    EventKind.CUSTOM_ATTRIBUTES_CHANGED,
+    EventKind.CONTACTS_CHANGED,
+    EventKind.PERSON_UPDATED,
+]
+
+
+def started_from(request: HttpRequest, form: PersonForm) -> int | None:
+    """The version the edit expects: the page's, or the newer one a conflict offered."""
+    reapply = _int_or_none(request.POST.get("reapply_version"))
+    return reapply if reapply is not None else form.cleaned_data.get("version")
+
+
+def edit_conflict(person: Person, form: PersonForm) -> dict[str, Any]:
+    """Who changed the profile last and how, and where the typed values differ from it."""
+    latest = person.events.filter(kind__in=VERSION_EVENTS).first()
+    saved = PersonForm.initial_for(person)
+    typed = form.standard_values()
+    differences = [
+        {"label": form.fields[name].label, "saved": saved[name], "typed": typed[name]}
+        for name in typed
+        if str(saved[name] or "") != str(typed[name] or "")
+    ]
+    return {
+        "version": person.version,
+        "event": latest,
+        "lines": describe_changes(latest.changes) if latest else [],
+        "differences": differences,
+    }
 
 
 IDENTITY_SERVICES = {

@@ -7,6 +7,7 @@ becomes the vendor's error body in portal.api.errors.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +130,78 @@ def profile(person_id: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Versions: ETag on a person, If-Match on its edits (no lost updates, issue 8)
+#
+# The tag names the profile's edit version (Person.version, bumped by every edit through the
+# services). It is weak: a device changing its push registration does not edit the profile, so
+# the body can change while the tag stays. If-Match compares the version, whichever form of the
+# tag (weak or strong) the client sends back.
+
+ETAG = re.compile(r'\s*(?:W/)?"(\d+)-(\d+)"\s*')
+
+
+def etag_of(person: Person) -> str:
+    return f'W/"{person.pk}-{person.version}"'
+
+
+def person_response(person_id: int) -> Response:
+    """The person's profile with its ETag."""
+    person = profile_queryset().get(pk=person_id)
+    return Response(bodies.person_body(person), headers={"ETag": etag_of(person)})
+
+
+def expected_version(request, person_id: int) -> int | None:
+    """The version an edit started from, by its If-Match header (None: no precondition).
+
+    ``*`` matches any existing person. A tag of another person, or of no version this person
+    is at, fails the precondition: the service refuses with VERSION_CONFLICT (412).
+    """
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    versions: list[int] = []
+    for part in header.split(","):
+        match = ETAG.fullmatch(part)
+        if match is None:
+            raise DomainError(
+                ErrorCode.BAD_REQUEST,
+                'If-Match must be * or entity tags as sent in ETag, such as W/"12-3".',
+                IF_MATCH,
+            )
+        if int(match.group(1)) == person_id:
+            versions.append(int(match.group(2)))
+    if not versions:
+        raise DomainError(
+            ErrorCode.VERSION_CONFLICT,
+            f"If-Match names no version of person {person_id}.",
+            IF_MATCH,
+        )
+    if len(versions) > 1:
+        # Several acceptable versions: expect the current one if it is among them. The service
+        # checks again under the row lock, so a change in between is still refused.
+        current = Person.objects.filter(pk=person_id).values_list("version", flat=True).first()
+        return current if current in versions else versions[0]
+    return versions[0]
+
+
+def update_person(request, person_id: int, changes: services.PersonChanges) -> Response:
+    """Apply an edit, honouring If-Match; answer the profile with its new ETag."""
+    version = expected_version(request, person_id)
+    try:
+        services.person_update(
+            person=person_id,
+            actor=actor_from_request(request),
+            changes=changes,
+            expected_version=version,
+        )
+    except DomainError as error:
+        if error.code == ErrorCode.VERSION_CONFLICT and not error.field:
+            error.field = IF_MATCH
+        raise
+    return person_response(person_id)
+
+
+# ---------------------------------------------------------------------------------------------
 # Request bodies -> service arguments
 
 
@@ -242,6 +315,23 @@ PersonOrList = PolymorphicProxySerializer(
 )
 TEXT_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="What was done, in words")
 DONE_RESPONSE = OpenApiResponse(description="Done (no body)")
+IF_MATCH = "If-Match"
+IF_MATCH_PARAMETER = OpenApiParameter(
+    IF_MATCH,
+    str,
+    OpenApiParameter.HEADER,
+    description='The ETag of the person as last read (W/"<id>-<version>"), or *. The edit is '
+    "made only if the person is still at that version; otherwise nothing is written and the "
+    "answer is 412 VERSION_CONFLICT. Without it the edit applies to the current version.",
+)
+ETAG_HEADER = OpenApiParameter(
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    description='The person\'s edit version, W/"<id>-<version>": send it back in If-Match. '
+    "Only when the answer is one person.",
+    response=[200],
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,14 +349,14 @@ class PersonsView(VendorAPIView):
     @extend_schema(
         operation_id="get-a-single-person-or-a-list-of-people",
         summary="Get a single person (identifier + type) or a page of people",
-        parameters=IDENTITY_PARAMETERS + LIST_PARAMETERS,
+        parameters=[*IDENTITY_PARAMETERS, *LIST_PARAMETERS, ETAG_HEADER],
         responses={200: PersonOrList, **error_responses(400, 404)},
         tags=["persons"],
     )
     def get(self, request):
         identity = identity_from_params(request.query_params)
         if identity is not None:
-            return Response(profile(resolve(identity)))
+            return person_response(resolve(identity))
         params = page_params(request.query_params)
         order_by, ordering = person_ordering(request.query_params.get("orderBy", ""))
         filterset = PersonFilterSet(request.query_params, queryset=profile_queryset())
@@ -286,6 +376,7 @@ class PersonsView(VendorAPIView):
     @extend_schema(
         operation_id="create-a-new-person",
         summary="Create a person (type CUSTOMER unless given)",
+        parameters=[ETAG_HEADER],
         request=bodies.PersonInputSerializer,
         responses={200: bodies.PersonSerializer, **error_responses(400)},
         tags=["persons"],
@@ -293,35 +384,33 @@ class PersonsView(VendorAPIView):
     def post(self, request):
         data = validated(bodies.PersonInputSerializer, request.data)
         person = services.person_create(actor=actor_from_request(request), **create_arguments(data))
-        return Response(profile(person.pk))
+        return person_response(person.pk)
 
     @extend_schema(
         operation_id="update-a-person",
         summary="Replace a person: omitted attributes, tags, phones and emails are cleared",
-        parameters=IDENTITY_PARAMETERS,
+        parameters=[*IDENTITY_PARAMETERS, IF_MATCH_PARAMETER, ETAG_HEADER],
         request=bodies.PersonInputSerializer,
-        responses={200: bodies.PersonSerializer, **error_responses(400, 404)},
+        responses={200: bodies.PersonSerializer, **error_responses(400, 404, 412)},
         tags=["persons"],
     )
     def put(self, request):
         person_id = resolve(required_identity(request.query_params))
         changes = replace_changes(validated(bodies.PersonInputSerializer, request.data))
-        services.person_update(person=person_id, actor=actor_from_request(request), changes=changes)
-        return Response(profile(person_id))
+        return update_person(request, person_id, changes)
 
     @extend_schema(
         operation_id="partial-person-update",
         summary="Update a person: named attributes change, tags and contacts are added",
-        parameters=IDENTITY_PARAMETERS,
+        parameters=[*IDENTITY_PARAMETERS, IF_MATCH_PARAMETER, ETAG_HEADER],
         request=bodies.PersonInputSerializer,
-        responses={200: bodies.PersonSerializer, **error_responses(400, 404)},
+        responses={200: bodies.PersonSerializer, **error_responses(400, 404, 412)},
         tags=["persons"],
     )
     def patch(self, request):
         person_id = resolve(required_identity(request.query_params))
         changes = merge_changes(validated(bodies.PersonInputSerializer, request.data))
-        services.person_update(person=person_id, actor=actor_from_request(request), changes=changes)
-        return Response(profile(person_id))
+        return update_person(request, person_id, changes)
 
     @extend_schema(
         operation_id="delete-a-person",
@@ -346,15 +435,14 @@ class ContactInformationView(VendorAPIView):
         return person_id, phones or [], emails or []
 
     def _apply(self, request, person_id: int, changes: services.PersonChanges) -> Response:
-        services.person_update(person=person_id, actor=actor_from_request(request), changes=changes)
-        return Response(profile(person_id))
+        return update_person(request, person_id, changes)
 
     @extend_schema(
         operation_id="set-person-contact-information",
         summary="Replace the person's phones and emails",
-        parameters=IDENTITY_PARAMETERS,
+        parameters=[*IDENTITY_PARAMETERS, IF_MATCH_PARAMETER, ETAG_HEADER],
         request=bodies.ContactInformationRequestSerializer,
-        responses={200: bodies.PersonSerializer, **error_responses(400, 404)},
+        responses={200: bodies.PersonSerializer, **error_responses(400, 404, 412)},
         tags=["persons"],
     )
     def put(self, request):
@@ -367,9 +455,9 @@ class ContactInformationView(VendorAPIView):
     @extend_schema(
         operation_id="add-person-contact-information",
         summary="Add phones and emails to the person",
-        parameters=IDENTITY_PARAMETERS,
+        parameters=[*IDENTITY_PARAMETERS, IF_MATCH_PARAMETER, ETAG_HEADER],
         request=bodies.ContactInformationRequestSerializer,
-        responses={200: bodies.PersonSerializer, **error_responses(400, 404)},
+        responses={200: bodies.PersonSerializer, **error_responses(400, 404, 412)},
         tags=["persons"],
     )
     def patch(self, request):
@@ -381,9 +469,9 @@ class ContactInformationView(VendorAPIView):
     @extend_schema(
         operation_id="delete-person-contact-information",
         summary="Remove the given phones and emails from the person",
-        parameters=IDENTITY_PARAMETERS,
+        parameters=[*IDENTITY_PARAMETERS, IF_MATCH_PARAMETER, ETAG_HEADER],
         request=bodies.ContactInformationRequestSerializer,
-        responses={200: bodies.PersonSerializer, **error_responses(400, 404)},
+        responses={200: bodies.PersonSerializer, **error_responses(400, 404, 412)},
         tags=["persons"],
     )
     def delete(self, request):
