@@ -141,3 +141,29 @@ def operator_create(
     role = role_from_name(role)
     user = User.objects.create_user(username=username, email=email, password=password)
     return operator_set_role(user=user, role=role)
+
+
+def sync_roles(**kwargs) -> None:
+    """Make the role groups hold exactly the permissions listed above.
+
+    The data migration creates the groups; this runs after every ``migrate`` (post_migrate)
+    so that a changed list reaches the database, and after a test flush, which empties them.
+    """
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.management import create_contenttypes
+
+    # post_migrate reaches the apps one by one: make sure every app's permissions exist.
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
+    for role, dotted_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for dotted in dotted_names:
+            app_label, codename = dotted.split(".")
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)

@@ -7,23 +7,9 @@ from portal import roles
 from tests.factories import ApplicationFactory
 
 
-def role_group(role: str) -> Group:
-    """The role's group; rebuilt when a transactional test flushed the migration's rows."""
-    from django.contrib.auth.models import Permission
-
-    group, created = Group.objects.get_or_create(name=role)
-    if created:
-        for dotted in roles.ROLE_PERMISSIONS[role]:
-            app_label, codename = dotted.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-    return group
-
-
 def make_operator(username: str, role: str) -> User:
     user = User.objects.create_user(username=username, password="correct-horse-battery")
-    user.groups.add(role_group(role))
+    user.groups.add(Group.objects.get(name=role))
     if role == roles.ADMINISTRATOR:
         user.is_staff = True
         user.save(update_fields=["is_staff"])

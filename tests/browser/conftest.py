@@ -82,34 +82,3 @@ def sign_in(page, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
-
-
-def ensure_roles() -> None:
-    """The role groups, as the data migration creates them."""
-    from django.contrib.auth.models import Group, Permission
-
-    from portal.roles import ROLE_PERMISSIONS
-
-    for role, dotted_names in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        permissions = []
-        for dotted in dotted_names:
-            app_label, codename = dotted.split(".")
-            permissions.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-        group.permissions.set(permissions)
-
-
-@pytest.fixture(autouse=True)
-def roles(transactional_db):
-    """A live-server test flushes every table when it ends, the migration's groups too."""
-    ensure_roles()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def roles_after_the_last_flush(django_db_blocker):
-    """Put the groups back for the tests that run after this module."""
-    yield
-    with django_db_blocker.unblock():
-        ensure_roles()
