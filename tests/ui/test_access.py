@@ -144,6 +144,14 @@ def test_an_administrator_sees_the_delete_button_and_the_admin_link(admin_client
     assert reverse("admin:index") in html
 
 
+def test_an_editor_made_staff_by_hand_sees_no_admin_link(client, editor, profile):
+    editor.is_staff = True
+    editor.save(update_fields=["is_staff"])
+    client.force_login(editor)
+    html = client.get(reverse("people:detail", args=[profile.person.pk])).content.decode()
+    assert reverse("admin:index") not in html
+
+
 def test_writes_need_the_csrf_token(profile, editor):
     from django.test import Client
 
