@@ -7,10 +7,12 @@ becomes the vendor's error body in portal.api.errors.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.db.models.functions import Lower
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -43,6 +45,8 @@ from portal.api.errors import DOMAIN_STATUS, RequestFormatInvalid, flatten_detai
 from portal.api.permissions import CanAdministerViaApi, CanReadViaApi, CanUseApi
 from portal.api.schema import error_responses
 from portal.api.views import VendorAPIView
+
+logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
 # Identifying one person: identifier + type (+ sender), or the older ?phone= style aliases
@@ -520,6 +524,33 @@ def failure(error: Exception) -> dict[str, Any]:
     }
 
 
+ITEM_FAILED = status.HTTP_500_INTERNAL_SERVER_ERROR
+
+
+def unexpected_failure(error: Exception) -> dict[str, Any]:
+    """The result of an item that failed for a reason that is not the client's.
+
+    The item ran in its own transaction, so nothing of it was written, and the other items
+    of the batch stand. A lost database connection is not caught here: the whole request
+    then answers 503 (portal.middleware).
+    """
+    logger.exception("batch item failed: %s", type(error).__name__)
+    return {
+        "status": ITEM_FAILED,
+        "errors": [
+            {
+                "message": "This item could not be saved because of an error on our side; "
+                "nothing of it was written. Try it again.",
+                "messageId": "GENERAL_ERROR",
+            }
+        ],
+    }
+
+
+# A lost connection fails the whole request (503), not one item.
+NOT_ITEM_ERRORS = (OperationalError, InterfaceError)
+
+
 def query_echo(item: Any) -> dict[str, str]:
     """The query of a batch item as given, keeping only well-formed parts."""
     query = item.get("query") if isinstance(item, dict) else None
@@ -577,6 +608,10 @@ class BatchView(VendorAPIView):
                 person = services.person_create(actor=actor, **create_arguments(data))
             except (DomainError, ValidationError) as error:
                 results.append({"index": index, **failure(error)})
+            except NOT_ITEM_ERRORS:
+                raise
+            except Exception as error:
+                results.append({"index": index, **unexpected_failure(error)})
             else:
                 results.append({"index": index, "status": status.HTTP_200_OK, "id": person.pk})
         return batch_response(results)
@@ -605,6 +640,10 @@ class BatchView(VendorAPIView):
                 person = services.person_update(person=person_id, actor=actor, changes=changes)
             except (DomainError, ValidationError) as error:
                 result.update(failure(error))
+            except NOT_ITEM_ERRORS:
+                raise
+            except Exception as error:
+                result.update(unexpected_failure(error))
             else:
                 result.update(status=status.HTTP_200_OK, isModified=person.version != before)
             results.append(result)
@@ -630,6 +669,10 @@ class BatchView(VendorAPIView):
                 services.person_delete(person=resolve(query_of(item)), actor=actor)
             except (DomainError, ValidationError) as error:
                 result.update(failure(error))
+            except NOT_ITEM_ERRORS:
+                raise
+            except Exception as error:
+                result.update(unexpected_failure(error))
             else:
                 result["status"] = status.HTTP_200_OK
             results.append(result)
