@@ -324,7 +324,9 @@ class ApplicationAdmin(ServiceAdmin):
         if change:
             return
         saved = services.application_create(
-            name=form.cleaned_data["name"], code=form.cleaned_data.get("code") or None
+            name=form.cleaned_data["name"],
+            code=form.cleaned_data.get("code") or None,
+            actor=admin_actor(request),
         )
         for field in Application._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))

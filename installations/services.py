@@ -17,11 +17,12 @@ from installations.models import Application, Installation
 from people import custom_attributes as attribute_types
 from people.errors import DomainError, ErrorCode, reject_nul
 from people.fields import FIELD_ALIASES, STANDARD_FIELDS, clean_standard_fields
-from people.history import Actor, record_event
+from people.history import Actor, record_audit, record_event
 from people.identities import normalize_email, normalize_external_id, parse_phone
 from people.models import ContactIdentity, Event, EventKind, IdentityKind, Origin, Person
 from people.services import (
     REPLACE,
+    SYSTEM,
     PersonChanges,
     apply_person_changes,
     lock_person,
@@ -626,7 +627,18 @@ def installation_personalize(
 
 
 @transaction.atomic
-def application_create(*, name: str, code: str | None = None) -> Application:
+def application_create(*, name: str, code: str | None = None, actor: Actor = SYSTEM) -> Application:
+    """A push application; its code is generated unless given. Recorded in the audit log."""
+    application = _application_create(name=name, code=code)
+    record_audit(
+        action="application created",
+        target=f"application {application.pk} {application.name!r} ({application.code})",
+        actor=actor,
+    )
+    return application
+
+
+def _application_create(*, name: str, code: str | None) -> Application:
     if not isinstance(name, str) or (code is not None and not isinstance(code, str)):
         raise DomainError(ErrorCode.REQUEST_FORMAT_INVALID, "name and code must be text.", "name")
     name = reject_nul(name.strip(), "name")

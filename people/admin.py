@@ -665,7 +665,7 @@ class TagAdmin(ServiceAdmin):
     def save_model(self, request, obj: Tag, form, change: bool) -> None:
         if change:
             return
-        saved = services.tag_create(name=form.cleaned_data["name"])
+        saved = services.tag_create(name=form.cleaned_data["name"], actor=admin_actor(request))
         obj.pk, obj.name, obj.created_at = saved.pk, saved.name, saved.created_at
         obj._state.adding = False
 
@@ -720,7 +720,10 @@ class AttributeDefinitionAdmin(ServiceAdmin):
         data = form.cleaned_data
         if change:
             saved = services.attribute_definition_update(
-                definition=obj, name=data["name"], description=data.get("description", "")
+                definition=obj,
+                name=data["name"],
+                description=data.get("description", ""),
+                actor=admin_actor(request),
             )
         else:
             saved = services.attribute_definition_create(
@@ -728,13 +731,14 @@ class AttributeDefinitionAdmin(ServiceAdmin):
                 data_type=data["data_type"],
                 object_schema=data.get("object_schema"),
                 description=data.get("description", ""),
+                actor=admin_actor(request),
             )
         for field in AttributeDefinition._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))
         obj._state.adding = False
 
     def delete_model(self, request, obj: AttributeDefinition) -> None:
-        services.attribute_definition_delete(definition=obj)
+        services.attribute_definition_delete(definition=obj, actor=admin_actor(request))
 
     def get_deleted_objects(self, objs, request):
         """A definition in use is listed as protected, with how many people use it.

@@ -1,7 +1,13 @@
-"""Who did a write, and the event it leaves in a person's history."""
+"""Who did a write, and the event it leaves in a person's history.
+
+A write that belongs to no person's history (defining a custom attribute, creating a tag or an
+application, issuing an API key, deleting a person along with its history) leaves a line in
+the audit log instead, with the same actor and source (``record_audit``).
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +59,35 @@ def record_event(
         source=actor.source,
         push_registration_id=push_registration_id,
         changes=changes or {},
+    )
+
+
+audit_log = logging.getLogger("portal.audit")
+
+
+def record_audit(*, action: str, target: str, actor: Actor, **details: Any) -> None:
+    """One audit log line: ``action`` on ``target`` by ``actor``, from its source.
+
+    The record carries the same fields as an event (``record.audit``) for handlers that
+    store or ship them. Targets name rows by id and name, never by phone or email.
+    """
+    audit_log.info(
+        "%s: %s by %s (%s, source %s)",
+        action,
+        target,
+        actor.label,
+        actor.kind,
+        actor.source,
+        extra={
+            "audit": {
+                "action": action,
+                "target": target,
+                "actor_kind": actor.kind,
+                "actor": actor.label,
+                "source": actor.source,
+                **details,
+            }
+        },
     )
 
 

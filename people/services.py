@@ -22,7 +22,7 @@ from people.fields import (
     clean_standard_fields,
     search_names,
 )
-from people.history import Actor, record_event
+from people.history import Actor, record_audit, record_event
 from people.identities import normalize_email, parse_phone
 from people.models import (
     AttributeDefinition,
@@ -640,6 +640,7 @@ def person_delete(*, person: Person | int, actor: Actor) -> None:
     installations app (DESIGN.md's dependency direction).
     """
     locked = lock_person(person)
+    moved: list[str] = []
     for installation in locked.installations.select_for_update():
         anonymous = new_anonymous_person(origin=Origin.SYSTEM)
         installation.person = anonymous
@@ -652,6 +653,14 @@ def person_delete(*, person: Person | int, actor: Actor) -> None:
             push_registration_id=installation.push_registration_id,
             changes={"reason": f"person {locked.pk} was deleted"},
         )
+        moved.append(installation.push_registration_id)
+    # The person's history goes with it: the deletion itself is kept in the audit log.
+    record_audit(
+        action="person deleted",
+        target=f"person {locked.pk}",
+        actor=actor,
+        installations_moved=len(moved),
+    )
     locked.delete()
 
 
@@ -659,12 +668,17 @@ def person_delete(*, person: Person | int, actor: Actor) -> None:
 # Tags and custom attribute definitions
 
 
+SYSTEM = Actor.system()
+
+
 @transaction.atomic
-def tag_create(*, name: str) -> Tag:
+def tag_create(*, name: str, actor: Actor = SYSTEM) -> Tag:
     (clean,) = parse_tag_names([name], field_name="name")
     if Tag.objects.annotate(lname=Lower("name")).filter(lname=clean.lower()).exists():
         raise DomainError(ErrorCode.BAD_REQUEST, f"Tag {clean!r} exists already.", "name")
-    return _tags_by_name([clean])[0]
+    tag = _tags_by_name([clean])[0]
+    record_audit(action="tag created", target=f"tag {tag.pk} {tag.name!r}", actor=actor)
+    return tag
 
 
 @transaction.atomic
@@ -677,6 +691,12 @@ def tag_delete(*, tag: Tag, actor: Actor) -> int:
             actor=actor,
             changes=PersonChanges(tags_remove=[tag.name]),
         )
+    record_audit(
+        action="tag deleted",
+        target=f"tag {tag.pk} {tag.name!r}",
+        actor=actor,
+        removed_from=len(person_ids),
+    )
     tag.delete()
     return len(person_ids)
 
@@ -688,6 +708,7 @@ def attribute_definition_create(
     data_type: str,
     object_schema: dict[str, str] | None = None,
     description: str = "",
+    actor: Actor = SYSTEM,
 ) -> AttributeDefinition:
     clean_name = attribute_types.validate_definition_name(name)
     clean_type = attribute_types.validate_data_type(data_type)
@@ -703,7 +724,7 @@ def attribute_definition_create(
         )
     try:
         with transaction.atomic():
-            return AttributeDefinition.objects.create(
+            definition = AttributeDefinition.objects.create(
                 name=clean_name,
                 data_type=clean_type,
                 object_schema=schema,
@@ -713,6 +734,13 @@ def attribute_definition_create(
         raise DomainError(
             ErrorCode.BAD_REQUEST, f"Custom attribute {clean_name!r} exists already.", "name"
         ) from None
+    record_audit(
+        action="custom attribute defined",
+        target=f"custom attribute {definition.pk} {definition.name!r}",
+        actor=actor,
+        data_type=definition.data_type,
+    )
+    return definition
 
 
 @transaction.atomic
@@ -722,9 +750,11 @@ def attribute_definition_update(
     name: str | None = None,
     data_type: str | None = None,
     description: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> AttributeDefinition:
     """Rename or describe a definition. Its data type never changes once set."""
     locked = AttributeDefinition.objects.select_for_update().get(pk=definition.pk)
+    before = (locked.name, locked.description)
     if data_type is not None and data_type != locked.data_type:
         raise DomainError(
             ErrorCode.BAD_REQUEST,
@@ -747,6 +777,13 @@ def attribute_definition_update(
     if description is not None:
         locked.description = _clean_description(description)
     locked.save()
+    record_audit(
+        action="custom attribute changed",
+        target=f"custom attribute {locked.pk} {locked.name!r}",
+        actor=actor,
+        before={"name": before[0], "description": before[1]},
+        after={"name": locked.name, "description": locked.description},
+    )
     return locked
 
 
@@ -770,7 +807,7 @@ def attribute_definition_usage(definition: AttributeDefinition) -> int:
 
 
 @transaction.atomic
-def attribute_definition_delete(*, definition: AttributeDefinition) -> None:
+def attribute_definition_delete(*, definition: AttributeDefinition, actor: Actor = SYSTEM) -> None:
     """Delete a definition that no person uses; refuse with ATTRIBUTE_IN_USE otherwise."""
     locked = AttributeDefinition.objects.select_for_update().get(pk=definition.pk)
     used_by = attribute_definition_usage(locked)
@@ -782,6 +819,11 @@ def attribute_definition_delete(*, definition: AttributeDefinition) -> None:
             "name",
             details={"usedBy": used_by},
         )
+    record_audit(
+        action="custom attribute deleted",
+        target=f"custom attribute {locked.pk} {locked.name!r}",
+        actor=actor,
+    )
     locked.delete()
 
 

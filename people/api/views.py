@@ -769,7 +769,8 @@ class TagsView(VendorAPIView):
     )
     def post(self, request):
         data = validated(bodies.TagInputSerializer, request.data)
-        return Response(bodies.tag_body(services.tag_create(name=data["name"])))
+        tag = services.tag_create(name=data["name"], actor=actor_from_request(request))
+        return Response(bodies.tag_body(tag))
 
 
 class TagView(VendorAPIView):
@@ -915,6 +916,7 @@ class CustomAttributesView(VendorAPIView):
             data_type=data["dataType"],
             object_schema=data.get("objectSchema"),
             description=data.get("description") or "",
+            actor=actor_from_request(request),
         )
         return Response(bodies.custom_attribute_body(definition))
 
@@ -946,7 +948,9 @@ class CustomAttributeView(VendorAPIView):
     )
     def delete(self, request, name: str):
         definition = definition_named(name)
-        services.attribute_definition_delete(definition=definition)
+        services.attribute_definition_delete(
+            definition=definition, actor=actor_from_request(request)
+        )
         return Response(f"Custom attribute {definition.name} deleted.")
 
 

@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from installations.services import application_create
 from people.errors import DomainError
+from people.history import Actor
+from people.models import Source
 
 
 class Command(BaseCommand):
@@ -19,7 +21,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, name: str, code: str | None, **options):
         try:
-            application = application_create(name=name, code=code)
+            application = application_create(
+                name=name,
+                code=code,
+                actor=Actor.system("manage.py create_application", source=Source.COMMAND),
+            )
         except DomainError as error:
             raise CommandError(f"{error.field or 'application'}: {error.message}") from None
         self.stdout.write(application.code)

@@ -159,15 +159,19 @@ class Command(BaseCommand):
         actor = Actor.system("seed_demo", source=Source.COMMAND)
         apps = [
             installation_services.application_create(
-                name="Shop (Android)", code="demo-shop-android"
+                name="Shop (Android)", code="demo-shop-android", actor=actor
             ),
-            installation_services.application_create(name="Shop (iOS)", code="demo-shop-ios"),
-            installation_services.application_create(name="Wallet", code="demo-wallet"),
+            installation_services.application_create(
+                name="Shop (iOS)", code="demo-shop-ios", actor=actor
+            ),
+            installation_services.application_create(
+                name="Wallet", code="demo-wallet", actor=actor
+            ),
         ]
         for name, data_type, schema in DEFINITIONS:
             if not AttributeDefinition.objects.filter(name=name).exists():
                 services.attribute_definition_create(
-                    name=name, data_type=data_type, object_schema=schema
+                    name=name, data_type=data_type, object_schema=schema, actor=actor
                 )
         used_phones: set[str] = set()
         for index in range(count):

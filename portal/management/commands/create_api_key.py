@@ -2,6 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from people.history import Actor, record_audit
+from people.models import Source
 from portal.models import ApiKey, ApiKeyRole
 
 
@@ -24,6 +26,11 @@ class Command(BaseCommand):
         if len(name) > ApiKey._meta.get_field("name").max_length:
             raise CommandError("The name is too long (at most 128 characters).")
         key, raw = ApiKey.issue(name=name, role=role)
+        record_audit(
+            action="API key issued",
+            target=f"API key {key.pk} {key.name!r} ({key.role}, {key.prefix}…)",
+            actor=Actor.system("manage.py create_api_key", source=Source.COMMAND),
+        )
         self.stdout.write(raw)
         self.stderr.write(
             f"API key {key.name!r} ({key.role}) created. Send it as 'Authorization: App <key>'. "

@@ -9,6 +9,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from people.history import Actor, record_audit
+from people.models import Source
 from portal import roles
 
 
@@ -44,6 +46,11 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError("Password refused: " + " ".join(error.messages)) from None
         user = roles.operator_create(username=username, role=role, password=password, email=email)
+        record_audit(
+            action="operator created",
+            target=f"operator {user.pk} {user.username!r} ({roles.role_of(user)})",
+            actor=Actor.system("manage.py create_operator", source=Source.COMMAND),
+        )
         self.stdout.write(
             self.style.SUCCESS(f"Created operator {user.username} with role {roles.role_of(user)}.")
         )
