@@ -217,6 +217,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # OpenAPI links between operations (a created person -> read/update/delete by id, ...).
+        "portal.api.links.add_links",
+    ],
     # Two choice sets are both named "type": a person's type and an identifier's type.
     "ENUM_NAME_OVERRIDES": {
         "PersonTypeEnum": ["LEAD", "CUSTOMER"],

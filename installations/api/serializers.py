@@ -44,22 +44,33 @@ PUSH_BAD_REQUEST = PolymorphicProxySerializer(
 
 
 class PushSystemDataSerializer(serializers.Serializer):
-    cloudType = serializers.ChoiceField(choices=["GCM", "APNS", "HMS", "WEB"], read_only=True)
+    """System data as answered: a field without a value (or, for os and cloudType, one the
+    vendor's enums do not name) is left out, so none is required."""
+
+    cloudType = serializers.ChoiceField(choices=["GCM", "APNS", "HMS", "WEB"], required=False)
     registrationEnabled = serializers.BooleanField(
         required=False, help_text="Push on or off for this installation (writable)"
     )
-    notificationsEnabled = serializers.BooleanField(read_only=True)
-    geofencingSdk = serializers.BooleanField(read_only=True)
-    sdkVersion = serializers.CharField(read_only=True)
-    appVersion = serializers.CharField(read_only=True)
-    os = serializers.ChoiceField(choices=["Android", "iOS"], read_only=True)
-    osVersion = serializers.CharField(read_only=True)
-    deviceManufacturer = serializers.CharField(read_only=True)
-    deviceModel = serializers.CharField(read_only=True)
-    deviceSecure = serializers.BooleanField(read_only=True)
-    osLanguage = serializers.CharField(read_only=True)
-    deviceTimezoneOffset = serializers.CharField(read_only=True)
-    deviceName = serializers.CharField(read_only=True)
+    notificationsEnabled = serializers.BooleanField(required=False)
+    geofencingSdk = serializers.BooleanField(required=False)
+    sdkVersion = serializers.CharField(required=False)
+    appVersion = serializers.CharField(required=False)
+    os = serializers.ChoiceField(choices=["Android", "iOS"], required=False)
+    osVersion = serializers.CharField(required=False)
+    deviceManufacturer = serializers.CharField(required=False)
+    deviceModel = serializers.CharField(required=False)
+    deviceSecure = serializers.BooleanField(required=False)
+    osLanguage = serializers.CharField(required=False)
+    deviceTimezoneOffset = serializers.CharField(required=False)
+    deviceName = serializers.CharField(required=False)
+
+
+class PushSystemDataUpdateSerializer(serializers.Serializer):
+    """The one writable field of system data; any other is refused by name."""
+
+    registrationEnabled = serializers.BooleanField(
+        required=False, help_text="Push on or off for this installation"
+    )
 
 
 class PushInstanceSerializer(serializers.Serializer):
@@ -74,7 +85,7 @@ class PushInstanceUpdateSerializer(serializers.Serializer):
     """Only these are writable; any other field of the instance is refused by name."""
 
     isPrimary = serializers.BooleanField(required=False)
-    systemData = PushSystemDataSerializer(required=False)
+    systemData = PushSystemDataUpdateSerializer(required=False)
     additionalData = free_form_map("Names to set; a null value removes that name", required=False)
 
 
