@@ -25,16 +25,32 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import heapq
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    Func,
+    JSONField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    signals,
+)
+from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Collate, Lower, Substr
+from django.db.models.query import ModelIterable
 
 from people import custom_attributes as attribute_types
 from people.errors import DomainError
@@ -135,10 +151,9 @@ class SearchPage:
 # What a result row shows
 
 
-def list_queryset() -> QuerySet[Person]:
-    """People with what a result row shows, in a fixed number of queries."""
+def _row_prefetches() -> list[Prefetch]:
     installation = installation_model()
-    return Person.objects.prefetch_related(
+    return [
         Prefetch("identities", queryset=ContactIdentity.objects.order_by("id")),
         Prefetch("tags", queryset=Tag.objects.order_by("name")),
         Prefetch(
@@ -147,20 +162,35 @@ def list_queryset() -> QuerySet[Person]:
                 "-is_primary", "id"
             ),
         ),
-    )
+    ]
 
 
-def _related_sql() -> dict[str, str]:
+def _with_rows(queryset: QuerySet[Person]) -> QuerySet[Person]:
+    """What a result row shows: in the same statement on PostgreSQL, else prefetched."""
+    return _with_related(queryset.prefetch_related(*_row_prefetches()))
+
+
+def list_queryset() -> QuerySet[Person]:
+    """People with what a result row shows, in a fixed number of queries.
+
+    On PostgreSQL each person row carries its identities, tags and installations as JSON
+    (``_with_related``): one statement in all. Elsewhere three prefetch queries follow.
+    """
+    return _with_rows(Person.objects.all())
+
+
+def _related_sql(*, attribute_values: bool = False) -> dict[str, str]:
     """Correlated subqueries: a person's identities, tags and installations as JSON arrays.
 
     ``to_jsonb(row)`` keys each object by column name; plain SQL keeps the statement cheap to
     build (an ORM JSONObject of every installation field costs more to compile than to run).
+    A decimal goes as text, so that it comes back exactly.
     """
     installation = installation_model()._meta.db_table
     application = installation_model()._meta.get_field("application").related_model
     person = Person._meta.db_table
     through = Person.tags.through._meta.db_table
-    return {
+    sql = {
         "related_identities": (
             "SELECT COALESCE(jsonb_agg(to_jsonb(i) ORDER BY i.id), '[]') "
             f'FROM {ContactIdentity._meta.db_table} i WHERE i.person_id = "{person}"."id"'
@@ -177,23 +207,44 @@ def _related_sql() -> dict[str, str]:
             f'ON a.id = d.application_id WHERE d.person_id = "{person}"."id"'
         ),
     }
+    if attribute_values:
+        sql["related_attribute_values"] = (
+            "SELECT COALESCE(jsonb_agg(to_jsonb(v) || jsonb_build_object("
+            "'value_number', v.value_number::text, 'definition', to_jsonb(ad)) ORDER BY v.id), "
+            f"'[]') FROM {AttributeValue._meta.db_table} v "
+            f"JOIN {AttributeDefinition._meta.db_table} ad ON ad.id = v.definition_id "
+            f'WHERE v.person_id = "{person}"."id"'
+        )
+    return sql
 
 
-def _with_related(queryset: QuerySet[Person]) -> QuerySet[Person]:
-    """On PostgreSQL: each person row also carries its identities, tags and installations.
+RELATIONS = {
+    "related_identities": "identities",
+    "related_tags": "tags",
+    "related_installations": "installations",
+    "related_attribute_values": "attribute_values",
+}
 
-    Three correlated subqueries, each an index probe per person of the page, instead of three
-    prefetch queries; ``_load_related`` puts them where the prefetch would have, so
-    ``person.identities.all()`` and friends run no query.
+
+def _with_related(
+    queryset: QuerySet[Person], *, attribute_values: bool = False
+) -> QuerySet[Person]:
+    """On PostgreSQL: each person row also carries its related rows as JSON arrays.
+
+    Correlated subqueries, each an index probe per person of the page, instead of a prefetch
+    query per relation; ``_RelatedRowsIterable`` puts them where the prefetch would have, so
+    ``person.identities.all()`` and friends run no query (and the prefetch finds them done).
     """
     if not _on_postgresql():
         return queryset
-    return queryset.annotate(
+    queryset = queryset.annotate(
         **{
             name: RawSQL(f"({sql})", [], output_field=JSONField())
-            for name, sql in _related_sql().items()
+            for name, sql in _related_sql(attribute_values=attribute_values).items()
         }
     )
+    queryset._iterable_class = _RelatedRowsIterable
+    return queryset
 
 
 @functools.cache
@@ -214,16 +265,30 @@ def _converters(model) -> tuple[list[str], list]:
     return names, converters
 
 
-def _rows_to_instances(model, rows: list[dict]) -> list:
+def _instance(model, row: dict):
+    """A model instance from its row as JSON, as ``Model.from_db`` makes it.
+
+    Without ``Model.__init__`` (a dozen times slower for a wide row) unless a model has
+    init signal receivers that would expect it.
+    """
     names, converters = _converters(model)
-    instances = []
-    for row in rows:
-        values = [
-            row.get(name) if convert is None or row.get(name) is None else convert(row[name])
-            for name, convert in zip(names, converters, strict=True)
-        ]
-        instances.append(model.from_db("default", names, values))
-    return instances
+    values = [
+        row.get(name) if convert is None or row.get(name) is None else convert(row[name])
+        for name, convert in zip(names, converters, strict=True)
+    ]
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return model.from_db("default", names, values)
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(names, values, strict=True))
+    instance._state = ModelState()
+    instance._state.adding = False
+    instance._state.db = "default"
+    return instance
+
+
+def _set_related(instance, name: str, value) -> None:
+    # What select_related leaves (the descriptor's __set__ checks routers and types).
+    instance._meta.get_field(name).set_cached_value(instance, value)
 
 
 def _cache(person: Person, name: str, model, instances: list) -> None:
@@ -237,35 +302,49 @@ def _cache(person: Person, name: str, model, instances: list) -> None:
     person._prefetched_objects_cache[name] = queryset
 
 
-def _load_related(people: list[Person]) -> None:
-    """Fill each person's prefetch cache from the JSON of ``_with_related``."""
-    if not people:
-        return
-    if not hasattr(people[0], "related_identities"):
-        from django.db.models import prefetch_related_objects
+class _RelatedRowsIterable(ModelIterable):
+    """People whose related rows came as JSON in the same row (``_with_related``).
 
-        prefetch_related_objects(people, *list_queryset()._prefetch_related_lookups)
-        return
-    installation = installation_model()
-    application = installation._meta.get_field("application").related_model
-    applications: dict[int, Any] = {}
-    for person in people:
-        identities = _rows_to_instances(ContactIdentity, person.related_identities)
-        for identity in identities:
-            identity.person = person
-        installations = []
-        for row in person.related_installations:
-            (item,) = _rows_to_instances(installation, [row])
-            app_id = row["application_id"]
-            if app_id not in applications:
-                (applications[app_id],) = _rows_to_instances(application, [row["app"]])
-            item.application = applications[app_id]
-            item.person = person
-            installations.append(item)
-        _cache(person, "identities", ContactIdentity, identities)
-        _cache(person, "tags", Tag, _rows_to_instances(Tag, person.related_tags))
-        _cache(person, "installations", installation, installations)
-        del person.related_identities, person.related_tags, person.related_installations
+    Tags, applications and definitions are few: one instance each per statement.
+    """
+
+    def __iter__(self):
+        installation = installation_model()
+        application = installation._meta.get_field("application").related_model
+        shared: dict[tuple[type, int], Any] = {}
+
+        def one(model, row: dict):
+            key = (model, row["id"])
+            if key not in shared:
+                shared[key] = _instance(model, row)
+            return shared[key]
+
+        for person in super().__iter__():
+            if hasattr(person, "related_identities"):
+                identities = [_instance(ContactIdentity, row) for row in person.related_identities]
+                installations = []
+                for row in person.related_installations:
+                    item = _instance(installation, row)
+                    _set_related(item, "application", one(application, row["app"]))
+                    installations.append(item)
+                for item in [*identities, *installations]:
+                    _set_related(item, "person", person)
+                _cache(person, "identities", ContactIdentity, identities)
+                _cache(person, "installations", installation, installations)
+                tags = [one(Tag, row) for row in person.related_tags]
+                _cache(person, "tags", Tag, tags)
+                del person.related_identities, person.related_tags
+                del person.related_installations
+            if hasattr(person, "related_attribute_values"):
+                values = []
+                for row in person.related_attribute_values:
+                    value = _instance(AttributeValue, row)
+                    _set_related(value, "definition", one(AttributeDefinition, row["definition"]))
+                    _set_related(value, "person", person)
+                    values.append(value)
+                _cache(person, "attribute_values", AttributeValue, values)
+                del person.related_attribute_values
+            yield person
 
 
 # ---------------------------------------------------------------------------------------------
@@ -415,30 +494,62 @@ def _name_range(queryset: QuerySet[Person], column: str, prefix: str) -> QuerySe
 
 
 def _name_page(
-    queryset: QuerySet[Person], prefix: str, after: tuple[str, int] | None, size: int
-) -> list[tuple[str, int, Person]]:
+    queryset: QuerySet[Person],
+    prefix: str,
+    after: tuple[str, int] | None,
+    size: int,
+    *,
+    few_candidates: bool = False,
+) -> list[Person]:
     """Up to ``size`` people whose name starts with ``prefix``, by (matching key, id).
 
-    Two index ranges, merged: people whose "first last" matches are listed under it; the
-    others under "last first".
+    People whose "first last" matches are listed under it; the others under "last first".
+    Two index ranges, each read up to ``size`` rows, then merged and sorted (at most twice
+    ``size`` rows) in the same statement, which alone fetches the related rows of the page.
+    When a filter leaves few candidates (a rare tag), they are read first and sorted instead.
     """
-    streams = []
+    first = Q(search_name_key__gte=prefix, search_name_key__lt=_successor(prefix))
     queryset = queryset.alias(search_name_key=_name_key("search_name"))
-    for number, column in enumerate(NAME_COLUMNS):
-        part = _name_range(queryset, column, prefix)
-        if number == 1:
-            # People whose "first last" matches are listed under it already.
-            part = part.exclude(search_name_key__gte=prefix, search_name_key__lt=_successor(prefix))
-        key = f"{column}_key"
-        if after is not None:
-            after_key, after_id = after
-            # The index condition starts the range at the cursor; the OR only sorts out ties.
-            part = part.filter(**{f"{key}__gte": after_key}).filter(
-                Q(**{f"{key}__gt": after_key}) | Q(pk__gt=after_id)
+    key = Case(When(first, then=F("search_name_key")), default=_name_key("search_name_reversed"))
+    if few_candidates:
+        reversed_key = _name_key("search_name_reversed")
+        ranges = queryset.alias(search_name_reversed_key=reversed_key).filter(
+            first
+            | Q(
+                search_name_reversed_key__gte=prefix,
+                search_name_reversed_key__lt=_successor(prefix),
             )
-        rows = _with_related(part).order_by(key, "pk")[:size]
-        streams.append([(getattr(p, column), p.pk, p) for p in rows])
-    return list(heapq.merge(*streams, key=lambda row: (row[0], row[1])))[:size]
+        )
+    else:
+        parts = []
+        for number, column in enumerate(NAME_COLUMNS):
+            part = _name_range(queryset, column, prefix)
+            if number == 1:
+                # People whose "first last" matches are listed under it already.
+                part = part.exclude(first)
+            column_key = f"{column}_key"
+            if after is not None:
+                after_key, after_id = after
+                # The index condition starts the range at the cursor; the OR sorts out ties.
+                part = part.filter(**{f"{column_key}__gte": after_key}).filter(
+                    Q(**{f"{column_key}__gt": after_key}) | Q(pk__gt=after_id)
+                )
+            sql, params = (
+                part.order_by(column_key, "pk").values("pk")[:size].query.sql_with_params()
+            )
+            parts.append((f"SELECT {column}_range.pk FROM ({sql}) AS {column}_range", params))
+        page_ids = RawSQL(
+            " UNION ALL ".join(sql for sql, _ in parts),
+            [param for _, params in parts for param in params],
+        )
+        ranges = Person.objects.filter(
+            _AnyOfArray(F("pk"), page_ids) if _on_postgresql() else Q(pk__in=page_ids)
+        ).alias(search_name_key=_name_key("search_name"))
+    ranges = ranges.alias(name_key=key)
+    if after is not None and few_candidates:
+        after_key, after_id = after
+        ranges = ranges.filter(Q(name_key__gt=after_key) | Q(name_key=after_key, pk__gt=after_id))
+    return list(_with_rows(ranges).order_by("name_key", "pk")[:size])
 
 
 def _name_cursor(prefix: str, after: int) -> tuple[str, int] | None:
@@ -464,27 +575,81 @@ def _bool(value: Any) -> bool | None:
     return str(value).lower() in {"1", "true", "yes", "on"}
 
 
+# A tag on at most this many people is read first (its people, then the other conditions):
+# walking the id or name index and probing the tag would visit about limit * people / tagged
+# rows before a page is full. Counting stops here, so knowing a tag is common costs little.
+RARE_TAG_PEOPLE = 5_000
+
+
+class _AnyOfArray(Func):
+    """``id = ANY(ARRAY(subquery))``: PostgreSQL reads the subquery's few ids first, then the
+    people by primary key; as ``IN (subquery)`` the planner may walk an index instead."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY(ARRAY"
+    output_field = BooleanField()
+
+
 def apply_filters(queryset: QuerySet[Person], query: SearchQuery) -> QuerySet[Person]:
     """Narrow ``queryset`` by the filters of ``query``: each one an EXISTS on an index."""
+    return _filtered(queryset, query, _tags_of(query), drive=False)
+
+
+def _tags_of(query: SearchQuery) -> dict[str, tuple[int, int]] | None:
+    """Lower-cased tag name -> (id, people with it up to RARE_TAG_PEOPLE + 1); None when a tag
+    does not exist. Tag ids as values, not subqueries: the planner then knows from the
+    statistics of the through table whether a tag is on 30 % of the people or on 0.1 %."""
+    lowered = list(dict.fromkeys(t.strip().lower() for t in query.tags if t.strip()))
+    if not lowered:
+        return {}
+    through = Person.tags.through._meta.db_table
+    tagged = (
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {through} capped "
+        f"WHERE capped.tag_id = {Tag._meta.db_table}.id LIMIT %s) AS capped_count)"
+    )
+    tags = {
+        lname: (pk, people)
+        for lname, pk, people in Tag.objects.annotate(
+            lname=Lower("name"), tagged_people=RawSQL(tagged, [RARE_TAG_PEOPLE + 1])
+        )
+        .filter(lname__in=lowered)
+        .values_list("lname", "id", "tagged_people")
+    }
+    if any(name not in tags for name in lowered):
+        return None
+    return {name: tags[name] for name in lowered}
+
+
+def _drives(tags: dict[str, tuple[int, int]] | None) -> bool:
+    """Whether the rarest tag leaves few enough people to read them first."""
+    return bool(tags) and min(people for _, people in tags.values()) <= RARE_TAG_PEOPLE
+
+
+def _filtered(
+    queryset: QuerySet[Person],
+    query: SearchQuery,
+    tags: dict[str, tuple[int, int]] | None,
+    *,
+    drive: bool,
+) -> QuerySet[Person]:
+    """``apply_filters`` with the tags looked up; ``drive``: read a rare tag's people first."""
     installation = installation_model()
     if query.type:
         queryset = queryset.filter(type=query.type)
-    if query.tags:
-        lowered = list(dict.fromkeys(t.strip().lower() for t in query.tags if t.strip()))
-        # Tag ids as values, not subqueries: the planner then knows from the statistics of
-        # the through table whether a tag is on 30 % of the people or on 0.1 %, and picks a
-        # walk of the name or id index, or the tag's index, accordingly.
-        tag_ids = dict(
-            Tag.objects.annotate(lname=Lower("name"))
-            .filter(lname__in=lowered)
-            .values_list("lname", "id")
-        )
-        through = Person.tags.through
-        for name in lowered:
-            if name not in tag_ids:
-                return queryset.none()
+    if tags is None:
+        return queryset.none()
+    through = Person.tags.through
+    rarest = min(tags, key=lambda name: tags[name][1]) if drive and _drives(tags) else None
+    for name, (tag_id, _) in tags.items():
+        if name == rarest:
+            people_ids = Subquery(through.objects.filter(tag_id=tag_id).values("person_id"))
+            if _on_postgresql():
+                queryset = queryset.filter(_AnyOfArray(F("pk"), people_ids))
+            else:
+                queryset = queryset.filter(pk__in=people_ids)
+        else:
             queryset = queryset.filter(
-                Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id=tag_ids[name]))
+                Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id=tag_id))
             )
     installation_filter = Q()
     if query.application:
@@ -580,16 +745,20 @@ def search_people(
     """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     text = query.q.strip()
-    base = apply_filters(Person.objects.all(), query)
+    tags = _tags_of(query)
+    # A rare tag's people are read first for a list; an identifier finds at most a few
+    # people, which EXISTS probes check.
+    base = _filtered(Person.objects.all(), query, tags, drive=True)
+    few_candidates = _drives(tags)
     if text:
         candidates = _candidates(text)
+        exact = _filtered(Person.objects.all(), query, tags, drive=False)
         people = list(
-            _with_related(base.filter(pk__in=_union(candidates)))
+            _with_rows(exact.filter(pk__in=_union(candidates)))
             .order_by("-pk")
             .filter(**({"pk__lt": after} if after is not None else {}))[: limit + 1]
         )
         if people:
-            _load_related(people)
             next_cursor = people[limit - 1].pk if len(people) > limit else None
             people = people[:limit]
             return SearchPage(people, _matched(candidates, people), next_cursor, True)
@@ -597,16 +766,13 @@ def search_people(
         if name_filter(text) is None:
             return SearchPage([], [], None, False)
         position = _name_cursor(folded, after) if after is not None else None
-        rows = _name_page(base, folded, position, limit + 1)
-        people = [person for _, _, person in rows]
-        _load_related(people)
+        people = _name_page(base, folded, position, limit + 1, few_candidates=few_candidates)
         next_cursor = people[limit - 1].pk if len(people) > limit else None
         return SearchPage(people[:limit], [Match("name", folded)], next_cursor, False)
-    queryset = _with_related(base)
+    queryset = _with_rows(base)
     if after is not None:
         queryset = queryset.filter(pk__lt=after)
     people = list(queryset.order_by("-pk")[: limit + 1])
-    _load_related(people)
     next_cursor = people[limit - 1].pk if len(people) > limit else None
     return SearchPage(people[:limit], [], next_cursor, False)
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from installations.models import Installation
-from people import services
+from people import search, services
 from people.models import PersonType
 from people.search import SearchQuery, estimated_count, exact_matches, search_people
 from tests.factories import InstallationFactory
@@ -114,6 +114,40 @@ def test_filters_combine_with_the_search_box(actor, shop):
     assert ids(search_people(SearchQuery(q="hor", has_primary=False))) != [both.pk]
     lead = make_person(actor, "Ana", "Horn", fields={"type": "LEAD"})
     assert ids(search_people(SearchQuery(q="ana", type=PersonType.LEAD))) == [lead.pk]
+
+
+@pytest.mark.parametrize("rare_tag_people", [0, 5_000], ids=["tag probed", "tag read first"])
+def test_a_tag_filter_lists_the_same_pages_whether_its_people_are_read_first_or_probed(
+    actor, monkeypatch, rare_tag_people
+):
+    # A rare tag's people are read first (search.RARE_TAG_PEOPLE); a common one is probed
+    # per person of an index walk. Both must give the same pages, in the same order.
+    monkeypatch.setattr(search, "RARE_TAG_PEOPLE", rare_tag_people)
+    people = [
+        make_person(actor, f"Jo{i % 4}", f"Jones{i % 3}", tags=["VIP"] if i % 3 else ["Other"])
+        for i in range(20)
+    ]
+    people.append(make_person(actor, "Jolene", "Jordan", tags=["VIP", "Gold"]))
+    make_person(actor, "Ana", "Horvat", tags=["VIP"])
+    vip_jo = {p.pk for p in people if p.tags.filter(name="VIP").exists()}
+    seen, cursor = [], None
+    while True:
+        page = search_people(SearchQuery(q="JO", tags=["vip"]), after=cursor, limit=4)
+        seen.extend(page.people)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert [p.pk for p in seen if p.pk in vip_jo] == [p.pk for p in seen]
+    assert sorted(p.pk for p in seen) == sorted(vip_jo)
+    keys = [
+        p.search_name if p.search_name.startswith("jo") else p.search_name_reversed for p in seen
+    ]
+    assert keys == sorted(keys)
+    newest = search_people(SearchQuery(tags=["VIP", "gold"]))
+    assert ids(newest) == [people[-1].pk]
+    listed = search_people(SearchQuery(tags=["VIP"]), limit=5)
+    assert ids(listed) == sorted(vip_jo | {listed.people[0].pk}, reverse=True)[:5]
+    assert [t.name for t in newest.people[0].tags.all()] == ["Gold", "VIP"]
 
 
 @pytest.mark.parametrize(
