@@ -179,7 +179,7 @@ def list_queryset() -> QuerySet[Person]:
     return _with_rows(Person.objects.all())
 
 
-def _related_sql(*, attribute_values: bool = False) -> dict[str, str]:
+def _related_sql(*, attribute_values: bool = False, tag_order: str = "t.name") -> dict[str, str]:
     """Correlated subqueries: a person's identities, tags and installations as JSON arrays.
 
     ``to_jsonb(row)`` keys each object by column name; plain SQL keeps the statement cheap to
@@ -196,7 +196,7 @@ def _related_sql(*, attribute_values: bool = False) -> dict[str, str]:
             f'FROM {ContactIdentity._meta.db_table} i WHERE i.person_id = "{person}"."id"'
         ),
         "related_tags": (
-            "SELECT COALESCE(jsonb_agg(to_jsonb(t) ORDER BY t.name), '[]') "
+            f"SELECT COALESCE(jsonb_agg(to_jsonb(t) ORDER BY {tag_order}), '[]') "
             f"FROM {Tag._meta.db_table} t JOIN {through} pt ON pt.tag_id = t.id "
             f'WHERE pt.person_id = "{person}"."id"'
         ),
@@ -227,7 +227,7 @@ RELATIONS = {
 
 
 def _with_related(
-    queryset: QuerySet[Person], *, attribute_values: bool = False
+    queryset: QuerySet[Person], *, attribute_values: bool = False, tag_order: str = "t.name"
 ) -> QuerySet[Person]:
     """On PostgreSQL: each person row also carries its related rows as JSON arrays.
 
@@ -240,11 +240,28 @@ def _with_related(
     queryset = queryset.annotate(
         **{
             name: RawSQL(f"({sql})", [], output_field=JSONField())
-            for name, sql in _related_sql(attribute_values=attribute_values).items()
+            for name, sql in _related_sql(
+                attribute_values=attribute_values, tag_order=tag_order
+            ).items()
         }
     )
     queryset._iterable_class = _RelatedRowsIterable
     return queryset
+
+
+def with_related_rows(
+    queryset: QuerySet[Person], *, attribute_values: bool = False, tags_by_lower_name: bool = False
+) -> QuerySet[Person]:
+    """``queryset`` whose people come with their identities, tags, installations (and custom
+    attribute values) in the same statement on PostgreSQL; elsewhere the queryset's own
+    prefetches load them."""
+    order = "lower(t.name), t.id" if tags_by_lower_name else "t.name"
+    return _with_related(queryset, attribute_values=attribute_values, tag_order=order)
+
+
+def instances_from_json(model, rows: list[dict]) -> list:
+    """Model instances from rows as ``to_jsonb`` wrote them."""
+    return [_instance(model, row) for row in rows]
 
 
 @functools.cache
@@ -291,10 +308,19 @@ def _set_related(instance, name: str, value) -> None:
     instance._meta.get_field(name).set_cached_value(instance, value)
 
 
+@functools.cache
+def _empty_queryset(model) -> QuerySet:
+    return QuerySet(model=model)
+
+
 def _cache(person: Person, name: str, model, instances: list) -> None:
     # What prefetch_related leaves: a queryset whose results are known, under the relation's
-    # name (the key it uses for a reverse foreign key and for a many-to-many alike).
-    queryset = QuerySet(model=model)
+    # name (the key it uses for a reverse foreign key and for a many-to-many alike). A copy
+    # of one empty queryset per model: building a QuerySet (and its Query) per relation and
+    # person costs more than the rows. Every QuerySet method clones the query before it
+    # changes anything, so sharing it is safe.
+    queryset = QuerySet.__new__(QuerySet)
+    queryset.__dict__.update(_empty_queryset(model).__dict__)
     queryset._result_cache = instances
     queryset._prefetch_done = True
     if not hasattr(person, "_prefetched_objects_cache"):
@@ -802,12 +828,19 @@ _MAX_ID = 9223372036854775807
 
 
 def profile_queryset() -> QuerySet[Person]:
-    """``list_queryset`` plus the custom attribute values: everything a full profile shows."""
-    return list_queryset().prefetch_related(
-        Prefetch(
-            "attribute_values",
-            queryset=AttributeValue.objects.select_related("definition").order_by("id"),
-        )
+    """``list_queryset`` plus the custom attribute values: everything a full profile shows.
+
+    One statement on PostgreSQL (the related rows as JSON), five elsewhere.
+    """
+    return _with_related(
+        Person.objects.prefetch_related(
+            *_row_prefetches(),
+            Prefetch(
+                "attribute_values",
+                queryset=AttributeValue.objects.select_related("definition").order_by("id"),
+            ),
+        ),
+        attribute_values=True,
     )
 
 

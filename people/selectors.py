@@ -1,9 +1,10 @@
 """Read paths of the operator UI's person page: a fixed number of queries per page.
 
 The person page shows the profile, its phones and emails, tags, custom attribute values,
-installations (through Person's reverse relation: people does not import installations) and
-one page of history. Each of those is one query whatever the number of rows
-(tests/ui/test_person_page.py pins the count).
+installations (through Person's reverse relation: people does not import installations),
+the attribute definitions and one page of history. On PostgreSQL all of it is one statement
+(the related rows as JSON arrays, see people.search); elsewhere one query per relation,
+whatever the number of rows (tests/ui/test_person_page.py pins the count).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db import connection
+from django.db.models import JSONField, Prefetch, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
@@ -26,6 +29,7 @@ from people.models import (
     Person,
     Tag,
 )
+from people.search import instances_from_json, with_related_rows
 
 HISTORY_PAGE_SIZE = 20
 TAG_SUGGESTIONS = 10
@@ -34,7 +38,7 @@ TAG_SUGGESTIONS = 10
 def person_queryset():
     """People with everything the person page shows, prefetched (one query per relation)."""
     installation = Person._meta.get_field("installations").related_model
-    return Person.objects.prefetch_related(
+    queryset = Person.objects.prefetch_related(
         Prefetch("identities", queryset=ContactIdentity.objects.order_by("kind", "id")),
         Prefetch("tags", queryset=Tag.objects.order_by(Lower("name"))),
         Prefetch(
@@ -48,11 +52,41 @@ def person_queryset():
             ),
         ),
     )
+    # On PostgreSQL the same rows come in the person's own row; the prefetches find them done.
+    return with_related_rows(queryset, attribute_values=True, tags_by_lower_name=True)
+
+
+def _page_extras_sql() -> dict[str, str]:
+    """The first history page and every attribute definition, as JSON, for the page's row."""
+    person = Person._meta.db_table
+    return {
+        "page_history": (
+            "SELECT COALESCE(jsonb_agg(to_jsonb(e) ORDER BY e.created_at DESC, e.id DESC), '[]') "
+            f'FROM (SELECT * FROM {Event._meta.db_table} WHERE person_id = "{person}"."id" '
+            f"ORDER BY created_at DESC, id DESC LIMIT {HISTORY_PAGE_SIZE + 1}) e"
+        ),
+        "page_definitions": (
+            "SELECT COALESCE(jsonb_agg(to_jsonb(d) ORDER BY lower(d.name), d.id), '[]') "
+            f"FROM {AttributeDefinition._meta.db_table} d"
+        ),
+    }
 
 
 def person_for_page(pk: int) -> Person:
-    """The person with its relations prefetched, or 404."""
-    return get_object_or_404(person_queryset(), pk=pk)
+    """The person with its relations prefetched, or 404.
+
+    On PostgreSQL also the first page of history and the attribute definitions, in the same
+    statement: ``history_page`` and ``attribute_rows`` then run no query.
+    """
+    queryset = person_queryset()
+    if connection.vendor == "postgresql":
+        queryset = queryset.annotate(
+            **{
+                name: RawSQL(f"({sql})", [], output_field=JSONField())
+                for name, sql in _page_extras_sql().items()
+            }
+        )
+    return get_object_or_404(queryset, pk=pk)
 
 
 def phones_of(person: Person) -> list[ContactIdentity]:
@@ -81,10 +115,11 @@ def attribute_rows(person: Person) -> list[AttributeRow]:
         row.definition_id: attribute_types.from_row(row.definition, row)
         for row in person.attribute_values.all()
     }
-    return [
-        AttributeRow(definition, values.get(definition.pk))
-        for definition in AttributeDefinition.objects.order_by(Lower("name"))
-    ]
+    if "page_definitions" in person.__dict__:
+        definitions = instances_from_json(AttributeDefinition, person.page_definitions)
+    else:
+        definitions = AttributeDefinition.objects.order_by(Lower("name"), "id")
+    return [AttributeRow(definition, values.get(definition.pk)) for definition in definitions]
 
 
 def attribute_row(person: Person, definition: AttributeDefinition) -> AttributeRow:
@@ -119,8 +154,13 @@ def history_page(
 ) -> HistoryPage:
     """Events newest first, a keyset page (no OFFSET) after the cursor ``before``."""
     person_id = person.pk if isinstance(person, Person) else person
-    events = Event.objects.filter(person_id=person_id)
     position = decode_history_cursor(before)
+    preloaded = getattr(person, "page_history", None)
+    if position is None and preloaded is not None and size == HISTORY_PAGE_SIZE:
+        rows = instances_from_json(Event, preloaded)
+        next_cursor = encode_history_cursor(rows[size - 1]) if len(rows) > size else None
+        return HistoryPage(rows[:size], next_cursor)
+    events = Event.objects.filter(person_id=person_id)
     if position is not None:
         moment, pk = position
         events = events.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=pk))
