@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -560,10 +561,17 @@ def _name_page(
                 part = part.filter(**{f"{column_key}__gte": after_key}).filter(
                     Q(**{f"{column_key}__gt": after_key}) | Q(pk__gt=after_id)
                 )
-            sql, params = (
-                part.order_by(column_key, "pk").values("pk")[:size].query.sql_with_params()
-            )
+            try:
+                sql, params = (
+                    part.order_by(column_key, "pk").values("pk")[:size].query.sql_with_params()
+                )
+            except EmptyResultSet:
+                # A filter no row can meet (a tag nobody has): Django does not even compile
+                # the range, which has no rows.
+                continue
             parts.append((f"SELECT {column}_range.pk FROM ({sql}) AS {column}_range", params))
+        if not parts:
+            return []
         page_ids = RawSQL(
             " UNION ALL ".join(sql for sql, _ in parts),
             [param for _, params in parts for param in params],
