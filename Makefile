@@ -50,5 +50,9 @@ serve: install
 bench: install-test
 	bash scripts/bench.sh
 
+## loadtest: 60 s of operators and API clients against gunicorn on PostgreSQL (README, Load test).
+loadtest: install
+	bash -c 'source scripts/pg.sh && $(PY) bench/loadtest.py'
+
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache
