@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Q, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -72,32 +73,49 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, CARD, {"installation": installation, "can_edit": can_edit(request.user)})
 
 
+def _with_current_primary(pk: int) -> tuple[Installation, list[Installation]]:
+    """The installation and its person's current primary one (if another), in one query."""
+    person_of = Installation.objects.filter(pk=pk).values("person_id")[:1]
+    rows = list(
+        Installation.objects.select_related("application").filter(
+            Q(pk=pk) | Q(is_primary=True, person_id=Subquery(person_of))
+        )
+    )
+    installation = next((row for row in rows if row.pk == pk), None)
+    if installation is None:
+        raise Http404("No such installation.")
+    return installation, [row for row in rows if row.pk != pk]
+
+
 @edit_required
 @require_POST
 def set_primary(request: HttpRequest, pk: int) -> HttpResponse:
-    """Make this the primary device (or unset it); the previous primary card updates too."""
-    installation = _installation(pk)
+    """Make this the primary device (or unset it); the previous primary card updates too.
+
+    The answer is the two cards that changed (this one, and out of band the one that lost
+    the flag), read back in one query.
+    """
+    installation, previous = _with_current_primary(pk)
     is_primary = _flag(request, "is_primary")
     if is_primary is None:
         error = DomainError(
             ErrorCode.REQUEST_FORMAT_INVALID, "is_primary must be true or false.", "isPrimary"
         )
         return _card_response(request, installation, error=error)
-    previous = list(
-        Installation.objects.filter(person_id=installation.person_id, is_primary=True).exclude(
-            pk=pk
-        )
-    )
     try:
         services.installation_set_primary(
             installation=installation, actor=actor_of(request), is_primary=is_primary
         )
     except DomainError as exc:
         return _card_response(request, installation, error=exc)
-    others = list(
-        Installation.objects.select_related("application").filter(pk__in=[i.pk for i in previous])
+    if not request.htmx:
+        return redirect(person_url(installation.person_id, f"installation-{pk}"))
+    changed = Installation.objects.select_related("application").filter(
+        pk__in=[pk, *(other.pk for other in previous)]
     )
-    return _card_response(request, _installation(pk), others=others)
+    installation = next(row for row in changed if row.pk == pk)
+    others = [row for row in changed if row.pk != pk]
+    return _card_response(request, installation, others=others)
 
 
 @edit_required

@@ -300,7 +300,9 @@ def page_context(request: HttpRequest, person: Person, **extra: Any) -> dict[str
         "emails": selectors.emails_of(person),
         "installations": list(person.installations.all()),
         "tags": list(person.tags.all()),
-        "attribute_rows": [editor_state(row) for row in selectors.attribute_rows(person)],
+        "attribute_rows": [
+            editor_state(row, person.pk) for row in selectors.attribute_rows(person)
+        ],
         "history": describe_history(history),
         "history_before": request.GET.get("before") or "",
         "overview_form": PersonForm(initial=PersonForm.initial_for(person)),
@@ -555,7 +557,7 @@ def _attribute_response(
     error: DomainError | None,
     raw: Any,
 ) -> HttpResponse:
-    row = editor_state(selectors.attribute_row(person, definition))
+    row = editor_state(selectors.attribute_row(person, definition), person.pk)
     if error is not None:
         # Show what was typed, so that nothing is lost while the error is fixed.
         row.update(submitted_state(definition, raw), error=error)
@@ -588,13 +590,16 @@ def value_text(data_type: str, value: Any) -> str:
     return str(value)
 
 
-def editor_state(row: selectors.AttributeRow) -> dict[str, Any]:
+def editor_state(row: selectors.AttributeRow, person_pk: int) -> dict[str, Any]:
     definition = row.definition
     state: dict[str, Any] = {
         "definition": definition,
         "is_set": row.is_set,
         "input_type": INPUT_TYPES.get(definition.data_type, "text"),
         "error": None,
+        "error_id": f"attribute-{definition.pk}-error",
+        "set_url": reverse("people:attribute_set", args=[person_pk, definition.pk]),
+        "remove_url": reverse("people:attribute_remove", args=[person_pk, definition.pk]),
     }
     if definition.data_type == DataType.LIST_OF_OBJECTS:
         schema = definition.object_schema or {}
