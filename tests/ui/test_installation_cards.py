@@ -123,3 +123,32 @@ def test_a_card_renders_alone_for_htmx(editor_client, profile):
     assert (
         editor_client.get(reverse("installations:card", args=[999999]), **HTMX).status_code == 404
     )
+
+
+def test_making_a_card_primary_takes_the_same_queries_however_many_cards_the_person_has(
+    editor_client, profile, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import InstallationFactory
+
+    def make_primary(installation):
+        url = reverse("installations:set_primary", args=[installation.pk])
+        return editor_client.post(url, {"is_primary": "true"}, **HTMX)
+
+    editor_client.get(reverse("people:detail", args=[profile.person.pk]))
+    with CaptureQueriesContext(connection) as few:
+        assert make_primary(profile.second).status_code == 200
+    for _ in range(10):
+        InstallationFactory(person=profile.person, application=profile.app)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = make_primary(profile.primary)
+    html = response.content.decode()
+    # This card, and out of band only the card that lost the flag.
+    assert html.count('data-testid="installation-card"') == 2
+    assert f'id="installation-{profile.second.pk}"' in html
+    # Session, user, permissions (two), the card with the current primary (one query), the
+    # service (savepoint, find and lock the person and the card, unset, set, event, release),
+    # both cards read back (one query).
+    assert len(few.captured_queries) <= 14
