@@ -48,7 +48,7 @@ from django.db.models import (
     When,
     signals,
 )
-from django.db.models.base import ModelState
+from django.db.models.base import DEFERRED, ModelState
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Collate, Lower, Substr
 from django.db.models.query import ModelIterable
@@ -166,9 +166,9 @@ def _row_prefetches() -> list[Prefetch]:
     ]
 
 
-def _with_rows(queryset: QuerySet[Person]) -> QuerySet[Person]:
+def _with_rows(queryset: QuerySet[Person], *, list_rows: bool = False) -> QuerySet[Person]:
     """What a result row shows: in the same statement on PostgreSQL, else prefetched."""
-    return _with_related(queryset.prefetch_related(*_row_prefetches()))
+    return _with_related(queryset.prefetch_related(*_row_prefetches()), list_rows=list_rows)
 
 
 def list_queryset() -> QuerySet[Person]:
@@ -180,17 +180,37 @@ def list_queryset() -> QuerySet[Person]:
     return _with_rows(Person.objects.all())
 
 
-def _related_sql(*, attribute_values: bool = False, tag_order: str = "t.name") -> dict[str, str]:
+# What a result row of the operator list reads of an installation; the other columns stay
+# deferred (as with ``.only()``): a list does not carry every device's system data.
+LIST_INSTALLATION_FIELDS = (
+    "id",
+    "person_id",
+    "application_id",
+    "push_registration_id",
+    "os",
+    "is_primary",
+    "registration_enabled",
+)
+
+
+def _related_sql(
+    *, attribute_values: bool = False, tag_order: str = "t.name", list_rows: bool = False
+) -> dict[str, str]:
     """Correlated subqueries: a person's identities, tags and installations as JSON arrays.
 
     ``to_jsonb(row)`` keys each object by column name; plain SQL keeps the statement cheap to
     build (an ORM JSONObject of every installation field costs more to compile than to run).
-    A decimal goes as text, so that it comes back exactly.
+    A decimal goes as text, so that it comes back exactly. ``list_rows``: installations with
+    LIST_INSTALLATION_FIELDS only.
     """
     installation = installation_model()._meta.db_table
     application = installation_model()._meta.get_field("application").related_model
     person = Person._meta.db_table
     through = Person.tags.through._meta.db_table
+    installation_json = "to_jsonb(d)"
+    if list_rows:
+        pairs = ", ".join(f"'{name}', d.{name}" for name in LIST_INSTALLATION_FIELDS)
+        installation_json = f"jsonb_build_object({pairs})"
     sql = {
         "related_identities": (
             "SELECT COALESCE(jsonb_agg(to_jsonb(i) ORDER BY i.id), '[]') "
@@ -202,8 +222,8 @@ def _related_sql(*, attribute_values: bool = False, tag_order: str = "t.name") -
             f'WHERE pt.person_id = "{person}"."id"'
         ),
         "related_installations": (
-            "SELECT COALESCE(jsonb_agg(to_jsonb(d) || jsonb_build_object('app', to_jsonb(a)) "
-            "ORDER BY d.is_primary DESC, d.id), '[]') "
+            f"SELECT COALESCE(jsonb_agg({installation_json} || jsonb_build_object("
+            "'app', to_jsonb(a)) ORDER BY d.is_primary DESC, d.id), '[]') "
             f"FROM {installation} d JOIN {application._meta.db_table} a "
             f'ON a.id = d.application_id WHERE d.person_id = "{person}"."id"'
         ),
@@ -228,7 +248,11 @@ RELATIONS = {
 
 
 def _with_related(
-    queryset: QuerySet[Person], *, attribute_values: bool = False, tag_order: str = "t.name"
+    queryset: QuerySet[Person],
+    *,
+    attribute_values: bool = False,
+    tag_order: str = "t.name",
+    list_rows: bool = False,
 ) -> QuerySet[Person]:
     """On PostgreSQL: each person row also carries its related rows as JSON arrays.
 
@@ -242,7 +266,7 @@ def _with_related(
         **{
             name: RawSQL(f"({sql})", [], output_field=JSONField())
             for name, sql in _related_sql(
-                attribute_values=attribute_values, tag_order=tag_order
+                attribute_values=attribute_values, tag_order=tag_order, list_rows=list_rows
             ).items()
         }
     )
@@ -284,20 +308,27 @@ def _converters(model) -> tuple[list[str], list]:
 
 
 def _instance(model, row: dict):
-    """A model instance from its row as JSON, as ``Model.from_db`` makes it.
+    """A model instance from its row as JSON, as ``Model.from_db`` makes it; columns missing
+    from the row are deferred (read on first use, as with ``.only()``).
 
     Without ``Model.__init__`` (a dozen times slower for a wide row) unless a model has
     init signal receivers that would expect it.
     """
     names, converters = _converters(model)
     values = [
-        row.get(name) if convert is None or row.get(name) is None else convert(row[name])
+        DEFERRED
+        if name not in row
+        else row[name]
+        if convert is None or row[name] is None
+        else convert(row[name])
         for name, convert in zip(names, converters, strict=True)
     ]
     if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
         return model.from_db("default", names, values)
     instance = model.__new__(model)
-    instance.__dict__.update(zip(names, values, strict=True))
+    instance.__dict__.update(
+        (name, value) for name, value in zip(names, values, strict=True) if value is not DEFERRED
+    )
     instance._state = ModelState()
     instance._state.adding = False
     instance._state.db = "default"
@@ -583,7 +614,7 @@ def _name_page(
     if after is not None and few_candidates:
         after_key, after_id = after
         ranges = ranges.filter(Q(name_key__gt=after_key) | Q(name_key=after_key, pk__gt=after_id))
-    return list(_with_rows(ranges).order_by("name_key", "pk")[:size])
+    return list(_with_rows(ranges, list_rows=True).order_by("name_key", "pk")[:size])
 
 
 def _name_cursor(prefix: str, after: int) -> tuple[str, int] | None:
@@ -788,7 +819,7 @@ def search_people(
         candidates = _candidates(text)
         exact = _filtered(Person.objects.all(), query, tags, drive=False)
         people = list(
-            _with_rows(exact.filter(pk__in=_union(candidates)))
+            _with_rows(exact.filter(pk__in=_union(candidates)), list_rows=True)
             .order_by("-pk")
             .filter(**({"pk__lt": after} if after is not None else {}))[: limit + 1]
         )
@@ -803,7 +834,7 @@ def search_people(
         people = _name_page(base, folded, position, limit + 1, few_candidates=few_candidates)
         next_cursor = people[limit - 1].pk if len(people) > limit else None
         return SearchPage(people[:limit], [Match("name", folded)], next_cursor, False)
-    queryset = _with_rows(base)
+    queryset = _with_rows(base, list_rows=True)
     if after is not None:
         queryset = queryset.filter(pk__lt=after)
     people = list(queryset.order_by("-pk")[: limit + 1])

@@ -180,3 +180,28 @@ def test_bad_search_input_is_named_never_a_server_error(editor_client, profile, 
     response = search(editor_client, **params)
     assert response.status_code == 200
     assert message in response.content.decode()
+
+
+def test_the_search_page_runs_the_same_queries_for_one_row_or_fifty(
+    editor_client, profile, system_actor, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    search(editor_client, q="horv")
+    with CaptureQueriesContext(connection) as one_row:
+        assert "Ana Horvat" in search(editor_client, q="horv").content.decode()
+    for i in range(55):
+        person = services.person_create(
+            actor=system_actor,
+            fields={"firstName": "Iva", "lastName": f"Horvat{i:02d}"},
+            phones=[f"+385 91 555 {i:04d}"],
+            tags=["vip"],
+        )
+        InstallationFactory(person=person, os="iOS", is_primary=bool(i % 2))
+    with django_assert_max_num_queries(len(one_row.captured_queries)):
+        html = search(editor_client, q="horv").content.decode()
+    assert "50+ people" in html and "1 · iOS" in html
+    # Session, user, permissions (two), applications and definitions for the filters, the
+    # identifier lookup, the name page (with its related rows on PostgreSQL).
+    assert len(one_row.captured_queries) <= (8 if connection.vendor == "postgresql" else 11)
