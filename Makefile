@@ -45,7 +45,7 @@ serve: install
 	$(PY) manage.py collectstatic --noinput -v0
 	$(VENV)/bin/gunicorn portal.wsgi:application \
 		--workers $${WEB_CONCURRENCY:-4} --bind $${BIND:-$(HOST):$(PORT)} \
-		--access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+		--no-control-socket --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 bench: install-test
 	bash scripts/bench.sh

@@ -12,10 +12,21 @@ _PHONE = re.compile(r"(?<![\w.])\+?\d[\d\s().-]{5,}\d(?![\w.])")
 _APP_KEY = re.compile(r"(?i)\b(App|Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 
 
+# Timestamps have the shape of a decorated number ("2026-11-24 03"): they stay as they are.
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _mask_phone(match: re.Match) -> str:
+    text = match.group(0)
+    if _DATE.match(text):
+        return text
+    return text[:2] + "[phone]"
+
+
 def mask(text: str) -> str:
     text = _APP_KEY.sub(lambda m: f"{m.group(1)} [key]", text)
     text = _EMAIL.sub("[email]", text)
-    return _PHONE.sub(lambda m: m.group(0)[:2] + "[phone]", text)
+    return _PHONE.sub(_mask_phone, text)
 
 
 class PersonalDataFilter(logging.Filter):

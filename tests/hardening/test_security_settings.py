@@ -145,6 +145,11 @@ def test_an_active_session_within_both_limits_stays(client, editor):
     assert client.get(reverse("home")).status_code == 200
 
 
+def test_log_masking_leaves_timestamps_readable():
+    line = "attempt at 2026-11-24 03:38:34.077205+00:00 from 203.0.113.7"
+    assert mask(line) == line
+
+
 @pytest.mark.parametrize(
     ("message", "leak"),
     [
