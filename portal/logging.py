@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import re
 
+from people.identities import try_phone
+
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 # Seven or more digits, optionally with the decorations people type in phone numbers.
 _PHONE = re.compile(r"(?<![\w.])\+?\d[\d\s().-]{5,}\d(?![\w.])")
@@ -17,10 +19,14 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def _mask_phone(match: re.Match) -> str:
+    """Mask what reads as a phone number: a long bare run of digits (38516419710), or a
+    decorated one that phonenumbers accepts. Dates, times and addresses stay readable."""
     text = match.group(0)
     if _DATE.match(text):
         return text
-    return text[:2] + "[phone]"
+    if text.isdigit() and len(text) >= 9 or try_phone(text) is not None:
+        return text[:2] + "[phone]"
+    return text
 
 
 def mask(text: str) -> str:
