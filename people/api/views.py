@@ -42,7 +42,7 @@ from people.models import AttributeDefinition, Person, Tag
 from people.search import IDENTIFIER_TYPES, person_id_by_identifier, profile_queryset
 from portal.api.actors import actor_from_request
 from portal.api.errors import DOMAIN_STATUS, RequestFormatInvalid, flatten_detail
-from portal.api.permissions import CanAdministerViaApi, CanReadViaApi, CanUseApi
+from portal.api.permissions import CanReadViaApi
 from portal.api.schema import error_responses
 from portal.api.views import VendorAPIView
 
@@ -345,10 +345,7 @@ ETAG_HEADER = OpenApiParameter(
 class PersonsView(VendorAPIView):
     """One person by identifier and type, a page of people, create, replace, update, delete."""
 
-    def get_permissions(self):
-        if self.request.method == "DELETE":
-            return [CanAdministerViaApi()]
-        return [CanUseApi()]
+    administrator_methods = frozenset({"DELETE"})
 
     @extend_schema(
         operation_id="get-a-single-person-or-a-list-of-people",
@@ -583,10 +580,7 @@ def query_of(item: Any) -> IdentityQuery:
 class BatchView(VendorAPIView):
     """Create, update or delete many people: a result per item, 207 when some failed."""
 
-    def get_permissions(self):
-        if self.request.method == "DELETE":
-            return [CanAdministerViaApi()]
-        return [CanUseApi()]
+    administrator_methods = frozenset({"DELETE"})
 
     @extend_schema(
         operation_id="batch-people-create",
@@ -776,10 +770,7 @@ class TagsView(VendorAPIView):
 class TagView(VendorAPIView):
     """One tag by name (case-insensitive); delete it."""
 
-    def get_permissions(self):
-        if self.request.method == "DELETE":
-            return [CanAdministerViaApi()]
-        return [CanUseApi()]
+    administrator_methods = frozenset({"DELETE"})
 
     @extend_schema(
         operation_id="get-a-tag",
@@ -880,10 +871,7 @@ def definition_named(name: str) -> AttributeDefinition:
 class CustomAttributesView(VendorAPIView):
     """Custom attribute definitions, a page at a time; define one."""
 
-    def get_permissions(self):
-        if self.request.method == "POST":
-            return [CanAdministerViaApi()]
-        return [CanUseApi()]
+    administrator_methods = frozenset({"POST"})
 
     @extend_schema(
         operation_id="get-a-list-of-custom-attributes",
@@ -924,10 +912,7 @@ class CustomAttributesView(VendorAPIView):
 class CustomAttributeView(VendorAPIView):
     """One custom attribute definition by name; delete it while unused."""
 
-    def get_permissions(self):
-        if self.request.method == "DELETE":
-            return [CanAdministerViaApi()]
-        return [CanUseApi()]
+    administrator_methods = frozenset({"DELETE"})
 
     @extend_schema(
         operation_id="get-a-single-custom-attribute",

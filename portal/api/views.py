@@ -6,6 +6,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.views import APIView
 
 from portal.api.json import unstorable_text
+from portal.api.permissions import CanAdministerViaApi
 from portal.api.schema import VendorAutoSchema
 
 
@@ -17,6 +18,14 @@ class VendorAPIView(APIView):
     """
 
     schema = VendorAutoSchema()
+    # Methods that need an Administrator (or a manage key): deleting people and tags,
+    # defining custom attributes. The others need what CanUseApi asks.
+    administrator_methods: frozenset[str] = frozenset()
+
+    def get_permissions(self):
+        if self.request.method in self.administrator_methods:
+            return [CanAdministerViaApi()]
+        return super().get_permissions()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
