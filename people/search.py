@@ -690,6 +690,25 @@ def _drives(tags: dict[str, tuple[int, int]] | None) -> bool:
     return bool(tags) and min(people for _, people in tags.values()) <= RARE_TAG_PEOPLE
 
 
+def has_tag(name: str) -> Q:
+    """People who have the tag ``name`` (any casing), as one condition for any query.
+
+    The tag's id goes in as a value (the planner knows its frequency); a tag on at most
+    RARE_TAG_PEOPLE people is read first (its people by primary key). No such tag: nobody.
+    """
+    tags = _tags_of(SearchQuery(tags=[name]))
+    if not tags:
+        return Q(pk__in=[])
+    ((tag_id, people),) = tags.values()
+    through = Person.tags.through
+    if people <= RARE_TAG_PEOPLE:
+        people_ids = Subquery(through.objects.filter(tag_id=tag_id).values("person_id"))
+        if _on_postgresql():
+            return Q(_AnyOfArray(F("pk"), people_ids))
+        return Q(pk__in=people_ids)
+    return Q(Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id=tag_id)))
+
+
 def _filtered(
     queryset: QuerySet[Person],
     query: SearchQuery,

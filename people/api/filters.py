@@ -24,6 +24,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 
 from people import custom_attributes as attribute_types
+from people import search
 from people.errors import DomainError, ErrorCode
 from people.fields import STANDARD_FIELDS
 from people.identities import normalize_email, try_phone
@@ -191,6 +192,10 @@ class FilterCompiler:
         if not isinstance(operand, str):
             raise _error(f"tags are compared with a tag name (a string), not {operand!r}.")
         lookup = "exact" if op in EQUALITY or op in ("#contains", "#notContain") else LOOKUPS[op]
+        if lookup == "exact":
+            # The tag's id as a value, a rare tag's people read first (people.search).
+            has_tag = search.has_tag(operand)
+            return ~has_tag if op in NEGATED else has_tag
         tags = Tag.objects.annotate(lname=Lower("name")).filter(
             **{f"lname__{lookup}": operand.strip().lower()}
         )
