@@ -8,28 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from installations.models import Application
 from people.history import Actor
+from portal.api.authentication import AppCredentialAuthentication, ServicePrincipal
 
 
-@dataclass(frozen=True)
-class DevicePrincipal:
+@dataclass(frozen=True, kw_only=True)
+class DevicePrincipal(ServicePrincipal):
     """The request.user of a request made by an app installation (the application it runs)."""
 
     application: Application
-    is_authenticated: bool = True
-    is_anonymous: bool = False
-    is_staff: bool = False
-    is_superuser: bool = False
-    is_active: bool = True
-
-    @property
-    def pk(self) -> None:
-        return None
 
     def get_username(self) -> str:
         return f"Device of app {self.application.code}"
@@ -39,27 +31,14 @@ class DevicePrincipal:
         return Actor.device(self.application.code)
 
 
-class ApplicationCodeAuthentication(authentication.BaseAuthentication):
-    keyword = "App"
+class ApplicationCodeAuthentication(AppCredentialAuthentication):
+    missing_message = "Missing application code after 'App'."
 
-    def authenticate(self, request: Request):
-        header = authentication.get_authorization_header(request).decode("latin-1").strip()
-        if not header:
-            return None
-        scheme, _, raw = header.partition(" ")
-        if scheme.lower() != self.keyword.lower():
-            return None
-        code = raw.strip()
-        if not code:
-            raise exceptions.AuthenticationFailed("Missing application code after 'App'.")
-        application = Application.objects.filter(code=code).first()
+    def authenticate_credential(self, raw: str) -> tuple[DevicePrincipal, Application]:
+        application = Application.objects.filter(code=raw).first()
         if application is None:
             raise exceptions.AuthenticationFailed("Unknown application code.")
-        return DevicePrincipal(application), application
-
-    def authenticate_header(self, request: Request) -> str:
-        # Makes DRF answer 401 (not 403) to requests without credentials.
-        return self.keyword
+        return DevicePrincipal(application=application), application
 
 
 class IsDevice(permissions.BasePermission):

@@ -11,11 +11,10 @@ from rest_framework.request import Request
 from portal.models import ApiKey, ApiKeyRole
 
 
-@dataclass(frozen=True)
-class ApiKeyPrincipal:
-    """The request.user of a request made with an API key."""
+@dataclass(frozen=True, kw_only=True)
+class ServicePrincipal:
+    """The request.user of a request made by a program (not an operator's session)."""
 
-    key: ApiKey
     is_authenticated: bool = True
     is_anonymous: bool = False
     is_staff: bool = False
@@ -25,6 +24,13 @@ class ApiKeyPrincipal:
     @property
     def pk(self) -> None:
         return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiKeyPrincipal(ServicePrincipal):
+    """The request.user of a request made with an API key."""
+
+    key: ApiKey
 
     def get_username(self) -> str:
         return f"API key {self.key.name}"
@@ -40,8 +46,11 @@ class ApiKeyPrincipal:
         return self.can_write
 
 
-class ApiKeyAuthentication(authentication.BaseAuthentication):
+class AppCredentialAuthentication(authentication.BaseAuthentication):
+    """Reads ``Authorization: App <credential>``; subclasses say what the credential is."""
+
     keyword = "App"
+    missing_message = "Missing credential after 'App'."
 
     def authenticate(self, request: Request):
         header = authentication.get_authorization_header(request).decode("latin-1").strip()
@@ -52,15 +61,25 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         raw = raw.strip()
         if not raw:
-            raise exceptions.AuthenticationFailed("Missing API key after 'App'.")
-        key = ApiKey.authenticate(raw)
-        if key is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
-        return ApiKeyPrincipal(key), key
+            raise exceptions.AuthenticationFailed(self.missing_message)
+        return self.authenticate_credential(raw)
+
+    def authenticate_credential(self, raw: str) -> tuple[ServicePrincipal, object]:
+        raise NotImplementedError
 
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) to requests without credentials.
         return self.keyword
+
+
+class ApiKeyAuthentication(AppCredentialAuthentication):
+    missing_message = "Missing API key after 'App'."
+
+    def authenticate_credential(self, raw: str) -> tuple[ApiKeyPrincipal, ApiKey]:
+        key = ApiKey.authenticate(raw)
+        if key is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        return ApiKeyPrincipal(key=key), key
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
