@@ -31,4 +31,4 @@ run_suite() {  # label, then pytest arguments
 }
 
 DATABASE_URL="$PG_URL/portal" run_suite PostgreSQL "$@"
-DATABASE_URL="" run_suite SQLite -m "not postgres_only and not browser" "$@"
+DATABASE_URL="" run_suite SQLite -m "not postgres_only" "$@"
