@@ -360,6 +360,16 @@ def _cache(person: Person, name: str, model, instances: list) -> None:
     person._prefetched_objects_cache[name] = queryset
 
 
+def prefetched(person: Person, relation: str) -> list:
+    """The rows of a prefetched relation (``identities``, ``tags``, ``installations``...) as a
+    list: what ``person.<relation>.all()`` returns, without building a related manager per
+    call (a result page reads three relations of fifty people)."""
+    cache = getattr(person, "_prefetched_objects_cache", {})
+    if relation in cache and cache[relation]._result_cache is not None:
+        return cache[relation]._result_cache
+    return list(getattr(person, relation).all())
+
+
 class _RelatedRowsIterable(ModelIterable):
     """People whose related rows came as JSON in the same row (``_with_related``).
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import phonenumbers
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -38,7 +39,7 @@ from people.forms import (
 from people.history import Actor
 from people.identities import format_phone
 from people.models import AttributeDefinition, DataType, EventKind, Person, PersonType
-from people.search import SearchQuery, search_people
+from people.search import SearchQuery, prefetched, search_people
 from portal.roles import can_delete_people, can_edit
 
 PERSON_CHANGED = "personChanged"
@@ -230,7 +231,16 @@ class UrlPattern:
 
 
 @functools.lru_cache(maxsize=10_000)
-def _phone_for_reading(number: str) -> str:
+def _phone_for_reading(number: str, national_number: str) -> str:
+    """``format_phone``, without parsing the number again when the stored national number
+    says where the country code ends (a national number with a leading zero, as Italy's,
+    is parsed)."""
+    if national_number and not national_number.startswith("0") and number.endswith(national_number):
+        parsed = phonenumbers.PhoneNumber(
+            country_code=int(number[: -len(national_number)]),
+            national_number=int(national_number),
+        )
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return format_phone(number)
 
 
@@ -241,9 +251,10 @@ def result_rows(people: list[Person]) -> list[dict[str, Any]]:
     types = dict(PersonType.choices)
     rows = []
     for person in people:
-        phones = [i.value for i in person.identities.all() if i.kind == "PHONE"]
-        emails = [i.value for i in person.identities.all() if i.kind == "EMAIL"]
-        devices = person.installations.all()
+        identities = prefetched(person, "identities")
+        phones = [i for i in identities if i.kind == "PHONE"]
+        emails = [i.value for i in identities if i.kind == "EMAIL"]
+        devices = prefetched(person, "installations")
         modified = timezone.localtime(person.modified_at)
         rows.append(
             {
@@ -252,14 +263,16 @@ def result_rows(people: list[Person]) -> list[dict[str, Any]]:
                 "external_id": person.external_id,
                 "type": person.type.lower(),
                 "type_label": types.get(person.type, person.type),
-                "phone": _phone_for_reading(phones[0]) if phones else "",
+                "phone": (
+                    _phone_for_reading(phones[0].value, phones[0].national_number) if phones else ""
+                ),
                 "more_phones": max(len(phones) - 1, 0),
                 "email": emails[0] if emails else "",
                 "more_emails": max(len(emails) - 1, 0),
                 "devices": len(devices),
                 "platforms": ", ".join(sorted({d.os or "unknown" for d in devices})),
                 "has_primary": any(d.is_primary for d in devices),
-                "tags": [tag.name for tag in person.tags.all()],
+                "tags": [tag.name for tag in prefetched(person, "tags")],
                 "modified_iso": modified.isoformat(),
                 "modified": modified.strftime("%Y-%m-%d %H:%M"),
             }

@@ -205,3 +205,29 @@ def test_the_search_page_runs_the_same_queries_for_one_row_or_fifty(
     # Session, user, permissions (two), applications and definitions for the filters, the
     # identifier lookup, the name page (with its related rows on PostgreSQL).
     assert len(one_row.captured_queries) <= (8 if connection.vendor == "postgresql" else 11)
+
+
+def test_result_rows_escape_names_ids_emails_and_tags(editor_client, system_actor):
+    services.person_create(
+        actor=system_actor,
+        fields={"firstName": "<script>alert(1)</script>", "externalId": 'x"><img src=y>'},
+        emails=["a&b@example.com"],
+        tags=["<b>bold</b>"],
+    )
+    html = search(editor_client, q="<script").content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "x&quot;&gt;&lt;img src=y&gt;" in html
+    assert "a&amp;b@example.com" in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "<script>alert" not in html and "<b>bold" not in html
+
+
+@pytest.mark.parametrize(
+    "typed", ["+385 1 6419 710", "+1 202 555 0143", "+44 20 7946 0958", "+39 06 6982 1234"]
+)
+def test_a_result_row_shows_a_phone_as_format_phone_does(typed):
+    from people.identities import format_phone, parse_phone
+    from people.views import _phone_for_reading
+
+    phone = parse_phone(typed)
+    assert _phone_for_reading(phone.number, phone.national_number) == format_phone(phone.number)
