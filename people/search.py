@@ -180,8 +180,10 @@ def list_queryset() -> QuerySet[Person]:
     return _with_rows(Person.objects.all())
 
 
-# What a result row of the operator list reads of an installation; the other columns stay
-# deferred (as with ``.only()``): a list does not carry every device's system data.
+# What a result row of the operator list reads of an identity, a tag and an installation;
+# the other columns stay deferred (as with ``.only()``): a list does not carry every device's
+# system data.
+LIST_IDENTITY_FIELDS = ("id", "person_id", "kind", "value", "national_number")
 LIST_INSTALLATION_FIELDS = (
     "id",
     "person_id",
@@ -207,17 +209,20 @@ def _related_sql(
     application = installation_model()._meta.get_field("application").related_model
     person = Person._meta.db_table
     through = Person.tags.through._meta.db_table
-    installation_json = "to_jsonb(d)"
+    installation_json, identity_json, tag_json = "to_jsonb(d)", "to_jsonb(i)", "to_jsonb(t)"
     if list_rows:
         pairs = ", ".join(f"'{name}', d.{name}" for name in LIST_INSTALLATION_FIELDS)
         installation_json = f"jsonb_build_object({pairs})"
+        pairs = ", ".join(f"'{name}', i.{name}" for name in LIST_IDENTITY_FIELDS)
+        identity_json = f"jsonb_build_object({pairs})"
+        tag_json = "jsonb_build_object('id', t.id, 'name', t.name)"
     sql = {
         "related_identities": (
-            "SELECT COALESCE(jsonb_agg(to_jsonb(i) ORDER BY i.id), '[]') "
+            f"SELECT COALESCE(jsonb_agg({identity_json} ORDER BY i.id), '[]') "
             f'FROM {ContactIdentity._meta.db_table} i WHERE i.person_id = "{person}"."id"'
         ),
         "related_tags": (
-            f"SELECT COALESCE(jsonb_agg(to_jsonb(t) ORDER BY {tag_order}), '[]') "
+            f"SELECT COALESCE(jsonb_agg({tag_json} ORDER BY {tag_order}), '[]') "
             f"FROM {Tag._meta.db_table} t JOIN {through} pt ON pt.tag_id = t.id "
             f'WHERE pt.person_id = "{person}"."id"'
         ),
@@ -315,23 +320,25 @@ def _instance(model, row: dict):
     init signal receivers that would expect it.
     """
     names, converters = _converters(model)
-    values = [
-        DEFERRED
-        if name not in row
-        else row[name]
-        if convert is None or row[name] is None
-        else convert(row[name])
-        for name, convert in zip(names, converters, strict=True)
-    ]
     if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        values = [
+            DEFERRED
+            if name not in row
+            else row[name]
+            if convert is None or row[name] is None
+            else convert(row[name])
+            for name, convert in zip(names, converters, strict=True)
+        ]
         return model.from_db("default", names, values)
     instance = model.__new__(model)
-    instance.__dict__.update(
-        (name, value) for name, value in zip(names, values, strict=True) if value is not DEFERRED
-    )
-    instance._state = ModelState()
-    instance._state.adding = False
-    instance._state.db = "default"
+    fields = instance.__dict__
+    for name, convert in zip(names, converters, strict=True):
+        if name in row:
+            value = row[name]
+            fields[name] = value if convert is None or value is None else convert(value)
+    state = instance._state = ModelState()
+    state.adding = False
+    state.db = "default"
     return instance
 
 
