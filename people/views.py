@@ -221,13 +221,15 @@ class UrlPattern:
     """A URL reversed once per page and filled in per row (``reverse`` per row costs more
     than the rest of the row)."""
 
-    PLACEHOLDER = 987654321
+    PLACEHOLDERS = (987654321, 987654322)
 
-    def __init__(self, name: str) -> None:
-        self.parts = reverse(name, args=[self.PLACEHOLDER]).split(str(self.PLACEHOLDER))
+    def __init__(self, name: str, arguments: int = 1) -> None:
+        self.template = reverse(name, args=self.PLACEHOLDERS[:arguments])
+        for index, placeholder in enumerate(self.PLACEHOLDERS[:arguments]):
+            self.template = self.template.replace(str(placeholder), f"{{{index}}}")
 
-    def __call__(self, pk: int) -> str:
-        return str(pk).join(self.parts)
+    def __call__(self, *args: int) -> str:
+        return self.template.format(*args)
 
 
 @functools.lru_cache(maxsize=10_000)
@@ -307,6 +309,7 @@ def tag_suggestions(request: HttpRequest) -> HttpResponse:
 
 def page_context(request: HttpRequest, person: Person, **extra: Any) -> dict[str, Any]:
     history = selectors.history_page(person, before=request.GET.get("before"))
+    urls = attribute_urls()
     return {
         "person": person,
         "phones": selectors.phones_of(person),
@@ -314,7 +317,7 @@ def page_context(request: HttpRequest, person: Person, **extra: Any) -> dict[str
         "installations": list(person.installations.all()),
         "tags": list(person.tags.all()),
         "attribute_rows": [
-            editor_state(row, person.pk) for row in selectors.attribute_rows(person)
+            editor_state(row, person.pk, urls) for row in selectors.attribute_rows(person)
         ],
         "history": describe_history(history),
         "history_before": request.GET.get("before") or "",
@@ -570,7 +573,7 @@ def _attribute_response(
     error: DomainError | None,
     raw: Any,
 ) -> HttpResponse:
-    row = editor_state(selectors.attribute_row(person, definition), person.pk)
+    row = editor_state(selectors.attribute_row(person, definition), person.pk, attribute_urls())
     if error is not None:
         # Show what was typed, so that nothing is lost while the error is fixed.
         row.update(submitted_state(definition, raw), error=error)
@@ -603,16 +606,27 @@ def value_text(data_type: str, value: Any) -> str:
     return str(value)
 
 
-def editor_state(row: selectors.AttributeRow, person_pk: int) -> dict[str, Any]:
+def attribute_urls() -> tuple[UrlPattern, UrlPattern]:
+    """Where an attribute editor saves and removes a value."""
+    return (
+        UrlPattern("people:attribute_set", arguments=2),
+        UrlPattern("people:attribute_remove", arguments=2),
+    )
+
+
+def editor_state(
+    row: selectors.AttributeRow, person_pk: int, urls: tuple[UrlPattern, UrlPattern]
+) -> dict[str, Any]:
     definition = row.definition
+    set_url, remove_url = urls
     state: dict[str, Any] = {
         "definition": definition,
         "is_set": row.is_set,
         "input_type": INPUT_TYPES.get(definition.data_type, "text"),
         "error": None,
         "error_id": f"attribute-{definition.pk}-error",
-        "set_url": reverse("people:attribute_set", args=[person_pk, definition.pk]),
-        "remove_url": reverse("people:attribute_remove", args=[person_pk, definition.pk]),
+        "set_url": set_url(person_pk, definition.pk),
+        "remove_url": remove_url(person_pk, definition.pk),
     }
     if definition.data_type == DataType.LIST_OF_OBJECTS:
         schema = definition.object_schema or {}

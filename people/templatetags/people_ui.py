@@ -7,6 +7,7 @@ from html import escape
 from typing import Any
 
 from django import forms, template
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -20,6 +21,15 @@ def to_json(value: Any) -> str:
     """A value as indented JSON, for an editor textarea."""
     if not value:
         return "{}"
+    if isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values()):
+        # A flat object (as additionalData is): the same text, from the C encoder (with an
+        # indent json.dumps falls back to its pure-Python encoder).
+        lines = (
+            f"  {json.dumps(key, ensure_ascii=False)}: "
+            f"{json.dumps(value[key], ensure_ascii=False, default=str)}"
+            for key in sorted(value)
+        )
+        return "{\n" + ",\n".join(lines) + "\n}"
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
 
 
@@ -131,4 +141,35 @@ def result_row(row: dict[str, Any]) -> SafeString:
         f'<td class="nowrap"><time datetime="{escape(row["modified_iso"])}">'
         f"{escape(row['modified'])}</time></td>"
         "</tr>"
+    )
+
+
+def _time(moment: Any, shown: str) -> str:
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    return f'<time datetime="{escape(local.isoformat())}">{escape(local.strftime(shown))}</time>'
+
+
+@register.simple_tag
+def device_facts(installation: Any) -> SafeString:
+    """The facts list of an installation card, written out (a person page has several
+    cards, and a dozen filtered variables each add up). Every value is escaped."""
+    dash = "—"
+    facts = [
+        ("OS version", escape(installation.os_version or dash)),
+        ("SDK version", escape(installation.sdk_version or dash)),
+        ("App version", escape(installation.app_version or dash)),
+        ("Language", escape(installation.os_language or dash)),
+        ("Time zone", escape(installation.device_timezone_offset or dash)),
+        ("Notifications", "enabled" if installation.notifications_enabled else "disabled"),
+        ("Push", "enabled" if installation.registration_enabled else "disabled"),
+        ("Primary", "yes" if installation.is_primary else "no"),
+        ("Created", _time(installation.created_at, "%Y-%m-%d %H:%M")),
+        ("Last updated", _time(installation.modified_at, "%Y-%m-%d %H:%M:%S")),
+    ]
+    items = "".join(f"<div><dt>{label}</dt><dd>{value}</dd></div>" for label, value in facts)
+    return mark_safe(  # noqa: S308 - every value is escaped above
+        '<dl class="device-facts"><div class="wide"><dt>Push registration id</dt>'
+        f'<dd class="mono">{escape(installation.push_registration_id)}</dd></div>{items}</dl>'
     )

@@ -152,3 +152,60 @@ def test_making_a_card_primary_takes_the_same_queries_however_many_cards_the_per
     # service (savepoint, find and lock the person and the card, unset, set, event, release),
     # both cards read back (one query).
     assert len(few.captured_queries) <= 14
+
+
+OLD_FACTS_TEMPLATE = """<dl class="device-facts">
+    <div class="wide"><dt>Push registration id</dt><dd class="mono">{{ installation.push_registration_id }}</dd></div>
+    <div><dt>OS version</dt><dd>{{ installation.os_version|default:"—" }}</dd></div>
+    <div><dt>SDK version</dt><dd>{{ installation.sdk_version|default:"—" }}</dd></div>
+    <div><dt>App version</dt><dd>{{ installation.app_version|default:"—" }}</dd></div>
+    <div><dt>Language</dt><dd>{{ installation.os_language|default:"—" }}</dd></div>
+    <div><dt>Time zone</dt><dd>{{ installation.device_timezone_offset|default:"—" }}</dd></div>
+    <div><dt>Notifications</dt><dd>{{ installation.notifications_enabled|yesno:"enabled,disabled" }}</dd></div>
+    <div><dt>Push</dt><dd>{{ installation.registration_enabled|yesno:"enabled,disabled" }}</dd></div>
+    <div><dt>Primary</dt><dd>{{ installation.is_primary|yesno:"yes,no" }}</dd></div>
+    <div><dt>Created</dt><dd><time datetime="{{ installation.created_at|date:'c' }}">{{ installation.created_at|date:"Y-m-d H:i" }}</time></dd></div>
+    <div><dt>Last updated</dt><dd><time datetime="{{ installation.modified_at|date:'c' }}">{{ installation.modified_at|date:"Y-m-d H:i:s" }}</time></dd></div>
+  </dl>"""  # noqa: E501 - the card's facts as a template wrote them
+
+
+@pytest.mark.parametrize("filled", [True, False], ids=["every fact", "empty facts"])
+def test_the_written_out_device_facts_match_the_template_they_replace(profile, filled):
+    import re
+
+    from django.template import Context, Template
+
+    from people.templatetags.people_ui import device_facts
+
+    installation = profile.primary
+    if filled:
+        installation.os_version, installation.app_version = "14", '1.2 <&> "beta"'
+        installation.os_language, installation.device_timezone_offset = "hr", "+01:00"
+    else:
+        installation.os_version = installation.sdk_version = installation.app_version = ""
+        installation.os_language = installation.device_timezone_offset = ""
+        installation.notifications_enabled = installation.is_primary = False
+
+    def markup(html):
+        return re.sub(r">\s+<", "><", str(html)).strip()
+
+    expected = Template(OLD_FACTS_TEMPLATE).render(Context({"installation": installation}))
+    assert markup(device_facts(installation)) == markup(expected)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"tier": "gold", "visits": 12, "ratio": 0.5, "vip": True, "note": 'a "quoted" ü'},
+        {"nested": {"b": 1, "a": [1, 2]}, "z": None},
+        {},
+    ],
+    ids=["flat", "nested", "empty"],
+)
+def test_additional_data_is_shown_as_indented_json_with_sorted_keys(data):
+    import json
+
+    from people.templatetags.people_ui import to_json
+
+    expected = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) if data else "{}"
+    assert to_json(data) == expected
