@@ -291,7 +291,8 @@ def with_related_rows(
 
 def instances_from_json(model, rows: list[dict]) -> list:
     """Model instances from rows as ``to_jsonb`` wrote them."""
-    return [_instance(model, row) for row in rows]
+    plain = not _has_init_receivers(model)
+    return [_instance(model, row, plain) for row in rows]
 
 
 @functools.cache
@@ -312,7 +313,11 @@ def _converters(model) -> tuple[list[str], list]:
     return names, converters
 
 
-def _instance(model, row: dict):
+def _has_init_receivers(model) -> bool:
+    return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
+
+
+def _instance(model, row: dict, plain: bool | None = None):
     """A model instance from its row as JSON, as ``Model.from_db`` makes it; columns missing
     from the row are deferred (read on first use, as with ``.only()``).
 
@@ -320,7 +325,9 @@ def _instance(model, row: dict):
     init signal receivers that would expect it.
     """
     names, converters = _converters(model)
-    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+    if plain is None:
+        plain = not _has_init_receivers(model)
+    if not plain:
         values = [
             DEFERRED
             if name not in row
@@ -387,19 +394,24 @@ class _RelatedRowsIterable(ModelIterable):
         installation = installation_model()
         application = installation._meta.get_field("application").related_model
         shared: dict[tuple[type, int], Any] = {}
+        models = (ContactIdentity, installation, application, Tag, AttributeValue)
+        plain = {model: not _has_init_receivers(model) for model in (*models, AttributeDefinition)}
+
+        def make(model, row: dict):
+            return _instance(model, row, plain[model])
 
         def one(model, row: dict):
             key = (model, row["id"])
             if key not in shared:
-                shared[key] = _instance(model, row)
+                shared[key] = make(model, row)
             return shared[key]
 
         for person in super().__iter__():
             if hasattr(person, "related_identities"):
-                identities = [_instance(ContactIdentity, row) for row in person.related_identities]
+                identities = [make(ContactIdentity, row) for row in person.related_identities]
                 installations = []
                 for row in person.related_installations:
-                    item = _instance(installation, row)
+                    item = make(installation, row)
                     _set_related(item, "application", one(application, row["app"]))
                     installations.append(item)
                 for item in [*identities, *installations]:
@@ -413,7 +425,7 @@ class _RelatedRowsIterable(ModelIterable):
             if hasattr(person, "related_attribute_values"):
                 values = []
                 for row in person.related_attribute_values:
-                    value = _instance(AttributeValue, row)
+                    value = make(AttributeValue, row)
                     _set_related(value, "definition", one(AttributeDefinition, row["definition"]))
                     _set_related(value, "person", person)
                     values.append(value)
