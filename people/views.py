@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import phonenumbers
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -37,9 +36,9 @@ from people.forms import (
     split_list,
 )
 from people.history import Actor
-from people.identities import format_phone
 from people.models import AttributeDefinition, DataType, EventKind, Person, PersonType
 from people.search import SearchQuery, prefetched, search_people
+from people.templatetags.people_ui import phone_for_reading
 from portal.roles import can_delete_people, can_edit
 
 PERSON_CHANGED = "personChanged"
@@ -232,20 +231,6 @@ class UrlPattern:
         return self.template.format(*args)
 
 
-@functools.lru_cache(maxsize=10_000)
-def _phone_for_reading(number: str, national_number: str) -> str:
-    """``format_phone``, without parsing the number again when the stored national number
-    says where the country code ends (a national number with a leading zero, as Italy's,
-    is parsed)."""
-    if national_number and not national_number.startswith("0") and number.endswith(national_number):
-        parsed = phonenumbers.PhoneNumber(
-            country_code=int(number[: -len(national_number)]),
-            national_number=int(national_number),
-        )
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return format_phone(number)
-
-
 def result_rows(people: list[Person]) -> list[dict[str, Any]]:
     """What each result row shows, as text, from the prefetched relations (no query per
     row, no template logic per cell)."""
@@ -266,7 +251,7 @@ def result_rows(people: list[Person]) -> list[dict[str, Any]]:
                 "type": person.type.lower(),
                 "type_label": types.get(person.type, person.type),
                 "phone": (
-                    _phone_for_reading(phones[0].value, phones[0].national_number) if phones else ""
+                    phone_for_reading(phones[0].value, phones[0].national_number) if phones else ""
                 ),
                 "more_phones": max(len(phones) - 1, 0),
                 "email": emails[0] if emails else "",

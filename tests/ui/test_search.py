@@ -227,7 +227,7 @@ def test_result_rows_escape_names_ids_emails_and_tags(editor_client, system_acto
 )
 def test_a_result_row_shows_a_phone_as_format_phone_does(typed):
     from people.identities import format_phone, parse_phone
-    from people.views import _phone_for_reading
+    from people.templatetags.people_ui import phone_for_reading
 
     phone = parse_phone(typed)
-    assert _phone_for_reading(phone.number, phone.national_number) == format_phone(phone.number)
+    assert phone_for_reading(phone.number, phone.national_number) == format_phone(phone.number)
