@@ -610,6 +610,9 @@ def editor_state(
         "input_type": INPUT_TYPES.get(definition.data_type, "text"),
         "error": None,
         "error_id": f"attribute-{definition.pk}-error",
+        # Text, not a number: the template uses it a dozen times and localizes numbers.
+        "pk": str(definition.pk),
+        "type_label": definition.get_data_type_display(),
         "set_url": set_url(person_pk, definition.pk),
         "remove_url": remove_url(person_pk, definition.pk),
     }
