@@ -719,12 +719,22 @@ def _show(value: Any) -> str:
 
 
 def describe_history(page: selectors.HistoryPage) -> dict[str, Any]:
-    return {
-        "events": [
-            {"event": event, "lines": describe_changes(event.changes)} for event in page.events
-        ],
-        "next_cursor": page.next_cursor,
-    }
+    """Each event with its lines, labels and time as text (a page has twenty rows)."""
+    events = []
+    for event in page.events:
+        created = timezone.localtime(event.created_at)
+        events.append(
+            {
+                "event": event,
+                "lines": describe_changes(event.changes),
+                "kind_label": event.get_kind_display(),
+                "actor_kind_label": event.get_actor_kind_display(),
+                "source_label": event.get_source_display(),
+                "created_iso": created.isoformat(),
+                "created": created.strftime("%Y-%m-%d %H:%M:%S"),
+            }
+        )
+    return {"events": events, "next_cursor": page.next_cursor}
 
 
 # ---------------------------------------------------------------------------------------------
