@@ -1,0 +1,95 @@
+"""Where the time of one benchmark target goes: timings, then a cProfile of the same requests.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \
+      .venv/bin/python bench/hotspots.py "operator page" "name prefix" [--requests 50] [--top 30]
+
+Targets and kinds are those of bench/run.py ("operator page", "API list" with a search kind;
+"person page", "set primary" or "floor" alone). It reuses the data set that ``make bench``
+left (it never generates one) and prints p50 and p95 of the wall time, of the process's CPU
+time (what the request costs in Python; the rest is waiting for PostgreSQL), and the functions
+with the most time of their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import run as bench  # noqa: E402 (sets Django up)
+from installations.models import Installation  # noqa: E402
+
+
+def urls_for(target: str, kind: str, count: int, rng: random.Random) -> tuple[list, dict]:
+    """The requests to send: (url, method and keyword arguments of the test client)."""
+    if target in ("operator page", "API list"):
+        samples = bench.samples(rng, count)[kind]
+        url_of = bench.ui_url if target == "operator page" else bench.api_url
+        base = "/" if target == "operator page" else "/people/2/persons"
+        return [url_of(base, sample) for sample in samples], {}
+    people = [p.pk for p in bench.random_people(rng, count)]
+    if target == "floor":
+        return [f"/bench/floor/{pk}" for pk in people], {}
+    if target == "person page":
+        return [f"/person/{pk}/" for pk in people], {}
+    if target == "set primary":
+        rows = Installation.objects.filter(
+            person__in=[p.pk for p in bench.random_people(rng, count * 3)]
+        ).values_list("pk", "person_id")
+        by_person: dict[int, list[int]] = {}
+        for pk, person_id in rows:
+            by_person.setdefault(person_id, []).append(pk)
+        pairs = [pks for pks in by_person.values() if len(pks) >= 2][:count]
+        extra = {"method": "post", "data": {"is_primary": "true"}, "HTTP_HX_REQUEST": "true"}
+        return [f"/installations/{rng.choice(pks)}/primary" for pks in pairs], extra
+    sys.exit(f"Unknown target {target!r}.")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("target")
+    parser.add_argument("kind", nargs="?", default="")
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=7)
+    arguments = parser.parse_args()
+    urls, extra = urls_for(
+        arguments.target, arguments.kind, arguments.requests, random.Random(arguments.seed)
+    )
+    method = extra.pop("method", "get")
+    client = bench.HttpsClient()
+    client.force_login(bench.operator())
+    for url in urls[:5]:  # warm-up: templates, URL resolvers, the session
+        getattr(client, method)(url, **extra)
+    wall, cpu = [], []
+    for url in urls:
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        getattr(client, method)(url, **extra)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.thread_time() - started_cpu) * 1000)
+    print(f"{arguments.target} {arguments.kind}: {len(urls)} requests")
+    print(f"  wall p50 {percentile(wall, 0.5):7.1f} ms   p95 {percentile(wall, 0.95):7.1f} ms")
+    print(f"  CPU  p50 {percentile(cpu, 0.5):7.1f} ms   p95 {percentile(cpu, 0.95):7.1f} ms")
+    profile = cProfile.Profile()
+    profile.enable()
+    for url in urls:
+        getattr(client, method)(url, **extra)
+    profile.disable()
+    pstats.Stats(profile).sort_stats("tottime").print_stats(arguments.top)
+
+
+if __name__ == "__main__":
+    main()
