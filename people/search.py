@@ -671,7 +671,8 @@ def _bool(value: Any) -> bool | None:
 
 # A tag on at most this many people is read first (its people, then the other conditions):
 # walking the id or name index and probing the tag would visit about limit * people / tagged
-# rows before a page is full. Counting stops here, so knowing a tag is common costs little.
+# rows before a page is full. Whether a tag is on more is one probe past this many index
+# entries (no COUNT).
 RARE_TAG_PEOPLE = 5_000
 
 
@@ -689,34 +690,35 @@ def apply_filters(queryset: QuerySet[Person], query: SearchQuery) -> QuerySet[Pe
     return _filtered(queryset, query, _tags_of(query), drive=False)
 
 
-def _tags_of(query: SearchQuery) -> dict[str, tuple[int, int]] | None:
-    """Lower-cased tag name -> (id, people with it up to RARE_TAG_PEOPLE + 1); None when a tag
-    does not exist. Tag ids as values, not subqueries: the planner then knows from the
-    statistics of the through table whether a tag is on 30 % of the people or on 0.1 %."""
+def _tags_of(query: SearchQuery) -> dict[str, tuple[int, bool]] | None:
+    """Lower-cased tag name -> (id, whether more than RARE_TAG_PEOPLE people have it); None
+    when a tag does not exist. Tag ids as values, not subqueries: the planner then knows from
+    the statistics of the through table whether a tag is on 30 % of the people or on 0.1 %."""
     lowered = list(dict.fromkeys(t.strip().lower() for t in query.tags if t.strip()))
     if not lowered:
         return {}
     through = Person.tags.through._meta.db_table
-    tagged = (
-        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {through} capped "
-        f"WHERE capped.tag_id = {Tag._meta.db_table}.id LIMIT %s) AS capped_count)"
+    common = (
+        f"EXISTS(SELECT 1 FROM {through} tagged WHERE tagged.tag_id = {Tag._meta.db_table}.id "
+        "LIMIT 1 OFFSET %s)"
     )
     tags = {
-        lname: (pk, people)
-        for lname, pk, people in Tag.objects.annotate(
-            lname=Lower("name"), tagged_people=RawSQL(tagged, [RARE_TAG_PEOPLE + 1])
+        lname: (pk, is_common)
+        for lname, pk, is_common in Tag.objects.annotate(
+            lname=Lower("name"),
+            is_common=RawSQL(common, [RARE_TAG_PEOPLE], output_field=BooleanField()),
         )
         .filter(lname__in=lowered)
-        .values_list("lname", "id", "tagged_people")
+        .values_list("lname", "id", "is_common")
     }
     if any(name not in tags for name in lowered):
         return None
     return {name: tags[name] for name in lowered}
 
 
-def _drives(tags: dict[str, tuple[int, int]] | None) -> bool:
-    """Whether the rarest tag leaves few enough people to read them first."""
-    return bool(tags) and min(people for _, people in tags.values()) <= RARE_TAG_PEOPLE
+def _drives(tags: dict[str, tuple[int, bool]] | None) -> bool:
+    """Whether a rare tag leaves few enough people to read them first."""
+    return bool(tags) and not all(common for _, common in tags.values())
 
 
 def has_tag(name: str) -> Q:
@@ -728,9 +730,9 @@ def has_tag(name: str) -> Q:
     tags = _tags_of(SearchQuery(tags=[name]))
     if not tags:
         return Q(pk__in=[])
-    ((tag_id, people),) = tags.values()
+    ((tag_id, common),) = tags.values()
     through = Person.tags.through
-    if people <= RARE_TAG_PEOPLE:
+    if not common:
         people_ids = Subquery(through.objects.filter(tag_id=tag_id).values("person_id"))
         if _on_postgresql():
             return Q(_AnyOfArray(F("pk"), people_ids))
@@ -741,7 +743,7 @@ def has_tag(name: str) -> Q:
 def _filtered(
     queryset: QuerySet[Person],
     query: SearchQuery,
-    tags: dict[str, tuple[int, int]] | None,
+    tags: dict[str, tuple[int, bool]] | None,
     *,
     drive: bool,
 ) -> QuerySet[Person]:
@@ -752,7 +754,9 @@ def _filtered(
     if tags is None:
         return queryset.none()
     through = Person.tags.through
-    rarest = min(tags, key=lambda name: tags[name][1]) if drive and _drives(tags) else None
+    rarest = next((name for name, (_, common) in tags.items() if not common), None)
+    if not drive:
+        rarest = None
     for name, (tag_id, _) in tags.items():
         if name == rarest:
             people_ids = Subquery(through.objects.filter(tag_id=tag_id).values("person_id"))
