@@ -135,6 +135,25 @@ class InstallationForm(ServiceModelForm):
         fields = ("is_primary", "registration_enabled", "additional_data")
 
 
+def installation_action(description: str, done: str, call):
+    """An admin action that calls ``call(push_registration_id, actor)`` (a domain service)
+    for each selected installation, as the administrator, source ADMIN."""
+
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        actor = admin_actor(request)
+        installations = list(queryset.order_by("id"))
+        run_action(
+            modeladmin,
+            request,
+            installations,
+            lambda i: call(i.push_registration_id, actor),
+            done,
+        )
+
+    return action
+
+
 @admin.register(Installation)
 class InstallationAdmin(ServiceAdmin):
     form = InstallationForm
@@ -226,65 +245,41 @@ class InstallationAdmin(ServiceAdmin):
 
     # Actions ----------------------------------------------------------------------------------
 
-    def _run(self, request, queryset, done: str, call) -> None:
-        actor = admin_actor(request)
-        installations = list(queryset.order_by("id"))
-        run_action(self, request, installations, lambda i: call(i, actor), done)
-
-    @admin.action(description="Make primary", permissions=["change"])
-    def make_primary(self, request, queryset):
-        self._run(
-            request,
-            queryset,
-            "Made primary",
-            lambda i, actor: services.installation_set_primary(
-                installation=i.push_registration_id, actor=actor, is_primary=True
-            ),
-        )
-
-    @admin.action(description="Unset primary", permissions=["change"])
-    def unset_primary(self, request, queryset):
-        self._run(
-            request,
-            queryset,
-            "Unset primary",
-            lambda i, actor: services.installation_set_primary(
-                installation=i.push_registration_id, actor=actor, is_primary=False
-            ),
-        )
-
-    @admin.action(description="Remote logout (depersonalize)", permissions=["change"])
-    def remote_logout(self, request, queryset):
-        self._run(
-            request,
-            queryset,
-            "Logged out",
-            lambda i, actor: services.installation_depersonalize(
-                installation=i.push_registration_id, actor=actor
-            ),
-        )
-
-    @admin.action(description="Push on", permissions=["change"])
-    def push_on(self, request, queryset):
-        self._run(
-            request,
-            queryset,
-            "Push turned on",
-            lambda i, actor: services.installation_set_push(
-                installation=i.push_registration_id, actor=actor, enabled=True
-            ),
-        )
-
-    @admin.action(description="Push off", permissions=["change"])
-    def push_off(self, request, queryset):
-        self._run(
-            request,
-            queryset,
-            "Push turned off",
-            lambda i, actor: services.installation_set_push(
-                installation=i.push_registration_id, actor=actor, enabled=False
-            ),
-        )
+    make_primary = installation_action(
+        "Make primary",
+        "Made primary",
+        lambda push_id, actor: services.installation_set_primary(
+            installation=push_id, actor=actor, is_primary=True
+        ),
+    )
+    unset_primary = installation_action(
+        "Unset primary",
+        "Unset primary",
+        lambda push_id, actor: services.installation_set_primary(
+            installation=push_id, actor=actor, is_primary=False
+        ),
+    )
+    remote_logout = installation_action(
+        "Remote logout (depersonalize)",
+        "Logged out",
+        lambda push_id, actor: services.installation_depersonalize(
+            installation=push_id, actor=actor
+        ),
+    )
+    push_on = installation_action(
+        "Push on",
+        "Push turned on",
+        lambda push_id, actor: services.installation_set_push(
+            installation=push_id, actor=actor, enabled=True
+        ),
+    )
+    push_off = installation_action(
+        "Push off",
+        "Push turned off",
+        lambda push_id, actor: services.installation_set_push(
+            installation=push_id, actor=actor, enabled=False
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
