@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 
 logger = logging.getLogger("portal.security")
 
@@ -120,3 +121,21 @@ def server_error(request: HttpRequest) -> HttpResponse:
         "<p>The error was logged.</p>",
         status=500,
     )
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: under the API's paths, the vendor's error body (a push registration id
+    with a "/" in it, say, matches no route); elsewhere Django's page."""
+    if _is_api(request):
+        return JsonResponse(
+            {
+                "requestError": {
+                    "serviceException": {
+                        "messageId": "NOT_FOUND",
+                        "text": "No such resource.",
+                    }
+                }
+            },
+            status=404,
+        )
+    return page_not_found(request, exception)

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from portal import views
 
 handler500 = "portal.middleware.server_error"
+handler404 = "portal.middleware.not_found"
 
 urlpatterns = [
     path("", views.home, name="home"),

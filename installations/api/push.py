@@ -68,6 +68,10 @@ ERROR_RESPONSES = {
     ),
     401: OpenApiResponse(ErrorBodySerializer, description="No or an invalid API key"),
     403: OpenApiResponse(ErrorBodySerializer, description="A read key tried to write"),
+    404: OpenApiResponse(
+        ErrorBodySerializer,
+        description="No route: a pushRegId with a '/' in it cannot name a registration",
+    ),
     415: OpenApiResponse(ErrorBodySerializer, description="The body is not JSON"),
     429: OpenApiResponse(ErrorBodySerializer, description="Too many requests"),
 }
