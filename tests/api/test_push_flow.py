@@ -90,6 +90,11 @@ def test_the_seed_documents_flow_keeps_one_person_one_primary_and_the_history(ap
         assert_vendor_shape(response.json(), "PushApiInstance")
     primaries = person.installations.filter(is_primary=True)
     assert list(primaries.values_list("push_registration_id", flat=True)) == [first]
+    response = automation.get(f"/people/2/persons?identifier={person.pk}&type=ID")
+    assert response.status_code == 200
+    pushes = response.json()["contactInformation"]["push"]
+    assert [p["registrationId"] for p in pushes if p["isPrimary"]] == [first]
+    assert len(pushes) == 2
     response = automation.get(push_url(second))
     assert response.json()["isPrimary"] is False
     assert kinds(person).count(EventKind.PRIMARY_CHANGED) == 2
