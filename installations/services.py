@@ -198,6 +198,10 @@ def installation_register(
         raise DomainError(
             ErrorCode.BAD_REQUEST, "pushRegId must be at most 255 characters.", "pushRegId"
         )
+    if "/" in push_id:
+        # The id is a path segment of every push and device URL: with a "/" the installation
+        # could be created but never reached again.
+        raise DomainError(ErrorCode.BAD_REQUEST, "pushRegId must not contain '/'.", "pushRegId")
     existing = Installation.objects.filter(push_registration_id=push_id).first()
     if existing is None:
         person = new_anonymous_person(origin=Origin.DEVICE)

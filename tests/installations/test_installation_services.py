@@ -68,6 +68,19 @@ def test_a_registration_without_an_id_gets_a_generated_one(application):
     assert len(installation.push_registration_id) == 36
 
 
+def test_a_registration_id_with_a_slash_is_refused_as_no_url_could_reach_it(application):
+    with pytest.raises(DomainError) as caught:
+        services.installation_register(
+            application=application,
+            actor=Actor.device(application.code),
+            push_registration_id="abc/def",
+        )
+    assert caught.value.code == ErrorCode.BAD_REQUEST
+    assert caught.value.field == "pushRegId"
+    assert not Installation.objects.exists()
+    assert not Person.objects.exists()
+
+
 def test_registering_the_same_id_again_updates_it_and_never_duplicates(application, register):
     first = register("reg-1", system_data=SYSTEM_DATA)
     again, created = services.installation_register(
