@@ -3,6 +3,7 @@
 Registered on its own AdminSite, served only by bench/urls.py, never by the portal.
 """
 
+from django.conf import settings
 from django.contrib import admin
 
 from people.models import Person
@@ -21,3 +22,8 @@ class StockPersonAdmin(admin.ModelAdmin):
         "identities__value",
         "installations__push_registration_id",
     ]
+
+    def get_queryset(self, request):
+        # PostgreSQL's defaults, parallel workers included (bench/settings.py).
+        queryset = super().get_queryset(request)
+        return queryset.using("stock") if "stock" in settings.DATABASES else queryset

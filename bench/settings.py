@@ -22,3 +22,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# The stock admin reads through its own connection with PostgreSQL's defaults (parallel
+# workers allowed), as a team's first admin would: the portal's connections turn them off
+# (portal/settings.py, DB_PARALLEL_WORKERS), which would only slow its sequential scans down.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["stock"] = {  # noqa: F405
+        **DATABASES["default"],  # noqa: F405
+        "OPTIONS": {
+            key: value
+            for key, value in DATABASES["default"].get("OPTIONS", {}).items()  # noqa: F405
+            if key != "options"
+        },
+    }

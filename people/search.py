@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -67,7 +68,9 @@ from people.models import (
     Tag,
 )
 
-DEFAULT_PAGE_SIZE = 50
+# A page of the operator's result list: what fits on a screen or two (the next page is one
+# keyset step away).
+DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 1000
 # Above this many rows a total is an estimate (pg_class.reltuples), never a COUNT(*).
 EXACT_COUNT_LIMIT = 100_000
@@ -144,7 +147,7 @@ class SearchPage:
 
     @property
     def total_label(self) -> str:
-        """What a page can say about the total without counting: "3", or "50+"."""
+        """What a page can say about the total without counting: "3", or "25+"."""
         return f"{len(self.people)}+" if self.next_cursor is not None else str(len(self.people))
 
 
@@ -377,7 +380,7 @@ def _cache(person: Person, name: str, model, instances: list) -> None:
 def prefetched(person: Person, relation: str) -> list:
     """The rows of a prefetched relation (``identities``, ``tags``, ``installations``...) as a
     list: what ``person.<relation>.all()`` returns, without building a related manager per
-    call (a result page reads three relations of fifty people)."""
+    call (a result page reads three relations of a page of people)."""
     cache = getattr(person, "_prefetched_objects_cache", {})
     if relation in cache and cache[relation]._result_cache is not None:
         return cache[relation]._result_cache
@@ -646,6 +649,25 @@ def _name_page(
     return list(_with_rows(ranges, list_rows=True).order_by("name_key", "pk")[:size])
 
 
+# A name range of at most this many people (the planner's estimate) is read whole, index-only,
+# to intersect it with a tag's people; a broader one ("mar") is walked in name order instead.
+NAME_RANGE_INTERSECT_ROWS = 30_000
+
+
+def _name_range_rows(prefix: str) -> int:
+    """How many people's names start with ``prefix``: the planner's estimate (an EXPLAIN,
+    from the statistics of the name indexes), nothing read."""
+    end = _successor(prefix)
+    queryset = Person.objects.alias(
+        first_key=_name_key("search_name"), reversed_key=_name_key("search_name_reversed")
+    ).filter(
+        Q(first_key__gte=prefix, first_key__lt=end)
+        | Q(reversed_key__gte=prefix, reversed_key__lt=end)
+    )
+    plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
 def _name_cursor(prefix: str, after: int) -> tuple[str, int] | None:
     """(key, id) of the person a name page ended with: the first name column that matches."""
     names = Person.objects.filter(pk=after).values_list(*NAME_COLUMNS).first()
@@ -674,6 +696,9 @@ def _bool(value: Any) -> bool | None:
 # rows before a page is full. Whether a tag is on more is one probe past this many index
 # entries (no COUNT).
 RARE_TAG_PEOPLE = 5_000
+# With a name prefix a tag's people are intersected with the name ranges, index to index
+# (_rare_tag_people): cheaper than walking the name range and probing the tag up to here.
+RARE_TAG_PEOPLE_WITH_NAME = 12_000
 
 
 class _AnyOfArray(Func):
@@ -690,8 +715,10 @@ def apply_filters(queryset: QuerySet[Person], query: SearchQuery) -> QuerySet[Pe
     return _filtered(queryset, query, _tags_of(query), drive=False)
 
 
-def _tags_of(query: SearchQuery) -> dict[str, tuple[int, bool]] | None:
-    """Lower-cased tag name -> (id, whether more than RARE_TAG_PEOPLE people have it); None
+def _tags_of(
+    query: SearchQuery, rare_limit: int = RARE_TAG_PEOPLE
+) -> dict[str, tuple[int, bool]] | None:
+    """Lower-cased tag name -> (id, whether more than ``rare_limit`` people have it); None
     when a tag does not exist. Tag ids as values, not subqueries: the planner then knows from
     the statistics of the through table whether a tag is on 30 % of the people or on 0.1 %."""
     lowered = list(dict.fromkeys(t.strip().lower() for t in query.tags if t.strip()))
@@ -706,7 +733,7 @@ def _tags_of(query: SearchQuery) -> dict[str, tuple[int, bool]] | None:
         lname: (pk, is_common)
         for lname, pk, is_common in Tag.objects.annotate(
             lname=Lower("name"),
-            is_common=RawSQL(common, [RARE_TAG_PEOPLE], output_field=BooleanField()),
+            is_common=RawSQL(common, [rare_limit], output_field=BooleanField()),
         )
         .filter(lname__in=lowered)
         .values_list("lname", "id", "is_common")
@@ -740,14 +767,39 @@ def has_tag(name: str) -> Q:
     return Q(Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id=tag_id)))
 
 
+def _rare_tag_people(tag_id: int, name_prefix: str | None) -> Subquery | RawSQL:
+    """The people of a rare tag; with a name prefix, only those whose name starts with it.
+
+    With a prefix on PostgreSQL the tag's people (an index-only scan of (tag_id, person_id))
+    are intersected with the two name ranges (index-only scans of (name COLLATE "C", id)):
+    a few hundred index pages, where checking each of the tag's thousands of people by
+    primary key costs several thousand buffer reads.
+    """
+    through = Person.tags.through
+    if not (name_prefix and _on_postgresql()):
+        return Subquery(through.objects.filter(tag_id=tag_id).values("person_id"))
+    person = Person._meta.db_table
+    ranges = " UNION ALL ".join(
+        f'SELECT id FROM {person} WHERE {column} COLLATE "C" >= %s AND {column} COLLATE "C" < %s'
+        for column in NAME_COLUMNS
+    )
+    end = _successor(name_prefix)
+    return RawSQL(
+        f"SELECT person_id FROM {through._meta.db_table} WHERE tag_id = %s INTERSECT ({ranges})",
+        [tag_id, name_prefix, end, name_prefix, end],
+    )
+
+
 def _filtered(
     queryset: QuerySet[Person],
     query: SearchQuery,
     tags: dict[str, tuple[int, bool]] | None,
     *,
     drive: bool,
+    name_prefix: str | None = None,
 ) -> QuerySet[Person]:
-    """``apply_filters`` with the tags looked up; ``drive``: read a rare tag's people first."""
+    """``apply_filters`` with the tags looked up; ``drive``: read a rare tag's people first
+    (with ``name_prefix``, only those whose folded name starts with it)."""
     installation = installation_model()
     if query.type:
         queryset = queryset.filter(type=query.type)
@@ -759,7 +811,7 @@ def _filtered(
         rarest = None
     for name, (tag_id, _) in tags.items():
         if name == rarest:
-            people_ids = Subquery(through.objects.filter(tag_id=tag_id).values("person_id"))
+            people_ids = _rare_tag_people(tag_id, name_prefix)
             if _on_postgresql():
                 queryset = queryset.filter(_AnyOfArray(F("pk"), people_ids))
             else:
@@ -865,8 +917,8 @@ def search_people(
     tags = _tags_of(query)
     # A rare tag's people are read first for a list; an identifier finds at most a few
     # people, which EXISTS probes check.
-    base = _filtered(Person.objects.all(), query, tags, drive=True)
     few_candidates = _drives(tags)
+    base = _filtered(Person.objects.all(), query, tags, drive=True)
     if text:
         candidates = _candidates(text)
         exact = _filtered(Person.objects.all(), query, tags, drive=False)
@@ -883,6 +935,13 @@ def search_people(
         if name_filter(text) is None:
             return SearchPage([], [], None, False)
         position = _name_cursor(folded, after) if after is not None else None
+        if tags and _on_postgresql() and _name_range_rows(folded) <= NAME_RANGE_INTERSECT_ROWS:
+            # A narrow name range: intersect it with a tag's people, index to index, for a
+            # tag on up to RARE_TAG_PEOPLE_WITH_NAME people (_rare_tag_people).
+            tags = _tags_of(query, RARE_TAG_PEOPLE_WITH_NAME)
+            few_candidates = _drives(tags)
+            if few_candidates:
+                base = _filtered(Person.objects.all(), query, tags, drive=True, name_prefix=folded)
         people = _name_page(base, folded, position, limit + 1, few_candidates=few_candidates)
         next_cursor = people[limit - 1].pk if len(people) > limit else None
         return SearchPage(people[:limit], [Match("name", folded)], next_cursor, False)

@@ -113,7 +113,7 @@ def field_group(field: forms.BoundField) -> SafeString:
 def result_row(row: dict[str, Any]) -> SafeString:
     """One row of the search results (people.views.result_rows gives its values).
 
-    Written out here rather than as a dozen template variables per row: a page has fifty
+    Written out here rather than as a dozen template variables per row: a page has 25
     rows and this is its costliest part to render. Every value is escaped.
     """
     external_id = (

@@ -45,6 +45,8 @@ def scans_of(query: SearchQuery) -> list[tuple[str, str]]:
         cursor.execute("SET enable_seqscan = off")
         try:
             for statement in captured.captured_queries:
+                if statement["sql"].startswith("EXPLAIN"):
+                    continue  # the planner's estimate of a name range: reads nothing
                 cursor.execute("EXPLAIN (FORMAT JSON) " + statement["sql"])
                 (document,) = cursor.fetchone()
                 plan = (json.loads(document) if isinstance(document, str) else document)[0]
@@ -141,3 +143,20 @@ def test_a_name_page_is_two_ordered_index_ranges_without_a_sort(generated):
     for node_type, index in ranges:
         assert node_type in ("Index Scan", "Index Only Scan"), ranges
         assert index.startswith("person_search_name"), ranges
+
+
+def test_the_portal_connections_start_no_parallel_workers():
+    # A request's statements are short index lookups; a parallel plan spends 5 to 8 ms
+    # starting workers (portal/settings.py, DB_PARALLEL_WORKERS).
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone() == ("0",)
+
+
+def test_a_tag_is_read_from_its_index_alone():
+    # (tag_id, person_id): a tag's people without a visit to the through table's rows.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'people_person_tags'")
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert any("(tag_id, person_id)" in d for d in definitions), definitions
+    assert not any(d.endswith("(tag_id)") for d in definitions), definitions

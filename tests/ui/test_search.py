@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from people import services
+from people.search import DEFAULT_PAGE_SIZE
 from tests.factories import InstallationFactory
 from tests.ui.conftest import HTMX
 
@@ -117,20 +118,21 @@ def test_the_attribute_value_input_is_typed_by_the_definition(editor_client, pro
 
 
 def test_results_are_paged_without_counting(editor_client, profile, system_actor):
-    for i in range(55):
+    size = DEFAULT_PAGE_SIZE
+    for i in range(size + 5):
         services.person_create(
             actor=system_actor, fields={"firstName": "Page", "lastName": f"Person{i:02d}"}
         )
     first = search(editor_client, q="page").content.decode()
-    assert "50+ people" in first
+    assert f"{size}+ people" in first
     assert "Next page" in first
     next_url = first[: first.index("Next page")].rsplit('href="', 1)[1].split('"')[0]
     second = editor_client.get(next_url.replace("&amp;", "&")).content.decode()
     assert "5 people" in second and "First page" in second
-    names = [f"Page Person{i:02d}" for i in range(55)]
+    names = [f"Page Person{i:02d}" for i in range(size + 5)]
     on_first = {n for n in names if n in first}
     on_second = {n for n in names if n in second}
-    assert len(on_first) == 50 and len(on_second) == 5
+    assert len(on_first) == size and len(on_second) == 5
     assert on_first | on_second == set(names)
 
 
@@ -182,7 +184,7 @@ def test_bad_search_input_is_named_never_a_server_error(editor_client, profile, 
     assert message in response.content.decode()
 
 
-def test_the_search_page_runs_the_same_queries_for_one_row_or_fifty(
+def test_the_search_page_runs_the_same_queries_for_one_row_or_a_full_page(
     editor_client, profile, system_actor, django_assert_max_num_queries
 ):
     from django.db import connection
@@ -191,7 +193,7 @@ def test_the_search_page_runs_the_same_queries_for_one_row_or_fifty(
     search(editor_client, q="horv")
     with CaptureQueriesContext(connection) as one_row:
         assert "Ana Horvat" in search(editor_client, q="horv").content.decode()
-    for i in range(55):
+    for i in range(DEFAULT_PAGE_SIZE + 5):
         person = services.person_create(
             actor=system_actor,
             fields={"firstName": "Iva", "lastName": f"Horvat{i:02d}"},
@@ -201,7 +203,7 @@ def test_the_search_page_runs_the_same_queries_for_one_row_or_fifty(
         InstallationFactory(person=person, os="iOS", is_primary=bool(i % 2))
     with django_assert_max_num_queries(len(one_row.captured_queries)):
         html = search(editor_client, q="horv").content.decode()
-    assert "50+ people" in html and "1 · iOS" in html
+    assert f"{DEFAULT_PAGE_SIZE}+ people" in html and "1 · iOS" in html
     # Session, user, permissions (two), applications and definitions for the filters, the
     # identifier lookup, the name page (with its related rows on PostgreSQL).
     assert len(one_row.captured_queries) <= (8 if connection.vendor == "postgresql" else 11)
