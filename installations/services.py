@@ -136,9 +136,13 @@ def _lock_installation(installation: Installation | str) -> tuple[Installation, 
         else installation
     )
     _check_push_id(push_id)
-    for _attempt in range(5):
+    # An installation read a moment ago names its person: try that one first.
+    known = installation.person_id if isinstance(installation, Installation) else None
+    for attempt in range(5):
         person_id = (
-            Installation.objects.filter(push_registration_id=push_id)
+            known
+            if attempt == 0 and known is not None
+            else Installation.objects.filter(push_registration_id=push_id)
             .values_list("person_id", flat=True)
             .first()
         )
@@ -281,15 +285,18 @@ def installation_update(
     )
     locked, _person = _lock_installation(installation)
     diffs: dict[str, Any] = {}
+    changed = {"modified_at"}
     names = {model: vendor for vendor, (model, _) in DEVICE_SYSTEM_FIELDS.items()}
     for model_field, value in fields.items():
         old = getattr(locked, model_field)
         if old != value:
             diffs[names[model_field]] = {"before": old, "after": value}
             setattr(locked, model_field, value)
+            changed.add(model_field)
     if is_primary is not None and is_primary != locked.is_primary:
         diffs["isPrimary"] = {"before": locked.is_primary, "after": is_primary}
         _set_primary_locked(locked, is_primary)
+        changed.add("is_primary")
     if extra is not None:
         before = dict(locked.additional_data or {})
         after = {} if additional_data_mode == REPLACE else dict(before)
@@ -301,8 +308,9 @@ def installation_update(
         if after != before:
             diffs["additionalData"] = {"before": before, "after": after}
             locked.additional_data = after
+            changed.add("additional_data")
     if diffs:
-        locked.save()
+        locked.save(update_fields=changed)
         if set(diffs) == {"isPrimary"}:
             kind = EventKind.PRIMARY_CHANGED
         elif set(diffs) == {"registrationEnabled"}:

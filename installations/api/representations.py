@@ -12,6 +12,7 @@ from typing import Any
 from installations.models import Installation
 from people import custom_attributes as attribute_types
 from people.models import IdentityKind, Person
+from people.search import profile_queryset
 
 # The vendor's enums (PushApiInstanceSystemData in the vendor's OpenAPI document). Stored values
 # are what devices sent; the vendor's spelling is chosen on the way out, and a value the vendor's
@@ -66,12 +67,17 @@ def push_instance(installation: Installation) -> dict[str, Any]:
     }
 
 
-def _custom_attributes(person: Person) -> dict[str, Any]:
+def _custom_attributes(person: Person, *, prefetched: bool = False) -> dict[str, Any]:
+    rows = (
+        person.attribute_values.all()
+        if prefetched
+        else person.attribute_values.select_related("definition")
+    )
     return {
         row.definition.name: attribute_types.serialize_value(
             row.definition, attribute_types.from_row(row.definition, row)
         )
-        for row in person.attribute_values.select_related("definition")
+        for row in rows
     }
 
 
@@ -97,23 +103,24 @@ def personalization_response(person: Person, *, return_push: bool = False) -> di
     """A PushUserPersonalizationResponse: the person the installation now belongs to.
 
     Contacts in the vendor's plural lists; with ``returnPush`` also every push registration.
+    The person is read again with all of it in one statement (search.profile_queryset).
     """
+    person = profile_queryset().get(pk=person.pk)
     phones, emails = _identities(person)
     body: dict[str, Any] = {}
     if person.external_id:
         body["externalId"] = person.external_id
     body.update(_standard(person))
     body["type"] = person.type
-    body["tags"] = sorted(person.tags.values_list("name", flat=True), key=str.casefold)
-    body["customAttributes"] = _custom_attributes(person)
+    body["tags"] = sorted((tag.name for tag in person.tags.all()), key=str.casefold)
+    body["customAttributes"] = _custom_attributes(person, prefetched=True)
     contact: dict[str, Any] = {
         "phones": [{"number": number} for number in phones],
         "emails": [{"address": address} for address in emails],
     }
     if return_push:
         contact["push"] = [
-            push_instance(installation)
-            for installation in person.installations.select_related("application")
+            push_instance(installation) for installation in person.installations.all()
         ]
     body["contactInformation"] = contact
     return body
@@ -143,8 +150,8 @@ def device_user(person: Person, *, return_push: bool = False) -> dict[str, Any]:
     body["type"] = person.type
     body["phones"] = [{"number": number} for number in phones]
     body["emails"] = [{"address": address} for address in emails]
-    body["tags"] = sorted(person.tags.values_list("name", flat=True), key=str.casefold)
-    body["customAttributes"] = _custom_attributes(person)
+    body["tags"] = sorted((tag.name for tag in person.tags.all()), key=str.casefold)
+    body["customAttributes"] = _custom_attributes(person, prefetched=True)
     if return_push:
         body["installations"] = [
             device_instance(installation)
