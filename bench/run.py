@@ -430,21 +430,30 @@ def main() -> None:
         run(client, floor, f"/bench/floor/{pk}", None)
     results.append(floor)
 
-    for target, base, url_of in (("operator page", ui, ui_url), ("API list", api, api_url)):
+    # The operator page as a whole (a reload, a shared link), what its search box sends while
+    # the operator types (htmx: the results only), and the API list.
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    for target, base, url_of, headers in (
+        ("operator page", ui, ui_url, {}),
+        ("search box", ui, ui_url, htmx),
+        ("API list", api, api_url, {}),
+    ):
         for kind in KINDS:
             result = Result(
                 target, kind, note="" if base in ("/", "/people/2/persons") else "stand-in"
             )
+            if headers:
+                result.note = (result.note + " htmx").strip()
             for sample in by_kind[kind][:5]:  # warm-up, not measured
                 url = url_of(base, sample)
                 if url:
-                    client.get(url)
+                    client.get(url, **headers)
             for sample in by_kind[kind]:
                 url = url_of(base, sample)
                 if not url:
                     result.note = "no such query in this API"
                     break
-                run(client, result, url, sample if kind in EXACT_KINDS else None)
+                run(client, result, url, sample if kind in EXACT_KINDS else None, **headers)
             print(f"  {target:14} {kind:28} p95 {result.p(0.95) if result.times else 0:8.1f} ms")
             results.append(result)
 
