@@ -945,11 +945,18 @@ def search_people(
         people = _name_page(base, folded, position, limit + 1, few_candidates=few_candidates)
         next_cursor = people[limit - 1].pk if len(people) > limit else None
         return SearchPage(people[:limit], [Match("name", folded)], next_cursor, False)
-    queryset = _with_rows(base, list_rows=True)
+    # The page's ids first: the newest-first walk of the primary key then tests the filters
+    # from indexes alone, without reading the row of every person it passes over; then the
+    # rows of the page, with what they show.
     if after is not None:
-        queryset = queryset.filter(pk__lt=after)
-    people = list(queryset.order_by("-pk")[: limit + 1])
-    next_cursor = people[limit - 1].pk if len(people) > limit else None
+        base = base.filter(pk__lt=after)
+    ids = list(base.order_by("-pk").values_list("pk", flat=True)[: limit + 1])
+    people = (
+        list(_with_rows(Person.objects.filter(pk__in=ids[:limit]), list_rows=True).order_by("-pk"))
+        if ids
+        else []
+    )
+    next_cursor = ids[limit - 1] if len(ids) > limit else None
     return SearchPage(people[:limit], [], next_cursor, False)
 
 
