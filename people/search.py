@@ -721,26 +721,37 @@ def _tags_of(
     """Lower-cased tag name -> (id, whether more than ``rare_limit`` people have it); None
     when a tag does not exist. Tag ids as values, not subqueries: the planner then knows from
     the statistics of the through table whether a tag is on 30 % of the people or on 0.1 %."""
+    return _tags_at(query, (rare_limit,))[0]
+
+
+def _tags_at(
+    query: SearchQuery, limits: tuple[int, ...]
+) -> list[dict[str, tuple[int, bool]] | None]:
+    """``_tags_of`` for each of ``limits``, in one statement."""
     lowered = list(dict.fromkeys(t.strip().lower() for t in query.tags if t.strip()))
     if not lowered:
-        return {}
+        return [{} for _ in limits]
     through = Person.tags.through._meta.db_table
     common = (
         f"EXISTS(SELECT 1 FROM {through} tagged WHERE tagged.tag_id = {Tag._meta.db_table}.id "
         "LIMIT 1 OFFSET %s)"
     )
-    tags = {
-        lname: (pk, is_common)
-        for lname, pk, is_common in Tag.objects.annotate(
-            lname=Lower("name"),
-            is_common=RawSQL(common, [rare_limit], output_field=BooleanField()),
-        )
-        .filter(lname__in=lowered)
-        .values_list("lname", "id", "is_common")
+    flags = {
+        f"is_common_{number}": RawSQL(common, [limit], output_field=BooleanField())
+        for number, limit in enumerate(limits)
     }
-    if any(name not in tags for name in lowered):
-        return None
-    return {name: tags[name] for name in lowered}
+    rows = {
+        row[0]: row[1:]
+        for row in Tag.objects.annotate(lname=Lower("name"), **flags)
+        .filter(lname__in=lowered)
+        .values_list("lname", "id", *flags)
+    }
+    if any(name not in rows for name in lowered):
+        return [None for _ in limits]
+    return [
+        {name: (rows[name][0], rows[name][1 + number]) for name in lowered}
+        for number in range(len(limits))
+    ]
 
 
 def _drives(tags: dict[str, tuple[int, bool]] | None) -> bool:
@@ -914,7 +925,11 @@ def search_people(
     """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     text = query.q.strip()
-    tags = _tags_of(query)
+    # With text that may be a name, whether each tag is rare enough to intersect with a name
+    # range is asked in the same statement.
+    limits = (RARE_TAG_PEOPLE, RARE_TAG_PEOPLE_WITH_NAME) if text else (RARE_TAG_PEOPLE,)
+    tags, *with_name = _tags_at(query, limits)
+    tags_with_name = with_name[0] if with_name else None
     # A rare tag's people are read first for a list; an identifier finds at most a few
     # people, which EXISTS probes check.
     few_candidates = _drives(tags)
@@ -938,7 +953,7 @@ def search_people(
         if tags and _on_postgresql() and _name_range_rows(folded) <= NAME_RANGE_INTERSECT_ROWS:
             # A narrow name range: intersect it with a tag's people, index to index, for a
             # tag on up to RARE_TAG_PEOPLE_WITH_NAME people (_rare_tag_people).
-            tags = _tags_of(query, RARE_TAG_PEOPLE_WITH_NAME)
+            tags = tags_with_name
             few_candidates = _drives(tags)
             if few_candidates:
                 base = _filtered(Person.objects.all(), query, tags, drive=True, name_prefix=folded)
