@@ -160,3 +160,15 @@ def test_a_tag_is_read_from_its_index_alone():
         definitions = [row[0] for row in cursor.fetchall()]
     assert any("(tag_id, person_id)" in d for d in definitions), definitions
     assert not any(d.endswith("(tag_id)") for d in definitions), definitions
+
+
+def test_the_planner_knows_how_often_an_attribute_has_a_value():
+    # Without (definition, value) statistics a tag plus "Newsletter opt-in = true" was
+    # estimated at a seventh of its matches and joined whole (migration 0007).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stxname FROM pg_statistic_ext "
+            "WHERE stxrelid = 'people_attributevalue'::regclass ORDER BY 1"
+        )
+        names = [row[0] for row in cursor.fetchall()]
+    assert names == ["attr_definition_bool_stats", "attr_definition_text_stats"]
