@@ -1,5 +1,7 @@
 """The person page: every section, its in-place actions, and a fixed number of queries."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -37,6 +39,29 @@ def test_the_person_page_shows_every_section(editor_client, profile):
         "Person created",
     ):
         assert text in html, text
+
+
+def test_what_listens_for_a_change_is_not_what_the_change_replaces(editor_client, profile):
+    # htmx drops an event queued on an element that its own response swaps out: if the
+    # history listened on itself, a second change made while the first refresh was on its way
+    # would never show. The listeners are wrappers that stay; they replace their child.
+    html = detail(editor_client, profile.person)
+    listeners = re.findall(r"<[^>]*hx-trigger=\"personChanged from:body\"[^>]*>", html)
+    assert sorted(re.search(r'hx-target="([^"]+)"', tag)[1] for tag in listeners) == [
+        "#history",
+        "#person-header",
+    ]
+    for tag in listeners:
+        assert 'id="history"' not in tag and 'id="person-header"' not in tag
+    for target in ("history", "person-header"):
+        response = editor_client.get(
+            reverse(
+                f"people:{'history' if target == 'history' else 'header'}", args=[profile.person.pk]
+            ),
+            **HTMX,
+        )
+        assert f'id="{target}"' in response.content.decode()
+        assert "personChanged" not in response.content.decode()
 
 
 def test_an_unknown_person_is_a_404(editor_client):
