@@ -950,13 +950,15 @@ def search_people(
         if name_filter(text) is None:
             return SearchPage([], [], None, False)
         position = _name_cursor(folded, after) if after is not None else None
-        if tags and _on_postgresql() and _name_range_rows(folded) <= NAME_RANGE_INTERSECT_ROWS:
+        if (
+            _on_postgresql()
+            and _drives(tags_with_name)
+            and _name_range_rows(folded) <= NAME_RANGE_INTERSECT_ROWS
+        ):
             # A narrow name range: intersect it with a tag's people, index to index, for a
             # tag on up to RARE_TAG_PEOPLE_WITH_NAME people (_rare_tag_people).
-            tags = tags_with_name
-            few_candidates = _drives(tags)
-            if few_candidates:
-                base = _filtered(Person.objects.all(), query, tags, drive=True, name_prefix=folded)
+            tags, few_candidates = tags_with_name, True
+            base = _filtered(Person.objects.all(), query, tags, drive=True, name_prefix=folded)
         people = _name_page(base, folded, position, limit + 1, few_candidates=few_candidates)
         next_cursor = people[limit - 1].pk if len(people) > limit else None
         return SearchPage(people[:limit], [Match("name", folded)], next_cursor, False)

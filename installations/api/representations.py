@@ -103,9 +103,10 @@ def personalization_response(person: Person, *, return_push: bool = False) -> di
     """A PushUserPersonalizationResponse: the person the installation now belongs to.
 
     Contacts in the vendor's plural lists; with ``returnPush`` also every push registration.
-    The person is read again with all of it in one statement (search.profile_queryset).
+    The person is read again with all of it in one statement (search.profile_queryset); if
+    another request deleted it a moment ago, the answer is what the service returned.
     """
-    person = profile_queryset().get(pk=person.pk)
+    person = profile_queryset().filter(pk=person.pk).first() or person
     phones, emails = _identities(person)
     body: dict[str, Any] = {}
     if person.external_id:
