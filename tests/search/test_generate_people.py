@@ -107,3 +107,63 @@ def test_it_refuses_to_mix_with_existing_people_without_reset(generated):
         call_command("generate_people", persons=10, no_vacuum=True)
     call_command("generate_people", persons=10, reset=True, no_vacuum=True, stdout=None)
     assert Person.objects.count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_final_vacuum_waits_for_transactions_older_than_the_load():
+    """A snapshot taken during the load (an automatic ANALYZE, say) would keep VACUUM from
+    marking the last pages all-visible: the command waits for it to end first."""
+    import io
+    import threading
+    import time
+
+    import psycopg
+    from django.db import connection
+
+    from people.management.commands.generate_people import Command
+
+    settings = connection.settings_dict
+    dsn = {
+        "dbname": settings["NAME"],
+        "user": settings["USER"],
+        "host": settings["HOST"],
+        "port": settings["PORT"],
+    }
+    with (
+        psycopg.connect(**dsn) as older,
+        psycopg.connect(**dsn, autocommit=True) as waiter,
+    ):
+        older.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        older.execute("SELECT count(*) FROM people_person").fetchone()
+        command = Command(stdout=io.StringIO())
+        command.wait_for_older_snapshots(waiter.cursor(), timeout=0)
+        assert "vacuuming while older transactions run" in command.stdout.getvalue()
+
+        command = Command(stdout=io.StringIO())
+        thread = threading.Thread(
+            target=command.wait_for_older_snapshots, args=(waiter.cursor(),), daemon=True
+        )
+        thread.start()
+        time.sleep(1)
+        assert thread.is_alive()
+        assert "waiting for older transactions to end" in command.stdout.getvalue()
+        older.rollback()
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_load_index_only_scans_need_no_table_pages():
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("generate_people", persons=300, seed=3, reset=True, stdout=None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relpages, relallvisible FROM pg_class WHERE relname IN "
+            "('people_person', 'people_person_tags', 'people_contactidentity')"
+        )
+        rows = cursor.fetchall()
+    assert len(rows) == 3
+    for name, pages, visible in rows:
+        assert pages > 0 and visible == pages, name

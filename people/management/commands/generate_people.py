@@ -45,6 +45,9 @@ from people.models import (
 )
 
 CHUNK = 20_000
+# How long the final VACUUM waits for transactions that began during the load (an automatic
+# ANALYZE, say) before it runs anyway.
+SNAPSHOT_WAIT_SECONDS = 300
 
 
 def _words(text: str) -> list[str]:
@@ -686,6 +689,9 @@ class Command(BaseCommand):
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
                 )
+            cursor.execute("SET synchronous_commit TO DEFAULT")
+            if not no_vacuum:
+                self.wait_for_older_snapshots(cursor)
             for model in tables:
                 table = model._meta.db_table
                 started = time.monotonic()
@@ -694,6 +700,57 @@ class Command(BaseCommand):
                     f"  {'analyzed' if no_vacuum else 'vacuumed'} {table} "
                     f"({time.monotonic() - started:.1f} s)"
                 )
+            if not no_vacuum:
+                self.vacuum_until_visible(cursor, [model._meta.db_table for model in tables])
+
+    def vacuum_until_visible(self, cursor, tables: list[str], attempts: int = 5) -> None:
+        """VACUUM again the tables with pages not yet marked all-visible.
+
+        Index-only scans (the search's tag and name walks) read the table for every row on an
+        unmarked page. Right after the load's last commit a VACUUM may leave that commit's
+        pages unmarked; a second pass a moment later marks them.
+        """
+        for attempt in range(attempts + 1):
+            cursor.execute(
+                "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND relallvisible < relpages",
+                [tables],
+            )
+            unmarked = [name for (name,) in cursor.fetchall()]
+            if not unmarked or attempt == attempts:
+                break
+            time.sleep(1)
+            for table in unmarked:
+                cursor.execute(f"VACUUM {table}")
+        if unmarked:
+            self.stdout.write(f"  pages still not all-visible in: {', '.join(unmarked)}")
+
+    def wait_for_older_snapshots(self, cursor, timeout: float = SNAPSHOT_WAIT_SECONDS) -> None:
+        """Wait until no other transaction of this database started before the load ended.
+
+        VACUUM marks a page all-visible (what lets index-only scans skip the table) only when
+        no snapshot could still miss its rows; an automatic ANALYZE that began during the load
+        holds such a snapshot, and the pages loaded after it would stay unmarked.
+        """
+        cursor.execute("SELECT now()")
+        (loaded_at,) = cursor.fetchone()
+        deadline = time.monotonic() + timeout
+        while True:
+            cursor.execute(
+                "SELECT string_agg(DISTINCT COALESCE(NULLIF(backend_type, 'client backend'), "
+                "'a session') || ': ' || left(query, 60), '; ') FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_xmin IS NOT NULL AND xact_start < %s",
+                [loaded_at],
+            )
+            (waiting_for,) = cursor.fetchone()
+            if not waiting_for:
+                return
+            if time.monotonic() > deadline:
+                self.stdout.write(f"  vacuuming while older transactions run: {waiting_for}")
+                return
+            self.stdout.write(f"  waiting for older transactions to end: {waiting_for}")
+            self.stdout.flush()
+            time.sleep(2)
 
 
 def _next_id(model) -> int:
