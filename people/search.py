@@ -762,20 +762,77 @@ def _drives(tags: dict[str, tuple[int, bool]] | None) -> bool:
 def has_tag(name: str) -> Q:
     """People who have the tag ``name`` (any casing), as one condition for any query.
 
-    The tag's id goes in as a value (the planner knows its frequency); a tag on at most
-    RARE_TAG_PEOPLE people is read first (its people by primary key). No such tag: nobody.
+    The tag's id goes in as a value (the planner knows from the statistics of the through
+    table how many people have it and picks the walk). No such tag: nobody.
     """
-    tags = _tags_of(SearchQuery(tags=[name]))
-    if not tags:
-        return Q(pk__in=[])
-    ((tag_id, common),) = tags.values()
-    through = Person.tags.through
-    if not common:
-        people_ids = Subquery(through.objects.filter(tag_id=tag_id).values("person_id"))
-        if _on_postgresql():
-            return Q(_AnyOfArray(F("pk"), people_ids))
-        return Q(pk__in=people_ids)
-    return Q(Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id=tag_id)))
+    tag = find_tag(name)
+    return Q(pk__in=[]) if tag is None else tag.condition()
+
+
+# A row walked in order (read from the table, its tag probed) costs about this many index
+# entries of an intersection (read in order from an index, hashed).
+WALKED_ROW_COST = 10
+
+
+@dataclass(frozen=True)
+class TagFilter:
+    """A tag as a filter: its id and whether it is rare (on at most RARE_TAG_PEOPLE people)."""
+
+    tag_id: int
+    rare: bool
+
+    def condition(self) -> Q:
+        """A semi-join either way; the planner picks which side to walk from the tag's
+        frequency (a rare tag's people by primary key, or the ordered walk probing the tag)."""
+        through = Person.tags.through
+        if self.rare:
+            return Q(pk__in=through.objects.filter(tag_id=self.tag_id).values("person_id"))
+        return Q(Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id=self.tag_id)))
+
+    def with_prefix(self, names: QuerySet[Person], limit: int) -> Q | None:
+        """People of this tag among ``names`` (a name prefix's people, ``names`` narrowed by
+        an index range), for a page of ``limit`` in any order.
+
+        Walking the people in order (newest first, say) and checking the prefix and the tag on
+        each reads about limit / (share with the tag * share with the prefix) rows: for a tag
+        on 1.5 % of the people and a prefix on 0.8 %, 160,000 rows for a page of 20. Then the
+        tag's people (index-only, (tag_id, person_id)) INTERSECT the prefix's (index-only, a
+        covering index) are cheaper: a few dozen ids, read by primary key. The planner cannot
+        see that (it assumes the walk meets matches at that rate from the start and estimates
+        the intersection's output as its larger input), so the choice is made here from its
+        estimates of the three sizes (an EXPLAIN, nothing read).
+
+        The condition returned stands for both the tag and ``names``; None: the walk is cheaper
+        (or the database is not PostgreSQL), filter on the two as usual."""
+        if not _on_postgresql():
+            return None
+        through = Person.tags.through
+        tagged = through.objects.filter(tag_id=self.tag_id).values_list("person_id", flat=True)
+        named = names.order_by().values_list("pk", flat=True)
+        people, tag_rows, name_rows = _estimated_rows(
+            Person.objects.values_list("pk", flat=True), tagged, named
+        )
+        walked = limit * people * people / max(1, tag_rows * name_rows)
+        if tag_rows + name_rows > WALKED_ROW_COST * walked:
+            return None
+        return Q(_AnyOfArray(F("pk"), Subquery(tagged.intersection(named).query)))
+
+
+def _estimated_rows(*querysets: QuerySet) -> list[int]:
+    """The planner's estimate of the rows of each of ``querysets`` (of one column each), in
+    one EXPLAIN of their UNION ALL: nothing is read."""
+    first, *others = [q.order_by() for q in querysets]
+    plan = json.loads(first.union(*others, all=True).explain(format="json"))[0]["Plan"]
+    return [int(child["Plan Rows"]) for child in plan["Plans"]]
+
+
+def find_tag(name: str) -> TagFilter | None:
+    """The tag ``name`` (any casing) as a filter, in one statement; None if there is none."""
+    found = _tags_of(SearchQuery(tags=[name]))
+    if not found:
+        return None
+    ((tag_id, common),) = found.values()
+    return TagFilter(tag_id, rare=not common)
 
 
 def _rare_tag_people(tag_id: int, name_prefix: str | None) -> Subquery | RawSQL:

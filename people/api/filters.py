@@ -13,6 +13,8 @@ read by its definition's type and compared on the typed column of AttributeValue
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from decimal import Decimal
 from typing import Any
 
@@ -93,6 +95,11 @@ class FilterCompiler:
     def __init__(self) -> None:
         self.conditions = 0
         self._definitions: dict[str, AttributeDefinition | None] = {}
+        # What some compiled conditions are, for _and() to combine: a tag, and a name
+        # prefix (the people whose first or last name starts with it). By id() of the Q, with
+        # the Q itself beside it: an id is unique only while its object lives.
+        self._tags: dict[int, tuple[Q, search.TagFilter]] = {}
+        self._prefixes: dict[int, tuple[Q, QuerySet[Person]]] = {}
 
     def compile(self, text: str) -> Q:
         if len(text) > MAX_FILTER_LENGTH:
@@ -112,29 +119,49 @@ class FilterCompiler:
             raise _error(f"filter nests more than {MAX_FILTER_DEPTH} levels.")
         if not isinstance(node, dict) or not node:
             raise _error("Each filter clause must be a non-empty JSON object.")
-        result = Q()
+        parts: list[Q] = []  # the clauses of one object hold together
         for key, value in node.items():
             if key in ("#and", "#or"):
                 if not isinstance(value, list) or not value:
                     raise _error(f"{key} takes a non-empty list of clauses.")
-                parts = [self.node(item, depth + 1) for item in value]
-                combined = parts[0]
-                for part in parts[1:]:
-                    combined = combined & part if key == "#and" else combined | part
-                result &= combined
+                items = [self.node(item, depth + 1) for item in value]
+                if key == "#and":
+                    parts.append(self._and(items))
+                else:
+                    parts.append(functools.reduce(operator.or_, items))
             elif key.startswith("#"):
                 if key not in COMPARISONS:
                     raise _error(f"Unknown operator {key!r}.")
                 if not isinstance(value, dict) or not value:
                     raise _error(f"{key} takes an object of field -> value.")
                 for field, operand in value.items():
-                    result &= self.field(field, key, operand)
+                    parts.append(self.field(field, key, operand))
             elif key == "customAttributes" and isinstance(value, dict):
                 for name, operand in value.items():
-                    result &= self.field(f"customAttributes.{name}", *_operator(operand))
+                    parts.append(self.field(f"customAttributes.{name}", *_operator(operand)))
             else:
-                result &= self.field(key, *_operator(value))
-        return result
+                parts.append(self.field(key, *_operator(value)))
+        return self._and(parts)
+
+    def _and(self, parts: list[Q]) -> Q:
+        """``parts`` all together; a tag beside a name prefix may become the intersection of
+        the two (TagFilter.with_prefix decides), which a planner ordering by createdAt cannot
+        see: the prefix's own condition is then left out (the intersection holds it)."""
+        if len(parts) == 1:
+            return parts[0]
+        prefix = next((p for p in parts if _recorded(self._prefixes, p) is not None), None)
+        kept: list[Q] = []
+        intersected = False
+        for part in parts:
+            tag = _recorded(self._tags, part)
+            both = None
+            if tag is not None and prefix is not None:
+                both = tag.with_prefix(_recorded(self._prefixes, prefix), DEFAULT_LIMIT)
+            intersected = intersected or both is not None
+            kept.append(both if both is not None else part)
+        if intersected:
+            kept = [part for part in kept if part is not prefix]
+        return functools.reduce(operator.and_, kept)
 
     def field(self, field: Any, op: str, operand: Any) -> Q:
         self.conditions += 1
@@ -166,6 +193,9 @@ class FilterCompiler:
         if field in ("gender", "type"):
             operand = operand.upper()
         condition = Q(**{f"{column}__{LOOKUPS[op]}": operand})
+        if op == "#startsWith" and field in ("firstName", "lastName") and operand.strip():
+            # Indexed: UPPER(name) text_pattern_ops INCLUDE (id, name), see migration 0008.
+            self._prefixes[id(condition)] = (condition, Person.objects.filter(condition))
         return ~condition if op in NEGATED else condition
 
     def ordered(self, field: str, op: str, operand: Any) -> Q:
@@ -193,9 +223,15 @@ class FilterCompiler:
             raise _error(f"tags are compared with a tag name (a string), not {operand!r}.")
         lookup = "exact" if op in EQUALITY or op in ("#contains", "#notContain") else LOOKUPS[op]
         if lookup == "exact":
-            # The tag's id as a value, a rare tag's people read first (people.search).
-            has_tag = search.has_tag(operand)
-            return ~has_tag if op in NEGATED else has_tag
+            # The tag's id as a value: the planner knows how many people have it.
+            tag = search.find_tag(operand)
+            if tag is None:
+                return ~Q(pk__in=[]) if op in NEGATED else Q(pk__in=[])
+            if op in NEGATED:
+                return ~tag.condition()
+            condition = tag.condition()
+            self._tags[id(condition)] = (condition, tag)
+            return condition
         tags = Tag.objects.annotate(lname=Lower("name")).filter(
             **{f"lname__{lookup}": operand.strip().lower()}
         )
@@ -266,6 +302,12 @@ class FilterCompiler:
         lookup = "exact" if op in EQUALITY else LOOKUPS[op]
         matching = Exists(values.filter(**{f"{column}__{lookup}": value}))
         return ~Q(matching) if op in NEGATED else Q(matching)
+
+
+def _recorded(kinds: dict[int, tuple[Q, Any]], part: Q) -> Any:
+    """What ``part`` was recorded as in ``kinds``, or None."""
+    q, what = kinds.get(id(part), (None, None))
+    return what if q is part else None
 
 
 def _operator(value: Any) -> tuple[str, Any]:

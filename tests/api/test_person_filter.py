@@ -131,6 +131,84 @@ def test_custom_attributes_compare_by_their_type(read_client, people, query, exp
     assert names(read_client, query) == expected
 
 
+NAME_AND_TAG = [
+    ({"#and": [{"lastName": {"#startsWith": "smi"}}, {"tags": "VIP Client"}]}, ["Alex", "Bob"]),
+    (
+        {"lastName": {"#startsWith": "Smi"}, "#contains": {"tags": "newsletter"}},
+        ["Bob"],
+    ),
+    (
+        {
+            "#and": [
+                {"#startsWith": {"firstName": "Ale"}},
+                {"tags": "Newsletter"},
+                {"tags": "VIP Client"},
+            ]
+        },
+        [],
+    ),
+    (
+        {"#and": [{"#startsWith": {"firstName": "B"}}, {"#notContain": {"tags": "Newsletter"}}]},
+        [],
+    ),
+    (
+        {"#or": [{"lastName": {"#startsWith": "Jon"}}, {"tags": "VIP Client"}]},
+        ["Alex", "Alexa", "Bob"],
+    ),
+    ({"#and": [{"lastName": {"#startsWith": "Smi"}}, {"tags": "no such tag"}]}, []),
+]
+
+
+@pytest.mark.parametrize("walk_cost", [0, 10**9], ids=["filtered", "intersected"])
+@pytest.mark.parametrize(("query", "expected"), NAME_AND_TAG)
+def test_a_tag_with_a_name_prefix_finds_the_same_people_either_way(
+    read_client, people, monkeypatch, walk_cost, query, expected
+):
+    """A tag beside a name prefix may be read as the intersection of the two (PostgreSQL):
+    the same people as the two conditions apart, whichever way is chosen."""
+    from people import search
+
+    monkeypatch.setattr(search, "WALKED_ROW_COST", walk_cost)
+    assert names(read_client, query) == expected
+
+
+@pytest.mark.postgres_only
+def test_a_rare_tag_with_a_name_prefix_is_one_intersection_of_two_indexes(read_client, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    query = {"#and": [{"lastName": {"#startsWith": "Smi"}}, {"tags": "VIP Client"}]}
+    with CaptureQueriesContext(connection) as captured:
+        assert names(read_client, query) == ["Alex", "Bob"]
+    (listing,) = [q["sql"] for q in captured.captured_queries if "INTERSECT" in q["sql"]]
+    assert "people_person_tags" in listing and "LIMIT" in listing
+    # The prefix is inside the intersection only: not tested again on each row.
+    assert listing.count("LIKE") == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    ("people_count", "tagged", "named", "intersected"),
+    [
+        (1_000_000, 15_600, 7_900, True),  # "Lef" + Books: a walk of 160,000 rows
+        (1_000_000, 4_400, 31_000, True),  # "Mar" + Call center
+        (1_000_000, 255_000, 31_000, False),  # "Mar" + Newsletter: 2,500 rows walked
+        (1_000_000, 132_000, 90_000, False),  # a letter + Promotions
+    ],
+)
+def test_the_intersection_is_chosen_when_the_walk_would_be_longer(
+    people, monkeypatch, people_count, tagged, named, intersected
+):
+    """The choice, from the planner's estimates of the three sizes (here given)."""
+    from people import search
+    from people.models import Person
+
+    monkeypatch.setattr(search, "_estimated_rows", lambda *q: [people_count, tagged, named])
+    tag = search.find_tag("VIP Client")
+    both = tag.with_prefix(Person.objects.filter(last_name__istartswith="Smi"), limit=20)
+    assert (both is not None) is intersected
+
+
 def test_created_at_compares_as_a_date_time(read_client, people):
     tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
     assert names(read_client, {"#lt": {"createdAt": tomorrow}}) == ["Alex", "Alexa", "Bob"]
