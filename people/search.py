@@ -812,7 +812,9 @@ class TagFilter:
         people, tag_rows, name_rows = _estimated_rows(
             Person.objects.values_list("pk", flat=True), tagged, named
         )
-        walked = limit * people * people / max(1, tag_rows * name_rows)
+        if not (people and tag_rows and name_rows):
+            return None
+        walked = limit * people * people / (tag_rows * name_rows)
         if tag_rows + name_rows > WALKED_ROW_COST * walked:
             return None
         return Q(_AnyOfArray(F("pk"), Subquery(tagged.intersection(named).query)))
@@ -823,7 +825,9 @@ def _estimated_rows(*querysets: QuerySet) -> list[int]:
     one EXPLAIN of their UNION ALL: nothing is read."""
     first, *others = [q.order_by() for q in querysets]
     plan = json.loads(first.union(*others, all=True).explain(format="json"))[0]["Plan"]
-    return [int(child["Plan Rows"]) for child in plan["Plans"]]
+    rows = [int(child["Plan Rows"]) for child in plan.get("Plans", [])]
+    # A branch the planner proved empty is left out of the plan: then it holds no rows.
+    return rows if len(rows) == len(querysets) else [0] * len(querysets)
 
 
 def find_tag(name: str) -> TagFilter | None:
