@@ -100,6 +100,8 @@ class FilterCompiler:
         # the Q itself beside it: an id is unique only while its object lives.
         self._tags: dict[int, tuple[Q, search.TagFilter]] = {}
         self._prefixes: dict[int, tuple[Q, QuerySet[Person]]] = {}
+        # A custom attribute condition: the values that match (of any person).
+        self._attributes: dict[int, tuple[Q, QuerySet[AttributeValue]]] = {}
 
     def compile(self, text: str) -> Q:
         if len(text) > MAX_FILTER_LENGTH:
@@ -161,7 +163,23 @@ class FilterCompiler:
             kept.append(both if both is not None else part)
         if intersected:
             kept = [part for part in kept if part is not prefix]
-        return functools.reduce(operator.and_, kept)
+        return functools.reduce(operator.and_, self._probed(kept))
+
+    def _probed(self, parts: list[Q]) -> list[Q]:
+        """A rare tag and custom attribute conditions beside it become one condition: the
+        tag's people, each probed for the attributes (TagFilter.with_rows)."""
+        tag = next((t for t in map(self._recorded_tag, parts) if t and t.rare), None)
+        attributes = [p for p in parts if _recorded(self._attributes, p) is not None]
+        if tag is None or not attributes:
+            return parts
+        both = tag.with_rows([_recorded(self._attributes, p) for p in attributes])
+        if both is None:
+            return parts
+        tag_part = next(p for p in parts if self._recorded_tag(p) is tag)
+        return [both if p is tag_part else p for p in parts if not any(p is a for a in attributes)]
+
+    def _recorded_tag(self, part: Q) -> search.TagFilter | None:
+        return _recorded(self._tags, part)
 
     def field(self, field: Any, op: str, operand: Any) -> Q:
         self.conditions += 1
@@ -301,7 +319,14 @@ class FilterCompiler:
         column = ATTRIBUTE_COLUMNS[data_type]
         lookup = "exact" if op in EQUALITY else LOOKUPS[op]
         matching = Exists(values.filter(**{f"{column}__{lookup}": value}))
-        return ~Q(matching) if op in NEGATED else Q(matching)
+        if op in NEGATED:
+            return ~Q(matching)
+        condition = Q(matching)
+        self._attributes[id(condition)] = (
+            condition,
+            AttributeValue.objects.filter(definition=definition, **{f"{column}__{lookup}": value}),
+        )
+        return condition
 
 
 def _recorded(kinds: dict[int, tuple[Q, Any]], part: Q) -> Any:

@@ -186,6 +186,52 @@ def test_a_rare_tag_with_a_name_prefix_is_one_intersection_of_two_indexes(read_c
     assert listing.count("LIKE") == 1
 
 
+TAG_AND_ATTRIBUTES = [
+    ({"#and": [{"tags": "VIP Client"}, {"customAttributes.Age": 9}]}, ["Alex"]),
+    ({"tags": "Newsletter", "#gte": {"customAttributes.Age": 10}}, ["Alexa", "Bob"]),
+    (
+        {
+            "#and": [
+                {"tags": "VIP Client"},
+                {"#gt": {"customAttributes.Age": 5}},
+                {"customAttributes.Vip": True},
+            ]
+        },
+        ["Alex"],
+    ),
+    ({"#and": [{"tags": "VIP Client"}, {"#ne": {"customAttributes.Company": "Acme"}}]}, ["Bob"]),
+    ({"#and": [{"tags": "Newsletter"}, {"customAttributes.Vip": None}]}, ["Bob"]),
+    ({"#or": [{"tags": "Newsletter"}, {"customAttributes.Age": 9}]}, ["Alex", "Alexa", "Bob"]),
+]
+
+
+@pytest.mark.parametrize("rare_tag_people", [0, 5_000], ids=["probed", "read first"])
+@pytest.mark.parametrize(("query", "expected"), TAG_AND_ATTRIBUTES)
+def test_a_tag_with_custom_attributes_finds_the_same_people_either_way(
+    read_client, people, monkeypatch, rare_tag_people, query, expected
+):
+    """A rare tag's people probed for the attributes (PostgreSQL) or the conditions apart:
+    the same people."""
+    from people import search
+
+    monkeypatch.setattr(search, "RARE_TAG_PEOPLE", rare_tag_people)
+    assert names(read_client, query) == expected
+
+
+@pytest.mark.postgres_only
+def test_a_rare_tag_with_an_attribute_probes_the_tags_people(read_client, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    query = {"#and": [{"tags": "VIP Client"}, {"#gt": {"customAttributes.Age": 9}}]}
+    with CaptureQueriesContext(connection) as captured:
+        assert names(read_client, query) == ["Bob"]
+    (listing,) = [q["sql"] for q in captured.captured_queries if "OFFSET 0" in q["sql"]]
+    # One subquery reads the tag's people and probes the attribute for each of them.
+    assert listing.count("people_attributevalue") == 2  # the probe, and the body's values
+    assert "= ANY(ARRAY(" in listing
+
+
 @pytest.mark.postgres_only
 @pytest.mark.parametrize(
     ("people_count", "tagged", "named", "intersected"),
