@@ -159,6 +159,9 @@ def test_after_a_load_index_only_scans_need_no_table_pages():
 
     call_command("generate_people", persons=300, seed=3, reset=True, stdout=None)
     with connection.cursor() as cursor:
+        # The load commits asynchronously; the connection serves on with durable commits.
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
         cursor.execute(
             "SELECT relname, relpages, relallvisible FROM pg_class WHERE relname IN "
             "('people_person', 'people_person_tags', 'people_contactidentity')"

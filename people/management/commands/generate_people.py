@@ -625,7 +625,9 @@ class Command(BaseCommand):
                 )
                 self.stdout.flush()
         finally:
+            # The connection may go on serving (the bench measures writes on it next).
             with connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit TO DEFAULT")
                 cursor.execute("SET session_replication_role = DEFAULT") if replica else None
         producer.join()
         self.finish(no_vacuum)
@@ -689,7 +691,6 @@ class Command(BaseCommand):
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
                 )
-            cursor.execute("SET synchronous_commit TO DEFAULT")
             if not no_vacuum:
                 self.wait_for_older_snapshots(cursor)
             for model in tables:
