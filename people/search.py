@@ -839,8 +839,8 @@ class TagFilter:
 
 class _Probe(Exists):
     """EXISTS that PostgreSQL runs as a probe per row: ``OFFSET 0`` keeps the planner from
-    turning it into a join (which, for a value that half the people have, reads every one of
-    them from the index to meet a rare tag's few thousand people)."""
+    turning it into a join (which, for a value that many people have, reads every one of them
+    from the index to meet a rare tag's few thousand people)."""
 
     template = "EXISTS(%(subquery)s OFFSET 0)"
 
