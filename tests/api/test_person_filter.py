@@ -234,6 +234,41 @@ def test_a_rare_tag_with_an_attribute_probes_the_tags_people(read_client, people
 
 @pytest.mark.postgres_only
 @pytest.mark.parametrize(
+    "query",
+    [
+        {"#and": [{"lastName": {"#startsWith": "Smi"}}, {"tags": "VIP Client"}]},
+        {"#and": [{"tags": "VIP Client"}, {"#gt": {"customAttributes.Age": 9}}]},
+    ],
+    ids=["tag and name prefix", "tag and attribute"],
+)
+def test_the_combined_conditions_read_the_big_tables_through_indexes(read_client, people, query):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.search.test_explain import INDEXED, LARGE_TABLES, plan_nodes
+
+    with CaptureQueriesContext(connection) as captured:
+        names(read_client, query)
+    (listing,) = [q["sql"] for q in captured.captured_queries if "ANY(ARRAY(" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + listing)
+            (document,) = cursor.fetchone()
+        finally:
+            cursor.execute("SET enable_seqscan = on")
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+    scans = [
+        (node["Node Type"], node["Relation Name"])
+        for node in plan_nodes(plan)
+        if node.get("Relation Name") in LARGE_TABLES
+    ]
+    assert scans
+    assert all(kind in INDEXED for kind, _ in scans), scans
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
     ("people_count", "tagged", "named", "intersected"),
     [
         (1_000_000, 15_600, 7_900, True),  # "Lef" + Books: a walk of 160,000 rows
