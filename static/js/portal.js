@@ -34,9 +34,14 @@
     if (dialog) dialog.close();
   });
 
-  // A form that saved successfully says so briefly, for sighted and screen-reader users alike.
+  // A section that comes back puts the focus on its [data-autofocus] field (the tag input, to
+  // add the next tag; a field with an error), unless the operator has moved on to another
+  // field meanwhile: the focus is only taken from nowhere or from inside the section.
   document.addEventListener("htmx:afterSettle", function (event) {
     var focusTarget = event.target.querySelector && event.target.querySelector("[data-autofocus]");
-    if (focusTarget) focusTarget.focus();
+    if (!focusTarget) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && !event.target.contains(active)) return;
+    focusTarget.focus();
   });
 })();

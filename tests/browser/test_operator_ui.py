@@ -274,3 +274,32 @@ def test_a_person_is_created_from_the_form(page, editor, ana, screenshot):
     expect(page.get_by_test_id("person-name")).to_have_text("Nova Kovač")
     expect(page.locator("#identities")).to_contain_text("+44 20 7946 0018")
     expect(page.locator("#identities")).to_contain_text("nova@example.com")
+
+
+def test_a_returning_section_takes_the_focus_only_if_the_operator_has_not_moved_on(
+    page, editor, ana
+):
+    """After a tag is added the tag input gets the focus back, for the next tag; if the
+    operator has already gone to another field, typing goes there, not into the tag input."""
+    sign_in(page, editor.username)
+    page.goto(f"/person/{ana.person.pk}/")
+    tag_input = page.get_by_label("Add tags")
+
+    tag_input.fill("First tag")
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.get_by_test_id("tag-chips")).to_contain_text("First tag")
+    expect(tag_input).to_be_focused()
+
+    # The operator moves to the phone field between the swap and the settle of the section.
+    page.evaluate(
+        """document.body.addEventListener("htmx:afterSwap", function moveOn(event) {
+             if (event.target.id !== "tags") return;
+             document.getElementById("add-phone").focus();
+             document.body.removeEventListener("htmx:afterSwap", moveOn);
+           })"""
+    )
+    tag_input.fill("Second tag")
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.get_by_test_id("tag-chips")).to_contain_text("Second tag")
+    page.wait_for_timeout(200)  # past htmx's settle delay (20 ms)
+    expect(page.locator("#add-phone")).to_be_focused()
