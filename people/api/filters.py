@@ -149,8 +149,8 @@ class FilterCompiler:
         """``parts`` all together; a tag beside a name prefix may become the intersection of
         the two (TagFilter.with_prefix decides), which a planner ordering by createdAt cannot
         see: the prefix's own condition is then left out (the intersection holds it)."""
-        if len(parts) == 1:
-            return parts[0]
+        if len(parts) <= 1:
+            return parts[0] if parts else Q()
         prefix = next((p for p in parts if _recorded(self._prefixes, p) is not None), None)
         kept: list[Q] = []
         intersected = False

@@ -122,6 +122,7 @@ def test_standard_fields_and_tags_filter_the_list(read_client, people, query, ex
         ({"customAttributes.Vip": True}, ["Alex"]),
         ({"customAttributes.Vip": False}, ["Alexa"]),
         ({"customAttributes.Vip": None}, ["Bob"]),
+        ({"customAttributes": {}}, ["Alex", "Alexa", "Bob"]),  # no condition
         ({"#gte": {"customAttributes.Renewal": "2026-12-31"}}, ["Alex"]),
         ({"#lt": {"customAttributes.Seen": "2026-01-01T11:00:00+01:00"}}, []),
         ({"#lte": {"customAttributes.Seen": "2026-01-01T11:00:00+01:00"}}, ["Alex"]),
