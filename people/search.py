@@ -715,13 +715,11 @@ def apply_filters(queryset: QuerySet[Person], query: SearchQuery) -> QuerySet[Pe
     return _filtered(queryset, query, _tags_of(query), drive=False)
 
 
-def _tags_of(
-    query: SearchQuery, rare_limit: int = RARE_TAG_PEOPLE
-) -> dict[str, tuple[int, bool]] | None:
-    """Lower-cased tag name -> (id, whether more than ``rare_limit`` people have it); None
+def _tags_of(query: SearchQuery) -> dict[str, tuple[int, bool]] | None:
+    """Lower-cased tag name -> (id, whether more than RARE_TAG_PEOPLE people have it); None
     when a tag does not exist. Tag ids as values, not subqueries: the planner then knows from
     the statistics of the through table whether a tag is on 30 % of the people or on 0.1 %."""
-    return _tags_at(query, (rare_limit,))[0]
+    return _tags_at(query, (RARE_TAG_PEOPLE,))[0]
 
 
 def _tags_at(
@@ -757,16 +755,6 @@ def _tags_at(
 def _drives(tags: dict[str, tuple[int, bool]] | None) -> bool:
     """Whether a rare tag leaves few enough people to read them first."""
     return bool(tags) and not all(common for _, common in tags.values())
-
-
-def has_tag(name: str) -> Q:
-    """People who have the tag ``name`` (any casing), as one condition for any query.
-
-    The tag's id goes in as a value (the planner knows from the statistics of the through
-    table how many people have it and picks the walk). No such tag: nobody.
-    """
-    tag = find_tag(name)
-    return Q(pk__in=[]) if tag is None else tag.condition()
 
 
 # A row walked in order (read from the table, its tag probed) costs about this many index
@@ -856,7 +844,10 @@ def _estimated_rows(*querysets: QuerySet) -> list[int]:
 
 
 def find_tag(name: str) -> TagFilter | None:
-    """The tag ``name`` (any casing) as a filter, in one statement; None if there is none."""
+    """The tag ``name`` (any casing) as a filter, in one statement; None if there is none.
+
+    The tag's id goes in as a value: the planner knows from the statistics of the through
+    table how many people have it and picks the walk."""
     found = _tags_of(SearchQuery(tags=[name]))
     if not found:
         return None

@@ -86,6 +86,8 @@ def names(client, query) -> list[str]:
         ({"#and": [{"firstName": "Alex"}, {"#contains": {"tags": "VIP Client"}}]}, ["Alex"]),
         ({"#contains": {"tags": "vip client"}}, ["Alex", "Bob"]),
         ({"#notContain": {"tags": "VIP Client"}}, ["Alexa"]),
+        ({"tags": "no such tag"}, []),
+        ({"#notContain": {"tags": "no such tag"}}, ["Alex", "Alexa", "Bob"]),
         ({"tags": "Newsletter"}, ["Alexa", "Bob"]),
         ({"#or": [{"firstName": "Bob"}, {"lastName": "Jones"}]}, ["Alexa", "Bob"]),
         (

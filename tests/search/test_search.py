@@ -226,17 +226,16 @@ def test_estimated_count_is_exact_on_small_tables(actor):
 
 
 @pytest.mark.parametrize("rare_tag_people", [0, 5_000], ids=["tag probed", "tag read first"])
-def test_has_tag_finds_the_same_people_either_way_and_negates(actor, monkeypatch, rare_tag_people):
+def test_a_tag_condition_finds_the_same_people_either_way_and_negates(
+    actor, monkeypatch, rare_tag_people
+):
     from people.models import Person
 
     monkeypatch.setattr(search, "RARE_TAG_PEOPLE", rare_tag_people)
     tagged = {make_person(actor, "Ana", f"T{i}", tags=["VIP"]).pk for i in range(3)}
     others = {make_person(actor, "Ivo", f"O{i}", tags=["Other"]).pk for i in range(2)}
-    assert set(Person.objects.filter(search.has_tag(" vip ")).values_list("pk", flat=True)) == (
-        tagged
-    )
-    assert set(Person.objects.filter(~search.has_tag("VIP")).values_list("pk", flat=True)) == (
-        others
-    )
-    assert not Person.objects.filter(search.has_tag("no such tag")).exists()
-    assert Person.objects.filter(~search.has_tag("no such tag")).count() == 5
+    tag = search.find_tag(" vip ")
+    assert tag.rare is (rare_tag_people > 0)
+    assert set(Person.objects.filter(tag.condition()).values_list("pk", flat=True)) == tagged
+    assert set(Person.objects.filter(~tag.condition()).values_list("pk", flat=True)) == others
+    assert search.find_tag("no such tag") is None
