@@ -360,10 +360,15 @@ class PersonsView(VendorAPIView):
             return person_response(resolve(identity))
         params = page_params(request.query_params)
         order_by, ordering = person_ordering(request.query_params.get("orderBy", ""))
-        filterset = PersonFilterSet(request.query_params, queryset=profile_queryset())
+        filterset = PersonFilterSet(request.query_params, queryset=Person.objects.all())
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        people, total = page_of(filterset.qs.order_by(*ordering), params)
+        # The page's ids first, then their profiles (page_of).
+        people, total = page_of(
+            filterset.qs.order_by(*ordering),
+            params,
+            rows_of=lambda ids: profile_queryset().filter(pk__in=ids),
+        )
         body: dict[str, Any] = {
             "persons": [bodies.person_body(person) for person in people],
             "limit": params["limit"],

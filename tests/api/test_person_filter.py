@@ -231,7 +231,7 @@ def test_a_rare_tag_with_an_attribute_probes_the_tags_people(read_client, people
         assert names(read_client, query) == ["Bob"]
     (listing,) = [q["sql"] for q in captured.captured_queries if "OFFSET 0" in q["sql"]]
     # One subquery reads the tag's people and probes the attribute for each of them.
-    assert listing.count("people_attributevalue") == 2  # the probe, and the body's values
+    assert listing.count("people_attributevalue") == 1  # the probe (the page's ids only)
     assert "= ANY(ARRAY(" in listing
 
 
@@ -338,3 +338,33 @@ def test_filter_count_matches_the_filtered_people(read_client, people):
         PERSONS, {"filter": json.dumps({"tags": "Newsletter"}), "includeTotalCount": "true"}
     )
     assert response.json()["totalCount"] == 2
+
+
+@pytest.mark.postgres_only
+def test_a_name_prefix_page_reads_its_ids_from_the_name_index_alone(read_client, people):
+    """Newest first, the page's ids come from UPPER(lastName) INCLUDE (id, last_name,
+    created_at): thousands of people with the prefix are not read from the table to be
+    sorted, only the page's rows are (a second statement, by primary key)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.search.test_explain import plan_nodes
+
+    query = {"lastName": {"#startsWith": "Smi"}}
+    with CaptureQueriesContext(connection) as captured:
+        response = read_client.get(PERSONS, {"filter": json.dumps(query)})
+    body = assert_vendor_list(response, "persons", "IamPersonV2")
+    # Newest first: Bob was created after Alex.
+    assert [p["firstName"] for p in body["persons"]] == ["Bob", "Alex"]
+    (ids,) = [q["sql"] for q in captured.captured_queries if "UPPER(" in q["sql"]]
+    assert "jsonb_agg" not in ids  # the page's ids only; their rows come next
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
+        try:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + ids)
+            (document,) = cursor.fetchone()
+        finally:
+            cursor.execute("SET enable_seqscan = on; SET enable_bitmapscan = on")
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+    scans = [(n["Node Type"], n.get("Index Name")) for n in plan_nodes(plan) if "Index Name" in n]
+    assert scans == [("Index Only Scan", "person_last_name_upper_idx")], scans
