@@ -44,3 +44,12 @@ def operator_actor(editor) -> Actor:
 @pytest.fixture
 def application(db) -> Application:
     return ApplicationFactory(name="Shop", code="shop-app-code")
+
+
+@pytest.fixture(autouse=True)
+def _forget_tag_sizes():
+    """Each test starts with no remembered tag sizes (people.search._tags_over): its own tags
+    may have the ids of an earlier test's."""
+    from people.search import forget_tag_sizes
+
+    forget_tag_sizes()

@@ -239,3 +239,31 @@ def test_a_tag_condition_finds_the_same_people_either_way_and_negates(
     assert set(Person.objects.filter(tag.condition()).values_list("pk", flat=True)) == tagged
     assert set(Person.objects.filter(~tag.condition()).values_list("pk", flat=True)) == others
     assert search.find_tag("no such tag") is None
+
+
+def test_how_many_people_have_a_tag_is_asked_once_a_minute(actor, monkeypatch):
+    """Whether a tag is rare (on at most RARE_TAG_PEOPLE people) steers the plan only: it is
+    remembered for TAG_SIZE_SECONDS, then asked again; the ids are looked up every time."""
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(search, "RARE_TAG_PEOPLE", 2)
+    clock = [1000.0]
+    monkeypatch.setattr(search.time, "monotonic", lambda: clock[0])
+    make_person(actor, "Ana", "A", tags=["VIP"])
+    make_person(actor, "Ivo", "B", tags=["VIP"])
+
+    def size_probes():
+        with CaptureQueriesContext(connection) as captured:
+            tag = search.find_tag("VIP")
+        return tag, sum("OFFSET" in q["sql"] for q in captured.captured_queries)
+
+    tag, probes = size_probes()
+    assert (tag.rare, probes) == (True, 1)  # asked
+    assert size_probes() == (tag, 0)  # remembered
+    make_person(actor, "Eva", "C", tags=["VIP"])  # now on 3 people: no longer rare
+    clock[0] += search.TAG_SIZE_SECONDS - 1
+    assert size_probes() == (tag, 0)  # remembered: still read as rare
+    clock[0] += 2
+    assert size_probes() == (search.TagFilter(tag.tag_id, rare=False), 1)
+    # What it steers is the plan: the people found are the same either way.
+    assert len(search_people(SearchQuery(tags=["vip"])).people) == 3
