@@ -87,13 +87,18 @@ class Result:
     errors: int = 0
     counts: int = 0  # statements with COUNT( over people-sized tables
     note: str = ""
+    # The floor measured right before this row's requests: the same minutes of the same
+    # machine (a shared machine's speed drifts over a run of ten minutes).
+    floor_times: list[float] = field(default_factory=list)
 
-    def p(self, q: float) -> float:
-        ordered = sorted(self.times)
+    def p(self, q: float, times: list[float] | None = None) -> float:
+        ordered = sorted(self.times if times is None else times)
         return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
     def as_dict(self, floor_p95: float, admin_p95: float | None) -> dict:
         p95 = self.p(0.95)
+        if self.floor_times:
+            floor_p95 = self.p(0.95, self.floor_times)
         return {
             "target": self.target,
             "kind": self.kind,
@@ -102,6 +107,7 @@ class Result:
             "p95_ms": round(p95, 2),
             "queries_median": statistics.median(self.queries) if self.queries else None,
             "queries_max": max(self.queries) if self.queries else None,
+            "floor_p95_ms": round(floor_p95, 2),
             "p95_over_floor": round(p95 / floor_p95, 2) if floor_p95 else None,
             "admin_p95_over_this": round(admin_p95 / p95, 1) if admin_p95 and p95 else None,
             "found": f"{self.found}/{self.expected}" if self.expected else "",
@@ -323,6 +329,26 @@ def admin_url(s: Sample, tag_ids: dict[str, int]) -> str:
     return f"{base}?{urlencode({'q': s.q})}"
 
 
+class Floor:
+    """The floor again before each row: FLOOR_REQUESTS of them, after a few not measured (the
+    first ones after another target pay for its garbage collection and caches)."""
+
+    FLOOR_REQUESTS = 50
+    UNMEASURED = 5
+
+    def __init__(self, client: Client, ids: list[int]) -> None:
+        self.client, self.ids, self.next = client, ids, 0
+
+    def measure(self, result: Result) -> None:
+        for number in range(self.UNMEASURED + self.FLOOR_REQUESTS):
+            pk = self.ids[self.next % len(self.ids)]
+            self.next += 1
+            started = time.perf_counter()
+            self.client.get(f"/bench/floor/{pk}")
+            if number >= self.UNMEASURED:
+                result.floor_times.append(time.perf_counter() - started)
+
+
 def run(client: Client, result: Result, url: str, sample: Sample | None, method="get", **kw):
     counter = Counter()
     with ExitStack() as stack:
@@ -429,6 +455,9 @@ def main() -> None:
     for pk in floor_ids:
         run(client, floor, f"/bench/floor/{pk}", None)
     results.append(floor)
+    # Its own generator: the values drawn after this one stay those of earlier runs.
+    floor_rng = random.Random(env_int("BENCH_SEED", 2026) + 1)
+    interleaved = Floor(client, [p.pk for p in random_people(floor_rng, searches * 5)])
 
     # The operator page as a whole (a reload, a shared link), what its search box sends while
     # the operator types (htmx: the results only), and the API list.
@@ -448,6 +477,7 @@ def main() -> None:
                 url = url_of(base, sample)
                 if url:
                     client.get(url, **headers)
+            interleaved.measure(result)
             for sample in by_kind[kind]:
                 url = url_of(base, sample)
                 if not url:
@@ -464,11 +494,11 @@ def main() -> None:
         print(f"  {'stock admin':14} {kind:28} p95 {result.p(0.95):8.1f} ms")
         results.append(result)
 
-    results.extend(write_requests(client, rng, writes))
+    results.extend(write_requests(client, rng, writes, interleaved))
     report(results, data, {"ui": ui, "api": api, "searches": searches, "admin": admin_searches})
 
 
-def write_requests(client: Client, rng: random.Random, count: int) -> list[Result]:
+def write_requests(client: Client, rng: random.Random, count: int, floor: Floor) -> list[Result]:
     """The person page, set primary and personalize, on random people with devices."""
     multi = list(
         Installation.objects.filter(
@@ -487,6 +517,7 @@ def write_requests(client: Client, rng: random.Random, count: int) -> list[Resul
     pages.note = "" if real_page else "stand-in"
     for pk in list(by_person)[:5]:
         client.get(page_url.format(pk))
+    floor.measure(pages)
     for pk in list(by_person)[:count]:
         run(client, pages, page_url.format(pk), None)
 
@@ -501,6 +532,7 @@ def write_requests(client: Client, rng: random.Random, count: int) -> list[Resul
         else "/bench/installations/{}/primary"
     )
     primary.note = "" if probe.status_code == 200 else "stand-in"
+    floor.measure(primary)
     for rows in pairs:
         run(
             client,
@@ -533,6 +565,7 @@ def write_requests(client: Client, rng: random.Random, count: int) -> list[Resul
         else "/bench/push/{}/personalize"
     )
     personalize.note = "" if probe.status_code == 200 else "stand-in"
+    floor.measure(personalize)
     for row in identified:
         run(
             client,
@@ -553,7 +586,7 @@ def report(results: list[Result], data: dict, setup: dict) -> None:
     rows = [r.as_dict(floor_p95, admin.get(r.kind)) for r in results if r.times]
     header = (
         f"{'target':14} {'kind':28} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>5} "
-        f"{'p95/floor':>9} {'admin/p95':>9} {'found':>8}  note"
+        f"{'floor':>6} {'p95/floor':>9} {'admin/p95':>9} {'found':>8}  note"
     )
     print()
     print(f"{data['people']:,} people; {machine()['cpu']}, {os.cpu_count()} cores")
@@ -562,7 +595,8 @@ def report(results: list[Result], data: dict, setup: dict) -> None:
     for row in rows:
         print(
             f"{row['target']:14} {row['kind']:28} {row['requests']:>4} {row['p50_ms']:>8.1f} "
-            f"{row['p95_ms']:>8.1f} {row['queries_max']:>5} {row['p95_over_floor'] or '':>9} "
+            f"{row['p95_ms']:>8.1f} {row['queries_max']:>5} {row['floor_p95_ms']:>6.1f} "
+            f"{row['p95_over_floor'] or '':>9} "
             f"{row['admin_p95_over_this'] or '':>9} {row['found']:>8}  "
             f"{row['note']}{' errors: ' + str(row['errors']) if row['errors'] else ''}"
             + (f" COUNT statements: {row['count_statements']}" if row["count_statements"] else "")
