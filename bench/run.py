@@ -97,6 +97,7 @@ class Result:
 
     def as_dict(self, floor_p95: float, admin_p95: float | None) -> dict:
         p95 = self.p(0.95)
+        first_floor_p95 = floor_p95
         if self.floor_times:
             floor_p95 = self.p(0.95, self.floor_times)
         return {
@@ -109,6 +110,7 @@ class Result:
             "queries_max": max(self.queries) if self.queries else None,
             "floor_p95_ms": round(floor_p95, 2),
             "p95_over_floor": round(p95 / floor_p95, 2) if floor_p95 else None,
+            "p95_over_first_floor": round(p95 / first_floor_p95, 2) if first_floor_p95 else None,
             "admin_p95_over_this": round(admin_p95 / p95, 1) if admin_p95 and p95 else None,
             "found": f"{self.found}/{self.expected}" if self.expected else "",
             "errors": self.errors,
@@ -333,7 +335,7 @@ class Floor:
     """The floor again before each row: FLOOR_REQUESTS of them, after a few not measured (the
     first ones after another target pay for its garbage collection and caches)."""
 
-    FLOOR_REQUESTS = 50
+    FLOOR_REQUESTS = 100
     UNMEASURED = 5
 
     def __init__(self, client: Client, ids: list[int]) -> None:
