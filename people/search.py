@@ -747,12 +747,13 @@ def _tags_at(
 # out reads up to the limit's index entries (1 to 2 ms for 5,000 and 12,000).
 TAG_SIZE_SECONDS = 60.0
 _tag_over: dict[tuple[int, int], tuple[bool, float]] = {}
+_clock = time.monotonic
 
 
 def _tags_over(tag_ids: list[int], limits: tuple[int, ...]) -> dict[tuple[int, int], bool]:
     """(tag id, limit) -> whether more than ``limit`` people have the tag; what is not
     remembered is asked in one statement (an index probe past ``limit`` entries, no COUNT)."""
-    now = time.monotonic()
+    now = _clock()
     known: dict[tuple[int, int], bool] = {}
     missing = []
     for key in ((tag_id, limit) for tag_id in tag_ids for limit in limits):

@@ -248,7 +248,7 @@ def test_how_many_people_have_a_tag_is_asked_once_a_minute(actor, monkeypatch):
 
     monkeypatch.setattr(search, "RARE_TAG_PEOPLE", 2)
     clock = [1000.0]
-    monkeypatch.setattr(search.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(search, "_clock", lambda: clock[0])
     make_person(actor, "Ana", "A", tags=["VIP"])
     make_person(actor, "Ivo", "B", tags=["VIP"])
 
