@@ -248,19 +248,12 @@ def test_the_combined_conditions_read_the_big_tables_through_indexes(read_client
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.search.test_explain import INDEXED, LARGE_TABLES, plan_nodes
+    from tests.search.test_explain import INDEXED, LARGE_TABLES, plan_nodes, plan_of
 
     with CaptureQueriesContext(connection) as captured:
         names(read_client, query)
     (listing,) = [q["sql"] for q in captured.captured_queries if "ANY(ARRAY(" in q["sql"]]
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
-        try:
-            cursor.execute("EXPLAIN (FORMAT JSON) " + listing)
-            (document,) = cursor.fetchone()
-        finally:
-            cursor.execute("SET enable_seqscan = on")
-    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+    plan = plan_of(listing, "seqscan")
     scans = [
         (node["Node Type"], node["Relation Name"])
         for node in plan_nodes(plan)
@@ -348,7 +341,7 @@ def test_a_name_prefix_page_reads_its_ids_from_the_name_index_alone(read_client,
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.search.test_explain import plan_nodes
+    from tests.search.test_explain import plan_nodes, plan_of
 
     query = {"lastName": {"#startsWith": "Smi"}}
     with CaptureQueriesContext(connection) as captured:
@@ -358,13 +351,6 @@ def test_a_name_prefix_page_reads_its_ids_from_the_name_index_alone(read_client,
     assert [p["firstName"] for p in body["persons"]] == ["Bob", "Alex"]
     (ids,) = [q["sql"] for q in captured.captured_queries if "UPPER(" in q["sql"]]
     assert "jsonb_agg" not in ids  # the page's ids only; their rows come next
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
-        try:
-            cursor.execute("EXPLAIN (FORMAT JSON) " + ids)
-            (document,) = cursor.fetchone()
-        finally:
-            cursor.execute("SET enable_seqscan = on; SET enable_bitmapscan = on")
-    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+    plan = plan_of(ids, "seqscan", "bitmapscan")
     scans = [(n["Node Type"], n.get("Index Name")) for n in plan_nodes(plan) if "Index Name" in n]
     assert scans == [("Index Only Scan", "person_last_name_upper_idx")], scans

@@ -36,6 +36,22 @@ def plan_nodes(plan):
         yield from plan_nodes(child)
 
 
+def plan_of(sql: str, *disabled: str) -> dict:
+    """The planner's plan of ``sql`` with the ``disabled`` plan kinds turned off ("seqscan",
+    "sort", ...): on a small table they would rightly win; off, they ask which plan the
+    indexes allow."""
+    with connection.cursor() as cursor:
+        for kind in disabled:
+            cursor.execute(f"SET enable_{kind} = off")
+        try:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+            (document,) = cursor.fetchone()
+        finally:
+            for kind in disabled:
+                cursor.execute(f"SET enable_{kind} = on")
+    return (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+
+
 def scans_of(query: SearchQuery) -> list[tuple[str, str]]:
     """(node type, table) of every scan in the plans of the statements a search runs."""
     with CaptureQueriesContext(connection) as captured:
@@ -120,16 +136,9 @@ def test_a_name_page_is_two_ordered_index_ranges_without_a_sort(generated):
     # One statement: "first last" and "last first" ranges, each cut at the page size, then
     # the page's rows with their related rows.
     assert len(name_statements) == 1
-    with connection.cursor() as cursor:
-        # On a small table a sort of a few rows is cheaper; forbidding it asks whether the
-        # index can give the order at all (it can only if no Sort sits under a range's Limit).
-        cursor.execute("SET enable_seqscan = off; SET enable_sort = off")
-        try:
-            cursor.execute("EXPLAIN (FORMAT JSON) " + name_statements[0])
-            (document,) = cursor.fetchone()
-            plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
-        finally:
-            cursor.execute("SET enable_seqscan = on; SET enable_sort = on")
+    # On a small table a sort of a few rows is cheaper; forbidding it asks whether the index
+    # can give the order at all (it can only if no Sort sits under a range's Limit).
+    plan = plan_of(name_statements[0], "seqscan", "sort")
     ranges = []
     for node in plan_nodes(plan):
         if node["Node Type"] != "Limit" or node is plan:
