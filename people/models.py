@@ -48,6 +48,8 @@ class Person(models.Model):
     search_name = models.CharField(max_length=520, blank=True, default="", editable=False)
     search_name_reversed = models.CharField(max_length=520, blank=True, default="", editable=False)
     origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.SYSTEM)
+    # On PostgreSQL the database also keeps each person's tag ids on the row (tag_ids, not a
+    # model field, migration 0010) for the search's index walks.
     tags = models.ManyToManyField("Tag", related_name="people", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True, db_index=True)
@@ -70,6 +72,7 @@ class Person(models.Model):
                 opclasses=["varchar_pattern_ops"],
             ),
             models.Index(fields=["type", "id"], name="person_type_idx"),
+            # On PostgreSQL also INCLUDE (tag_ids): migration 0010.
             models.Index(fields=["created_at", "id"], name="person_created_idx"),
         ]
         constraints = [

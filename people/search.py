@@ -16,6 +16,9 @@ How each kind stays at index speed with millions of people (docs/scaling.md):
   "first last" and "last first" are two ranges merged in Python; a person is listed once, under
   the first of the two that matches.
 - Filters only: newest first, a backward walk of the primary key with EXISTS probes.
+- Tags beside a name (and in the API's newest-first list): on PostgreSQL each person's tag ids
+  are on the person's row (``tag_ids``, kept by the database) and in the indexes walked, so
+  the tag is tested on the index entry (``HasTags``); a tag on few people is read first.
 
 Installations are reached through Person's reverse relation, so this module does not import
 the installations app.
@@ -25,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -650,25 +652,6 @@ def _name_page(
     return list(_with_rows(ranges, list_rows=True).order_by("name_key", "pk")[:size])
 
 
-# A name range of at most this many people (the planner's estimate) is read whole, index-only,
-# to intersect it with a tag's people; a broader one ("mar") is walked in name order instead.
-NAME_RANGE_INTERSECT_ROWS = 30_000
-
-
-def _name_range_rows(prefix: str) -> int:
-    """How many people's names start with ``prefix``: the planner's estimate (an EXPLAIN,
-    from the statistics of the name indexes), nothing read."""
-    end = _successor(prefix)
-    queryset = Person.objects.alias(
-        first_key=_name_key("search_name"), reversed_key=_name_key("search_name_reversed")
-    ).filter(
-        Q(first_key__gte=prefix, first_key__lt=end)
-        | Q(reversed_key__gte=prefix, reversed_key__lt=end)
-    )
-    plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
-    return int(plan[0]["Plan"]["Plan Rows"])
-
-
 def _name_cursor(prefix: str, after: int) -> tuple[str, int] | None:
     """(key, id) of the person a name page ended with: the first name column that matches."""
     names = Person.objects.filter(pk=after).values_list(*NAME_COLUMNS).first()
@@ -692,14 +675,14 @@ def _bool(value: Any) -> bool | None:
     return str(value).lower() in {"1", "true", "yes", "on"}
 
 
-# A tag on at most this many people is read first (its people, then the other conditions):
-# walking the id or name index and probing the tag would visit about limit * people / tagged
-# rows before a page is full. Whether a tag is on more is one probe past this many index
-# entries (no COUNT).
-RARE_TAG_PEOPLE = 5_000
-# With a name prefix a tag's people are intersected with the name ranges, index to index
-# (_rare_tag_people): cheaper than walking the name range and probing the tag up to here.
-RARE_TAG_PEOPLE_WITH_NAME = 12_000
+# A tag on at most this many people is read first (its people by primary key, then the other
+# conditions): walking an index in order and testing the tag would visit about
+# limit * people / tagged entries before a page is full. On PostgreSQL the walked indexes hold
+# each person's tag ids (HasTags), about 0.2 us an entry; reading a person by primary key
+# costs about 3 us: at 1,000,000 people the two meet near 2,000 (two name ranges of 26 rows:
+# 2 * 26 * 1,000,000 / 2,000 entries = 5 ms, 2,000 rows = 6 ms). Whether a tag is on more is
+# one probe past this many index entries (no COUNT).
+RARE_TAG_PEOPLE = 2_000
 
 
 class _AnyOfArray(Func):
@@ -711,6 +694,30 @@ class _AnyOfArray(Func):
     output_field = BooleanField()
 
 
+class HasTags(Func):
+    """The person has every one of ``tag_ids``: ``people_person.tag_ids @> ARRAY[...]``.
+
+    PostgreSQL only. ``tag_ids`` is each person's tag ids, kept from people_person_tags by the
+    database (migration 0010; not a model field) and held by the indexes that are walked in
+    order (the folded names, (created_at, id), UPPER(first/last name)): there the tag is
+    tested on the index entry, with no probe of people_person_tags and no read of the table."""
+
+    output_field = BooleanField()
+
+    def __init__(self, tag_ids: list[int]):
+        super().__init__(F("pk"))
+        self.tag_ids = sorted(set(tag_ids))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # The person's primary key column, as the query names its table ("people_person"."id"
+        # or U0."id" in a subquery): the same table's tag_ids.
+        (pk_column,) = self.get_source_expressions()
+        pk, params = compiler.compile(pk_column)
+        table = pk.rsplit(".", 1)[0]
+        values = ", ".join("%s" for _ in self.tag_ids)
+        return f"{table}.tag_ids @> ARRAY[{values}]::bigint[]", (*params, *self.tag_ids)
+
+
 def apply_filters(queryset: QuerySet[Person], query: SearchQuery) -> QuerySet[Person]:
     """Narrow ``queryset`` by the filters of ``query``: each one an EXISTS on an index."""
     return _filtered(queryset, query, _tags_of(query), drive=False)
@@ -719,27 +726,20 @@ def apply_filters(queryset: QuerySet[Person], query: SearchQuery) -> QuerySet[Pe
 def _tags_of(query: SearchQuery) -> dict[str, tuple[int, bool]] | None:
     """Lower-cased tag name -> (id, whether more than RARE_TAG_PEOPLE people have it); None
     when a tag does not exist. Tag ids as values, not subqueries: the planner then knows from
-    the statistics of the through table whether a tag is on 30 % of the people or on 0.1 %."""
-    return _tags_at(query, (RARE_TAG_PEOPLE,))[0]
-
-
-def _tags_at(
-    query: SearchQuery, limits: tuple[int, ...]
-) -> list[dict[str, tuple[int, bool]] | None]:
-    """``_tags_of`` for each of ``limits``: the tags' ids (one statement), and whether each is
-    on more than each limit (remembered, see ``_tags_over``)."""
+    the statistics whether a tag is on 30 % of the people or on 0.1 %. The ids are one
+    statement; whether each tag is common is remembered (``_tags_over``)."""
     lowered = list(dict.fromkeys(t.strip().lower() for t in query.tags if t.strip()))
     if not lowered:
-        return [{} for _ in limits]
+        return {}
     ids = dict(
         Tag.objects.annotate(lname=Lower("name"))
         .filter(lname__in=lowered)
         .values_list("lname", "id")
     )
     if any(name not in ids for name in lowered):
-        return [None for _ in limits]
-    over = _tags_over(sorted(set(ids.values())), limits)
-    return [{name: (ids[name], over[ids[name], limit]) for name in lowered} for limit in limits]
+        return None
+    over = _tags_over(sorted(set(ids.values())), (RARE_TAG_PEOPLE,))
+    return {name: (ids[name], over[ids[name], RARE_TAG_PEOPLE]) for name in lowered}
 
 
 # Whether a tag is on more than so many people only steers the plan, never the result, and
@@ -787,11 +787,6 @@ def _drives(tags: dict[str, tuple[int, bool]] | None) -> bool:
     return bool(tags) and not all(common for _, common in tags.values())
 
 
-# A row walked in order (read from the table, its tag probed) costs about this many index
-# entries of an intersection (read in order from an index, hashed).
-WALKED_ROW_COST = 10
-
-
 @dataclass(frozen=True)
 class TagFilter:
     """A tag as a filter: its id and whether it is rare (on at most RARE_TAG_PEOPLE people)."""
@@ -800,42 +795,15 @@ class TagFilter:
     rare: bool
 
     def condition(self) -> Q:
-        """A semi-join either way; the planner picks which side to walk from the tag's
-        frequency (a rare tag's people by primary key, or the ordered walk probing the tag)."""
+        """A rare tag: its people (read first, by primary key). A common one: on PostgreSQL
+        the person's tag ids (HasTags), which the API's walked indexes hold; elsewhere a probe
+        of the tag's index for each person walked."""
         through = Person.tags.through
         if self.rare:
             return Q(pk__in=through.objects.filter(tag_id=self.tag_id).values("person_id"))
+        if _on_postgresql():
+            return Q(HasTags([self.tag_id]))
         return Q(Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id=self.tag_id)))
-
-    def with_prefix(self, names: QuerySet[Person], limit: int) -> Q | None:
-        """People of this tag among ``names`` (a name prefix's people, ``names`` narrowed by
-        an index range), for a page of ``limit`` in any order.
-
-        Walking the people in order (newest first, say) and checking the prefix and the tag on
-        each reads about limit / (share with the tag * share with the prefix) rows: for a tag
-        on 1.5 % of the people and a prefix on 0.8 %, 160,000 rows for a page of 20. Then the
-        tag's people (index-only, (tag_id, person_id)) INTERSECT the prefix's (index-only, a
-        covering index) are cheaper: a few dozen ids, read by primary key. The planner cannot
-        see that (it assumes the walk meets matches at that rate from the start and estimates
-        the intersection's output as its larger input), so the choice is made here from its
-        estimates of the three sizes (an EXPLAIN, nothing read).
-
-        The condition returned stands for both the tag and ``names``; None: the walk is cheaper
-        (or the database is not PostgreSQL), filter on the two as usual."""
-        if not _on_postgresql():
-            return None
-        through = Person.tags.through
-        tagged = through.objects.filter(tag_id=self.tag_id).values_list("person_id", flat=True)
-        named = names.order_by().values_list("pk", flat=True)
-        people, tag_rows, name_rows = _estimated_rows(
-            Person.objects.values_list("pk", flat=True), tagged, named
-        )
-        if not (people and tag_rows and name_rows):
-            return None
-        walked = limit * people * people / (tag_rows * name_rows)
-        if tag_rows + name_rows > WALKED_ROW_COST * walked:
-            return None
-        return Q(_AnyOfArray(F("pk"), Subquery(tagged.intersection(named).query)))
 
     def with_rows(self, related: list[QuerySet]) -> Q | None:
         """People of this rare tag who have a row in each of ``related`` (querysets of models
@@ -863,16 +831,6 @@ class _Probe(Exists):
     template = "EXISTS(%(subquery)s OFFSET 0)"
 
 
-def _estimated_rows(*querysets: QuerySet) -> list[int]:
-    """The planner's estimate of the rows of each of ``querysets`` (of one column each), in
-    one EXPLAIN of their UNION ALL: nothing is read."""
-    first, *others = [q.order_by() for q in querysets]
-    plan = json.loads(first.union(*others, all=True).explain(format="json"))[0]["Plan"]
-    rows = [int(child["Plan Rows"]) for child in plan.get("Plans", [])]
-    # A branch the planner proved empty is left out of the plan: then it holds no rows.
-    return rows if len(rows) == len(querysets) else [0] * len(querysets)
-
-
 def find_tag(name: str) -> TagFilter | None:
     """The tag ``name`` (any casing) as a filter, in one statement; None if there is none.
 
@@ -885,39 +843,19 @@ def find_tag(name: str) -> TagFilter | None:
     return TagFilter(tag_id, rare=not common)
 
 
-def _rare_tag_people(tag_id: int, name_prefix: str | None) -> Subquery | RawSQL:
-    """The people of a rare tag; with a name prefix, only those whose name starts with it.
-
-    With a prefix on PostgreSQL the tag's people (an index-only scan of (tag_id, person_id))
-    are intersected with the two name ranges (index-only scans of (name COLLATE "C", id)):
-    a few hundred index pages, where checking each of the tag's thousands of people by
-    primary key costs several thousand buffer reads.
-    """
-    through = Person.tags.through
-    if not (name_prefix and _on_postgresql()):
-        return Subquery(through.objects.filter(tag_id=tag_id).values("person_id"))
-    person = Person._meta.db_table
-    ranges = " UNION ALL ".join(
-        f'SELECT id FROM {person} WHERE {column} COLLATE "C" >= %s AND {column} COLLATE "C" < %s'
-        for column in NAME_COLUMNS
-    )
-    end = _successor(name_prefix)
-    return RawSQL(
-        f"SELECT person_id FROM {through._meta.db_table} WHERE tag_id = %s INTERSECT ({ranges})",
-        [tag_id, name_prefix, end, name_prefix, end],
-    )
-
-
 def _filtered(
     queryset: QuerySet[Person],
     query: SearchQuery,
     tags: dict[str, tuple[int, bool]] | None,
     *,
     drive: bool,
-    name_prefix: str | None = None,
+    tags_on_row: bool = False,
 ) -> QuerySet[Person]:
-    """``apply_filters`` with the tags looked up; ``drive``: read a rare tag's people first
-    (with ``name_prefix``, only those whose folded name starts with it)."""
+    """``apply_filters`` with the tags looked up; ``drive``: read a rare tag's people first;
+    ``tags_on_row``: test the other tags on the person's tag ids (HasTags, PostgreSQL), for a
+    walk of an index that holds them (the folded names), not by a probe of the tag's index
+    (which a walk of the primary key does better: the tag's (tag_id, person_id) entries are
+    in id order themselves)."""
     installation = installation_model()
     if query.type:
         queryset = queryset.filter(type=query.type)
@@ -927,14 +865,20 @@ def _filtered(
     rarest = next((name for name, (_, common) in tags.items() if not common), None)
     if not drive:
         rarest = None
+    others = []
     for name, (tag_id, _) in tags.items():
         if name == rarest:
-            people_ids = _rare_tag_people(tag_id, name_prefix)
+            people_ids = Subquery(through.objects.filter(tag_id=tag_id).values("person_id"))
             if _on_postgresql():
                 queryset = queryset.filter(_AnyOfArray(F("pk"), people_ids))
             else:
                 queryset = queryset.filter(pk__in=people_ids)
         else:
+            others.append(tag_id)
+    if others and tags_on_row and _on_postgresql():
+        queryset = queryset.filter(HasTags(others))
+    else:
+        for tag_id in others:
             queryset = queryset.filter(
                 Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id=tag_id))
             )
@@ -1032,11 +976,7 @@ def search_people(
     """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     text = query.q.strip()
-    # With text that may be a name, whether each tag is rare enough to intersect with a name
-    # range is asked in the same statement.
-    limits = (RARE_TAG_PEOPLE, RARE_TAG_PEOPLE_WITH_NAME) if text else (RARE_TAG_PEOPLE,)
-    tags, *with_name = _tags_at(query, limits)
-    tags_with_name = with_name[0] if with_name else None
+    tags = _tags_of(query)
     # A rare tag's people are read first for a list; an identifier finds at most a few
     # people, which EXISTS probes check.
     few_candidates = _drives(tags)
@@ -1057,16 +997,9 @@ def search_people(
         if name_filter(text) is None:
             return SearchPage([], [], None, False)
         position = _name_cursor(folded, after) if after is not None else None
-        if (
-            _on_postgresql()
-            and _drives(tags_with_name)
-            and _name_range_rows(folded) <= NAME_RANGE_INTERSECT_ROWS
-        ):
-            # A narrow name range: intersect it with a tag's people, index to index, for a
-            # tag on up to RARE_TAG_PEOPLE_WITH_NAME people (_rare_tag_people).
-            tags, few_candidates = tags_with_name, True
-            base = _filtered(Person.objects.all(), query, tags, drive=True, name_prefix=folded)
-        people = _name_page(base, folded, position, limit + 1, few_candidates=few_candidates)
+        # The name ranges are walked in order, index-only, testing the tags on each entry.
+        named = _filtered(Person.objects.all(), query, tags, drive=True, tags_on_row=True)
+        people = _name_page(named, folded, position, limit + 1, few_candidates=few_candidates)
         next_cursor = people[limit - 1].pk if len(people) > limit else None
         return SearchPage(people[:limit], [Match("name", folded)], next_cursor, False)
     # The page's ids first: the newest-first walk of the primary key then tests the filters

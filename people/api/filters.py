@@ -96,11 +96,9 @@ class FilterCompiler:
     def __init__(self) -> None:
         self.conditions = 0
         self._definitions: dict[str, AttributeDefinition | None] = {}
-        # What some compiled conditions are, for _and() to combine: a tag, and a name
-        # prefix (the people whose first or last name starts with it). By id() of the Q, with
-        # the Q itself beside it: an id is unique only while its object lives.
+        # What some compiled conditions are, for _and() to combine: a tag. By id() of the Q,
+        # with the Q itself beside it: an id is unique only while its object lives.
         self._tags: dict[int, tuple[Q, search.TagFilter]] = {}
-        self._prefixes: dict[int, tuple[Q, QuerySet[Person]]] = {}
         # A custom attribute condition: the values that match (of any person).
         self._attributes: dict[int, tuple[Q, QuerySet[AttributeValue]]] = {}
 
@@ -147,24 +145,10 @@ class FilterCompiler:
         return self._and(parts)
 
     def _and(self, parts: list[Q]) -> Q:
-        """``parts`` all together; a tag beside a name prefix may become the intersection of
-        the two (TagFilter.with_prefix decides), which a planner ordering by createdAt cannot
-        see: the prefix's own condition is then left out (the intersection holds it)."""
+        """``parts`` all together (a rare tag beside custom attributes: see _probed)."""
         if len(parts) <= 1:
             return parts[0] if parts else Q()
-        prefix = next((p for p in parts if _recorded(self._prefixes, p) is not None), None)
-        kept: list[Q] = []
-        intersected = False
-        for part in parts:
-            tag = _recorded(self._tags, part)
-            both = None
-            if tag is not None and prefix is not None:
-                both = tag.with_prefix(_recorded(self._prefixes, prefix), DEFAULT_LIMIT)
-            intersected = intersected or both is not None
-            kept.append(both if both is not None else part)
-        if intersected:
-            kept = [part for part in kept if part is not prefix]
-        return functools.reduce(operator.and_, self._probed(kept))
+        return functools.reduce(operator.and_, self._probed(parts))
 
     def _probed(self, parts: list[Q]) -> list[Q]:
         """A rare tag and custom attribute conditions beside it become one condition: the
@@ -211,10 +195,9 @@ class FilterCompiler:
             raise _error(f"{field} is compared with a string, not {operand!r}.")
         if field in ("gender", "type"):
             operand = operand.upper()
+        # firstName/lastName #startsWith: UPPER(name) text_pattern_ops INCLUDE (id, name,
+        # created_at, tag_ids), see migrations 0009 and 0010.
         condition = Q(**{f"{column}__{LOOKUPS[op]}": operand})
-        if op == "#startsWith" and field in ("firstName", "lastName") and operand.strip():
-            # Indexed: UPPER(name) text_pattern_ops INCLUDE (id, name), see migration 0008.
-            self._prefixes[id(condition)] = (condition, Person.objects.filter(condition))
         return ~condition if op in NEGATED else condition
 
     def ordered(self, field: str, op: str, operand: Any) -> Q:

@@ -162,31 +162,61 @@ NAME_AND_TAG = [
 ]
 
 
-@pytest.mark.parametrize("walk_cost", [0, 10**9], ids=["filtered", "intersected"])
+@pytest.mark.parametrize("rare_tag_people", [0, 5_000], ids=["tested on the row", "read first"])
 @pytest.mark.parametrize(("query", "expected"), NAME_AND_TAG)
 def test_a_tag_with_a_name_prefix_finds_the_same_people_either_way(
-    read_client, people, monkeypatch, walk_cost, query, expected
+    read_client, people, monkeypatch, rare_tag_people, query, expected
 ):
-    """A tag beside a name prefix may be read as the intersection of the two (PostgreSQL):
-    the same people as the two conditions apart, whichever way is chosen."""
+    """A common tag is tested on each person walked (on PostgreSQL on the person's tag ids);
+    a rare one's people are read first: the same people either way."""
     from people import search
 
-    monkeypatch.setattr(search, "WALKED_ROW_COST", walk_cost)
+    monkeypatch.setattr(search, "RARE_TAG_PEOPLE", rare_tag_people)
     assert names(read_client, query) == expected
 
 
 @pytest.mark.postgres_only
-def test_a_rare_tag_with_a_name_prefix_is_one_intersection_of_two_indexes(read_client, people):
+@pytest.mark.parametrize(
+    ("query", "index", "disabled"),
+    [
+        (
+            {"#and": [{"lastName": {"#startsWith": "Smi"}}, {"tags": "VIP Client"}]},
+            "person_last_name_upper_idx",
+            ("seqscan", "bitmapscan"),
+        ),
+        (
+            # Sorting off as well: on three people, reading the attribute's few values and
+            # sorting their people would rightly win.
+            {"#and": [{"tags": "VIP Client"}, {"#gt": {"customAttributes.Age": 5}}]},
+            "person_created_idx",
+            ("seqscan", "bitmapscan", "sort"),
+        ),
+    ],
+    ids=["beside a name prefix: the name range", "beside an attribute: newest first"],
+)
+def test_a_common_tag_is_tested_on_the_entries_of_the_index_walked(
+    read_client, people, monkeypatch, query, index, disabled
+):
+    """The page's ids come from one index alone, the tag tested on each entry's tag_ids
+    (migration 0010): people_person_tags is not read, nor the table."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    query = {"#and": [{"lastName": {"#startsWith": "Smi"}}, {"tags": "VIP Client"}]}
+    from people import search
+    from tests.search.test_explain import plan_nodes, plan_of
+
+    monkeypatch.setattr(search, "RARE_TAG_PEOPLE", 0)
     with CaptureQueriesContext(connection) as captured:
-        assert names(read_client, query) == ["Alex", "Bob"]
-    (listing,) = [q["sql"] for q in captured.captured_queries if "INTERSECT" in q["sql"]]
-    assert "people_person_tags" in listing and "LIMIT" in listing
-    # The prefix is inside the intersection only: not tested again on each row.
-    assert listing.count("LIKE") == 1
+        response = read_client.get(PERSONS, {"filter": json.dumps(query)})
+    body = assert_vendor_list(response, "persons", "IamPersonV2")
+    # Newest first (the API's order): Bob was created after Alex.
+    assert [p["firstName"] for p in body["persons"]] == ["Bob", "Alex"]
+    (ids,) = [q["sql"] for q in captured.captured_queries if "tag_ids @>" in q["sql"]]
+    assert "people_person_tags" not in ids and "jsonb_agg" not in ids
+    plan = plan_of(ids, *disabled)
+    scans = [n for n in plan_nodes(plan) if n.get("Relation Name") == "people_person"]
+    assert [(n["Node Type"], n["Index Name"]) for n in scans] == [("Index Only Scan", index)]
+    assert "tag_ids @>" in scans[0]["Filter"]
 
 
 TAG_AND_ATTRIBUTES = [
@@ -238,11 +268,8 @@ def test_a_rare_tag_with_an_attribute_probes_the_tags_people(read_client, people
 @pytest.mark.postgres_only
 @pytest.mark.parametrize(
     "query",
-    [
-        {"#and": [{"lastName": {"#startsWith": "Smi"}}, {"tags": "VIP Client"}]},
-        {"#and": [{"tags": "VIP Client"}, {"#gt": {"customAttributes.Age": 9}}]},
-    ],
-    ids=["tag and name prefix", "tag and attribute"],
+    [{"#and": [{"tags": "VIP Client"}, {"#gt": {"customAttributes.Age": 9}}]}],
+    ids=["tag and attribute"],
 )
 def test_the_combined_conditions_read_the_big_tables_through_indexes(read_client, people, query):
     from django.db import connection
@@ -261,29 +288,6 @@ def test_the_combined_conditions_read_the_big_tables_through_indexes(read_client
     ]
     assert scans
     assert all(kind in INDEXED for kind, _ in scans), scans
-
-
-@pytest.mark.postgres_only
-@pytest.mark.parametrize(
-    ("people_count", "tagged", "named", "intersected"),
-    [
-        (1_000_000, 15_600, 7_900, True),  # "Lef" + Books: a walk of 160,000 rows
-        (1_000_000, 4_400, 31_000, True),  # "Mar" + Call center
-        (1_000_000, 255_000, 31_000, False),  # "Mar" + Newsletter: 2,500 rows walked
-        (1_000_000, 132_000, 90_000, False),  # a letter + Promotions
-    ],
-)
-def test_the_intersection_is_chosen_when_the_walk_would_be_longer(
-    people, monkeypatch, people_count, tagged, named, intersected
-):
-    """The choice, from the planner's estimates of the three sizes (here given)."""
-    from people import search
-    from people.models import Person
-
-    monkeypatch.setattr(search, "_estimated_rows", lambda *q: [people_count, tagged, named])
-    tag = search.find_tag("VIP Client")
-    both = tag.with_prefix(Person.objects.filter(last_name__istartswith="Smi"), limit=20)
-    assert (both is not None) is intersected
 
 
 def test_created_at_compares_as_a_date_time(read_client, people):

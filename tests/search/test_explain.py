@@ -154,6 +154,31 @@ def test_a_name_page_is_two_ordered_index_ranges_without_a_sort(generated):
         assert index.startswith("person_search_name"), ranges
 
 
+def test_a_name_page_with_a_tag_tests_the_tag_on_the_name_index_entries(generated, monkeypatch):
+    """Each range walks its name index alone (index-only), the tag tested on the entry's
+    tag_ids (migration 0010): no probe of people_person_tags per person walked."""
+    from people import search
+
+    monkeypatch.setattr(search, "RARE_TAG_PEOPLE", 0)  # on 400 people every tag is rare
+    named = Person.objects.exclude(last_name="").first()
+    with CaptureQueriesContext(connection) as captured:
+        search_people(SearchQuery(q=named.last_name[:2], tags=["Newsletter"]))
+    (statement,) = [q["sql"] for q in captured.captured_queries if 'COLLATE "C"' in q["sql"]]
+    plan = plan_of(statement, "seqscan", "sort")
+    ranges = [
+        node
+        for node in plan_nodes(plan)
+        if node.get("Index Name", "").startswith("person_search_name")
+    ]
+    assert [node["Node Type"] for node in ranges] == ["Index Only Scan"] * 2, ranges
+    assert all("tag_ids @>" in node["Filter"] for node in ranges), ranges
+    # Under each range's Limit only its index (the page's tags are read after, for 25 people).
+    limits = [node for node in plan_nodes(plan) if node["Node Type"] == "Limit"][1:]
+    assert len(limits) == 2
+    for limit in limits:
+        assert {n.get("Relation Name") for n in plan_nodes(limit)} == {None, "people_person"}
+
+
 def test_the_portal_connections_start_no_parallel_workers():
     # A request's statements are short index lookups; a parallel plan spends 5 to 8 ms
     # starting workers (portal/settings.py, DB_PARALLEL_WORKERS).

@@ -46,6 +46,15 @@ def test_tags_are_spread_unevenly(generated):
     assert counts[-1] > 10 * max(counts[0], 1)
 
 
+def test_each_persons_tag_ids_are_written_with_the_row(generated):
+    """The person rows carry their tag ids (the search tests tags on them, migration 0010):
+    equal to the person's rows in people_person_tags."""
+    from tests.people.test_person_tag_ids import disagreements
+
+    assert disagreements() == 0
+    assert Person.objects.filter(tags__isnull=False).distinct().count() > 200
+
+
 def test_every_phone_is_valid_e164_with_its_national_number(generated):
     for value, national in ContactIdentity.objects.filter(kind=IdentityKind.PHONE).values_list(
         "value", "national_number"

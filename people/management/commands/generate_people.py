@@ -165,7 +165,7 @@ DEFINITIONS = [
 PERSON_COLUMNS = (
     "id, type, external_id, first_name, last_name, middle_name, gender, birth_date, address, "
     "city, country, preferred_language, profile_picture, search_name, search_name_reversed, "
-    "origin, created_at, modified_at, version"
+    "origin, created_at, modified_at, version, tag_ids"
 )
 INSTALLATION_COLUMNS = (
     "id, push_registration_id, application_id, person_id, is_primary, registration_enabled, "
@@ -400,7 +400,7 @@ class DataSet:
             if anonymous:
                 persons.append(
                     f"{pid}\tLEAD\t{NULL}\t\t\t\t\t{NULL}\t\t\t\t\t\t\t\tDEVICE\t{created}\t"
-                    f"{modified}\t1\n"
+                    f"{modified}\t1\t{{}}\n"
                 )
                 continue
 
@@ -418,11 +418,13 @@ class DataSet:
             city = rng.choice(cities)
             origin = "DEVICE" if n_installs else rng.choice(("API", "API", "UI", "ADMIN"))
             ptype = "LEAD" if n_installs and rng.random() < 0.15 else "CUSTOMER"
-            persons.append(
+            # The row ends with its tag ids (chosen below): people_person_tags' trigger then
+            # finds them there already.
+            person = (
                 f"{pid}\t{ptype}\t{external_id}\t{first}\t{last}\t\t{gender}\t{birth}\t"
                 f"{rng.randint(1, 200)} Main Street\t{city}\t{country}\t{rng.choice(languages)}\t"
                 f"\t{folded}\t{folded_reversed}\t{origin}\t{created}\t{modified}\t"
-                f"{rng.randint(1, 5)}\n"
+                f"{rng.randint(1, 5)}\t"
             )
             local = f"{self.ascii_first[first]}.{self.ascii_last[last]}".replace(" ", "")
             phones = []
@@ -450,11 +452,11 @@ class DataSet:
                 c.identity += 1
             # Tags: uneven, 0 to 5 per person.
             n_tags = rng.choices((0, 1, 2, 3, 5), weights=(30, 30, 20, 15, 5))[0]
-            if n_tags:
-                chosen = set(_weighted(self.tag_ids, self.tag_weights, rng, n_tags))
-                for tag_id in chosen:
-                    links.append(f"{c.tag_link}\t{pid}\t{tag_id}\n")
-                    c.tag_link += 1
+            chosen = sorted(set(_weighted(self.tag_ids, self.tag_weights, rng, n_tags)))
+            for tag_id in chosen:
+                links.append(f"{c.tag_link}\t{pid}\t{tag_id}\n")
+                c.tag_link += 1
+            persons.append(f"{person}{{{','.join(map(str, chosen))}}}\n")
             # Custom attributes on about half the people (0.5 / 0.88 of the identified).
             if rng.random() < 0.57:
                 chosen_defs = rng.sample(DEFINITIONS, rng.randint(1, 7))
