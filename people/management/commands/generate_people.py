@@ -418,8 +418,8 @@ class DataSet:
             city = rng.choice(cities)
             origin = "DEVICE" if n_installs else rng.choice(("API", "API", "UI", "ADMIN"))
             ptype = "LEAD" if n_installs and rng.random() < 0.15 else "CUSTOMER"
-            # The row ends with its tag ids (chosen below): people_person_tags' trigger then
-            # finds them there already.
+            # The row ends with its tag ids (chosen below, migration 0010): the load may run
+            # with triggers off (session_replication_role), the one that keeps them included.
             person = (
                 f"{pid}\t{ptype}\t{external_id}\t{first}\t{last}\t\t{gender}\t{birth}\t"
                 f"{rng.randint(1, 200)} Main Street\t{city}\t{country}\t{rng.choice(languages)}\t"
