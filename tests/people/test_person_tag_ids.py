@@ -139,6 +139,24 @@ def test_deleting_a_tagged_person_leaves_the_others(tags):
     assert disagreements() == 0
 
 
+@pytest.mark.django_db
+def test_truncating_the_links_empties_everyones_tag_ids(tags):
+    """TRUNCATE fires no row events: migration 0011's statement trigger clears tag_ids."""
+    gold, silver, _ = tags
+    people = PersonFactory.create_batch(3)
+    for person in people:
+        person.tags.add(gold, silver)
+    with connection.cursor() as cursor:
+        # The links' deferred foreign key checks first: TRUNCATE refuses pending ones.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"TRUNCATE {Links._meta.db_table}")
+    assert stored_tag_ids(*people) == [[]] * 3
+    assert disagreements() == 0
+    # Tags given afterwards are counted from empty again.
+    people[0].tags.add(silver)
+    assert stored_tag_ids(*people) == [[silver.pk], [], []]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_transactions_tagging_one_person_both_count(tags):
     """The second waits for the first's lock on the person, then adds to the row as the first
