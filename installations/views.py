@@ -93,7 +93,8 @@ def set_primary(request: HttpRequest, pk: int) -> HttpResponse:
     """Make this the primary device (or unset it); the previous primary card updates too.
 
     The answer is the two cards that changed (this one, and out of band the one that lost
-    the flag), read back in one query.
+    the flag): this one as the service stored it, the other as read before with the flag
+    the service took from it (nothing else of it changed), so nothing is read back.
     """
     installation, previous = _with_current_primary(pk)
     is_primary = _flag(request, "is_primary")
@@ -103,19 +104,21 @@ def set_primary(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return _card_response(request, installation, error=error)
     try:
-        services.installation_set_primary(
+        stored = services.installation_set_primary(
             installation=installation, actor=actor_of(request), is_primary=is_primary
         )
     except DomainError as exc:
         return _card_response(request, installation, error=exc)
     if not request.htmx:
         return redirect(person_url(installation.person_id, f"installation-{pk}"))
-    changed = Installation.objects.select_related("application").filter(
-        pk__in=[pk, *(other.pk for other in previous)]
-    )
-    installation = next(row for row in changed if row.pk == pk)
-    others = [row for row in changed if row.pk != pk]
-    return _card_response(request, installation, others=others)
+    if stored.application_id == installation.application_id:
+        stored.application = installation.application  # an installation keeps its app
+    if is_primary and stored.person_id == installation.person_id:
+        for other in previous:  # the service unset them (installations._set_primary_locked)
+            other.is_primary = False
+    else:
+        previous = []  # nothing else changed; a card that moved to another person meanwhile
+    return _card_response(request, stored, others=previous)
 
 
 @edit_required
