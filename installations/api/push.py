@@ -86,7 +86,7 @@ WRITABLE_SYSTEM_DATA = {"registrationEnabled"}
 class PushRegistrationView(APIView):
     """Base: the AppCode header, the registration in that application, the push errors."""
 
-    application: Application
+    application_code: str
 
     def initial(self, request, *args, **kwargs) -> None:
         # Authentication, permission and throttling first: a caller without a key learns
@@ -98,22 +98,27 @@ class PushRegistrationView(APIView):
         code = request.headers.get("AppCode", "").strip()
         if not code:
             raise PushApiError(APPLICATION_CODE_MISSING)
-        application = (
-            Application.objects.filter(code=code).first() if unstorable_text(code) is None else None
-        )
-        if application is None:
+        if unstorable_text(code) is not None:
             raise PushApiError(APPLICATION_NOT_FOUND)
-        self.application = application
+        self.application_code = code
 
     def registration(self, push_registration_id: str) -> Installation:
+        """The registration in the AppCode's application, in one statement; when there is
+        none, APPLICATION_NOT_FOUND if the application is unknown (it comes first), else
+        REGISTRATION_NOT_FOUND. Each method calls this before anything else."""
         installation = None
         if unstorable_text(push_registration_id) is None:
             installation = (
                 Installation.objects.select_related("application", "person")
-                .filter(push_registration_id=push_registration_id, application=self.application)
+                .filter(
+                    push_registration_id=push_registration_id,
+                    application__code=self.application_code,
+                )
                 .first()
             )
         if installation is None:
+            if not Application.objects.filter(code=self.application_code).exists():
+                raise PushApiError(APPLICATION_NOT_FOUND)
             raise PushApiError(REGISTRATION_NOT_FOUND)
         return installation
 

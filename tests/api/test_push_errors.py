@@ -110,6 +110,17 @@ def test_a_read_key_reads_but_cannot_write(installation, app, method, action):
     assert service_exception(response)["messageId"] == "FORBIDDEN"
 
 
+def test_the_registration_and_its_application_are_read_in_one_statement(installation, automation):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert automation.get(push_url(installation.push_registration_id)).status_code == 200
+    reads = [q["sql"] for q in queries.captured_queries if "installations_application" in q["sql"]]
+    assert len(reads) == 1, reads
+    assert '"installations_installation"' in reads[0]  # the registration, joined
+
+
 def test_get_returns_the_vendor_push_instance(installation, automation):
     response = automation.get(push_url(installation.push_registration_id))
     assert response.status_code == 200
