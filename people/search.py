@@ -214,7 +214,6 @@ def _related_sql(
     installation = installation_model()._meta.db_table
     application = installation_model()._meta.get_field("application").related_model
     person = Person._meta.db_table
-    through = Person.tags.through._meta.db_table
     installation_json, identity_json, tag_json = "to_jsonb(d)", "to_jsonb(i)", "to_jsonb(t)"
     if list_rows:
         pairs = ", ".join(f"'{name}', d.{name}" for name in LIST_INSTALLATION_FIELDS)
@@ -227,10 +226,11 @@ def _related_sql(
             f"SELECT COALESCE(jsonb_agg({identity_json} ORDER BY i.id), '[]') "
             f'FROM {ContactIdentity._meta.db_table} i WHERE i.person_id = "{person}"."id"'
         ),
+        # The person's tag ids are on its own row (migration 0010): the few tags are read
+        # from people_tag, not the person's entries of people_person_tags (cold pages).
         "related_tags": (
             f"SELECT COALESCE(jsonb_agg({tag_json} ORDER BY {tag_order}), '[]') "
-            f"FROM {Tag._meta.db_table} t JOIN {through} pt ON pt.tag_id = t.id "
-            f'WHERE pt.person_id = "{person}"."id"'
+            f'FROM {Tag._meta.db_table} t WHERE t.id = ANY("{person}".tag_ids)'
         ),
         "related_installations": (
             f"SELECT COALESCE(jsonb_agg({installation_json} || jsonb_build_object("

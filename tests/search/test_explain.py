@@ -128,6 +128,26 @@ def test_every_search_kind_reads_large_tables_through_indexes(generated):
         assert full == [], f"{name}: {full}"
 
 
+def test_a_result_page_reads_its_peoples_tags_by_the_ids_on_their_rows(generated):
+    """The tags shown beside each person come from people_tag by the person's tag_ids
+    (migration 0010), not from the person's entries of people_person_tags (cold pages)."""
+    from people.search import list_queryset
+    from people.selectors import person_for_page
+
+    tagged = Person.objects.exclude(last_name="").filter(tags__isnull=False).first()
+    scans = scans_of(SearchQuery(q=tagged.last_name[:3]))
+    assert any(table == "people_person" for _, table in scans)
+    assert [scan for scan in scans if scan[1] == "people_person_tags"] == []
+    links = sorted(
+        Person.tags.through.objects.filter(person=tagged).values_list("tag__name", flat=True)
+    )
+    assert links
+    listed = list_queryset().get(pk=tagged.pk)
+    assert [tag.name for tag in listed.tags.all()] == links
+    shown = person_for_page(tagged.pk)
+    assert sorted(tag.name for tag in shown.tags.all()) == links
+
+
 def test_a_name_page_is_two_ordered_index_ranges_without_a_sort(generated):
     named = Person.objects.exclude(last_name="").first()
     with CaptureQueriesContext(connection) as captured:
