@@ -41,7 +41,10 @@ class Installation(models.Model):
     )
     # PROTECT: deleting a person moves its installations to fresh anonymous profiles first
     # (people.services.person_delete); nothing else may take them down with it.
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="installations")
+    # Indexed by installation_person_list_idx (Meta), which also holds what a row shows.
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="installations", db_index=False
+    )
     is_primary = models.BooleanField(default=False)
     registration_enabled = models.BooleanField(default=True)
 
@@ -74,7 +77,20 @@ class Installation(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["person", "os"], name="installation_person_os_idx"),
+            # A person's installations (and the platform filter), with the columns a result
+            # row shows (search.LIST_INSTALLATION_FIELDS): on PostgreSQL lists read them
+            # index-only.
+            models.Index(
+                fields=["person", "os"],
+                include=[
+                    "id",
+                    "application",
+                    "push_registration_id",
+                    "is_primary",
+                    "registration_enabled",
+                ],
+                name="installation_person_list_idx",
+            ),
             models.Index(fields=["application", "person"], name="installation_app_person_idx"),
         ]
 

@@ -103,7 +103,10 @@ class IdentityKind(models.TextChoices):
 class ContactIdentity(models.Model):
     """A phone or an email of one person: unique across all people, stored normalized."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identities")
+    # Indexed by identity_person_list_idx (Meta), which also holds what a result row shows.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="identities", db_index=False
+    )
     kind = models.CharField(max_length=5, choices=IdentityKind.choices)
     # Phones: E.164 digits without "+"; emails: lower-cased address.
     value = models.CharField(max_length=320)
@@ -125,6 +128,13 @@ class ContactIdentity(models.Model):
                 fields=["national_number"],
                 name="identity_national_idx",
                 condition=models.Q(kind="PHONE"),
+            ),
+            # A person's identities, with the columns a result row shows
+            # (search.LIST_IDENTITY_FIELDS): on PostgreSQL lists read them index-only.
+            models.Index(
+                fields=["person"],
+                include=["id", "kind", "value", "national_number"],
+                name="identity_person_list_idx",
             ),
         ]
 

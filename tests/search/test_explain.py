@@ -148,6 +148,15 @@ def test_a_result_page_reads_its_peoples_tags_by_the_ids_on_their_rows(generated
     assert sorted(tag.name for tag in shown.tags.all()) == links
 
 
+def test_a_result_page_reads_phones_emails_and_devices_from_the_covering_indexes(generated):
+    """What a result row shows of identities and installations is in the indexes on person_id
+    (people 0012, installations 0002): index-only scans, no read of those tables."""
+    named = Person.objects.exclude(last_name="").filter(installations__isnull=False).first()
+    scans = scans_of(SearchQuery(q=named.last_name[:3]))
+    assert ("Index Only Scan", "people_contactidentity") in scans, scans
+    assert ("Index Only Scan", "installations_installation") in scans, scans
+
+
 def test_a_name_page_is_two_ordered_index_ranges_without_a_sort(generated):
     named = Person.objects.exclude(last_name="").first()
     with CaptureQueriesContext(connection) as captured:
