@@ -27,6 +27,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.checks import (
     content_type_conformance,
     ensure_resource_availability,
@@ -244,9 +245,18 @@ def test_sequences_that_follow_the_links_get_documented_answers(world, area):
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(response, checks=STATEFUL_CHECKS)
 
-    Workflow.run(
-        settings=settings(max_examples=scenarios, stateful_step_count=STATEFUL_STEPS, **HYPOTHESIS)
+    run_settings = settings(
+        max_examples=scenarios, stateful_step_count=STATEFUL_STEPS, **HYPOTHESIS
     )
+    try:
+        Workflow.run(settings=run_settings)
+    except FlakyStrategyDefinition:
+        # Schemathesis decides which operations may start a sequence from what the earlier
+        # scenarios of the run produced (its stateful control), so Hypothesis can find a rule
+        # enabled in a replay that was disabled the first time and stop with this error: a
+        # fault of the generator's bookkeeping, not an answer of the API (a failed check is
+        # another exception and fails the test). Such a run starts over once.
+        Workflow.run(settings=run_settings)
 
 
 def test_a_push_registration_without_some_system_data_matches_its_documented_answer(world):
