@@ -120,14 +120,22 @@ class SearchForm(forms.Form):
     op = forms.ChoiceField(required=False, choices=ATTRIBUTE_OPERATORS, label="Comparison")
     value = forms.CharField(required=False, label="Attribute value")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, given_choices_only: bool = False, **kwargs: Any) -> None:
+        """``given_choices_only``: the form is validated, not shown (the results answered to
+        the search box), so the application and attribute selects hold only the values
+        given, read only when one is: no query for a search that names neither."""
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         applications = installation_model()._meta.get_field("application").related_model
-        self.fields["app"].choices = [("", "Any")] + list(
-            applications.objects.order_by("name").values_list("code", "name")
-        )
-        self.definitions = {d.name: d for d in AttributeDefinition.objects.order_by(Lower("name"))}
+        apps = applications.objects.order_by("name")
+        definitions = AttributeDefinition.objects.order_by(Lower("name"))
+        if given_choices_only:
+            app = self.data.get("app") if self.is_bound else None
+            attribute = self.data.get("attribute") if self.is_bound else None
+            apps = apps.filter(code=app) if app else apps.none()
+            definitions = definitions.filter(name=attribute) if attribute else definitions.none()
+        self.fields["app"].choices = [("", "Any")] + list(apps.values_list("code", "name"))
+        self.definitions = {d.name: d for d in definitions}
         self.fields["attribute"].choices = [("", "Any")] + [
             (name, f"{name} ({d.get_data_type_display()})") for name, d in self.definitions.items()
         ]

@@ -147,7 +147,9 @@ def search(request: HttpRequest) -> HttpResponse:
     opens that profile directly. The URLs pushed while typing leave ``go`` out, so back,
     reload and shared links show the list.
     """
-    form = SearchForm(request.GET or None)
+    # The search box's answer is the results alone: the filter selects are not shown.
+    results_only = bool(request.htmx) and not request.htmx.history_restore_request
+    form = SearchForm(request.GET or None, given_choices_only=results_only)
     page = None
     if not form.is_bound:
         page = search_people(SearchQuery())
@@ -171,7 +173,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "next_url": _page_url(request, page.next_cursor) if page and page.next_cursor else None,
         "first_url": _page_url(request, None) if request.GET.get("after") else None,
     }
-    if request.htmx and not request.htmx.history_restore_request:
+    if results_only:
         response = render(request, "people/_search_results.html", context)
         response["HX-Push-Url"] = context["search_url"]
         return response

@@ -91,10 +91,11 @@ def test_filters_narrow_the_list(editor_client, profile, system_actor):
         ({"attribute": "Nickname", "value": "Annie"}, True),
     ]
     for params, ana_listed in cases:
-        html = search(editor_client, **params).content.decode()
-        assert ("Ana Horvat" in html) is ana_listed, params
-        if "type" in params and params["type"] == "LEAD":
-            assert f"/person/{other.pk}/" in html
+        for htmx in (False, True):  # the page, and the results answered to the search box
+            html = search(editor_client, htmx=htmx, **params).content.decode()
+            assert ("Ana Horvat" in html) is ana_listed, (params, htmx)
+            if "type" in params and params["type"] == "LEAD":
+                assert f"/person/{other.pk}/" in html
 
 
 def test_a_mistyped_attribute_filter_names_the_field(editor_client, profile):
@@ -179,9 +180,34 @@ def test_the_dashboard_counts_and_links_to_matching_searches(editor_client, prof
     ],
 )
 def test_bad_search_input_is_named_never_a_server_error(editor_client, profile, params, message):
-    response = search(editor_client, **params)
-    assert response.status_code == 200
-    assert message in response.content.decode()
+    for htmx in (False, True):
+        response = search(editor_client, htmx=htmx, **params)
+        assert response.status_code == 200
+        assert message in response.content.decode(), htmx
+
+
+def test_the_search_box_reads_applications_and_definitions_only_when_it_names_one(
+    editor_client, profile
+):
+    """The box's answer shows no filter selects: their choices are read only to check a
+    value given (an unknown one is still named, above)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def tables_read(**params) -> str:
+        with CaptureQueriesContext(connection) as captured:
+            assert search(editor_client, htmx=True, **params).status_code == 200
+        return " ".join(q["sql"] for q in captured.captured_queries)
+
+    search(editor_client, htmx=True, q="horv")
+    # (The result rows read applications too, joined to the devices: not FROM them.)
+    applications, definitions = 'FROM "installations_application"', 'FROM "people_attributedef'
+    plain = tables_read(q="horv")
+    assert applications not in plain and definitions not in plain
+    named = tables_read(q="horv", app="shop-android", attribute="Balance", op="gt", value="12")
+    assert applications in named and definitions in named
+    page = search(editor_client, q="horv").content.decode()
+    assert 'value="shop-android"' in page  # the page itself still offers every application
 
 
 def test_the_search_page_runs_the_same_queries_for_one_row_or_a_full_page(
