@@ -15,6 +15,7 @@ from people.errors import DomainError
 from people.fields import STANDARD_FIELDS
 from people.models import AttributeDefinition, DataType, Gender, Person, PersonType
 from people.search import SearchQuery, installation_model
+from portal.api.json import unstorable_text
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 PLATFORMS = ["Android", "iOS", "Huawei"]
@@ -130,8 +131,7 @@ class SearchForm(forms.Form):
         apps = applications.objects.order_by("name")
         definitions = AttributeDefinition.objects.order_by(Lower("name"))
         if given_choices_only:
-            app = self.data.get("app") if self.is_bound else None
-            attribute = self.data.get("attribute") if self.is_bound else None
+            app, attribute = (self._storable(name) for name in ("app", "attribute"))
             apps = apps.filter(code=app) if app else apps.none()
             definitions = definitions.filter(name=attribute) if attribute else definitions.none()
         self.fields["app"].choices = [("", "Any")] + list(apps.values_list("code", "name"))
@@ -139,6 +139,12 @@ class SearchForm(forms.Form):
         self.fields["attribute"].choices = [("", "Any")] + [
             (name, f"{name} ({d.get_data_type_display()})") for name, d in self.definitions.items()
         ]
+
+    def _storable(self, name: str) -> str | None:
+        """The value given for ``name`` if a column could hold it (one with a NUL cannot be a
+        choice, and the database would refuse to compare it), else None."""
+        value = self.data.get(name) if self.is_bound else None
+        return value if value and unstorable_text(value) is None else None
 
     @property
     def selected_definition(self) -> AttributeDefinition | None:

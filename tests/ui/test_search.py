@@ -173,6 +173,8 @@ def test_the_dashboard_counts_and_links_to_matching_searches(editor_client, prof
         ({"type": "ROBOT"}, "Select a valid choice"),
         ({"attribute": "Undefined"}, "Select a valid choice"),
         ({"platform": "Symbian"}, "Select a valid choice"),
+        ({"app": "shop\x00android"}, "Select a valid choice"),
+        ({"attribute": "Bal\x00ance"}, "Select a valid choice"),
         ({"attribute": "Visits", "op": "like", "value": "1"}, "Select a valid choice"),
         ({"attribute": "Orders", "value": "x"}, "filter by presence only"),
         ({"after": "not-a-number", "q": "horv"}, "Ana Horvat"),
