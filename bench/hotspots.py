@@ -88,7 +88,7 @@ def main() -> None:
     for url in urls:
         getattr(client, method)(url, **extra)
     profile.disable()
-    pstats.Stats(profile).sort_stats("tottime").print_stats(arguments.top)
+    pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime")).print_stats(arguments.top)
 
 
 if __name__ == "__main__":

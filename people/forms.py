@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import connection
 from django.db.models.functions import Lower
 
 from people.errors import DomainError
@@ -89,6 +90,33 @@ class DomainErrorsMixin:
 # Search
 
 
+def select_choices() -> tuple[list[tuple[str, str]], list[AttributeDefinition]]:
+    """The applications, (code, name) by name, and the attribute definitions by name (any
+    casing; name and data type loaded, the rest deferred) that the search filters offer: one
+    statement for both, read each time the filters are shown (an administrator's new
+    application or attribute shows at once)."""
+    applications = installation_model()._meta.get_field("application").related_model
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 0, name, code, name, NULL FROM {quote(applications._meta.db_table)}"
+            " UNION ALL"
+            f" SELECT 1, LOWER(name), name, data_type, id"
+            f" FROM {quote(AttributeDefinition._meta.db_table)}"
+            " ORDER BY 1, 2"
+        )
+        rows = cursor.fetchall()
+    apps = [(code, name) for part, _, code, name, _ in rows if part == 0]
+    definitions = [
+        AttributeDefinition.from_db(
+            connection.alias, ["id", "name", "data_type"], [pk, name, data_type]
+        )
+        for part, _, name, data_type, pk in rows
+        if part == 1
+    ]
+    return apps, definitions
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(
         required=False,
@@ -127,14 +155,20 @@ class SearchForm(forms.Form):
         given, read only when one is: no query for a search that names neither."""
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        applications = installation_model()._meta.get_field("application").related_model
-        apps = applications.objects.order_by("name")
-        definitions = AttributeDefinition.objects.order_by(Lower("name"))
         if given_choices_only:
+            applications = installation_model()._meta.get_field("application").related_model
             app, attribute = (self._storable(name) for name in ("app", "attribute"))
-            apps = apps.filter(code=app) if app else apps.none()
-            definitions = definitions.filter(name=attribute) if attribute else definitions.none()
-        self.fields["app"].choices = [("", "Any")] + list(apps.values_list("code", "name"))
+            apps = list(
+                applications.objects.filter(code=app).values_list("code", "name") if app else []
+            )
+            definitions = list(
+                AttributeDefinition.objects.filter(name=attribute).only("name", "data_type")
+                if attribute
+                else []
+            )
+        else:
+            apps, definitions = select_choices()
+        self.fields["app"].choices = [("", "Any")] + apps
         self.definitions = {d.name: d for d in definitions}
         self.fields["attribute"].choices = [("", "Any")] + [
             (name, f"{name} ({d.get_data_type_display()})") for name, d in self.definitions.items()

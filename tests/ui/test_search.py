@@ -212,6 +212,52 @@ def test_the_search_box_reads_applications_and_definitions_only_when_it_names_on
     assert 'value="shop-android"' in page  # the page itself still offers every application
 
 
+def test_the_page_reads_its_filter_choices_in_one_statement_and_shows_new_ones_at_once(
+    editor_client, profile
+):
+    """Applications by name, definitions by name in any casing, each with its type; one
+    statement for both, read each time (nothing remembered: a new one shows at once)."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import ApplicationFactory, DefinitionFactory
+
+    def selects() -> tuple[list[str], list[str], int]:
+        with CaptureQueriesContext(connection) as captured:
+            html = search(editor_client, q="horv").content.decode()
+        reads = [
+            q["sql"]
+            for q in captured.captured_queries
+            if 'FROM "installations_application"' in q["sql"]
+            or 'FROM "people_attributedefinition"' in q["sql"]
+        ]
+        app = re.search(r'<select name="app".*?</select>', html, re.S).group(0)
+        attribute = re.search(r'<select name="attribute".*?</select>', html, re.S).group(0)
+        return (
+            re.findall(r"<option value=\"[^\"]*\"[^>]*>([^<]*)<", app),
+            re.findall(r"<option value=\"[^\"]*\"[^>]*>([^<]*)<", attribute),
+            len(reads),
+        )
+
+    search(editor_client, q="horv")
+    apps, attributes, reads = selects()
+    assert reads == 1
+    assert apps[0] == "Any" and apps[1:] == sorted(apps[1:])
+    names = [label.rsplit(" (", 1)[0] for label in attributes[1:]]
+    assert names == sorted(names, key=str.lower)
+    ApplicationFactory(code="zz-new", name="Aardvark shop")
+    DefinitionFactory(name="aardvark score", data_type="INTEGER")
+    apps, attributes, reads = selects()
+    assert reads == 1
+    assert apps[1] == "Aardvark shop"
+    assert attributes[1] == "aardvark score (Integer)"
+    # The selected definition types the value input (name and type read, the rest deferred).
+    html = search(editor_client, attribute="aardvark score").content.decode()
+    assert 'inputmode="decimal"' in html and "Attribute value (integer)" in html
+
+
 def test_the_search_page_runs_the_same_queries_for_one_row_or_a_full_page(
     editor_client, profile, system_actor, django_assert_max_num_queries
 ):
@@ -232,9 +278,9 @@ def test_the_search_page_runs_the_same_queries_for_one_row_or_a_full_page(
     with django_assert_max_num_queries(len(one_row.captured_queries)):
         html = search(editor_client, q="horv").content.decode()
     assert f"{DEFAULT_PAGE_SIZE}+ people" in html and "1 · iOS" in html
-    # Session, user, permissions (two), applications and definitions for the filters, the
-    # identifier lookup, the name page (with its related rows on PostgreSQL).
-    assert len(one_row.captured_queries) <= (8 if connection.vendor == "postgresql" else 11)
+    # Session, user, permissions (two), applications and definitions for the filters (one
+    # statement), the identifier lookup, the name page (with its related rows on PostgreSQL).
+    assert len(one_row.captured_queries) <= (7 if connection.vendor == "postgresql" else 10)
 
 
 def test_result_rows_escape_names_ids_emails_and_tags(editor_client, system_actor):
