@@ -3,17 +3,19 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \
       .venv/bin/python bench/hotspots.py "operator page" "name prefix" [--requests 50] [--top 30]
 
-Targets and kinds are those of bench/run.py ("operator page", "API list" with a search kind;
-"person page", "set primary" or "floor" alone). It reuses the data set that ``make bench``
-left (it never generates one) and prints p50 and p95 of the wall time, of the process's CPU
-time (what the request costs in Python; the rest is waiting for PostgreSQL), and the functions
-with the most time of their own.
+Targets and kinds are those of bench/run.py ("operator page", "search box", "API list" with a
+search kind; "person page", "set primary", "personalize" or "floor" alone). It reuses the data
+set that ``make bench`` left (it never generates one) and prints p50 and p95 of the wall time,
+of the process's CPU time (what the request costs in Python; the rest is waiting for
+PostgreSQL), and the functions with the most time of their own (SORT=cumulative: with what
+they call).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import os
 import pstats
 import random
@@ -30,11 +32,12 @@ from installations.models import Installation  # noqa: E402
 
 def urls_for(target: str, kind: str, count: int, rng: random.Random) -> tuple[list, dict]:
     """The requests to send: (url, method and keyword arguments of the test client)."""
-    if target in ("operator page", "API list"):
+    if target in ("operator page", "search box", "API list"):
         samples = bench.samples(rng, count)[kind]
-        url_of = bench.ui_url if target == "operator page" else bench.api_url
-        base = "/" if target == "operator page" else "/people/2/persons"
-        return [url_of(base, sample) for sample in samples], {}
+        url_of = bench.api_url if target == "API list" else bench.ui_url
+        base = "/people/2/persons" if target == "API list" else "/"
+        extra = {"HTTP_HX_REQUEST": "true"} if target == "search box" else {}
+        return [url_of(base, sample) for sample in samples], extra
     people = [p.pk for p in bench.random_people(rng, count)]
     if target == "floor":
         return [f"/bench/floor/{pk}" for pk in people], {}
@@ -50,7 +53,29 @@ def urls_for(target: str, kind: str, count: int, rng: random.Random) -> tuple[li
         pairs = [pks for pks in by_person.values() if len(pks) >= 2][:count]
         extra = {"method": "post", "data": {"is_primary": "true"}, "HTTP_HX_REQUEST": "true"}
         return [f"/installations/{rng.choice(pks)}/primary" for pks in pairs], extra
+    if target == "personalize":
+        rows = Installation.objects.filter(
+            person__in=[p.pk for p in bench.random_people(rng, count * 3)],
+            person__external_id__isnull=False,
+        ).values_list("push_registration_id", "person__external_id", "application__code")
+        urls = []
+        for push_id, external_id, app_code in rows[:count]:
+            body = {"identity": {"externalId": external_id}, "attributes": {"city": "Split"}}
+            urls.append(
+                (f"/people/2/contactInformation/push/{push_id}/personalize", body, app_code)
+            )
+        return urls, {"method": "personalize"}
     sys.exit(f"Unknown target {target!r}.")
+
+
+def send(client, method: str, url, extra: dict):
+    """One request of ``urls_for``'s list."""
+    if method == "personalize":
+        url, body, app_code = url
+        return client.post(
+            url, json.dumps(body), content_type="application/json", headers={"AppCode": app_code}
+        )
+    return getattr(client, method)(url, **extra)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -73,11 +98,11 @@ def main() -> None:
     client = bench.HttpsClient()
     client.force_login(bench.operator())
     for url in urls[:5]:  # warm-up: templates, URL resolvers, the session
-        getattr(client, method)(url, **extra)
+        send(client, method, url, extra)
     wall, cpu = [], []
     for url in urls:
         started, started_cpu = time.perf_counter(), time.thread_time()
-        getattr(client, method)(url, **extra)
+        send(client, method, url, extra)
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.thread_time() - started_cpu) * 1000)
     print(f"{arguments.target} {arguments.kind}: {len(urls)} requests")
@@ -86,7 +111,7 @@ def main() -> None:
     profile = cProfile.Profile()
     profile.enable()
     for url in urls:
-        getattr(client, method)(url, **extra)
+        send(client, method, url, extra)
     profile.disable()
     pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime")).print_stats(arguments.top)
 
