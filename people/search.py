@@ -950,16 +950,29 @@ def attribute_condition(query: SearchQuery) -> Q | Exists:
     )
     column = _COLUMNS[definition.data_type]
     if column == "value_text":
-        # The indexes are on (definition, substr(value_text, 1, 200), person): narrow on the
-        # prefix; a value shorter than 200 characters equals the text when it equals the prefix,
-        # so the index alone answers it (an index-only scan).
-        prefix_op = {"exact": "exact", "gt": "gte", "gte": "gte", "lt": "lte", "lte": "lte"}[op]
-        values = values.annotate(text_prefix=Substr("value_text", 1, 200)).filter(
-            **{f"text_prefix__{prefix_op}": value[:200]}
-        )
-        if op == "exact" and len(value) < 200:
-            return Exists(values)
+        return Exists(text_values(values, op, value))
     return Exists(values.filter(**{f"{column}__{op}": value}))
+
+
+# The index on a text value holds its first TEXT_PREFIX characters (a B-tree entry has a size
+# limit): attr_text_idx on (definition, SUBSTRING(value_text, 1, 200)), and on PostgreSQL
+# attr_text_person_idx with the person id after them (people 0013).
+TEXT_PREFIX = 200
+
+
+def text_values(values: QuerySet[AttributeValue], op: str, value: str) -> QuerySet[AttributeValue]:
+    """``values`` whose text compares to ``value`` by ``op`` (exact, gt, gte, lt, lte), found
+    through the indexed prefix: narrowed on the prefix, then compared whole where the prefix
+    cannot tell (a value shorter than the prefix equals the text when it equals the prefix).
+    Compared on the column alone, an index on the definition would read every value of the
+    attribute to find one that nobody has."""
+    prefix_op = {"exact": "exact", "gt": "gte", "gte": "gte", "lt": "lte", "lte": "lte"}[op]
+    values = values.annotate(text_prefix=Substr("value_text", 1, TEXT_PREFIX)).filter(
+        **{f"text_prefix__{prefix_op}": value[:TEXT_PREFIX]}
+    )
+    if op == "exact" and len(value) < TEXT_PREFIX:
+        return values
+    return values.filter(**{f"value_text__{op}": value})
 
 
 # ---------------------------------------------------------------------------------------------

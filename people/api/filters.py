@@ -302,13 +302,19 @@ class FilterCompiler:
             value = value.astimezone(dt.UTC)
         column = ATTRIBUTE_COLUMNS[data_type]
         lookup = "exact" if op in EQUALITY else LOOKUPS[op]
-        matching = Exists(values.filter(**{f"{column}__{lookup}": value}))
+
+        def compared(rows: QuerySet[AttributeValue]) -> QuerySet[AttributeValue]:
+            if column == "value_text" and lookup == "exact":
+                return search.text_values(rows, lookup, value)  # through the indexed prefix
+            return rows.filter(**{f"{column}__{lookup}": value})
+
+        matching = Exists(compared(values))
         if op in NEGATED:
             return ~Q(matching)
         condition = Q(matching)
         self._attributes[id(condition)] = (
             condition,
-            AttributeValue.objects.filter(definition=definition, **{f"{column}__{lookup}": value}),
+            compared(AttributeValue.objects.filter(definition=definition)),
         )
         return condition
 

@@ -358,3 +358,49 @@ def test_a_name_prefix_page_reads_its_ids_from_the_name_index_alone(read_client,
     plan = plan_of(ids, "seqscan", "bitmapscan")
     scans = [(n["Node Type"], n.get("Index Name")) for n in plan_nodes(plan) if "Index Name" in n]
     assert scans == [("Index Only Scan", "person_last_name_upper_idx")], scans
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("value", ["Acme", "Nobody's company"])
+def test_a_text_attribute_is_compared_on_its_indexed_prefix(read_client, people, value):
+    """``customAttributes.Company = value`` finds the value in the index on (definition,
+    SUBSTRING(value_text, 1, 200), ...), not by reading every Company value: compared on the
+    column alone, a value nobody has read all of the attribute's values (115 ms at 1M)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.search.test_explain import plan_nodes, plan_of
+
+    with CaptureQueriesContext(connection) as captured:
+        found = names(read_client, {"customAttributes.Company": value})
+    assert found == (["Alex"] if value == "Acme" else [])
+    # The page's ids (the statement after it reads the page's people with their values).
+    listing = next(
+        q["sql"] for q in captured.captured_queries if "people_attributevalue" in q["sql"]
+    )
+    plan = plan_of(listing, "seqscan")
+    conditions = [
+        node.get("Index Cond", "")
+        for node in plan_nodes(plan)
+        if node.get("Relation Name") == "people_attributevalue"
+    ]
+    assert any('"substring"(value_text, 1, 200)' in c for c in conditions), conditions
+
+
+def test_a_long_text_attribute_equals_only_itself(read_client, people, system_actor):
+    """Values longer than the indexed prefix are told apart by the whole text."""
+    head = "x" * 200
+    for name, tail in (("Long", "a"), ("Longer", "b")):
+        person_create(
+            actor=system_actor,
+            fields={"firstName": name},
+            custom_attributes={"Company": head + tail},
+            custom_attributes_from_text=True,
+        )
+    assert names(read_client, {"customAttributes.Company": head + "b"}) == ["Longer"]
+    assert names(read_client, {"#ne": {"customAttributes.Company": head + "b"}}) == [
+        "Alex",
+        "Alexa",
+        "Bob",
+        "Long",
+    ]

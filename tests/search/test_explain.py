@@ -235,3 +235,20 @@ def test_the_planner_knows_how_often_an_attribute_has_a_value():
         )
         names = [row[0] for row in cursor.fetchall()]
     assert names == ["attr_definition_bool_stats", "attr_definition_text_stats"]
+
+
+@pytest.mark.parametrize("value", ["Online", "Nowhere at all"])
+def test_a_text_attribute_is_a_range_of_its_person_ordered_index(generated, value):
+    """The newest people with a text value are the end of a range of attr_text_person_idx,
+    read backwards (no sort, no row of anyone else's value): the index is on the expression
+    the queries compare (migration 0013; on substr() no query could use it)."""
+    with CaptureQueriesContext(connection) as captured:
+        search_people(SearchQuery(attribute="Favourite store", attribute_value=value))
+    (ids,) = [q["sql"] for q in captured.captured_queries if "people_attributevalue" in q["sql"]]
+    plan = plan_of(ids, "seqscan", "bitmapscan", "sort")
+    scans = [
+        (node["Node Type"], node.get("Index Name"))
+        for node in plan_nodes(plan)
+        if node.get("Relation Name") == "people_attributevalue"
+    ]
+    assert scans == [("Index Scan", "attr_text_person_idx")], scans
