@@ -392,6 +392,57 @@ def test_history_is_newest_first_and_paged(editor_client, profile, system_actor)
     assert full.content.decode().count('data-testid="history-row"') == 6
 
 
+def test_the_history_index_is_the_only_index_on_a_persons_events():
+    """event_person_time_idx serves the history and the foreign key; an index on person_id
+    alone beside it is the one PostgreSQL took for a history page, sorting every event."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Event._meta.db_table)
+    on_person = sorted(
+        name
+        for name, info in constraints.items()
+        if info["index"] and info["columns"] and info["columns"][0] == "person_id"
+    )
+    assert on_person == ["event_person_time_idx"]
+
+
+@pytest.mark.postgres_only
+def test_a_long_history_is_read_a_page_at_a_time(editor_client, profile, system_actor):
+    """The first page of 3,000 events: the newest 21 from the history index, no sort (at a
+    million people PostgreSQL took an index on person_id alone while there was one, above,
+    and sorted all of a long history: 160 ms for 50,000 events)."""
+    from tests.search.test_explain import plan_nodes, plan_of
+
+    person = profile.person
+    Event.objects.bulk_create(
+        Event(
+            person=person,
+            kind="PERSON_UPDATED",
+            actor_kind="SYSTEM",
+            actor_label="load",
+            source="API",
+        )
+        for _ in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE people_event")
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        html = detail(editor_client, person)
+    assert html.count('data-testid="history-row"') == 20
+    (page,) = [q["sql"] for q in captured.captured_queries if "people_event" in q["sql"]]
+    nodes = list(plan_nodes(plan_of(page, "seqscan")))
+    events = [n for n in nodes if n.get("Relation Name") == "people_event"]
+    assert [(n["Node Type"], n.get("Index Name")) for n in events] == [
+        ("Index Scan", "event_person_time_idx")
+    ]
+    assert not any(
+        n["Node Type"] in ("Sort", "Incremental Sort")
+        and any(c.get("Relation Name") == "people_event" for c in plan_nodes(n))
+        for n in nodes
+    )
+
+
 def test_a_malformed_history_cursor_shows_the_first_page(editor_client, profile):
     response = editor_client.get(
         reverse("people:history", args=[profile.person.pk]) + "?before=junk", **HTMX
