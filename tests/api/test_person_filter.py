@@ -233,6 +233,8 @@ TAG_AND_ATTRIBUTES = [
         ["Alex"],
     ),
     ({"#and": [{"tags": "VIP Client"}, {"#ne": {"customAttributes.Company": "Acme"}}]}, ["Bob"]),
+    ({"#and": [{"tags": "VIP Client"}, {"customAttributes.Company": "Acme"}]}, ["Alex"]),
+    ({"#and": [{"tags": "VIP Client"}, {"customAttributes.Company": "Acm"}]}, []),
     ({"#and": [{"tags": "Newsletter"}, {"customAttributes.Vip": None}]}, ["Bob"]),
     ({"#or": [{"tags": "Newsletter"}, {"customAttributes.Age": 9}]}, ["Alex", "Alexa", "Bob"]),
 ]
