@@ -251,4 +251,6 @@ def test_a_text_attribute_is_a_range_of_its_person_ordered_index(generated, valu
         for node in plan_nodes(plan)
         if node.get("Relation Name") == "people_attributevalue"
     ]
-    assert scans == [("Index Scan", "attr_text_person_idx")], scans
+    assert len(scans) == 1, scans
+    ((node_type, index),) = scans
+    assert node_type in ("Index Scan", "Index Only Scan") and index == "attr_text_person_idx"
