@@ -306,6 +306,8 @@ class FilterCompiler:
         def compared(rows: QuerySet[AttributeValue]) -> QuerySet[AttributeValue]:
             if column == "value_text" and lookup == "exact":
                 return search.text_values(rows, lookup, value)  # through the indexed prefix
+            if column == "value_text" and op == "#startsWith":
+                return search.text_values_starting(rows, value)
             return rows.filter(**{f"{column}__{lookup}": value})
 
         matching = Exists(compared(values))

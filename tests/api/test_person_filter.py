@@ -406,3 +406,55 @@ def test_a_long_text_attribute_equals_only_itself(read_client, people, system_ac
         "Bob",
         "Long",
     ]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("prefix", ["GLO", "nobody's"])
+def test_a_text_attribute_prefix_is_compared_capitalized_on_its_first_200_characters(
+    read_client, people, prefix
+):
+    """``#startsWith`` on a text attribute compares the capitalized prefix that
+    attr_text_upper_idx holds (people 0015): on the column itself a prefix nobody has read
+    every value of the attribute, and at 1M the planner walked all the people to find none
+    (1.5 s)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        found = names(read_client, {"#startsWith": {"customAttributes.Company": prefix}})
+    assert found == (["Alexa"] if prefix == "GLO" else [])
+    listing = next(
+        q["sql"] for q in captured.captured_queries if "people_attributevalue" in q["sql"]
+    )
+    assert 'UPPER(SUBSTRING("people_attributevalue"."value_text", 1, 200))' in listing.replace(
+        "U0.", '"people_attributevalue".'
+    )
+    # That comparison is the one attr_text_upper_idx holds: tests/search/test_explain.py.
+
+
+def test_a_text_attribute_prefix_matches_literally_in_any_casing(read_client, people, system_actor):
+    """LIKE's wildcards in the prefix are plain characters; a prefix longer than the indexed
+    200 characters is compared whole."""
+    head = "y" * 200
+    for name, company in (
+        ("Percent", "50%_Off deals"),
+        ("Fifty", "50xyOff deals"),
+        ("Long", head + "ab"),
+        ("Longer", head + "ba"),
+    ):
+        person_create(
+            actor=system_actor,
+            fields={"firstName": name},
+            custom_attributes={"Company": company},
+            custom_attributes_from_text=True,
+        )
+
+    def starting(prefix: str) -> list[str]:
+        return names(read_client, {"#startsWith": {"customAttributes.Company": prefix}})
+
+    assert starting("50%_") == ["Percent"]
+    assert starting("50%_off") == ["Percent"]
+    assert starting("50") == ["Fifty", "Percent"]
+    assert starting(head.upper() + "B") == ["Longer"]
+    assert starting(head) == ["Long", "Longer"]
+    assert starting("ACM") == ["Alex"]

@@ -254,3 +254,33 @@ def test_a_text_attribute_is_a_range_of_its_person_ordered_index(generated, valu
     assert len(scans) == 1, scans
     ((node_type, index),) = scans
     assert node_type in ("Index Scan", "Index Only Scan") and index == "attr_text_person_idx"
+
+
+@pytest.mark.parametrize("prefix", ["BERLIN M", "nowhere"])
+def test_a_text_prefix_is_a_range_of_the_capitalized_index(generated, prefix):
+    """What the API's ``#startsWith`` compares (search.text_values_starting) is what
+    attr_text_upper_idx holds (people 0015): the values of a prefix are an index range, not
+    every value of the attribute."""
+    from people.models import AttributeDefinition
+    from people.search import text_values_starting
+
+    store = AttributeDefinition.objects.get(name="Favourite store")
+    sql, params = (
+        text_values_starting(AttributeValue.objects.filter(definition=store), prefix)
+        .values("person_id")
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE people_attributevalue")  # as 0015: the expression's statistics
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        (document,) = cursor.fetchone()
+        cursor.execute("RESET enable_seqscan; RESET enable_bitmapscan")
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+    scans = [(n.get("Index Name"), n.get("Index Cond", "")) for n in plan_nodes(plan)]
+    scans = [scan for scan in scans if scan[0]]
+    assert len(scans) == 1, scans
+    ((index, condition),) = scans
+    assert index == "attr_text_upper_idx", scans
+    assert 'upper("substring"(value_text, 1, 200))' in condition, scans
