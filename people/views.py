@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -118,8 +119,20 @@ def section_response(
     context = {"person": person, "can_edit": can_edit(request.user), **context}
     response = render(request, template, context, status=422 if error else 200)
     if error is None:
+        if template != OVERVIEW:
+            # The version this change made, in the same answer: a save of the basic
+            # information right after it is not refused as an edit of the version before
+            # (the header's refresh, which also brings it, is a request later).
+            response.content += format_html(
+                '<input type="hidden" name="version" id="person-version" value="{}"'
+                ' hx-swap-oob="true">',
+                person.version,
+            ).encode()
         trigger_client_event(response, PERSON_CHANGED)
     return response
+
+
+OVERVIEW = "people/_overview.html"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,7 +393,7 @@ def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
     return section_response(
         request,
         person,
-        "people/_overview.html",
+        OVERVIEW,
         {"overview_form": form, "saved": error is None, "conflict": conflict},
         error=error,
         anchor="overview",
@@ -527,7 +540,8 @@ def attribute_set(request: HttpRequest, pk: int, definition_pk: int) -> HttpResp
     raw = submitted_value(definition, request.POST)
     error = None
     try:
-        services.person_set_custom_attributes(
+        # The person as the change left it: its new version goes to the overview form.
+        person = services.person_set_custom_attributes(
             person=person,
             actor=actor_of(request),
             values={definition.name: raw},
@@ -545,7 +559,7 @@ def attribute_remove(request: HttpRequest, pk: int, definition_pk: int) -> HttpR
     definition = get_object_or_404(AttributeDefinition, pk=definition_pk)
     error = None
     try:
-        services.person_remove_custom_attribute(
+        person = services.person_remove_custom_attribute(
             person=person, actor=actor_of(request), name=definition.name
         )
     except DomainError as exc:

@@ -258,6 +258,49 @@ def test_tags_are_added_and_removed_in_place(editor_client, profile):
     assert person.events.first().changes["tags"] == {"added": [], "removed": ["vip"]}
 
 
+@pytest.mark.parametrize("section", ["tags", "phone", "attribute"])
+def test_a_section_change_brings_the_new_version_for_the_overview(editor_client, profile, section):
+    """The answer to a tag, contact or attribute change carries the version it made, out of
+    band, for the basic-information form: saving that form right after is not refused as an
+    edit of the version before (the header's refresh, a request later, also brings it)."""
+    person = profile.person
+    before = Person.objects.get(pk=person.pk).version
+    if section == "tags":
+        url, data = reverse("people:tags_add", args=[person.pk]), {"name": "gold"}
+    elif section == "phone":
+        url = reverse("people:identity_add", args=[person.pk])
+        data = {"kind": "phone", "value": "+385 91 222 3333"}
+    else:
+        nickname = profile.definitions["Nickname"].pk
+        url = reverse("people:attribute_set", args=[person.pk, nickname])
+        data = {"value": "Annushka"}
+    response = editor_client.post(url, data, **HTMX)
+    assert response.status_code == 200
+    version = Person.objects.get(pk=person.pk).version
+    assert version > before
+    html = response.content.decode()
+    oob = re.search(
+        r'<input type="hidden" name="version" id="person-version" value="(\d+)"'
+        r' hx-swap-oob="true">',
+        html,
+    )
+    assert oob is not None and int(oob.group(1)) == version
+    saved = editor_client.post(
+        reverse("people:overview", args=[person.pk]),
+        {"version": oob.group(1), "type": "CUSTOMER", "firstName": "Ana", "city": "Rijeka"},
+        **HTMX,
+    )
+    assert saved.status_code == 200 and "Saved." in saved.content.decode()
+
+
+def test_a_refused_section_change_brings_no_version(editor_client, profile):
+    response = editor_client.post(
+        reverse("people:tags_add", args=[profile.person.pk]), {"name": "x" * 300}, **HTMX
+    )
+    assert response.status_code == 422
+    assert 'id="person-version"' not in response.content.decode()
+
+
 def test_a_too_long_tag_is_refused_at_the_field(editor_client, profile):
     response = editor_client.post(
         reverse("people:tags_add", args=[profile.person.pk]), {"name": "t" * 257}, **HTMX
