@@ -20,9 +20,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -102,6 +102,10 @@ def person_url(person: Person | int, anchor: str = "") -> str:
     return reverse("people:detail", args=[pk]) + (f"#{anchor}" if anchor else "")
 
 
+OVERVIEW = "people/_overview.html"
+VERSION_OOB = "people/_version_oob.html"
+
+
 def section_response(
     request: HttpRequest,
     person: Person,
@@ -123,16 +127,9 @@ def section_response(
             # The version this change made, in the same answer: a save of the basic
             # information right after it is not refused as an edit of the version before
             # (the header's refresh, which also brings it, is a request later).
-            response.content += format_html(
-                '<input type="hidden" name="version" id="person-version" value="{}"'
-                ' hx-swap-oob="true">',
-                person.version,
-            ).encode()
+            response.content += render_to_string(VERSION_OOB, {"person": person}).encode()
         trigger_client_event(response, PERSON_CHANGED)
     return response
-
-
-OVERVIEW = "people/_overview.html"
 
 
 # ---------------------------------------------------------------------------------------------
