@@ -55,6 +55,9 @@ class Person(models.Model):
     modified_at = models.DateTimeField(auto_now=True, db_index=True)
     # Bumped by every write through the services; lets an edit say which version it started from.
     version = models.PositiveIntegerField(default=1)
+    # Not stored: on the person an edit returns, the version that edit found under the lock
+    # (people.services.person_update), so a caller can tell its own change from another's.
+    previous_version: int | None = None
 
     class Meta:
         ordering = ["-id"]

@@ -528,9 +528,13 @@ def person_update(
     """Apply an edit (see ``person_changes``) in one transaction with one history event.
 
     ``expected_version`` is the version the editor started from: an edit of an older version
-    is refused with VERSION_CONFLICT and nothing is written.
+    is refused with VERSION_CONFLICT and nothing is written. The person returned carries
+    ``previous_version``, the version this edit found under the lock: the version it made
+    follows directly from that one, and a caller holding it can tell its own change from
+    someone else's.
     """
     locked = lock_person(person)
+    locked.previous_version = locked.version
     if expected_version is not None and locked.version != expected_version:
         raise DomainError(
             ErrorCode.VERSION_CONFLICT,

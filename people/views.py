@@ -114,8 +114,13 @@ def section_response(
     *,
     error: DomainError | None = None,
     anchor: str = "",
+    made: Person | None = None,
 ) -> HttpResponse:
-    """The re-rendered section for htmx; for a plain form post, back to the page."""
+    """The re-rendered section for htmx; for a plain form post, back to the page.
+
+    ``made`` is the person as a tag, contact or attribute change left it (what the service
+    returned): see ``own_version``.
+    """
     if not request.htmx:
         if error is not None:
             messages.error(request, error.message)
@@ -123,13 +128,28 @@ def section_response(
     context = {"person": person, "can_edit": can_edit(request.user), **context}
     response = render(request, template, context, status=422 if error else 200)
     if error is None:
-        if template != OVERVIEW:
-            # The version this change made, in the same answer: a save of the basic
-            # information right after it is not refused as an edit of the version before
-            # (the header's refresh, which also brings it, is a request later).
-            response.content += render_to_string(VERSION_OOB, {"person": person}).encode()
+        if made is not None and own_version(request, made):
+            response.content += render_to_string(VERSION_OOB, {"person": made}).encode()
         trigger_client_event(response, PERSON_CHANGED)
     return response
+
+
+def own_version(request: HttpRequest, made: Person) -> bool:
+    """Whether the basic-information form moves on to the version a section change made.
+
+    The page's tag, contact and attribute forms send the version that form edits
+    (``hx-include``). When the change started from exactly that version, the new one holds
+    nothing the operator has not seen, and the form moves on to it: a save right after is
+    not refused as an edit of the version before. When the form is older, someone else
+    changed the profile in between; the form keeps its version, and its next save is refused
+    with the conflict and the latest values instead of writing over that change.
+    """
+    held = request.POST.get("version", "")
+    return (
+        made.previous_version is not None
+        and made.version != made.previous_version
+        and held == str(made.previous_version)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,7 +356,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def person_header(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
-    context = {"person": person, "oob_version": True, "can_delete": can_delete_people(request.user)}
+    context = {"person": person, "can_delete": can_delete_people(request.user)}
     return render(request, "people/_person_header.html", context)
 
 
@@ -454,12 +474,12 @@ def identity_add(request: HttpRequest, pk: int) -> HttpResponse:
     kind = _identity_kind(request)
     add, _, argument = IDENTITY_SERVICES[kind]
     value = request.POST.get("value", "")
-    error = None
+    error = made = None
     try:
-        add(person=person, actor=actor_of(request), **{argument: value})
+        made = add(person=person, actor=actor_of(request), **{argument: value})
     except DomainError as exc:
         error = exc
-    return _identities_response(request, pk, kind, value, error)
+    return _identities_response(request, pk, kind, value, error, made)
 
 
 @edit_required
@@ -468,16 +488,23 @@ def identity_remove(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
     kind = _identity_kind(request)
     _, remove, argument = IDENTITY_SERVICES[kind]
-    error = None
+    error = made = None
     try:
-        remove(person=person, actor=actor_of(request), **{argument: request.POST.get("value", "")})
+        made = remove(
+            person=person, actor=actor_of(request), **{argument: request.POST.get("value", "")}
+        )
     except DomainError as exc:
         error = exc
-    return _identities_response(request, pk, kind, "", error)
+    return _identities_response(request, pk, kind, "", error, made)
 
 
 def _identities_response(
-    request: HttpRequest, pk: int, kind: str, value: str, error: DomainError | None
+    request: HttpRequest,
+    pk: int,
+    kind: str,
+    value: str,
+    error: DomainError | None,
+    made: Person | None,
 ) -> HttpResponse:
     person = selectors.person_for_page(pk)
     context = {
@@ -487,7 +514,13 @@ def _identities_response(
         f"{kind}_value": value if error else "",
     }
     return section_response(
-        request, person, "people/_identities.html", context, error=error, anchor="contacts"
+        request,
+        person,
+        "people/_identities.html",
+        context,
+        error=error,
+        anchor="contacts",
+        made=made,
     )
 
 
@@ -496,35 +529,37 @@ def _identities_response(
 def tags_add(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
     text = request.POST.get("name", "")
-    error = None
+    error = made = None
     try:
-        services.person_add_tags(person=person, actor=actor_of(request), names=split_list(text))
+        made = services.person_add_tags(
+            person=person, actor=actor_of(request), names=split_list(text)
+        )
     except DomainError as exc:
         error = exc
-    return _tags_response(request, pk, error, text if error else "")
+    return _tags_response(request, pk, error, text if error else "", made)
 
 
 @edit_required
 @require_POST
 def tags_remove(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
-    error = None
+    error = made = None
     try:
-        services.person_remove_tags(
+        made = services.person_remove_tags(
             person=person, actor=actor_of(request), names=[request.POST.get("name", "")]
         )
     except DomainError as exc:
         error = exc
-    return _tags_response(request, pk, error, "")
+    return _tags_response(request, pk, error, "", made)
 
 
 def _tags_response(
-    request: HttpRequest, pk: int, error: DomainError | None, value: str
+    request: HttpRequest, pk: int, error: DomainError | None, value: str, made: Person | None
 ) -> HttpResponse:
     person = selectors.person_for_page(pk)
     context = {"tags": list(person.tags.all()), "tag_error": error, "tag_value": value}
     return section_response(
-        request, person, "people/_tags.html", context, error=error, anchor="attributes"
+        request, person, "people/_tags.html", context, error=error, anchor="attributes", made=made
     )
 
 
@@ -537,7 +572,7 @@ def attribute_set(request: HttpRequest, pk: int, definition_pk: int) -> HttpResp
     raw = submitted_value(definition, request.POST)
     error = None
     try:
-        # The person as the change left it: its new version goes to the overview form.
+        # The person as the change left it (see own_version).
         person = services.person_set_custom_attributes(
             person=person,
             actor=actor_of(request),
@@ -582,6 +617,7 @@ def _attribute_response(
         {"row": row},
         error=error,
         anchor=f"attribute-{definition.pk}",
+        made=person,
     )
 
 

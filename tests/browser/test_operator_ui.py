@@ -224,6 +224,33 @@ def test_the_overview_form_saves_and_shows_errors_at_the_field(page, editor, ana
     expect(page.get_by_label("Preferred language")).to_have_value("hr")
 
 
+def test_an_own_tag_change_does_not_hide_someone_elses_edit_from_the_save(page, editor, ana):
+    """Someone else changes the city while the page is open; the operator adds a tag, then
+    saves the basic information: the save is refused with the conflict, the other's city is
+    kept, and the operator can save theirs over it knowingly."""
+    sign_in(page, editor.username)
+    page.goto(f"/person/{ana.person.pk}/")
+    overview = page.locator("#overview")
+    services.person_edit(person=ana.person, actor=Actor.system("crm"), fields={"city": "Osijek"})
+    page.get_by_label("Add tags").fill("second")
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.get_by_test_id("tag-chips")).to_contain_text("second")
+    expect(history(page, "TAGS_CHANGED")).to_have_count(1)
+    page.get_by_label("Middle name").fill("Marija")
+    with page.expect_response(re.compile(r"/overview$")) as refused:
+        overview.get_by_role("button", name="Save basic information").click()
+    assert refused.value.status == 422
+    conflict = page.get_by_test_id("edit-conflict")
+    expect(conflict).to_contain_text("Osijek")
+    assert Person.objects.get(pk=ana.person.pk).city == "Osijek"
+    with page.expect_response(re.compile(r"/overview$")) as saved:
+        conflict.get_by_test_id("reapply").click()
+    assert saved.value.status == 200
+    expect(overview.get_by_role("status")).to_have_text("Saved.")
+    stored = Person.objects.get(pk=ana.person.pk)
+    assert (stored.middle_name, stored.city) == ("Marija", "Zagreb")
+
+
 def test_a_viewer_sees_the_profile_without_edit_controls(page, viewer, ana):
     sign_in(page, viewer.username)
     page.goto(f"/person/{ana.person.pk}/")

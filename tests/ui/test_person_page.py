@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from people import services
 from people.history import Actor
-from people.models import Event, Person
+from people.models import Event, IdentityKind, Person
 from tests.factories import InstallationFactory
 from tests.ui.conftest import HTMX
 
@@ -258,32 +258,47 @@ def test_tags_are_added_and_removed_in_place(editor_client, profile):
     assert person.events.first().changes["tags"] == {"added": [], "removed": ["vip"]}
 
 
-@pytest.mark.parametrize("section", ["tags", "phone", "attribute"])
-def test_a_section_change_brings_the_new_version_for_the_overview(editor_client, profile, section):
-    """The answer to a tag, contact or attribute change carries the version it made, out of
-    band, for the basic-information form: saving that form right after is not refused as an
-    edit of the version before (the header's refresh, a request later, also brings it)."""
+OOB_VERSION = re.compile(
+    r'<input type="hidden" name="version" id="person-version" value="(\d+)" hx-swap-oob="true">'
+)
+
+
+def section_change(profile, section: str) -> tuple[str, dict[str, str]]:
+    """A tag, contact or attribute change of the person page: its URL and form data."""
     person = profile.person
-    before = Person.objects.get(pk=person.pk).version
     if section == "tags":
-        url, data = reverse("people:tags_add", args=[person.pk]), {"name": "gold"}
-    elif section == "phone":
+        return reverse("people:tags_add", args=[person.pk]), {"name": "gold"}
+    if section == "tags_remove":
+        return reverse("people:tags_remove", args=[person.pk]), {"name": "vip"}
+    if section == "phone":
         url = reverse("people:identity_add", args=[person.pk])
-        data = {"kind": "phone", "value": "+385 91 222 3333"}
-    else:
-        nickname = profile.definitions["Nickname"].pk
-        url = reverse("people:attribute_set", args=[person.pk, nickname])
-        data = {"value": "Annushka"}
-    response = editor_client.post(url, data, **HTMX)
+        return url, {"kind": "phone", "value": "+385 91 222 3333"}
+    if section == "email_remove":
+        url = reverse("people:identity_remove", args=[person.pk])
+        email = person.identities.get(kind=IdentityKind.EMAIL).value
+        return url, {"kind": "email", "value": email}
+    nickname = profile.definitions["Nickname"].pk
+    if section == "attribute_remove":
+        return reverse("people:attribute_remove", args=[person.pk, nickname]), {}
+    return reverse("people:attribute_set", args=[person.pk, nickname]), {"value": "Annushka"}
+
+
+SECTIONS = ["tags", "tags_remove", "phone", "email_remove", "attribute", "attribute_remove"]
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_a_section_change_from_the_forms_version_moves_the_form_on(editor_client, profile, section):
+    """A tag, contact or attribute change sends the version the basic-information form edits;
+    when the change started from it, the answer carries the version it made, out of band, and
+    saving that form right after is not refused as an edit of the version before."""
+    person = profile.person
+    url, data = section_change(profile, section)
+    before = Person.objects.get(pk=person.pk).version
+    response = editor_client.post(url, {**data, "version": before}, **HTMX)
     assert response.status_code == 200
     version = Person.objects.get(pk=person.pk).version
-    assert version > before
-    html = response.content.decode()
-    oob = re.search(
-        r'<input type="hidden" name="version" id="person-version" value="(\d+)"'
-        r' hx-swap-oob="true">',
-        html,
-    )
+    assert version == before + 1
+    oob = OOB_VERSION.search(response.content.decode())
     assert oob is not None and int(oob.group(1)) == version
     saved = editor_client.post(
         reverse("people:overview", args=[person.pk]),
@@ -293,9 +308,69 @@ def test_a_section_change_brings_the_new_version_for_the_overview(editor_client,
     assert saved.status_code == 200 and "Saved." in saved.content.decode()
 
 
-def test_a_refused_section_change_brings_no_version(editor_client, profile):
+@pytest.mark.parametrize("section", SECTIONS)
+def test_a_section_change_after_someone_elses_edit_keeps_the_forms_version(
+    editor_client, profile, section
+):
+    """Someone else changed the profile after the page was shown: the operator's own tag,
+    contact or attribute change must not move the form past that edit, or the next save of
+    the basic information would write over it unseen. The save is refused with the conflict."""
+    person = profile.person
+    url, data = section_change(profile, section)
+    shown = Person.objects.get(pk=person.pk).version
+    services.person_edit(person=person, actor=Actor.system(), fields={"firstName": "Anica"})
+    response = editor_client.post(url, {**data, "version": shown}, **HTMX)
+    assert response.status_code == 200
+    assert Person.objects.get(pk=person.pk).version == shown + 2
+    assert OOB_VERSION.search(response.content.decode()) is None
+    saved = editor_client.post(
+        reverse("people:overview", args=[person.pk]),
+        {"version": shown, "type": "CUSTOMER", "firstName": "Ana", "city": "Rijeka"},
+        **HTMX,
+    )
+    assert saved.status_code == 422 and "was changed since version" in saved.content.decode()
+    assert Person.objects.get(pk=person.pk).first_name == "Anica"
+
+
+def test_a_section_change_that_changes_nothing_moves_no_version(editor_client, profile):
+    """Adding a tag the person has makes no new version: the form keeps the one it holds,
+    even when someone else's edit made the version after it."""
+    person = profile.person
+    shown = Person.objects.get(pk=person.pk).version
+    services.person_edit(person=person, actor=Actor.system(), fields={"firstName": "Anica"})
     response = editor_client.post(
-        reverse("people:tags_add", args=[profile.person.pk]), {"name": "x" * 300}, **HTMX
+        reverse("people:tags_add", args=[person.pk]), {"name": "vip", "version": shown}, **HTMX
+    )
+    assert response.status_code == 200
+    assert Person.objects.get(pk=person.pk).version == shown + 1
+    assert OOB_VERSION.search(response.content.decode()) is None
+
+
+def test_a_section_change_without_the_forms_version_moves_nothing(editor_client, profile):
+    """A viewer's page has no basic-information form, and a plain client sends no version."""
+    url, data = section_change(profile, "tags")
+    response = editor_client.post(url, data, **HTMX)
+    assert response.status_code == 200
+    assert OOB_VERSION.search(response.content.decode()) is None
+
+
+def test_the_page_sends_the_forms_version_with_every_section_change(editor_client, profile):
+    """Every tag, contact and attribute form sits in a section that includes the version
+    input of the basic-information form (htmx's hx-include, inherited by the forms)."""
+    html = editor_client.get(reverse("people:detail", args=[profile.person.pk])).content.decode()
+    assert html.count('id="person-version"') == 1
+    sections = re.findall(r'<div hx-include="#person-version" id="([\w-]+)"', html)
+    assert "tags" in sections and "identities" in sections
+    attribute_rows = re.findall(r'id="(attribute-\d+)" class="attr-row', html)
+    assert attribute_rows and set(attribute_rows) <= set(sections)
+
+
+def test_a_refused_section_change_brings_no_version(editor_client, profile):
+    shown = profile.person.version
+    response = editor_client.post(
+        reverse("people:tags_add", args=[profile.person.pk]),
+        {"name": "x" * 300, "version": shown},
+        **HTMX,
     )
     assert response.status_code == 422
     assert 'id="person-version"' not in response.content.decode()
@@ -494,10 +569,12 @@ def test_a_malformed_history_cursor_shows_the_first_page(editor_client, profile)
     assert "Person created" in response.content.decode()
 
 
-def test_the_header_refresh_carries_the_new_version_out_of_band(editor_client, profile):
+def test_the_header_refresh_leaves_the_forms_version_alone(editor_client, profile):
+    """The header refreshes after every change, whoever made the version it shows: moving the
+    basic-information form on to that version would hide someone else's edit from its save."""
     response = editor_client.get(reverse("people:header", args=[profile.person.pk]), **HTMX)
-    html = response.content.decode()
-    assert f'id="person-version" value="{profile.person.version}" hx-swap-oob="true"' in html
+    assert response.status_code == 200
+    assert 'id="person-version"' not in response.content.decode()
 
 
 def test_events_by_an_operator_name_the_operator(editor_client, profile):
