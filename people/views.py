@@ -398,7 +398,7 @@ def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_domain_error(exc)
             if exc.code == ErrorCode.VERSION_CONFLICT:
                 person = selectors.person_for_page(pk)
-                conflict = edit_conflict(person, form)
+                conflict = edit_conflict(person, form, started_from(request, form), request.user)
         else:
             form = PersonForm(initial=PersonForm.initial_for(person))
     else:
@@ -435,9 +435,30 @@ def started_from(request: HttpRequest, form: PersonForm) -> int | None:
     return reapply if reapply is not None else form.cleaned_data.get("version")
 
 
-def edit_conflict(person: Person, form: PersonForm) -> dict[str, Any]:
-    """Who changed the profile last and how, and where the typed values differ from it."""
-    latest = person.events.filter(kind__in=VERSION_EVENTS).first()
+# At most this many of the edits since the form's version are read to name one.
+CONFLICT_EVENTS = 20
+
+
+def edit_conflict(
+    person: Person, form: PersonForm, started: int | None, operator: Any
+) -> dict[str, Any]:
+    """Who changed the profile since the version the edit started from, and how; and where
+    the typed values differ from the latest ones.
+
+    Each version after ``started`` was made by one edit with one event of VERSION_EVENTS, so
+    the newest ``person.version - started`` of them are the edits in between. Named is the
+    newest of them by someone else: the operator's own tag or contact change on this page is
+    not what the save collides with. When they are all the operator's (another tab), the
+    newest.
+    """
+    since = person.version - started if started is not None else 1
+    newer = list(
+        person.events.filter(kind__in=VERSION_EVENTS)[: max(1, min(since, CONFLICT_EVENTS))]
+    )
+    latest = next(
+        (event for event in newer if event.actor_user_id != operator.pk),
+        newer[0] if newer else None,
+    )
     saved = PersonForm.initial_for(person)
     typed = form.standard_values()
     differences = [

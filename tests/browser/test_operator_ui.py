@@ -242,6 +242,7 @@ def test_an_own_tag_change_does_not_hide_someone_elses_edit_from_the_save(page, 
     assert refused.value.status == 422
     conflict = page.get_by_test_id("edit-conflict")
     expect(conflict).to_contain_text("Osijek")
+    expect(conflict.get_by_test_id("conflict-actor")).to_have_text("crm")
     assert Person.objects.get(pk=ana.person.pk).city == "Osijek"
     with page.expect_response(re.compile(r"/overview$")) as saved:
         conflict.get_by_test_id("reapply").click()

@@ -255,6 +255,52 @@ def test_a_stale_overview_edit_names_who_changed_the_profile_and_when(editor_cli
 
 
 @pytest.mark.django_db
+def test_a_conflict_names_the_other_edit_not_the_operators_own_change_after_it(
+    editor_client, editor, ana
+):
+    """Someone else changed the city, then the operator added a tag on the page: the stale
+    save is refused, and the conflict names the city change, not the operator's own tag."""
+    opened_at = ana.version
+    other = Actor("OPERATOR", "maria.support", "UI")
+    services.person_edit(person=ana, actor=other, fields={"city": "Rijeka"})
+    added = editor_client.post(
+        reverse("people:tags_add", args=[ana.pk]), {"name": "gold", "version": opened_at}, **HTMX
+    )
+    assert added.status_code == 200
+    assert ana.events.first().actor_user_id == editor.pk
+
+    response = editor_client.post(
+        reverse("people:overview", args=[ana.pk]),
+        overview_post(ana, opened_at, firstName="Anita", city="Zagreb"),
+        **HTMX,
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert '<strong data-testid="conflict-actor">maria.support</strong>' in html
+    assert "city: Zagreb → Rijeka" in html
+    assert Person.objects.get(pk=ana.pk).city == "Rijeka"
+
+
+@pytest.mark.django_db
+def test_a_conflict_with_only_the_operators_own_edits_names_the_newest(
+    editor_client, editor, ana
+):
+    """The same operator saved from another tab: that save is the one named."""
+    opened_at = ana.version
+    url = reverse("people:overview", args=[ana.pk])
+    other_tab = editor_client.post(url, overview_post(ana, opened_at, city="Split"), **HTMX)
+    assert other_tab.status_code == 200
+
+    response = editor_client.post(url, overview_post(ana, opened_at, city="Pula"), **HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert f'<strong data-testid="conflict-actor">{editor.username}</strong>' in html
+    assert "city: Zagreb → Split" in html
+
+
+@pytest.mark.django_db
 def test_saving_the_typed_values_over_the_latest_version_applies_them(editor_client, ana):
     opened_at = ana.version
     services.person_edit(person=ana, actor=Actor.system("crm"), fields={"lastName": "Kovač"})
