@@ -283,9 +283,7 @@ def test_a_conflict_names_the_other_edit_not_the_operators_own_change_after_it(
 
 
 @pytest.mark.django_db
-def test_a_conflict_with_only_the_operators_own_edits_names_the_newest(
-    editor_client, editor, ana
-):
+def test_a_conflict_with_only_the_operators_own_edits_names_the_newest(editor_client, editor, ana):
     """The same operator saved from another tab: that save is the one named."""
     opened_at = ana.version
     url = reverse("people:overview", args=[ana.pk])
