@@ -29,6 +29,14 @@ def history(page, kind: str):
     return page.locator(f'#history [data-testid="history-row"][data-kind="{kind}"]')
 
 
+def add_first_tag(page, name: str) -> None:
+    """Add a tag on the person page; wait for its chip and the history's refresh."""
+    page.get_by_label("Add tags").fill(name)
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.get_by_test_id("tag-chips")).to_contain_text(name)
+    expect(history(page, "TAGS_CHANGED")).to_have_count(1)
+
+
 def search_box(page):
     return page.get_by_role("searchbox", name="Search")
 
@@ -210,10 +218,7 @@ def test_the_overview_form_saves_and_shows_errors_at_the_field(page, editor, ana
     overview.get_by_role("button", name="Save basic information").click()
     expect(overview.get_by_role("status")).to_have_text("Saved.")
     # A second save after other edits does not trip over the profile's new version.
-    page.get_by_label("Add tags").fill("second")
-    page.get_by_role("button", name="Add tag").click()
-    expect(page.get_by_test_id("tag-chips")).to_contain_text("second")
-    expect(history(page, "TAGS_CHANGED")).to_have_count(1)
+    add_first_tag(page, "second")
     page.get_by_label("City").fill("Rijeka")
     with page.expect_response(re.compile(r"/overview$")) as saved:
         overview.get_by_role("button", name="Save basic information").click()
@@ -232,10 +237,7 @@ def test_an_own_tag_change_does_not_hide_someone_elses_edit_from_the_save(page, 
     page.goto(f"/person/{ana.person.pk}/")
     overview = page.locator("#overview")
     services.person_edit(person=ana.person, actor=Actor.system("crm"), fields={"city": "Osijek"})
-    page.get_by_label("Add tags").fill("second")
-    page.get_by_role("button", name="Add tag").click()
-    expect(page.get_by_test_id("tag-chips")).to_contain_text("second")
-    expect(history(page, "TAGS_CHANGED")).to_have_count(1)
+    add_first_tag(page, "second")
     page.get_by_label("Middle name").fill("Marija")
     with page.expect_response(re.compile(r"/overview$")) as refused:
         overview.get_by_role("button", name="Save basic information").click()
