@@ -257,13 +257,15 @@ def installation_update(
     registration_enabled: bool | None = None,
     additional_data: dict[str, Any] | None = None,
     additional_data_mode: str = "merge",
+    additional_data_from: dict[str, Any] | None = None,
     system_data: dict[str, Any] | None = None,
 ) -> Installation:
     """Change what may change on an installation, in one transaction with one event.
 
     ``system_data`` is the device's to write (the device API); operators and automation
     change only the primary flag, push on/off and additionalData. In additionalData, a None
-    value removes that name.
+    value removes that name. ``additional_data_from`` is the additionalData an editor showed
+    before its whole new value was typed (``REPLACE``): see ``edit_of_additional_data``.
     """
     fields = clean_system_data(system_data) if system_data is not None else {}
     if registration_enabled is not None:
@@ -299,13 +301,16 @@ def installation_update(
         changed.add("is_primary")
     if extra is not None:
         before = dict(locked.additional_data or {})
+        if additional_data_mode == REPLACE and additional_data_from is not None:
+            extra = edit_of_additional_data(before, additional_data_from, extra)
+            additional_data_mode = "merge"
         after = {} if additional_data_mode == REPLACE else dict(before)
         for key, value in extra.items():
             if value is None:
                 after.pop(key, None)
             else:
                 after[key] = value
-        if after != before:
+        if {k: _typed(v) for k, v in after.items()} != {k: _typed(v) for k, v in before.items()}:
             diffs["additionalData"] = {"before": before, "after": after}
             locked.additional_data = after
             changed.add("additional_data")
@@ -325,6 +330,47 @@ def installation_update(
             changes=diffs,
         )
     return locked
+
+
+def edit_of_additional_data(
+    stored: dict[str, Any], shown: dict[str, Any], typed: dict[str, Any]
+) -> dict[str, Any]:
+    """What an editor changed in additionalData, as names to set (None: remove), to apply
+    over what is stored now.
+
+    The editor showed ``shown`` and the operator typed ``typed`` in its place. Names the
+    operator left as shown keep what is stored now, so a name the device or someone else set
+    in between is not lost. A name the operator changed that was changed in between too (to
+    something else) is refused with VERSION_CONFLICT, naming it, and nothing is written.
+    """
+    edit = {name: value for name, value in typed.items() if not _same(shown.get(name), value)}
+    edit.update({name: None for name in shown if name not in typed})
+    clashes = [
+        name
+        for name, value in edit.items()
+        if not _same(stored.get(name), shown.get(name)) and not _same(stored.get(name), value)
+    ]
+    if clashes:
+        name = clashes[0]
+        now = stored.get(name)
+        raise DomainError(
+            ErrorCode.VERSION_CONFLICT,
+            f"additionalData {name!r} was changed since the editor showed it"
+            f" (now {'not set' if now is None else repr(now)}); nothing was saved. The values"
+            " now stored are shown; save again to write yours over them.",
+            f"additionalData.{name}",
+            details={"additionalData": stored},
+        )
+    return edit
+
+
+def _typed(value: Any) -> tuple[type, Any]:
+    """A value with its type, to compare: in JSON true is not 1, and 1 is not 1.0."""
+    return type(value), value
+
+
+def _same(a: Any, b: Any) -> bool:
+    return _typed(a) == _typed(b)
 
 
 def installation_set_primary(
@@ -347,12 +393,17 @@ def installation_set_additional_data(
     actor: Actor,
     data: dict[str, Any],
     replace: bool = False,
+    shown: dict[str, Any] | None = None,
 ) -> Installation:
+    """Merge ``data`` into additionalData, or put it in place of all (``replace``); with
+    ``shown``, the value an editor showed, only what the operator changed from it is written
+    (``edit_of_additional_data``)."""
     return installation_update(
         installation=installation,
         actor=actor,
         additional_data=data,
         additional_data_mode=REPLACE if replace else "merge",
+        additional_data_from=shown,
     )
 
 

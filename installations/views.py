@@ -144,9 +144,15 @@ def set_push(request: HttpRequest, pk: int) -> HttpResponse:
 @edit_required
 @require_POST
 def set_additional_data(request: HttpRequest, pk: int) -> HttpResponse:
-    """Replace additionalData with the JSON object typed in the card's editor."""
+    """Replace additionalData with the JSON object typed in the card's editor.
+
+    The editor also sends the value it showed (``additional_data_shown``): only what the
+    operator changed from it is written, over what is stored now (a name the device set
+    meanwhile stays), and a name changed on both sides is refused with the values now stored.
+    """
     installation = _installation(pk)
     text = request.POST.get("additional_data", "").strip() or "{}"
+    shown = _json_object(request.POST.get("additional_data_shown"))
     try:
         try:
             data = json.loads(text)
@@ -157,13 +163,28 @@ def set_additional_data(request: HttpRequest, pk: int) -> HttpResponse:
                 "additionalData",
             ) from None
         services.installation_set_additional_data(
-            installation=installation, actor=actor_of(request), data=data, replace=True
+            installation=installation,
+            actor=actor_of(request),
+            data=data,
+            replace=True,
+            shown=shown,
         )
     except DomainError as exc:
+        if exc.code == ErrorCode.VERSION_CONFLICT:
+            installation = _installation(pk)  # the values now stored, shown beside the text
         return _card_response(
             request, installation, error=exc, extra={"additional_data_text": text}
         )
     return _card_response(request, _installation(pk))
+
+
+def _json_object(text: str | None) -> dict[str, Any] | None:
+    """A JSON object sent by the page, or None when absent or not one."""
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 @edit_required

@@ -259,6 +259,59 @@ def test_additional_data_can_be_replaced_whole(register, system_actor):
     assert reload(installation).additional_data == {"n": 3}
 
 
+@pytest.mark.parametrize(("stored", "sent"), [(1, True), (True, 1), (0, False), (1, 1.0)])
+def test_a_value_of_another_json_type_is_a_change(register, system_actor, stored, sent):
+    """In JSON true is not 1 (Python's == says it is): the new type is stored and recorded."""
+    installation = register("reg-1", additional_data={"flag": stored})
+    services.installation_set_additional_data(
+        installation=installation, actor=system_actor, data={"flag": sent}
+    )
+    value = reload(installation).additional_data["flag"]
+    assert type(value) is type(sent) and value == sent
+    assert installation.person.events.first().changes["additionalData"]["after"] == {"flag": sent}
+
+
+def test_the_same_names_and_values_in_another_order_are_no_change(register, system_actor):
+    installation = register("reg-1", additional_data={"theme": "dark", "n": 3})
+    events = installation.person.events.count()
+    services.installation_set_additional_data(
+        installation=installation, actor=system_actor, data={"n": 3, "theme": "dark"}, replace=True
+    )
+    assert installation.person.events.count() == events
+
+
+def test_an_edit_from_what_an_editor_showed_keeps_what_changed_meanwhile(register, system_actor):
+    """Only what the operator changed from the shown value is written; a name changed on
+    both sides is a VERSION_CONFLICT naming it, with the stored values, and writes nothing."""
+    installation = register("reg-1", additional_data={"theme": "dark", "otp": True})
+    shown = {"theme": "dark", "otp": True}
+    services.installation_set_additional_data(
+        installation=installation, actor=system_actor, data={"locale": "hr", "otp": False}
+    )
+    services.installation_set_additional_data(
+        installation=installation,
+        actor=system_actor,
+        data={"theme": "light", "otp": True},
+        replace=True,
+        shown=shown,
+    )
+    assert reload(installation).additional_data == {"theme": "light", "otp": False, "locale": "hr"}
+    with pytest.raises(DomainError) as caught:
+        services.installation_set_additional_data(
+            installation=installation,
+            actor=system_actor,
+            data={"theme": "blue", "otp": True},
+            replace=True,
+            shown=shown,
+        )
+    assert caught.value.code == ErrorCode.VERSION_CONFLICT
+    assert caught.value.field == "additionalData.theme"
+    assert caught.value.details == {
+        "additionalData": {"theme": "light", "otp": False, "locale": "hr"}
+    }
+    assert reload(installation).additional_data == {"theme": "light", "otp": False, "locale": "hr"}
+
+
 def test_bad_additional_data_changes_nothing(register, system_actor):
     installation = register("reg-1", additional_data={"theme": "dark"})
     with pytest.raises(DomainError) as caught:

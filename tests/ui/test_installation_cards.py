@@ -1,9 +1,15 @@
 """Installation cards: primary, push, additionalData and remote logout, each in place."""
 
+import json
+import re
+from html import unescape
+
 import pytest
 from django.urls import reverse
 
+from installations import services
 from installations.models import Installation
+from people.history import Actor
 from people.models import EventKind
 from tests.ui.conftest import HTMX
 
@@ -93,6 +99,133 @@ def test_invalid_additional_data_is_refused_in_place(editor_client, profile):
     assert "x must be a string, number, boolean or date" in response.content.decode()
     profile.primary.refresh_from_db()
     assert profile.primary.additional_data == {"tier": "gold"}
+
+
+def device_sets(installation, **data) -> None:
+    """The device (its SDK) changes additionalData while the operator's editor is open."""
+    services.installation_set_additional_data(
+        installation=installation, actor=Actor.system("sdk"), data=data
+    )
+
+
+def test_the_editor_sends_the_additional_data_it_shows(editor_client, profile):
+    html = editor_client.get(reverse("people:detail", args=[profile.person.pk])).content.decode()
+    shown = re.search(r'name="additional_data_shown" value="([^"]*)"', html)
+    assert shown is not None
+    assert json.loads(unescape(shown.group(1))) == {"tier": "gold"}
+
+
+def test_a_name_the_device_set_meanwhile_is_kept_by_the_operators_save(editor_client, profile):
+    """The editor showed {"tier": "gold"}; the device then set "locale"; the operator changed
+    tier and added visits: all three are stored, none of the device's lost."""
+    device_sets(profile.primary, locale="hr")
+    response = post(
+        editor_client,
+        "set_additional_data",
+        profile.primary,
+        {
+            "additional_data": '{"tier": "silver", "visits": 3}',
+            "additional_data_shown": '{"tier": "gold"}',
+        },
+    )
+    assert response.status_code == 200
+    profile.primary.refresh_from_db()
+    assert profile.primary.additional_data == {"tier": "silver", "visits": 3, "locale": "hr"}
+
+
+def test_a_name_the_operator_removed_goes_and_others_stay(editor_client, profile):
+    device_sets(profile.primary, locale="hr")
+    response = post(
+        editor_client,
+        "set_additional_data",
+        profile.primary,
+        {"additional_data": "{}", "additional_data_shown": '{"tier": "gold"}'},
+    )
+    assert response.status_code == 200
+    profile.primary.refresh_from_db()
+    assert profile.primary.additional_data == {"locale": "hr"}
+
+
+@pytest.mark.parametrize(
+    ("device", "typed"),
+    [
+        ({"tier": "platinum"}, '{"tier": "silver"}'),  # both changed it, differently
+        ({"tier": None}, '{"tier": "silver"}'),  # the device removed what the operator changed
+        ({"tier": "platinum"}, "{}"),  # the operator removed what the device changed
+    ],
+)
+def test_a_name_changed_on_both_sides_is_refused_with_the_stored_values(
+    editor_client, profile, device, typed
+):
+    device_sets(profile.primary, **device)
+    stored = Installation.objects.get(pk=profile.primary.pk).additional_data
+    events = profile.person.events.count()
+    response = post(
+        editor_client,
+        "set_additional_data",
+        profile.primary,
+        {"additional_data": typed, "additional_data_shown": '{"tier": "gold"}'},
+    )
+    raw = response.content.decode()
+    html = unescape(raw)
+    assert response.status_code == 422
+    assert "additionalData 'tier' was changed since the editor showed it" in html
+    assert 'name="additional_data" rows="4" class="mono" aria-invalid="true"' in raw
+    assert typed in html  # what the operator typed stays in the editor
+    assert Installation.objects.get(pk=profile.primary.pk).additional_data == stored
+    assert profile.person.events.count() == events
+    # The editor now shows the stored values: saving again writes the typed ones over them.
+    shown = unescape(re.search(r'name="additional_data_shown" value="([^"]*)"', raw).group(1))
+    assert json.loads(shown) == stored
+    again = post(
+        editor_client,
+        "set_additional_data",
+        profile.primary,
+        {"additional_data": typed, "additional_data_shown": shown},
+    )
+    assert again.status_code == 200
+    assert Installation.objects.get(pk=profile.primary.pk).additional_data == json.loads(typed)
+
+
+def test_the_same_change_on_both_sides_is_no_conflict(editor_client, profile):
+    device_sets(profile.primary, tier="silver")
+    response = post(
+        editor_client,
+        "set_additional_data",
+        profile.primary,
+        {"additional_data": '{"tier": "silver"}', "additional_data_shown": '{"tier": "gold"}'},
+    )
+    assert response.status_code == 200
+
+
+def test_a_change_of_type_is_a_change(editor_client, profile):
+    """true is not 1: a value typed with another JSON type is written."""
+    device_sets(profile.primary, flag=1)
+    response = post(
+        editor_client,
+        "set_additional_data",
+        profile.primary,
+        {
+            "additional_data": '{"tier": "gold", "flag": true}',
+            "additional_data_shown": '{"tier": "gold", "flag": 1}',
+        },
+    )
+    assert response.status_code == 200
+    profile.primary.refresh_from_db()
+    assert profile.primary.additional_data["flag"] is True
+
+
+def test_without_what_the_editor_showed_the_typed_object_replaces_all(editor_client, profile):
+    """A plain client that sends no shown value (or a malformed one) replaces, as before."""
+    device_sets(profile.primary, locale="hr")
+    for shown in (None, "not json", "[1]"):
+        data = {"additional_data": '{"tier": "bronze"}'}
+        if shown is not None:
+            data["additional_data_shown"] = shown
+        assert post(editor_client, "set_additional_data", profile.primary, data).status_code == 200
+        profile.primary.refresh_from_db()
+        assert profile.primary.additional_data == {"tier": "bronze"}
+        device_sets(profile.primary, locale="hr")
 
 
 def test_remote_logout_removes_the_card_and_names_the_new_anonymous_profile(editor_client, profile):
