@@ -7,8 +7,11 @@ each leaves a history event with the administrator as actor and source ADMIN.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from installations import services
@@ -22,6 +25,7 @@ from people.admin import (
     person_link,
     run_action,
 )
+from people.errors import ErrorCode
 from people.models import Person
 from people.search import exact_matches, name_filter
 
@@ -45,7 +49,18 @@ class InstallationInlineFormSet(ServiceFormSet):
             raise forms.ValidationError("A person has at most one primary installation.")
 
 
-class InstallationInlineForm(ServiceModelForm):
+class SendsBackWhatItShowed(forms.BaseForm):
+    """Each field carries the value the page showed (Django's hidden initial), so a field the
+    administrator left as shown is not written: what the device or an operator changed
+    meanwhile stays."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.show_hidden_initial = True
+
+
+class InstallationInlineForm(SendsBackWhatItShowed, ServiceModelForm):
     class Meta:
         model = Installation
         fields = ("is_primary", "registration_enabled")
@@ -129,10 +144,35 @@ class PlatformFilter(admin.SimpleListFilter):
         return queryset
 
 
-class InstallationForm(ServiceModelForm):
+class InstallationForm(SendsBackWhatItShowed, ServiceModelForm):
+    """additionalData writes only the names changed from what the page showed."""
+
     class Meta:
         model = Installation
         fields = ("is_primary", "registration_enabled", "additional_data")
+
+    def shown(self, name: str) -> Any:
+        """The value the page showed for ``name`` (its hidden initial), or None."""
+        raw = self.data.get(self[name].html_initial_name)
+        if raw is None:
+            return None
+        try:
+            return self.fields[name].to_python(raw)
+        except ValidationError:
+            return None
+
+    def show_stored(self) -> None:
+        """Take the values stored now as what the page showed: after a conflict the page
+        shows the typed values again, and saving them writes them over the stored ones."""
+        data = self.data.copy()
+        for name, field in self.fields.items():
+            text = field.hidden_widget().format_value(field.prepare_value(self.initial.get(name)))
+            data[self[name].html_initial_name] = "" if text is None else text
+        self.data = data
+
+
+def _object_or_none(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
 
 
 def installation_action(description: str, done: str, call):
@@ -204,6 +244,20 @@ class InstallationAdmin(ServiceAdmin):
     def has_add_permission(self, request):
         return False
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        error = getattr(request, "_domain_error", None)
+        if error is None or error.code != ErrorCode.VERSION_CONFLICT:
+            return form_class
+
+        class AfterConflict(form_class):
+            def __init__(self, *args, **kwargs) -> None:
+                super().__init__(*args, **kwargs)
+                if self.is_bound:
+                    self.show_stored()
+
+        return AfterConflict
+
     def get_search_results(self, request, queryset, search_term):
         text = search_term.strip()
         if not text:
@@ -228,6 +282,7 @@ class InstallationAdmin(ServiceAdmin):
             registration_enabled=data.get("registration_enabled"),
             additional_data=data.get("additional_data"),
             additional_data_mode="replace",
+            additional_data_from=_object_or_none(form.shown("additional_data")),
         )
         for field in Installation._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))

@@ -1,7 +1,13 @@
+import json
+import re
+from html import unescape
+
 import pytest
 from django.urls import reverse
 
+from installations import services
 from installations.models import Installation
+from people.history import Actor
 from people.models import Event, EventKind, Person, Source
 from tests.admin.conftest import installation
 from tests.factories import ApplicationFactory, InstallationFactory
@@ -75,12 +81,103 @@ def test_push_off_and_on_change_registration_enabled_with_events(admin_client, a
     assert events.count() == 3
 
 
+def change_url(item: Installation) -> str:
+    return reverse("admin:installations_installation_change", args=[item.pk])
+
+
+def as_shown(admin_client, item: Installation) -> dict[str, str]:
+    """What the change page's form sends back untouched, as a browser would: the fields and
+    the values the page showed (Django's hidden initials)."""
+    response = admin_client.get(change_url(item))
+    html = response.content.decode()
+    data = {
+        name: unescape(value)
+        for name, value in re.findall(r'name="(initial-\w+)" value="([^"]*)"', html)
+    }
+    form = response.context["adminform"].form
+    for name in ("is_primary", "registration_enabled"):
+        if form.initial.get(name):
+            data[name] = "on"
+    data["additional_data"] = form["additional_data"].value()
+    return data
+
+
+def device_sets(item: Installation, **data) -> None:
+    """The device (its SDK) changes additionalData while the change page is open."""
+    services.installation_set_additional_data(
+        installation=item, actor=Actor.system("sdk"), data=data
+    )
+
+
+def test_the_change_page_sends_back_what_it_showed(admin_client, ana):
+    item = installation("push-ana-phone")
+    data = as_shown(admin_client, item)
+    assert {"initial-is_primary", "initial-registration_enabled", "initial-additional_data"} <= set(
+        data
+    )
+    assert json.loads(data["initial-additional_data"]) == item.additional_data
+
+
+def test_fields_left_as_shown_keep_what_changed_meanwhile(admin_client, ana):
+    """The administrator turns push off; the device had set a name and an operator had made
+    another device primary after the page was shown: neither is undone."""
+    item = installation("push-ana-phone")
+    data = as_shown(admin_client, item)
+    device_sets(item, locale="hr")
+    services.installation_set_primary(
+        installation=installation("push-ana-tablet"), actor=Actor.system("ops"), is_primary=True
+    )
+    del data["registration_enabled"]
+    assert admin_client.post(change_url(item), data).status_code == 302
+    item.refresh_from_db()
+    assert item.registration_enabled is False
+    assert item.additional_data == {"locale": "hr"}
+    assert item.is_primary is False and installation("push-ana-tablet").is_primary is True
+
+
+def test_additional_data_writes_only_the_names_changed_from_the_page(admin_client, ana):
+    item = installation("push-ana-phone")
+    device_sets(item, tier="gold", otp=True)
+    data = as_shown(admin_client, item)
+    device_sets(item, locale="hr")
+    data["additional_data"] = '{"tier": "silver"}'  # tier changed, otp removed
+    assert admin_client.post(change_url(item), data).status_code == 302
+    item.refresh_from_db()
+    assert item.additional_data == {"tier": "silver", "locale": "hr"}
+
+
+def test_a_name_changed_on_both_sides_is_refused_then_saved_over_the_stored_value(
+    admin_client, ana
+):
+    item = installation("push-ana-phone")
+    device_sets(item, tier="gold")
+    data = as_shown(admin_client, item)
+    device_sets(item, tier="platinum")
+    data["additional_data"] = '{"tier": "silver"}'
+    response = admin_client.post(change_url(item), data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "was changed since the editor showed it" in str(form.errors["additional_data"])
+    item.refresh_from_db()
+    assert item.additional_data == {"tier": "platinum"}
+    # The page now takes the stored value as shown: saving again writes the typed one.
+    html = response.content.decode()
+    shown = re.search(r'name="initial-additional_data" value="([^"]*)"', html).group(1)
+    assert json.loads(unescape(shown)) == {"tier": "platinum"}
+    assert 'name="additional_data"' in html and "silver" in html
+    data["initial-additional_data"] = unescape(shown)
+    assert admin_client.post(change_url(item), data).status_code == 302
+    item.refresh_from_db()
+    assert item.additional_data == {"tier": "silver"}
+
+
 def test_the_installation_change_page_keeps_system_data_read_only(admin_client, ana):
     item = installation("push-ana-phone")
-    url = reverse("admin:installations_installation_change", args=[item.pk])
+    url = change_url(item)
     response = admin_client.post(
         url,
         {
+            **as_shown(admin_client, item),
             "is_primary": "on",
             "registration_enabled": "",
             "additional_data": '{"loyalty": 3}',
@@ -101,7 +198,7 @@ def test_invalid_additional_data_is_refused_at_the_field(admin_client, ana):
     item = installation("push-ana-phone")
     url = reverse("admin:installations_installation_change", args=[item.pk])
     response = admin_client.post(
-        url, {"is_primary": "on", "registration_enabled": "on", "additional_data": '{"x": [1]}'}
+        url, {**as_shown(admin_client, item), "additional_data": '{"x": [1]}'}
     )
     assert response.status_code == 200
     assert "additional_data" in response.context["adminform"].form.errors

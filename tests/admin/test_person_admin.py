@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from installations import services as installation_services
 from installations.models import Installation
 from people import services
 from people.history import Actor
@@ -15,6 +16,7 @@ from people.models import (
     Person,
     Source,
 )
+from tests.admin.conftest import installation
 from tests.factories import InstallationFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -263,6 +265,32 @@ def test_making_the_second_installation_primary_in_the_inline_keeps_one_primary(
     assert [i.push_registration_id for i in primary] == ["push-ana-tablet"]
     event = Event.objects.filter(person=ana, kind=EventKind.PRIMARY_CHANGED).get()
     assert (event.source, event.actor_user) == (Source.ADMIN, administrator)
+
+
+def test_installation_rows_left_as_shown_keep_what_changed_meanwhile(admin_client, ana):
+    """The page showed both devices with push on; the device then turned push off; the
+    administrator saves the person with those rows as shown: push stays off."""
+    data = with_identities(ana, person_form(ana))
+    installations = list(ana.installations.order_by("id"))
+    data["installations-TOTAL_FORMS"] = str(len(installations))
+    data["installations-INITIAL_FORMS"] = str(len(installations))
+    for index, item in enumerate(installations):
+        row = f"installations-{index}"
+        data.update({f"{row}-id": item.pk, f"{row}-person": ana.pk})
+        data.update({f"{row}-registration_enabled": "on"})
+        data.update({f"initial-{row}-registration_enabled": "True"})
+        data[f"initial-{row}-is_primary"] = str(item.is_primary)
+        if item.is_primary:
+            data[f"{row}-is_primary"] = "on"
+    phone = installation("push-ana-phone")
+    installation_services.installation_set_push(
+        installation=phone, actor=Actor.system("sdk"), enabled=False
+    )
+    assert admin_client.post(change_url(ana), data).status_code == 302
+    assert installation("push-ana-phone").registration_enabled is False
+    # The page does send those values back.
+    page = admin_client.get(change_url(ana)).content.decode()
+    assert 'name="initial-installations-0-registration_enabled"' in page
 
 
 def test_creating_a_person_in_admin_records_who_created_it(admin_client, administrator):
