@@ -288,22 +288,16 @@ def test_an_edit_from_what_an_editor_showed_keeps_what_changed_meanwhile(registe
     services.installation_set_additional_data(
         installation=installation, actor=system_actor, data={"locale": "hr", "otp": False}
     )
-    services.installation_set_additional_data(
-        installation=installation,
-        actor=system_actor,
-        data={"theme": "light", "otp": True},
-        replace=True,
-        shown=shown,
-    )
+
+    def typed(data: dict) -> None:  # what the operator typed in the editor that showed ``shown``
+        services.installation_set_additional_data(
+            installation=installation, actor=system_actor, data=data, replace=True, shown=shown
+        )
+
+    typed({"theme": "light", "otp": True})
     assert reload(installation).additional_data == {"theme": "light", "otp": False, "locale": "hr"}
     with pytest.raises(DomainError) as caught:
-        services.installation_set_additional_data(
-            installation=installation,
-            actor=system_actor,
-            data={"theme": "blue", "otp": True},
-            replace=True,
-            shown=shown,
-        )
+        typed({"theme": "blue", "otp": True})
     assert caught.value.code == ErrorCode.VERSION_CONFLICT
     assert caught.value.field == "additionalData.theme"
     assert caught.value.details == {

@@ -108,6 +108,12 @@ def device_sets(installation, **data) -> None:
     )
 
 
+def save_editor(client, installation, typed: str, shown: str):
+    """The card's additionalData editor saved: the typed text and the value it showed."""
+    data = {"additional_data": typed, "additional_data_shown": shown}
+    return post(client, "set_additional_data", installation, data)
+
+
 def test_the_editor_sends_the_additional_data_it_shows(editor_client, profile):
     html = editor_client.get(reverse("people:detail", args=[profile.person.pk])).content.decode()
     shown = re.search(r'name="additional_data_shown" value="([^"]*)"', html)
@@ -119,14 +125,8 @@ def test_a_name_the_device_set_meanwhile_is_kept_by_the_operators_save(editor_cl
     """The editor showed {"tier": "gold"}; the device then set "locale"; the operator changed
     tier and added visits: all three are stored, none of the device's lost."""
     device_sets(profile.primary, locale="hr")
-    response = post(
-        editor_client,
-        "set_additional_data",
-        profile.primary,
-        {
-            "additional_data": '{"tier": "silver", "visits": 3}',
-            "additional_data_shown": '{"tier": "gold"}',
-        },
+    response = save_editor(
+        editor_client, profile.primary, '{"tier": "silver", "visits": 3}', '{"tier": "gold"}'
     )
     assert response.status_code == 200
     profile.primary.refresh_from_db()
@@ -135,12 +135,7 @@ def test_a_name_the_device_set_meanwhile_is_kept_by_the_operators_save(editor_cl
 
 def test_a_name_the_operator_removed_goes_and_others_stay(editor_client, profile):
     device_sets(profile.primary, locale="hr")
-    response = post(
-        editor_client,
-        "set_additional_data",
-        profile.primary,
-        {"additional_data": "{}", "additional_data_shown": '{"tier": "gold"}'},
-    )
+    response = save_editor(editor_client, profile.primary, "{}", '{"tier": "gold"}')
     assert response.status_code == 200
     profile.primary.refresh_from_db()
     assert profile.primary.additional_data == {"locale": "hr"}
@@ -160,12 +155,7 @@ def test_a_name_changed_on_both_sides_is_refused_with_the_stored_values(
     device_sets(profile.primary, **device)
     stored = Installation.objects.get(pk=profile.primary.pk).additional_data
     events = profile.person.events.count()
-    response = post(
-        editor_client,
-        "set_additional_data",
-        profile.primary,
-        {"additional_data": typed, "additional_data_shown": '{"tier": "gold"}'},
-    )
+    response = save_editor(editor_client, profile.primary, typed, '{"tier": "gold"}')
     raw = response.content.decode()
     html = unescape(raw)
     assert response.status_code == 422
@@ -177,38 +167,25 @@ def test_a_name_changed_on_both_sides_is_refused_with_the_stored_values(
     # The editor now shows the stored values: saving again writes the typed ones over them.
     shown = unescape(re.search(r'name="additional_data_shown" value="([^"]*)"', raw).group(1))
     assert json.loads(shown) == stored
-    again = post(
-        editor_client,
-        "set_additional_data",
-        profile.primary,
-        {"additional_data": typed, "additional_data_shown": shown},
-    )
+    again = save_editor(editor_client, profile.primary, typed, shown)
     assert again.status_code == 200
     assert Installation.objects.get(pk=profile.primary.pk).additional_data == json.loads(typed)
 
 
 def test_the_same_change_on_both_sides_is_no_conflict(editor_client, profile):
     device_sets(profile.primary, tier="silver")
-    response = post(
-        editor_client,
-        "set_additional_data",
-        profile.primary,
-        {"additional_data": '{"tier": "silver"}', "additional_data_shown": '{"tier": "gold"}'},
-    )
+    response = save_editor(editor_client, profile.primary, '{"tier": "silver"}', '{"tier": "gold"}')
     assert response.status_code == 200
 
 
 def test_a_change_of_type_is_a_change(editor_client, profile):
     """true is not 1: a value typed with another JSON type is written."""
     device_sets(profile.primary, flag=1)
-    response = post(
+    response = save_editor(
         editor_client,
-        "set_additional_data",
         profile.primary,
-        {
-            "additional_data": '{"tier": "gold", "flag": true}',
-            "additional_data_shown": '{"tier": "gold", "flag": 1}',
-        },
+        '{"tier": "gold", "flag": true}',
+        '{"tier": "gold", "flag": 1}',
     )
     assert response.status_code == 200
     profile.primary.refresh_from_db()
