@@ -356,8 +356,8 @@ def edit_of_additional_data(
         raise DomainError(
             ErrorCode.VERSION_CONFLICT,
             f"additionalData {name!r} was changed since the editor showed it"
-            f" (now {'not set' if now is None else repr(now)}); nothing was saved. The values"
-            " now stored are shown; save again to write yours over them.",
+            f" (now {'not set' if now is None else repr(now)}); nothing was saved. Save again"
+            " to write yours over it.",
             f"additionalData.{name}",
             details={"additionalData": stored},
         )
