@@ -217,8 +217,16 @@ def test_the_overview_form_saves_and_shows_errors_at_the_field(page, editor, ana
     page.get_by_label("Preferred language").fill("hr")
     overview.get_by_role("button", name="Save basic information").click()
     expect(overview.get_by_role("status")).to_have_text("Saved.")
-    # A second save after other edits does not trip over the profile's new version.
+    # A second save after the operator's own tag, contact and attribute changes does not
+    # trip over the versions they made (each section sends the form's version along).
     add_first_tag(page, "second")
+    page.get_by_label("Add email").fill("ana.second@example.com")
+    page.get_by_role("button", name="Add email").click()
+    expect(page.locator("#identities")).to_contain_text("ana.second@example.com")
+    nickname = page.locator('[data-attribute="Nickname"]')
+    nickname.get_by_role("textbox").fill("Anka")
+    nickname.get_by_role("button", name="Save Nickname").click()
+    expect(history(page, "CUSTOM_ATTRIBUTES_CHANGED")).to_have_count(1)
     page.get_by_label("City").fill("Rijeka")
     with page.expect_response(re.compile(r"/overview$")) as saved:
         overview.get_by_role("button", name="Save basic information").click()
