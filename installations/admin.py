@@ -52,12 +52,14 @@ class InstallationInlineFormSet(ServiceFormSet):
 class SendsBackWhatItShowed(forms.BaseForm):
     """Each field carries the value the page showed (Django's hidden initial), so a field the
     administrator left as shown is not written: what the device or an operator changed
-    meanwhile stays."""
+    meanwhile stays. A post without it (not from the page) is compared with the stored row."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.show_hidden_initial = True
+        for name, field in self.fields.items():
+            field.show_hidden_initial = (
+                not self.is_bound or self[name].html_initial_name in self.data
+            )
 
 
 class InstallationInlineForm(SendsBackWhatItShowed, ServiceModelForm):
@@ -168,6 +170,7 @@ class InstallationForm(SendsBackWhatItShowed, ServiceModelForm):
         for name, field in self.fields.items():
             text = field.hidden_widget().format_value(field.prepare_value(self.initial.get(name)))
             data[self[name].html_initial_name] = "" if text is None else text
+            field.show_hidden_initial = True
         self.data = data
 
 

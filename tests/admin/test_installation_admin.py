@@ -171,6 +171,15 @@ def test_a_name_changed_on_both_sides_is_refused_then_saved_over_the_stored_valu
     assert item.additional_data == {"tier": "silver"}
 
 
+def test_a_post_without_the_shown_values_is_compared_with_the_stored_row(admin_client, ana):
+    """Not from the page (no hidden initials): an unticked box turns push off, as before."""
+    item = installation("push-ana-phone")
+    data = {"is_primary": "on", "additional_data": "{}"}
+    assert admin_client.post(change_url(item), data).status_code == 302
+    item.refresh_from_db()
+    assert item.registration_enabled is False
+
+
 def test_the_installation_change_page_keeps_system_data_read_only(admin_client, ana):
     item = installation("push-ana-phone")
     url = change_url(item)

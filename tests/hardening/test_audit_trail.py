@@ -271,6 +271,10 @@ def form_data(client: Client, url: str) -> dict[str, Any]:
             if field.disabled:
                 continue
             value = form[name].value()  # what the widget shows (JSON as text, dates as ISO)
+            if field.show_hidden_initial:  # the value the page showed, sent back with it
+                shown = field.hidden_widget().format_value(value)
+                if shown is not None:
+                    data[form[name].html_initial_name] = shown
             if isinstance(field, forms.BooleanField):
                 if value:
                     data[form.add_prefix(name)] = "on"
