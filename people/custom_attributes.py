@@ -11,6 +11,7 @@ Values in Python:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -292,6 +293,20 @@ def serialize_value(definition: AttributeDefinition, value: Any) -> Any:
         {key: serialize_scalar(schema.get(key, DataType.STRING), v) for key, v in item.items()}
         for item in value
     ]
+
+
+def fingerprint(definition: AttributeDefinition, value: Any) -> str:
+    """A value as canonical JSON text ("null" when not set), to tell whether a stored value is
+    still the one an editor showed: equal values give equal text, whatever their Python
+    form (Decimal("12.50") and Decimal("12.5") do not, as the API shows them differently)."""
+    serialized = None if value is None else serialize_value(definition, value)
+    return json.dumps(
+        serialized,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=lambda v: format_decimal(v) if isinstance(v, Decimal) else str(v),
+    )
 
 
 def to_columns(definition: AttributeDefinition, value: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ written) when a rule of DOMAIN.md would break.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -185,6 +186,8 @@ class PersonChanges:
     tags_remove: list[str] = field(default_factory=list)
     custom_attributes: dict[AttributeDefinition, Any] | None = None
     custom_attributes_mode: str = MERGE
+    # lower-cased name -> the value an editor showed (attribute_types.fingerprint)
+    custom_attributes_shown: dict[str, str] = field(default_factory=dict)
     phones: list | None = None
     emails: list[str] | None = None
     contacts_mode: str = MERGE
@@ -201,6 +204,7 @@ def person_changes(
     custom_attributes: dict[str, Any] | None = None,
     custom_attributes_mode: str = MERGE,
     custom_attributes_from_text: bool = False,
+    custom_attributes_shown: dict[str, str] | None = None,
     phones: Iterable[Any] | None = None,
     emails: Iterable[Any] | None = None,
     contacts_mode: str = MERGE,
@@ -221,6 +225,9 @@ def person_changes(
             else None
         ),
         custom_attributes_mode=custom_attributes_mode,
+        custom_attributes_shown={
+            str(name).lower(): str(text) for name, text in (custom_attributes_shown or {}).items()
+        },
         phones=parse_phones(phones) if phones is not None else None,
         emails=parse_emails(emails) if emails is not None else None,
         contacts_mode=contacts_mode,
@@ -321,6 +328,9 @@ def _apply_custom_attributes(person: Person, changes: PersonChanges, diffs: dict
     for definition, value in given.items():
         row = rows.get(definition.pk)
         before = attribute_types.from_row(definition, row) if row else None
+        shown = changes.custom_attributes_shown.get(definition.name.lower())
+        if shown is not None:
+            _refuse_changed_since_shown(definition, shown, before, value)
         if value is None:
             if row is not None:
                 row.delete()
@@ -345,6 +355,24 @@ def _apply_custom_attributes(person: Person, changes: PersonChanges, diffs: dict
             }
     if result:
         diffs["customAttributes"] = result
+
+
+def _refuse_changed_since_shown(
+    definition: AttributeDefinition, shown: str, stored: Any, value: Any
+) -> None:
+    """An editor showed ``shown`` and asks for ``value``: when the stored value is neither
+    (someone else changed it in between), VERSION_CONFLICT naming the attribute."""
+    now = attribute_types.fingerprint(definition, stored)
+    if now in (shown, attribute_types.fingerprint(definition, value)):
+        return
+    described = "not set" if stored is None else now if len(now) <= 80 else now[:77] + "..."
+    raise DomainError(
+        ErrorCode.VERSION_CONFLICT,
+        f"{definition.name} was changed since the page showed it (now {described}); nothing"
+        " was saved. Save again to write yours over it.",
+        f"customAttributes.{definition.name}",
+        details={"customAttributes": {definition.name: json.loads(now)}},
+    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -570,19 +598,36 @@ def person_remove_tags(*, person: Person | int, actor: Actor, names: Iterable[st
 
 
 def person_set_custom_attributes(
-    *, person: Person | int, actor: Actor, values: dict[str, Any], from_text: bool = False
+    *,
+    person: Person | int,
+    actor: Actor,
+    values: dict[str, Any],
+    from_text: bool = False,
+    shown: dict[str, str] | None = None,
 ) -> Person:
-    """Set (or with a None value, remove) custom attributes; the others stay."""
+    """Set (or with a None value, remove) custom attributes; the others stay.
+
+    ``shown``: name -> the value an editor showed (``attribute_types.fingerprint``); a value
+    someone else changed since is not overwritten (VERSION_CONFLICT), unless to the same.
+    """
     return person_edit(
         person=person,
         actor=actor,
         custom_attributes=values,
         custom_attributes_from_text=from_text,
+        custom_attributes_shown=shown,
     )
 
 
-def person_remove_custom_attribute(*, person: Person | int, actor: Actor, name: str) -> Person:
-    return person_edit(person=person, actor=actor, custom_attributes={name: None})
+def person_remove_custom_attribute(
+    *, person: Person | int, actor: Actor, name: str, shown: str | None = None
+) -> Person:
+    return person_set_custom_attributes(
+        person=person,
+        actor=actor,
+        values={name: None},
+        shown={name: shown} if shown is not None else None,
+    )
 
 
 def person_add_phone(*, person: Person | int, actor: Actor, number: str) -> Person:

@@ -599,6 +599,7 @@ def attribute_set(request: HttpRequest, pk: int, definition_pk: int) -> HttpResp
             actor=actor_of(request),
             values={definition.name: raw},
             from_text=True,
+            shown=_shown(request, definition),
         )
     except DomainError as exc:
         error = exc
@@ -613,11 +614,21 @@ def attribute_remove(request: HttpRequest, pk: int, definition_pk: int) -> HttpR
     error = None
     try:
         person = services.person_remove_custom_attribute(
-            person=person, actor=actor_of(request), name=definition.name
+            person=person,
+            actor=actor_of(request),
+            name=definition.name,
+            shown=request.POST.get("shown"),
         )
     except DomainError as exc:
         error = exc
     return _attribute_response(request, person, definition, error, None)
+
+
+def _shown(request: HttpRequest, definition: AttributeDefinition) -> dict[str, str] | None:
+    """The value the attribute's editor showed (its ``shown`` field): a value someone else
+    changed since is then refused instead of overwritten. None from a plain client."""
+    shown = request.POST.get("shown")
+    return {definition.name: shown} if shown is not None else None
 
 
 def _attribute_response(
@@ -685,6 +696,8 @@ def editor_state(
         "type_label": definition.get_data_type_display(),
         "set_url": set_url(person_pk, definition.pk),
         "remove_url": remove_url(person_pk, definition.pk),
+        # What the editor shows, sent back with a save (see _shown).
+        "shown": attribute_types.fingerprint(definition, row.value),
     }
     if definition.data_type == DataType.LIST_OF_OBJECTS:
         schema = definition.object_schema or {}

@@ -1,6 +1,7 @@
 """The person page: every section, its in-place actions, and a fixed number of queries."""
 
 import re
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -450,6 +451,116 @@ def test_an_empty_value_removes_the_attribute_and_so_does_remove(editor_client, 
     )
     assert response.status_code == 200
     assert "Nickname" not in services.custom_attribute_values(profile.person)
+
+
+SHOWN = re.compile(r'name="shown" value="([^"]*)"')
+
+
+def shown_in(html: str, definition) -> str:
+    """The value the attribute row's editor shows, as it sends it back."""
+    row = html.split(f'id="attribute-{definition.pk}"', 1)[1]
+    return unescape(SHOWN.search(row).group(1))
+
+
+def api_sets(profile, **values) -> None:
+    """Automation changes custom attributes while the operator's page is open."""
+    services.person_set_custom_attributes(
+        person=profile.person, actor=Actor.system("crm"), values=values
+    )
+
+
+def opened(editor_client, profile, name: str) -> str:
+    """The person page is shown; what the row of ``name`` sends back as shown."""
+    page = editor_client.get(reverse("people:detail", args=[profile.person.pk]))
+    return shown_in(page.content.decode(), profile.definitions[name])
+
+
+def save_attribute(editor_client, profile, name: str, data: dict):
+    definition = profile.definitions[name]
+    url = reverse("people:attribute_set", args=[profile.person.pk, definition.pk])
+    return editor_client.post(url, data, **HTMX)
+
+
+@pytest.mark.parametrize(
+    ("name", "meanwhile", "typed"),
+    [
+        ("Nickname", "Ann", {"value": "Anka"}),
+        ("Nickname", None, {"value": "Anka"}),  # removed in between
+        ("Balance", 15, {"value": "20"}),
+        # A list: another item added in between would be lost with the operator's rows.
+        (
+            "Orders",
+            [{"sku": "A-1", "qty": 1}, {"sku": "B-2", "qty": 5}],
+            {"rows": "1", "row-0-sku": "A-1", "row-0-qty": "3"},
+        ),
+    ],
+)
+def test_a_value_changed_since_the_page_showed_it_is_not_overwritten(
+    editor_client, profile, name, meanwhile, typed
+):
+    if name == "Orders":
+        api_sets(profile, Orders=[{"sku": "A-1", "qty": 1}])
+    shown = opened(editor_client, profile, name)
+    api_sets(profile, **{name: meanwhile})
+    stored = services.custom_attribute_values(profile.person).get(name)
+
+    response = save_attribute(editor_client, profile, name, {**typed, "shown": shown})
+
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert f"{name} was changed since the page showed it" in unescape(html)
+    assert services.custom_attribute_values(profile.person).get(name) == stored
+    # The row now sends the stored value as shown: saving again writes the typed one.
+    shown_now = shown_in(html, profile.definitions[name])
+    again = save_attribute(editor_client, profile, name, {**typed, "shown": shown_now})
+    assert again.status_code == 200
+    assert services.custom_attribute_values(profile.person).get(name) != stored
+
+
+def test_removing_a_value_changed_since_the_page_showed_it_is_refused(editor_client, profile):
+    shown = opened(editor_client, profile, "Nickname")
+    api_sets(profile, Nickname="Ann")
+    definition = profile.definitions["Nickname"]
+    response = editor_client.post(
+        reverse("people:attribute_remove", args=[profile.person.pk, definition.pk]),
+        {"shown": shown},
+        **HTMX,
+    )
+    assert response.status_code == 422
+    assert services.custom_attribute_values(profile.person)["Nickname"] == "Ann"
+
+
+@pytest.mark.parametrize("meanwhile", ["Annie", "Anka"])
+def test_a_value_unchanged_or_changed_to_the_same_is_saved(editor_client, profile, meanwhile):
+    """Nothing changed since the page showed it (or the same change): no conflict."""
+    shown = opened(editor_client, profile, "Nickname")
+    api_sets(profile, Nickname=meanwhile)
+    response = save_attribute(editor_client, profile, "Nickname", {"value": "Anka", "shown": shown})
+    assert response.status_code == 200
+    assert services.custom_attribute_values(profile.person)["Nickname"] == "Anka"
+
+
+def test_other_attributes_changed_meanwhile_are_no_conflict(editor_client, profile):
+    shown = opened(editor_client, profile, "Nickname")
+    api_sets(profile, Balance=99)
+    response = save_attribute(editor_client, profile, "Nickname", {"value": "Anka", "shown": shown})
+    assert response.status_code == 200
+
+
+def test_a_decimal_is_shown_as_stored_and_saving_from_it_is_no_conflict(editor_client, profile):
+    """12.50 is stored and shown as 12.50 (the API's form of it)."""
+    shown = opened(editor_client, profile, "Balance")
+    assert shown == '"12.50"'
+    response = save_attribute(editor_client, profile, "Balance", {"value": "13", "shown": shown})
+    assert response.status_code == 200
+
+
+def test_a_save_without_what_the_editor_showed_writes_as_before(editor_client, profile):
+    """A plain client that sends no shown value: the last write wins, as before."""
+    api_sets(profile, Nickname="Ann")
+    response = save_attribute(editor_client, profile, "Nickname", {"value": "Anka"})
+    assert response.status_code == 200
+    assert services.custom_attribute_values(profile.person)["Nickname"] == "Anka"
 
 
 def test_a_list_of_objects_is_edited_as_rows(editor_client, profile):
