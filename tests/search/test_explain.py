@@ -284,3 +284,53 @@ def test_a_text_prefix_is_a_range_of_the_capitalized_index(generated, prefix):
     ((index, condition),) = scans
     assert index == "attr_text_upper_idx", scans
     assert 'upper("substring"(value_text, 1, 200))' in condition, scans
+
+
+@pytest.mark.parametrize(
+    ("model", "column", "op", "index"),
+    [
+        (ContactIdentity, "value", "#contains", "identity_value_trgm_idx"),
+        (ContactIdentity, "value", "#endsWith", "identity_value_trgm_idx"),
+        (Person, "first_name", "#contains", "person_first_name_trgm_idx"),
+        (Person, "last_name", "#endsWith", "person_last_name_trgm_idx"),
+        (AttributeValue, "value_text", "#contains", "attr_text_trgm_idx"),
+    ],
+)
+def test_a_substring_filter_of_the_api_can_read_a_trigram_index(
+    generated, model, column, op, index
+):
+    """The API's ``#contains`` and ``#endsWith`` compare with the lookups of
+    ``filters.LOOKUPS`` (UPPER(column) LIKE '%...%'), which no B-tree holds; people 0016's
+    trigram indexes are on the same expressions. On this small set the planner would rather
+    walk a table or a whole B-tree, so only bitmap scans (what an index condition gives) are
+    left to it: the trigram index must be the one that holds the condition."""
+    from people.api.filters import LOOKUPS
+
+    rows = model.objects.filter(**{f"{column}__{LOOKUPS[op]}": "zzqx"}).values("pk")
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        for kind in ("seqscan", "indexscan", "indexonlyscan"):
+            cursor.execute(f"SET LOCAL enable_{kind} = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        (document,) = cursor.fetchone()
+        cursor.execute("RESET enable_seqscan; RESET enable_indexscan; RESET enable_indexonlyscan")
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+    assert index in {node.get("Index Name") for node in plan_nodes(plan)}, plan
+
+
+def test_the_trigram_indexes_keep_a_thousand_statistics_entries():
+    """With the default 100 the planner took a substring on 8,000 of 2.1 million emails for
+    one on 200 (people 0016): the estimate decides between the index and the newest-first
+    walk."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, a.attstattarget FROM pg_attribute a"
+            " JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname LIKE '%%_trgm_idx'"
+        )
+        targets = dict(cursor.fetchall())
+    assert targets == {
+        "identity_value_trgm_idx": 1000,
+        "person_first_name_trgm_idx": 1000,
+        "person_last_name_trgm_idx": 1000,
+        "attr_text_trgm_idx": 1000,
+    }
