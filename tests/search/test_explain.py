@@ -294,16 +294,19 @@ def test_a_text_prefix_is_a_range_of_the_capitalized_index(generated, prefix):
         (Person, "first_name", "#contains", "person_first_name_trgm_idx"),
         (Person, "last_name", "#endsWith", "person_last_name_trgm_idx"),
         (AttributeValue, "value_text", "#contains", "attr_text_trgm_idx"),
+        (Person, "city", "#contains", "person_city_trgm_idx"),
+        (Person, "city", "#startsWith", "person_city_trgm_idx"),
     ],
 )
 def test_a_substring_filter_of_the_api_can_read_a_trigram_index(
     generated, model, column, op, index
 ):
-    """The API's ``#contains`` and ``#endsWith`` compare with the lookups of
-    ``filters.LOOKUPS`` (UPPER(column) LIKE '%...%'), which no B-tree holds; people 0016's
-    trigram indexes are on the same expressions. On this small set the planner would rather
-    walk a table or a whole B-tree, so only bitmap scans (what an index condition gives) are
-    left to it: the trigram index must be the one that holds the condition."""
+    """The API's ``#contains`` and ``#endsWith`` (and on the city ``#startsWith``) compare
+    with the lookups of ``filters.LOOKUPS`` (UPPER(column) LIKE '%...%'), which no B-tree
+    holds; the trigram indexes of people 0016 and 0017 are on the same expressions. On this
+    small set the planner would rather walk a table or a whole B-tree, so only bitmap scans
+    (what an index condition gives) are left to it: the trigram index must be the one that
+    holds the condition."""
     from people.api.filters import LOOKUPS
 
     rows = model.objects.filter(**{f"{column}__{LOOKUPS[op]}": "zzqx"}).values("pk")
@@ -333,4 +336,5 @@ def test_the_trigram_indexes_keep_a_thousand_statistics_entries():
         "person_first_name_trgm_idx": 1000,
         "person_last_name_trgm_idx": 1000,
         "attr_text_trgm_idx": 1000,
+        "person_city_trgm_idx": 1000,
     }
