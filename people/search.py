@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
@@ -250,6 +251,24 @@ def _related_sql(
     return sql
 
 
+class RelatedRowsField(JSONField):
+    """The JSON a correlated subquery builds (``_related_sql``), decoded by orjson: a page of
+    people carries a few dozen of these documents, and the standard library's decoder took
+    about 0.4 ms of a 20-person API page, orjson 0.16. The same values as ``json.loads``: a
+    number with a fraction is a float there too (decimals come as text), and DOMAIN.md keeps
+    every integer within 64 bits, which orjson reads exactly. A document orjson refuses goes
+    to ``JSONField``'s decoder as before.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        if isinstance(value, str | bytes):
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                pass
+        return super().from_db_value(value, expression, connection)
+
+
 RELATIONS = {
     "related_identities": "identities",
     "related_tags": "tags",
@@ -275,7 +294,7 @@ def _with_related(
         return queryset
     queryset = queryset.annotate(
         **{
-            name: RawSQL(f"({sql})", [], output_field=JSONField())
+            name: RawSQL(f"({sql})", [], output_field=RelatedRowsField())
             for name, sql in _related_sql(
                 attribute_values=attribute_values, tag_order=tag_order, list_rows=list_rows
             ).items()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import JSONField, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
@@ -29,7 +29,7 @@ from people.models import (
     Person,
     Tag,
 )
-from people.search import instances_from_json, with_related_rows
+from people.search import RelatedRowsField, instances_from_json, with_related_rows
 
 HISTORY_PAGE_SIZE = 20
 TAG_SUGGESTIONS = 10
@@ -82,7 +82,7 @@ def person_for_page(pk: int) -> Person:
     if connection.vendor == "postgresql":
         queryset = queryset.annotate(
             **{
-                name: RawSQL(f"({sql})", [], output_field=JSONField())
+                name: RawSQL(f"({sql})", [], output_field=RelatedRowsField())
                 for name, sql in _page_extras_sql().items()
             }
         )
