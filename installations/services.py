@@ -514,12 +514,21 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _candidates(identity: dict[str, Any]) -> set[int]:
+def _candidates(identity: dict[str, Any], held: Person | None = None) -> set[int]:
+    """The people who own any part of ``identity``.
+
+    ``held``: a person this transaction has locked (or created). When it has the externalId
+    it owns it (the column is unique and its row cannot change under the lock): no lookup,
+    which is the usual personalize of an app that signs its user in again.
+    """
     ids: set[int] = set()
     if identity["external_id"]:
-        owner = owner_of_external_id(identity["external_id"])
-        if owner is not None:
-            ids.add(owner)
+        if held is not None and held.external_id == identity["external_id"]:
+            ids.add(held.pk)
+        else:
+            owner = owner_of_external_id(identity["external_id"])
+            if owner is not None:
+                ids.add(owner)
     values = [(IdentityKind.PHONE, p.number) for p in identity["phones"]] + [
         (IdentityKind.EMAIL, e) for e in identity["emails"]
     ]
@@ -576,8 +585,8 @@ def _give_identity(person: Person, identity: dict[str, Any]) -> None:
         ContactIdentity.objects.create(person=person, kind=IdentityKind.EMAIL, value=email)
 
 
-def _single_candidate(identity: dict[str, Any]) -> int | None:
-    found = _candidates(identity)
+def _single_candidate(identity: dict[str, Any], held: Person | None = None) -> int | None:
+    found = _candidates(identity, held)
     if len(found) > 1:
         raise DomainError(
             ErrorCode.AMBIGUOUS_PERSONALIZE_CANDIDATES,
@@ -626,7 +635,7 @@ def installation_personalize(
     locked, current = _lock_installation(installation)
 
     for _attempt in range(3):
-        candidate = _single_candidate(wanted)
+        candidate = _single_candidate(wanted, held=current)
         if candidate is not None and candidate == current.pk:
             target = current
             break

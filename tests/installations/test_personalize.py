@@ -1,6 +1,8 @@
 """Personalize an installation with an identity: every branch of DOMAIN.md and its errors."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from installations import services
 from installations.models import Installation
@@ -223,6 +225,38 @@ def test_the_same_identity_again_just_applies_the_attributes(anas_device, ana):
     assert person.pk == ana.pk == owner(anas_device).pk
     assert Person.objects.get(pk=ana.pk).city == "Split"
     assert not ana.events.filter(kind="DEPERSONALIZE").exists()
+
+
+def test_the_owners_own_external_id_needs_no_lookup(anas_device, ana):
+    """The installation's locked person has the externalId: it owns it (unique), no query."""
+    with CaptureQueriesContext(connection) as queries:
+        person = personalize(anas_device, {"externalId": "crm-ana"}, attributes={"city": "Pula"})
+    assert person.pk == ana.pk == owner(anas_device).pk
+    assert Person.objects.get(pk=ana.pk).city == "Pula"
+    lookups = [
+        q["sql"] for q in queries.captured_queries if "crm-ana" in q["sql"] and "SELECT" in q["sql"]
+    ]
+    assert lookups == []
+
+
+def test_the_owners_external_id_with_another_persons_email_is_still_ambiguous(
+    anas_device, ana, ivo
+):
+    with pytest.raises(DomainError) as caught:
+        personalize(anas_device, {"externalId": "crm-ana", "email": "ivo@example.com"})
+    assert caught.value.code == ErrorCode.AMBIGUOUS_PERSONALIZE_CANDIDATES
+    assert caught.value.details == {"personIds": sorted([ana.pk, ivo.pk])}
+    assert owner(anas_device).pk == ana.pk
+
+
+def test_an_external_id_the_owner_no_longer_has_is_looked_up(anas_device, ana, ivo):
+    """The installation read before the call is not trusted for who owns the externalId."""
+    Person.objects.filter(pk=ana.pk).update(external_id="crm-ana-2")
+    Person.objects.filter(pk=ivo.pk).update(external_id="crm-ana")
+    with pytest.raises(DomainError) as caught:
+        personalize(anas_device, {"externalId": "crm-ana"})
+    assert caught.value.code == ErrorCode.PERSONALIZATION_IMPOSSIBLE
+    assert owner(anas_device).pk == ana.pk
 
 
 def test_another_persons_identity_is_impossible_without_force(anas_device, ana, ivo):
