@@ -744,7 +744,6 @@ def _item_rows(definition: AttributeDefinition, items: list[dict[str, str]]) -> 
             )
         rows.append(
             {
-                "index": index,
                 "number": index + 1,
                 "is_new": is_new,
                 "delete_name": f"row-{index}-delete",
