@@ -145,6 +145,22 @@ class ContactIdentity(models.Model):
         return f"{self.get_kind_display()} {self.value}"
 
 
+class NameTerm(models.Model):
+    """A word of someone's folded name ("smith", "ana"): the dictionary that a name search
+    which finds nobody corrects its words against (people.search.similar_names).
+
+    On PostgreSQL the database keeps it: a trigger on people_person adds the words of every
+    name written, whatever writes it; ``manage.py prune_name_terms`` takes out the words
+    nobody's name has any more (migration 0018). Elsewhere it stays empty and a name search
+    has no similar-name fallback.
+    """
+
+    term = models.CharField(max_length=520, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.term
+
+
 class Tag(models.Model):
     name = models.CharField(max_length=256)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 import time
 from dataclasses import dataclass, field
@@ -57,8 +58,10 @@ from django.db.models.base import DEFERRED, ModelState
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Collate, Lower, Substr, Upper
 from django.db.models.query import ModelIterable
+from rapidfuzz.distance import OSA
 
 from people import custom_attributes as attribute_types
+from people import name_terms
 from people.errors import DomainError
 from people.fields import fold
 from people.identities import normalize_email, normalize_external_id, parse_phone, try_phone
@@ -107,6 +110,7 @@ class Match:
             "email": "email",
             "externalId": "externalId",
             "name": "name starting with",
+            "similarName": "similar name",
             "id": "person id",
         }
         return f"{names.get(self.kind, self.kind)} {self.value}"
@@ -144,6 +148,11 @@ class SearchPage:
     matches: list[Match]
     next_cursor: int | None
     exact: bool  # the box matched a unique identifier (not a name prefix)
+    # A name that found nobody, spelled as the names found instead (similar_names); such a
+    # page is the only one (no cursor): ``more`` says whether the spelling finds others.
+    corrected: str | None = None
+    more: bool = False
+    other_spellings: list[str] = field(default_factory=list)
 
     @property
     def single_exact(self) -> Person | None:
@@ -152,7 +161,8 @@ class SearchPage:
     @property
     def total_label(self) -> str:
         """What a page can say about the total without counting: "3", or "25+"."""
-        return f"{len(self.people)}+" if self.next_cursor is not None else str(len(self.people))
+        more = self.next_cursor is not None or self.more
+        return f"{len(self.people)}+" if more else str(len(self.people))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -584,6 +594,84 @@ def name_filter(text: str) -> Q | None:
 
 
 NAME_COLUMNS = ("search_name", "search_name_reversed")
+# A name search that finds nobody tries this many other spellings (similar_names), up to
+# this many words typed.
+SIMILAR_SPELLINGS = 5
+SIMILAR_MAX_WORDS = 4
+
+
+def similar_names(folded: str) -> list[str]:
+    """Other spellings of a folded name whose words are words of people's names, closest
+    first: "jonh smiht" -> ["john smith", "jon smith", ...]; [] where there is no dictionary.
+
+    Each word of 3 letters or more is kept as typed where a name has it (the last word: a
+    word starting with it, as the prefix search reads it) or replaced by one of the words
+    most similar to it by trigrams; shorter words stay. The spellings are ranked by how many
+    letters were changed (Damerau-Levenshtein: a swap of two letters is one), then by trigram
+    similarity; the one typed is not among them.
+    """
+    words = folded.split()
+    if (
+        not any(len(w) >= name_terms.MIN_LENGTH for w in words)
+        or len(words) > SIMILAR_MAX_WORDS
+        or not name_terms.available()
+    ):
+        return []
+    choices = []
+    looked_up = name_terms.look_up(words)
+    for number, typed in enumerate(looked_up):
+        last = number == len(looked_up) - 1
+        if len(typed.word) < name_terms.MIN_LENGTH:
+            choices.append([(typed.word, 0, 1.0)])
+            continue
+        kept = typed.known if last else any(term == typed.word for term, _ in typed.similar)
+        options = [(typed.word, 0, 1.0)] if kept else []
+        # The prefix search finds the last word's longer spellings already.
+        options += [
+            (term, OSA.distance(typed.word, term), score)
+            for term, score in typed.similar
+            if term != typed.word and not (last and term.startswith(typed.word))
+        ]
+        if not options:
+            return []
+        choices.append(options)
+    spellings = sorted(
+        itertools.product(*choices),
+        key=lambda spelling: (sum(o[1] for o in spelling), -sum(o[2] for o in spelling)),
+    )
+    return [
+        " ".join(option[0] for option in spelling)
+        for spelling in spellings
+        if any(option[0] != typed for option, typed in zip(spelling, words, strict=True))
+    ][:SIMILAR_SPELLINGS]
+
+
+def _similar_page(
+    named: QuerySet[Person], folded: str, limit: int, *, few_candidates: bool
+) -> SearchPage | None:
+    """Nobody's name starts with ``folded``: the people of the closest spelling that finds
+    anyone (one page, no cursor), and the other spellings that find someone too."""
+    spellings = similar_names(folded)
+    for number, corrected in enumerate(spellings):
+        people = _name_page(named, corrected, None, limit + 1, few_candidates=few_candidates)
+        if people:
+            # A longer spelling of the one shown is on its pages already.
+            others = [
+                spelling
+                for spelling in spellings[number + 1 :]
+                if not spelling.startswith(corrected)
+                and named.filter(name_filter(spelling)).exists()
+            ]
+            return SearchPage(
+                people[:limit],
+                [Match("similarName", corrected)],
+                None,
+                False,
+                corrected=corrected,
+                more=len(people) > limit,
+                other_spellings=others,
+            )
+    return None
 
 
 def _successor(prefix: str) -> str:
@@ -1045,6 +1133,10 @@ def search_people(
         # The name ranges are walked in order, index-only, testing the tags on each entry.
         named = _filtered(Person.objects.all(), query, tags, drive=True, tags_on_row=True)
         people = _name_page(named, folded, position, limit + 1, few_candidates=few_candidates)
+        if not people and after is None:
+            similar = _similar_page(named, folded, limit, few_candidates=few_candidates)
+            if similar is not None:
+                return similar
         next_cursor = people[limit - 1].pk if len(people) > limit else None
         return SearchPage(people[:limit], [Match("name", folded)], next_cursor, False)
     # The page's ids first: the newest-first walk of the primary key then tests the filters

@@ -202,6 +202,14 @@ def search(request: HttpRequest) -> HttpResponse:
         "search_url": canonical_search_url(request),
         "next_url": _page_url(request, page.next_cursor) if page and page.next_cursor else None,
         "first_url": _page_url(request, None) if request.GET.get("after") else None,
+        "corrected_url": _page_url(request, None, q=page.corrected)
+        if page and page.corrected
+        else None,
+        "other_spellings": [
+            (spelling, _page_url(request, None, q=spelling)) for spelling in page.other_spellings
+        ]
+        if page
+        else [],
     }
     if results_only:
         response = render(request, "people/_search_results.html", context)
@@ -217,10 +225,11 @@ def _int_or_none(text: str | None) -> int | None:
         return None
 
 
-def _page_url(request: HttpRequest, cursor: int | None) -> str:
-    """This search with another page: after ``cursor``, or the first page for None."""
+def _page_url(request: HttpRequest, cursor: int | None, q: str | None = None) -> str:
+    """This search with another page: after ``cursor``, or the first page for None; with
+    ``q`` instead of the text typed when given."""
     params = [
-        (key, value)
+        (key, q if q is not None and key == "q" else value)
         for key in request.GET
         if key not in ("go", "after")
         for value in request.GET.getlist(key)

@@ -1,0 +1,106 @@
+"""The dictionary of the words in people's names (NameTerm, migration 0018), PostgreSQL only.
+
+The search corrects a name that finds nobody against it (people.search.similar_names): each
+typed word is either spelled like the start of some word of a name, or replaced by the words
+most similar to it (pg_trgm's trigram similarity, served by the GIN index on ``term``).
+
+A trigger adds the words of every name written; ``prune`` takes out the words nobody's name
+has any more (a person deleted or renamed), ``fill`` puts in the words of every name (after a
+load that ran with triggers off, such as generate_people).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+# Words are compared from 3 letters on (DESIGN.md: fuzzy matching for 3+ characters).
+MIN_LENGTH = 3
+# pg_trgm's default (0.3) misses the commonest typos of short names: "jonh" and "john" share
+# 2 of 8 trigrams (0.25), "smiht" and "smith" 3 of 9 (0.33).
+SIMILARITY_THRESHOLD = 0.2
+# Candidates per typed word, which the search ranks again by edit distance.
+SIMILAR_PER_WORD = 8
+
+_WORDS = "unnest(string_to_array(search_name, ' ')) AS word"
+FILL = (
+    f"INSERT INTO people_nameterm (term) SELECT DISTINCT word FROM people_person, {_WORDS}"
+    " WHERE word <> '' ON CONFLICT DO NOTHING"
+)
+PRUNE = (
+    "DELETE FROM people_nameterm WHERE term NOT IN"
+    f" (SELECT DISTINCT word FROM people_person, {_WORDS} WHERE word <> '')"
+)
+# Per typed word (in order): is it the start of a word in the dictionary, and the words most
+# similar to it (from MIN_LENGTH letters), best first.
+LOOKUP = """
+SELECT typed.position, typed.word,
+       EXISTS (SELECT 1 FROM people_nameterm WHERE term >= typed.word AND term < typed.next),
+       close.term, close.score
+FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS typed (word, next, position)
+LEFT JOIN LATERAL (
+    SELECT term, similarity(term, typed.word) AS score
+    FROM people_nameterm
+    WHERE length(typed.word) >= %s AND term %% typed.word
+    ORDER BY score DESC, term
+    LIMIT %s
+) AS close ON true
+ORDER BY typed.position, close.score DESC, close.term
+"""
+
+
+@dataclass
+class TypedWord:
+    word: str
+    known: bool  # some name has a word starting with it
+    similar: list[tuple[str, float]]  # (word of a name, similarity), best first
+
+
+def available() -> bool:
+    """Whether this database keeps the dictionary and can compare trigrams."""
+    if connection.vendor != "postgresql":
+        return False
+    known = getattr(connection, "_people_name_terms", None)
+    if known is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')"
+                " AND to_regclass('people_nameterm') IS NOT NULL"
+            )
+            known = bool(cursor.fetchone()[0])
+        # Per connection: a new connection (another database) asks again.
+        connection._people_name_terms = known
+    return known
+
+
+def _successor(prefix: str) -> str:
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def look_up(words: list[str]) -> list[TypedWord]:
+    """What the dictionary says of each folded word (one statement, in a transaction that
+    sets pg_trgm's similarity threshold for itself only)."""
+    found: dict[int, TypedWord] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY_THRESHOLD}")
+        cursor.execute(
+            LOOKUP, [words, [_successor(w) for w in words], MIN_LENGTH, SIMILAR_PER_WORD]
+        )
+        for position, word, known, term, score in cursor.fetchall():
+            typed = found.setdefault(position, TypedWord(word, known, []))
+            if term is not None:
+                typed.similar.append((term, float(score)))
+    return [found[position] for position in sorted(found)]
+
+
+def fill() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(FILL)
+
+
+def prune() -> int:
+    """Take out the words no name has any more; how many went."""
+    with connection.cursor() as cursor:
+        cursor.execute(PRUNE)
+        return cursor.rowcount
