@@ -890,6 +890,10 @@ COMMANDS: dict[str, Recorded | Audited | Exempt] = {
         "a bulk generator of benchmark data (COPY of millions of rows on PostgreSQL): it writes "
         "the history rows it generates, not one event per row written, by design"
     ),
+    "prune_name_terms": Exempt(
+        "takes out of the search's dictionary of name words (derived from the names, like an "
+        "index) the words nobody's name has any more: no person or record changes"
+    ),
 }
 
 

@@ -337,4 +337,6 @@ def test_the_trigram_indexes_keep_a_thousand_statistics_entries():
         "person_last_name_trgm_idx": 1000,
         "attr_text_trgm_idx": 1000,
         "person_city_trgm_idx": 1000,
+        # The name dictionary's (people 0018): its lookup has no other plan to be chosen.
+        "name_term_trgm_idx": -1,
     }
