@@ -53,6 +53,7 @@ KINDS = EXACT_KINDS + [
     "attribute range",
     "name + tag",
     "tag + attribute + platform",
+    "similar name",
 ]
 ADMIN_KINDS = ["pushRegistrationId", "phone", "email", "externalId", "name prefix", "tag"]
 
@@ -202,6 +203,13 @@ def phone_formats(number: str, national: str) -> list[str]:
     return [f"+{code} {spaced}", f"00{code}{national}", f"+{number}", f"({code}) {national}"]
 
 
+def mistyped(name: str) -> str:
+    """A typo: the two letters after the first swapped ("Horvat": "Hrovat"), or the last two
+    of a short name."""
+    at = 1 if len(name) > 3 else max(len(name) - 2, 0)
+    return name[:at] + name[at + 1 : at + 2] + name[at : at + 1] + name[at + 2 :]
+
+
 def samples(rng: random.Random, count: int) -> dict[str, list[Sample]]:
     out: dict[str, list[Sample]] = {kind: [] for kind in KINDS}
     installations = list(
@@ -278,6 +286,12 @@ def samples(rng: random.Random, count: int) -> dict[str, list[Sample]]:
                 op=rng.choice(["gt", "lt", "gte"]),
             )
         )
+        # Two letters of the last name swapped (and, every other time, the first name after
+        # it): nobody's name starts so, the page shows the closest spelling's people.
+        swapped = mistyped(last)
+        if i % 2:
+            swapped = f"{swapped} {person.first_name[:3]}"
+        out["similar name"].append(Sample("similar name", None, q=swapped))
         out["name + tag"].append(
             Sample("name + tag", None, q=last[:3], tags=[tag], last_name_prefix=last[:3])
         )

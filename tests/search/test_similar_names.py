@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from people import name_terms, services
+from people.fields import fold
 from people.models import NameTerm, Person
 from people.search import SearchQuery, search_people, similar_names
-from tests.search.test_explain import plan_nodes
+from tests.search.test_explain import mistyped, plan_nodes
 
 pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.postgres_only
@@ -191,6 +192,22 @@ def test_generate_people_fills_the_words_of_its_names(generated):
         for names in Person.objects.values_list("search_name", flat=True)
         for word in names.split()
     }
+
+
+@postgres_only
+def test_a_mistyped_generated_name_finds_the_people_so_named(generated):
+    named = Person.objects.exclude(last_name="").filter(last_name__regex=r"^[A-Za-z]{5,}$")
+    checked = 0
+    for person in named[:8]:
+        typed = mistyped(person.last_name)
+        if Person.objects.filter(search_name_reversed__startswith=typed).exists():
+            continue  # the swap spells another name
+        checked += 1
+        page = search_people(SearchQuery(q=typed))
+        assert page.corrected, typed
+        assert any(fold(p.last_name).startswith(page.corrected) for p in page.people), typed
+        assert person.last_name.lower() in {page.corrected, *page.other_spellings}, typed
+    assert checked >= 4
 
 
 @postgres_only
