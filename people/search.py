@@ -602,7 +602,7 @@ SIMILAR_MAX_WORDS = 4
 
 def similar_names(folded: str) -> list[str]:
     """Other spellings of a folded name whose words are words of people's names, closest
-    first: "jonh smiht" -> ["john smith", "jon smith", ...]; [] where there is no dictionary.
+    first: "hrovat ana" -> ["horvat ana", "hrvat ana", ...]; [] where there is no dictionary.
 
     Each word of 3 letters or more is kept as typed where a name has it (the last word: a
     word starting with it, as the prefix search reads it) or replaced by one of the words
