@@ -90,6 +90,28 @@ def test_an_operator_finds_a_person_by_every_identifier(page, editor, ana, scree
     page.wait_for_url(f"**/person/{person.pk}/")
 
 
+@pytest.mark.postgres_only
+def test_a_mistyped_name_shows_the_closest_spelling_and_leads_to_it(page, editor, ana, screenshot):
+    services.person_create(
+        actor=Actor.system("tests"), fields={"firstName": "Ivo", "lastName": "Horvac"}
+    )
+    sign_in(page, editor.username)
+    search_box(page).fill("Horvta")
+    results = page.locator("#results")
+    notice = results.get_by_test_id("similar-names")
+    expect(notice).to_contain_text("No name starts with “Horvta”")
+    expect(results.get_by_role("link", name="Ana Horvat")).to_be_visible()
+    expect(results.get_by_role("link", name="Ivo Horvac")).to_have_count(0)
+    expect(notice.get_by_test_id("other-spelling")).to_have_text("horvac")
+    screenshot(page, "search-similar-names")
+    # The spelling shown is a search of its own: the box says it, and it pages on.
+    notice.get_by_test_id("corrected-search").click()
+    expect(page).to_have_url(re.compile(r"/\?q=horvat$"))
+    expect(search_box(page)).to_have_value("horvat")
+    expect(results).to_contain_text("name starting with horvat")
+    expect(results.get_by_test_id("similar-names")).to_have_count(0)
+
+
 def test_an_operator_edits_a_profile_in_place_and_sees_it_in_history(page, editor, ana, screenshot):
     other = services.person_create(
         actor=Actor.system("tests"),
