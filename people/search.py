@@ -83,6 +83,8 @@ MAX_PAGE_SIZE = 1000
 EXACT_COUNT_LIMIT = 100_000
 _DIGITS = re.compile(r"\D")
 _PHONE_TEXT = re.compile(r"[\d\s\-.()+/]+")
+# What a typed name may hold for the similar-name fallback (folded: lower case, no accents).
+_NAME_TEXT = re.compile(r"[^\W\d_]+(?:[\s'’.\-]+[^\W\d_]*)*")
 
 
 def installation_model():
@@ -604,7 +606,9 @@ def similar_names(folded: str) -> list[str]:
     """Other spellings of a folded name whose words are words of people's names, closest
     first: "hrovat ana" -> ["horvat ana", "hrvat ana", ...]; [] where there is no dictionary.
 
-    Each word of 3 letters or more is kept as typed where a name has it (the last word: a
+    Only for text that can be a name (letters, spaces, apostrophes, hyphens, dots): a
+    mistyped email or identifier is not corrected into somebody's name. Each word of 3
+    letters or more is kept as typed where a name has it (the last word: a
     word starting with it, as the prefix search reads it) or replaced by one of the words
     most similar to it by trigrams; shorter words stay. The spellings are ranked by how many
     letters were changed (Damerau-Levenshtein: a swap of two letters is one), then by trigram
@@ -612,7 +616,8 @@ def similar_names(folded: str) -> list[str]:
     """
     words = folded.split()
     if (
-        not any(len(w) >= name_terms.MIN_LENGTH for w in words)
+        not _NAME_TEXT.fullmatch(folded)
+        or not any(len(w) >= name_terms.MIN_LENGTH for w in words)
         or len(words) > SIMILAR_MAX_WORDS
         or not name_terms.available()
     ):

@@ -126,6 +126,21 @@ def test_a_word_of_fewer_than_three_letters_is_not_corrected(actor):
 
 
 @postgres_only
+@pytest.mark.parametrize("typed", ["horvta@example.com", "crm-horvta-42", "horvta2"])
+def test_an_email_or_identifier_is_not_corrected_into_a_name(actor, typed):
+    make_person(actor, "Ana", "Horvat")
+    assert similar_names(typed) == []
+    assert ids(search_people(SearchQuery(q=typed))) == []
+
+
+@postgres_only
+def test_a_name_with_an_apostrophe_or_a_hyphen_is_corrected(actor):
+    obrien = make_person(actor, "Ana", "O'Brien-Horvat")
+    page = search_people(SearchQuery(q="o'brein"))
+    assert ids(page) == [obrien.pk] and page.corrected
+
+
+@postgres_only
 def test_nothing_similar_finds_nobody(actor):
     make_person(actor, "Ana", "Horvat")
     page = search_people(SearchQuery(q="Qwxz"))
