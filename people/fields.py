@@ -125,6 +125,12 @@ def fold(text: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+def successor(prefix: str) -> str:
+    """The smallest string after every string that starts with ``prefix`` (code point order):
+    ``prefix <= text < successor(prefix)`` is "text starts with prefix" as an index range."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def search_names(first_name: str, last_name: str) -> tuple[str, str]:
     first, last = fold(first_name), fold(last_name)
     return " ".join(p for p in (first, last) if p), " ".join(p for p in (last, first) if p)

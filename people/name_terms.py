@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from people.fields import successor
+
 # Words are compared from 3 letters on (DESIGN.md: fuzzy matching for 3+ characters).
 MIN_LENGTH = 3
 # pg_trgm's default (0.3) misses the commonest typos of short names: "jonh" and "john" share
@@ -74,19 +76,13 @@ def available() -> bool:
     return known
 
 
-def _successor(prefix: str) -> str:
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
 def look_up(words: list[str]) -> list[TypedWord]:
     """What the dictionary says of each folded word (one statement, in a transaction that
     sets pg_trgm's similarity threshold for itself only)."""
     found: dict[int, TypedWord] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY_THRESHOLD}")
-        cursor.execute(
-            LOOKUP, [words, [_successor(w) for w in words], MIN_LENGTH, SIMILAR_PER_WORD]
-        )
+        cursor.execute(LOOKUP, [words, [successor(w) for w in words], MIN_LENGTH, SIMILAR_PER_WORD])
         for position, word, known, term, score in cursor.fetchall():
             typed = found.setdefault(position, TypedWord(word, known, []))
             if term is not None:

@@ -63,7 +63,7 @@ from rapidfuzz.distance import OSA
 from people import custom_attributes as attribute_types
 from people import name_terms
 from people.errors import DomainError
-from people.fields import fold
+from people.fields import fold, successor
 from people.identities import normalize_email, normalize_external_id, parse_phone, try_phone
 from people.models import (
     AttributeDefinition,
@@ -604,15 +604,15 @@ SIMILAR_MAX_WORDS = 4
 
 def similar_names(folded: str) -> list[str]:
     """Other spellings of a folded name whose words are words of people's names, closest
-    first: "hrovat ana" -> ["horvat ana", "hrvat ana", ...]; [] where there is no dictionary.
+    first: "hrovat ana" -> ["horvat ana", ...]; [] where there is no dictionary.
 
     Only for text that can be a name (letters, spaces, apostrophes, hyphens, dots): a
     mistyped email or identifier is not corrected into somebody's name. Each word of 3
-    letters or more is kept as typed where a name has it (the last word: a
-    word starting with it, as the prefix search reads it) or replaced by one of the words
-    most similar to it by trigrams; shorter words stay. The spellings are ranked by how many
-    letters were changed (Damerau-Levenshtein: a swap of two letters is one), then by trigram
-    similarity; the one typed is not among them.
+    letters or more is kept as typed where a name has it (the last word: where a word starts
+    with it, as the prefix search reads it) or replaced by one of the words most similar to
+    it by trigrams; shorter words stay. The spellings are ranked by how many letters were
+    changed (Damerau-Levenshtein: a swap of two letters is one), then by trigram similarity;
+    the one typed is not among them.
     """
     words = folded.split()
     if (
@@ -679,11 +679,6 @@ def _similar_page(
     return None
 
 
-def _successor(prefix: str) -> str:
-    """The smallest string after every string that starts with ``prefix`` (code point order)."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
 def _name_key(column: str):
     # Code point order on every database: COLLATE "C" on PostgreSQL matches the index
     # person_search_name_c_idx; SQLite compares text as bytes already.
@@ -693,9 +688,7 @@ def _name_key(column: str):
 def _name_range(queryset: QuerySet[Person], column: str, prefix: str) -> QuerySet[Person]:
     if column != "search_name":
         queryset = queryset.alias(**{f"{column}_key": _name_key(column)})
-    return queryset.filter(
-        **{f"{column}_key__gte": prefix, f"{column}_key__lt": _successor(prefix)}
-    )
+    return queryset.filter(**{f"{column}_key__gte": prefix, f"{column}_key__lt": successor(prefix)})
 
 
 def _name_page(
@@ -713,7 +706,7 @@ def _name_page(
     ``size`` rows) in the same statement, which alone fetches the related rows of the page.
     When a filter leaves few candidates (a rare tag), they are read first and sorted instead.
     """
-    first = Q(search_name_key__gte=prefix, search_name_key__lt=_successor(prefix))
+    first = Q(search_name_key__gte=prefix, search_name_key__lt=successor(prefix))
     queryset = queryset.alias(search_name_key=_name_key("search_name"))
     key = Case(When(first, then=F("search_name_key")), default=_name_key("search_name_reversed"))
     if few_candidates:
@@ -722,7 +715,7 @@ def _name_page(
             first
             | Q(
                 search_name_reversed_key__gte=prefix,
-                search_name_reversed_key__lt=_successor(prefix),
+                search_name_reversed_key__lt=successor(prefix),
             )
         )
     else:
