@@ -30,9 +30,12 @@ FILL = (
     f"INSERT INTO people_nameterm (term) SELECT DISTINCT word FROM people_person, {_WORDS}"
     " WHERE word <> '' ON CONFLICT DO NOTHING"
 )
+# An anti-join (NOT EXISTS): NOT IN over a subquery larger than work_mem is compared row by
+# row.
 PRUNE = (
-    "DELETE FROM people_nameterm WHERE term NOT IN"
-    f" (SELECT DISTINCT word FROM people_person, {_WORDS} WHERE word <> '')"
+    f"WITH named AS (SELECT DISTINCT word FROM people_person, {_WORDS} WHERE word <> '')"
+    " DELETE FROM people_nameterm AS t"
+    " WHERE NOT EXISTS (SELECT 1 FROM named WHERE named.word = t.term)"
 )
 # Per typed word (in order): is it the start of a word in the dictionary, and the words most
 # similar to it (from MIN_LENGTH letters), best first.
@@ -96,7 +99,13 @@ def fill() -> None:
 
 
 def prune() -> int:
-    """Take out the words no name has any more; how many went."""
+    """Take out the words no name has any more; how many went.
+
+    Then the words of every name again: a person named while the DELETE ran, with a word the
+    dictionary had already, is seen by this second statement (a word can still go missing
+    when that person's transaction commits after it; the next prune puts it back)."""
     with connection.cursor() as cursor:
         cursor.execute(PRUNE)
-        return cursor.rowcount
+        removed = cursor.rowcount
+        cursor.execute(FILL)
+    return removed

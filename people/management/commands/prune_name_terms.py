@@ -2,8 +2,8 @@
 
 The search's similar-name fallback corrects typed names against the words of people's names
 (people.name_terms). The database adds the words of every name written, but a word stays
-when the last person with it is deleted or renamed: this command takes such words out (a
-pass over the names: about 0.3 s for a million people). Run it after deletions, or daily.
+when the last person with it is deleted or renamed: this command takes such words out (two
+passes over the names: about 1 s for a million people). Run it after deletions, or daily.
 """
 
 from django.core.management.base import BaseCommand
