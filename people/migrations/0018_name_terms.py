@@ -21,10 +21,12 @@ Elsewhere the table stays empty and the search has no similar-name fallback.
 
 from django.db import migrations, models
 
+# In word order: two transactions adding the same two new words wait for each other in the
+# same order, never in a circle.
 ADD_WORDS = """
     INSERT INTO people_nameterm (term)
     SELECT DISTINCT word FROM unnest(string_to_array(NEW.search_name, ' ')) AS word
-    WHERE word <> ''
+    WHERE word <> '' ORDER BY word
     ON CONFLICT DO NOTHING;
 """
 FILL = (
