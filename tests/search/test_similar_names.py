@@ -2,6 +2,8 @@
 people's names (people.name_terms, migration 0018). PostgreSQL with pg_trgm only; elsewhere
 a name that finds nobody finds nobody (last test)."""
 
+import json
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -196,7 +198,7 @@ def test_the_similar_words_are_read_from_the_trigram_index(actor):
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         (document,) = cursor.fetchone()
         cursor.execute("RESET enable_seqscan; RESET enable_indexscan; RESET enable_indexonlyscan")
-    plan = document[0]["Plan"] if not isinstance(document, str) else None
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
     assert "name_term_trgm_idx" in {node.get("Index Name") for node in plan_nodes(plan)}
 
 
