@@ -24,6 +24,11 @@ MIN_LENGTH = 3
 SIMILARITY_THRESHOLD = 0.2
 # Candidates per typed word, which the search ranks again by edit distance.
 SIMILAR_PER_WORD = 8
+# Up to this length a typed word is also looked up spelled every way one edit away (a letter
+# left out, added, changed, or two neighbours swapped): a short word has too few trigrams for
+# its typos to share enough of them ("aan" and "ana" share 1 of 7).
+EDITED_MAX_LENGTH = 5
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 _WORDS = "unnest(string_to_array(search_name, ' ')) AS word"
 FILL = (
@@ -38,18 +43,27 @@ PRUNE = (
     " WHERE NOT EXISTS (SELECT 1 FROM named WHERE named.word = t.term)"
 )
 # Per typed word (in order): is it the start of a word in the dictionary, and the words most
-# similar to it (from MIN_LENGTH letters), best first.
+# similar to it (from MIN_LENGTH letters; the trigram index), with those of its one-edit
+# spellings that are words (the primary key), best first. Parameters: lookup_parameters().
 LOOKUP = """
 SELECT typed.position, typed.word,
        EXISTS (SELECT 1 FROM people_nameterm WHERE term >= typed.word AND term < typed.next),
        close.term, close.score
-FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS typed (word, next, position)
+FROM unnest(%(words)s::text[], %(nexts)s::text[]) WITH ORDINALITY AS typed (word, next, position)
 LEFT JOIN LATERAL (
-    SELECT term, similarity(term, typed.word) AS score
+    (SELECT term, similarity(term, typed.word) AS score
+     FROM people_nameterm
+     WHERE length(typed.word) >= %(min_length)s AND term %% typed.word
+     ORDER BY score DESC, term
+     LIMIT %(limit)s)
+    UNION
+    SELECT term, similarity(term, typed.word)
     FROM people_nameterm
-    WHERE length(typed.word) >= %s AND term %% typed.word
-    ORDER BY score DESC, term
-    LIMIT %s
+    WHERE term = ANY (ARRAY(
+        SELECT edit.spelling
+        FROM unnest(%(edited)s::bigint[], %(spellings)s::text[]) AS edit (position, spelling)
+        WHERE edit.position = typed.position
+    ))
 ) AS close ON true
 ORDER BY typed.position, close.score DESC, close.term
 """
@@ -79,13 +93,44 @@ def available() -> bool:
     return known
 
 
+def one_edit_away(word: str) -> set[str]:
+    """The spellings of ``word`` one edit away: a letter left out, added or changed (a to z
+    and the word's own letters), or two neighbouring letters swapped."""
+    letters = set(_LETTERS) | set(word)
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    spellings = {a + b[1:] for a, b in splits if b}
+    spellings |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    spellings |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    spellings |= {a + c + b for a, b in splits for c in letters}
+    spellings.discard(word)
+    return spellings
+
+
+def lookup_parameters(words: list[str]) -> dict[str, object]:
+    edited: list[int] = []
+    spellings: list[str] = []
+    for position, word in enumerate(words, start=1):
+        if MIN_LENGTH <= len(word) <= EDITED_MAX_LENGTH:
+            near = sorted(one_edit_away(word))
+            edited += [position] * len(near)
+            spellings += near
+    return {
+        "words": words,
+        "nexts": [successor(w) for w in words],
+        "min_length": MIN_LENGTH,
+        "limit": SIMILAR_PER_WORD,
+        "edited": edited,
+        "spellings": spellings,
+    }
+
+
 def look_up(words: list[str]) -> list[TypedWord]:
     """What the dictionary says of each folded word (one statement, in a transaction that
     sets pg_trgm's similarity threshold for itself only)."""
     found: dict[int, TypedWord] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY_THRESHOLD}")
-        cursor.execute(LOOKUP, [words, [successor(w) for w in words], MIN_LENGTH, SIMILAR_PER_WORD])
+        cursor.execute(LOOKUP, lookup_parameters(words))
         for position, word, known, term, score in cursor.fetchall():
             typed = found.setdefault(position, TypedWord(word, known, []))
             if term is not None:

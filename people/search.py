@@ -31,6 +31,7 @@ import functools
 import itertools
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -610,9 +611,11 @@ def similar_names(folded: str) -> list[str]:
     mistyped email or identifier is not corrected into somebody's name. Each word of 3
     letters or more is kept as typed where a name has it (the last word: where a word starts
     with it, as the prefix search reads it) or replaced by one of the words most similar to
-    it by trigrams; shorter words stay. The spellings are ranked by how many letters were
-    changed (Damerau-Levenshtein: a swap of two letters is one), then by trigram similarity;
-    the one typed is not among them.
+    it by trigrams or one edit away (name_terms.look_up); shorter words stay. The spellings
+    are ranked by how many letters were changed (Damerau-Levenshtein: a swap of two letters is
+    one), then by the letters one has and the other not (the typed letters rearranged first:
+    "jonh" is "john" before "jong"), then by trigram similarity; the one typed is not among
+    them.
     """
     words = folded.split()
     if (
@@ -627,13 +630,13 @@ def similar_names(folded: str) -> list[str]:
     for number, typed in enumerate(looked_up):
         last = number == len(looked_up) - 1
         if len(typed.word) < name_terms.MIN_LENGTH:
-            choices.append([(typed.word, 0, 1.0)])
+            choices.append([(typed.word, 0, 0, 1.0)])
             continue
         kept = typed.known if last else any(term == typed.word for term, _ in typed.similar)
-        options = [(typed.word, 0, 1.0)] if kept else []
+        options = [(typed.word, 0, 0, 1.0)] if kept else []
         # The prefix search finds the last word's longer spellings already.
         options += [
-            (term, OSA.distance(typed.word, term), score)
+            (term, OSA.distance(typed.word, term), _letters_apart(typed.word, term), score)
             for term, score in typed.similar
             if term != typed.word and not (last and term.startswith(typed.word))
         ]
@@ -642,13 +645,24 @@ def similar_names(folded: str) -> list[str]:
         choices.append(options)
     spellings = sorted(
         itertools.product(*choices),
-        key=lambda spelling: (sum(o[1] for o in spelling), -sum(o[2] for o in spelling)),
+        key=lambda spelling: (
+            sum(o[1] for o in spelling),
+            sum(o[2] for o in spelling),
+            -sum(o[3] for o in spelling),
+        ),
     )
     return [
         " ".join(option[0] for option in spelling)
         for spelling in spellings
         if any(option[0] != typed for option, typed in zip(spelling, words, strict=True))
     ][:SIMILAR_SPELLINGS]
+
+
+def _letters_apart(typed: str, word: str) -> int:
+    """How many letters one has that the other has not (counted with repeats): 0 for the
+    same letters in another order."""
+    have, want = Counter(typed), Counter(word)
+    return (have - want).total() + (want - have).total()
 
 
 def _similar_page(

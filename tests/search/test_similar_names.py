@@ -95,6 +95,39 @@ def test_a_swap_of_two_letters_is_one_change(actor):
 
 
 @postgres_only
+def test_among_spellings_one_change_away_the_typed_letters_rearranged_come_first(actor):
+    """ "jong" (a letter changed) and "john" (two swapped) are both one change from "jonh",
+    and "jong" shares more trigrams; "john" has the letters typed."""
+    make_person(actor, "John", "Smith")
+    make_person(actor, "Jong", "Smit")
+    assert similar_names("jonh smiht")[:4] == ["john smith", "john smit", "jong smith", "jong smit"]
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("aan", "ana"), ("ivp", "ivo"), ("ana horvt", "ana horvat")]
+)
+def test_a_short_word_is_corrected_by_its_spellings_one_edit_away(actor, typed, meant):
+    """Trigrams see too little of a short word: "aan" shares 1 of 7 with "ana", below any
+    useful threshold."""
+    ana = make_person(actor, "Ana", "Horvat")
+    ivo = make_person(actor, "Ivo", "Kos")
+    make_person(actor, "Marko", "Novak")
+    page = search_people(SearchQuery(q=typed))
+    assert page.corrected == meant
+    assert ids(page) == [{"ana": ana.pk, "ivo": ivo.pk}.get(meant, ana.pk)]
+
+
+def test_the_spellings_one_edit_away():
+    near = name_terms.one_edit_away("ana")
+    assert {"aan", "naa", "an", "aa", "anna", "anaa", "ane", "ina", "ena"} <= near
+    assert "ana" not in near and "nan" not in near and "a" not in near
+    # Every letter left out (3), added (a to z at 4 places, less the 3 doubled letters each
+    # made twice), changed (25 at 3 places), swapped (2): no spelling twice.
+    assert len(name_terms.one_edit_away("xyz")) == 3 + (26 * 4 - 3) + 25 * 3 + 2
+
+
+@postgres_only
 def test_the_other_spellings_that_find_someone_are_offered(actor):
     horvat = make_person(actor, "Ana", "Horvat")
     make_person(actor, "Ivo", "Horvac")
@@ -108,9 +141,9 @@ def test_the_other_spellings_that_find_someone_are_offered(actor):
 def test_a_spelling_that_starts_another_lists_both(actor):
     smith = make_person(actor, "Ana", "Smith")
     smit = make_person(actor, "Ivo", "Smit")
-    page = search_people(SearchQuery(q="smiht"))
-    # "smit" (a letter left out) is as close as "smith" (two swapped) and shares more
-    # trigrams; its prefix finds the Smiths too, so "smith" is not offered again.
+    page = search_people(SearchQuery(q="smitt"))
+    # "smit" (a letter left out) is as close as "smith" (a letter changed) and has fewer
+    # letters apart; its prefix finds the Smiths too, so "smith" is not offered again.
     assert page.corrected == "smit"
     assert set(ids(page)) == {smith.pk, smit.pk}
     assert page.other_spellings == []
@@ -187,10 +220,14 @@ def test_the_similar_words_are_read_from_the_trigram_index(actor):
     """The table is tiny here, so only bitmap scans (what an index condition gives) are left
     to the planner: the GIN trigram index on the words must hold the similarity condition."""
     make_person(actor, "Ana", "Horvat")
-    params = [["horvta"], ["horvtb"], name_terms.MIN_LENGTH, name_terms.SIMILAR_PER_WORD]
+    params = name_terms.lookup_parameters(["horvta", "aan"])
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL pg_trgm.similarity_threshold = 0.2")
-    assert "name_term_trgm_idx" in bitmap_plan_indexes(name_terms.LOOKUP, params)
+    # The one-edit spellings of the short word are read from the primary key.
+    assert bitmap_plan_indexes(name_terms.LOOKUP, params) == {
+        "name_term_trgm_idx",
+        "people_nameterm_pkey",
+    }
 
 
 @postgres_only
