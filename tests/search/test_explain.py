@@ -357,3 +357,30 @@ def test_the_trigram_indexes_keep_a_thousand_statistics_entries():
         # The name dictionary's (people 0018): its lookup has no other plan to be chosen.
         "name_term_trgm_idx": -1,
     }
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "unique_index"),
+    [
+        ("people_person", "external_id", "people_person_external_id_key"),
+        (
+            "installations_installation",
+            "push_registration_id",
+            "installations_installation_push_registration_id_key",
+        ),
+        ("people_nameterm", "term", "people_nameterm_pkey"),
+    ],
+)
+def test_a_unique_text_column_has_its_unique_index_alone(table, column, unique_index):
+    """Its one B-tree: Django's second, ``varchar_pattern_ops`` index on a unique text column
+    is dropped (people 0019, installations 0003); equality, the only way these are looked
+    up, reads the unique index."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+            [table, f"%USING btree ({column}%"],
+        )
+        indexes = {name for (name,) in cursor.fetchall()}
+    assert indexes == {unique_index}
+    sql = f"SELECT 1 FROM {table} WHERE {column} = 'zzqx'"  # noqa: S608 (names above)
+    assert bitmap_plan_indexes(sql, []) == {unique_index}
