@@ -22,7 +22,8 @@ MIN_LENGTH = 3
 # pg_trgm's default (0.3) misses the commonest typos of short names: "jonh" and "john" share
 # 2 of 8 trigrams (0.25), "smiht" and "smith" 3 of 9 (0.33).
 SIMILARITY_THRESHOLD = 0.2
-# Candidates per typed word, which the search ranks again by edit distance.
+# Trigram candidates per typed word, which the search ranks again by edit distance; it keeps
+# as many of each word's best spellings (those one edit away included).
 SIMILAR_PER_WORD = 8
 # Up to this length a typed word is also looked up spelled every way one edit away (a letter
 # left out, added, changed, or two neighbours swapped): a short word has too few trigrams for

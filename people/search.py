@@ -642,7 +642,11 @@ def similar_names(folded: str) -> list[str]:
         ]
         if not options:
             return []
-        choices.append(options)
+        # A short word can have dozens of words one edit away: the best of each word are
+        # enough for the best spellings (each key below is a sum of the words' keys), and
+        # four words of 30 would be 810,000 spellings to rank.
+        options.sort(key=lambda option: (option[1], option[2], -option[3]))
+        choices.append(options[: name_terms.SIMILAR_PER_WORD])
     spellings = sorted(
         itertools.product(*choices),
         key=lambda spelling: (

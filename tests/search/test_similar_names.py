@@ -2,6 +2,8 @@
 people's names (people.name_terms, migration 0018). PostgreSQL with pg_trgm only; elsewhere
 a name that finds nobody finds nobody (last test)."""
 
+import itertools
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -9,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from people import name_terms, services
+from people import search as search_module
 from people.fields import fold
 from people.models import NameTerm, Person
-from people.search import SearchQuery, search_people, similar_names
+from people.search import SIMILAR_SPELLINGS, SearchQuery, search_people, similar_names
 from tests.search.test_explain import bitmap_plan_indexes, mistyped
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +128,27 @@ def test_the_spellings_one_edit_away():
     # Every letter left out (3), added (a to z at 4 places, less the 3 doubled letters each
     # made twice), changed (25 at 3 places), swapped (2): no spelling twice.
     assert len(name_terms.one_edit_away("xyz")) == 3 + (26 * 4 - 3) + 25 * 3 + 2
+
+
+@postgres_only
+def test_each_word_brings_its_best_spellings_only(actor, monkeypatch):
+    """A short word can be one edit from dozens of words; four such words would make
+    hundreds of thousands of spellings to rank."""
+    for first in ["Ane", "Ani", "Ano", "Anu", "Ina", "Ena", "Una", "Ona", "Anna", "Aba", "Ava"]:
+        make_person(actor, first, "Kos")
+    options = []
+    product = itertools.product
+
+    def counted(*choices):
+        options.extend(len(choice) for choice in choices)
+        return product(*choices)
+
+    monkeypatch.setattr(search_module.itertools, "product", counted)
+    # Eleven words are one edit from "ana" (nobody's name).
+    spellings = similar_names("ana kso")
+    assert len(spellings) == SIMILAR_SPELLINGS
+    assert all(spelling.endswith(" kos") for spelling in spellings)
+    assert options == [name_terms.SIMILAR_PER_WORD, 1]
 
 
 @postgres_only
