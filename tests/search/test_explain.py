@@ -68,8 +68,13 @@ def bitmap_plan_indexes(sql: str, params) -> set[str]:
 
 def scans_of(query: SearchQuery) -> list[tuple[str, str]]:
     """(node type, table) of every scan in the plans of the statements a search runs."""
+    return scans_during(lambda: search_people(query))
+
+
+def scans_during(action) -> list[tuple[str, str]]:
+    """(node type, table) of every scan in the plans of the statements ``action`` runs."""
     with CaptureQueriesContext(connection) as captured:
-        search_people(query)
+        action()
     scans = []
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
@@ -179,6 +184,28 @@ def test_a_result_page_reads_phones_emails_and_devices_from_the_covering_indexes
     scans = scans_of(SearchQuery(q=named.last_name[:3]))
     assert ("Index Only Scan", "people_contactidentity") in scans, scans
     assert ("Index Only Scan", "installations_installation") in scans, scans
+
+
+def test_a_profile_reads_phones_and_emails_from_the_covering_index(generated):
+    """The API's people (a page, one person, a personalization's answer) take their
+    identities from the index on person_id too; created_at, the one column it lacks, is
+    deferred."""
+    from people.api.serializers import person_body
+    from people.search import profile_queryset
+
+    ids = list(Person.objects.filter(identities__isnull=False).values_list("pk", flat=True)[:20])
+    scans = scans_during(lambda: list(profile_queryset().filter(pk__in=ids)))
+    assert ("Index Only Scan", "people_contactidentity") in scans, scans
+    assert not any(
+        table == "people_contactidentity" and node != "Index Only Scan" for node, table in scans
+    ), scans
+    with CaptureQueriesContext(connection) as captured:
+        bodies = [person_body(person) for person in profile_queryset().filter(pk__in=ids)]
+    assert len(captured) == 1
+    assert all(
+        body["contactInformation"]["phone"] or body["contactInformation"]["email"]
+        for body in bodies
+    )
 
 
 def test_a_name_page_is_two_ordered_index_ranges_without_a_sort(generated):
