@@ -108,6 +108,8 @@ def one_edit_away(word: str) -> set[str]:
 
 
 def lookup_parameters(words: list[str]) -> dict[str, object]:
+    """LOOKUP's parameters for the folded ``words``: the one-edit spellings of the words of
+    MIN_LENGTH to EDITED_MAX_LENGTH letters as two parallel arrays (word position, spelling)."""
     edited: list[int] = []
     spellings: list[str] = []
     for position, word in enumerate(words, start=1):
