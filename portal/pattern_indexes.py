@@ -15,8 +15,7 @@ from django.db import migrations
 def drop_like_index(app_label: str, model_name: str, field_name: str) -> migrations.RunPython:
     """An operation that drops the ``_like`` index of a field (PostgreSQL only); reversed, it
     creates it again. The name and the statement are Django's own (the schema editor's
-    ``_create_index_name`` and ``_create_like_index_sql``, which made the index), so they
-    match whatever Django version created it."""
+    ``_create_index_name`` and ``_create_like_index_sql``, with which it made the index)."""
 
     def index_of(apps, schema_editor):
         model = apps.get_model(app_label, model_name)
