@@ -17,21 +17,21 @@ def drop_like_index(app_label: str, model_name: str, field_name: str) -> migrati
     creates it again. The name and the statement are Django's own (the schema editor's
     ``_create_index_name`` and ``_create_like_index_sql``, with which it made the index)."""
 
-    def index_of(apps, schema_editor):
+    def model_and_field(apps):
         model = apps.get_model(app_label, model_name)
         return model, model._meta.get_field(field_name)
 
     def drop(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
             return
-        model, field = index_of(apps, schema_editor)
+        model, field = model_and_field(apps)
         name = schema_editor._create_index_name(model._meta.db_table, [field.column], "_like")
         schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
 
     def create(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
             return
-        model, field = index_of(apps, schema_editor)
+        model, field = model_and_field(apps)
         schema_editor.execute(schema_editor._create_like_index_sql(model, field))
 
     return migrations.RunPython(drop, create, elidable=False)
