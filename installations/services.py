@@ -634,10 +634,15 @@ def installation_personalize(
     changes = parse_personalize_attributes(attributes)
     locked, current = _lock_installation(installation)
 
+    # The person is saved (a new version) only when this call changes the profile: another
+    # device or identity, or attributes and type. A device that logs in again with the same
+    # identity leaves the profile as it was, so an operator editing it meets no conflict.
+    joined = True
     for _attempt in range(3):
         candidate = _single_candidate(wanted, held=current)
         if candidate is not None and candidate == current.pk:
             target = current
+            joined = False
             break
         if not _is_anonymous(current):
             if not force_depersonalize:
@@ -676,8 +681,9 @@ def installation_personalize(
     if promoted:
         diffs["type"] = {"before": target.type, "after": "CUSTOMER"}
         target.type = "CUSTOMER"
-    target.version += 1
-    target.save()
+    if joined or diffs:
+        target.version += 1
+        target.save()
     if set_as_primary:
         _set_primary_locked(locked, True)
         locked.save(update_fields=["is_primary", "modified_at"])

@@ -227,6 +227,36 @@ def test_the_same_identity_again_just_applies_the_attributes(anas_device, ana):
     assert not ana.events.filter(kind="DEPERSONALIZE").exists()
 
 
+def test_personalizing_again_with_nothing_new_leaves_the_profile_as_it_was(anas_device, ana):
+    """A device logging in again is recorded, but the profile keeps its version (an operator
+    editing it meets no conflict) and its modification time."""
+    personalize(anas_device, {"externalId": "crm-ana"}, attributes={"city": "Split"})
+    before = Person.objects.get(pk=ana.pk)
+    events = ana.events.filter(kind="PERSONALIZE").count()
+
+    again = personalize(anas_device, {"email": "ana@example.com"}, attributes={"city": "Split"})
+
+    after = Person.objects.get(pk=ana.pk)
+    assert again.pk == ana.pk
+    assert (after.version, after.modified_at) == (before.version, before.modified_at)
+    assert again.version == before.version
+    assert ana.events.filter(kind="PERSONALIZE").count() == events + 1
+
+
+def test_personalizing_with_a_changed_attribute_makes_a_new_version(anas_device, ana):
+    before = Person.objects.get(pk=ana.pk)
+    personalize(anas_device, {"externalId": "crm-ana"}, attributes={"city": "Zadar"})
+    after = Person.objects.get(pk=ana.pk)
+    assert (after.version, after.city) == (before.version + 1, "Zadar")
+    assert after.modified_at > before.modified_at
+
+
+def test_a_device_joining_its_owner_makes_a_new_version(register, ana):
+    before = Person.objects.get(pk=ana.pk).version
+    personalize(register("reg-joins"), {"externalId": "crm-ana"}, keep_as_lead=True)
+    assert Person.objects.get(pk=ana.pk).version == before + 1
+
+
 def test_the_owners_own_external_id_needs_no_lookup(anas_device, ana):
     """The installation's locked person has the externalId: it owns it (unique), no query."""
     with CaptureQueriesContext(connection) as queries:
