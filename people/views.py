@@ -40,6 +40,7 @@ from people.history import Actor
 from people.models import AttributeDefinition, DataType, EventKind, Person, PersonType
 from people.search import SearchQuery, prefetched, search_people
 from people.templatetags.people_ui import phone_for_reading
+from portal.paths import path
 from portal.roles import can_delete_people, can_edit
 
 PERSON_CHANGED = "personChanged"
@@ -99,7 +100,7 @@ def actor_of(request: HttpRequest) -> Actor:
 
 def person_url(person: Person | int, anchor: str = "") -> str:
     pk = person.pk if isinstance(person, Person) else person
-    return reverse("people:detail", args=[pk]) + (f"#{anchor}" if anchor else "")
+    return path("people:detail", pk) + (f"#{anchor}" if anchor else "")
 
 
 OVERVIEW = "people/_overview.html"
@@ -165,7 +166,7 @@ def canonical_search_url(request: HttpRequest) -> str:
         for value in request.GET.getlist(key)
         if value.strip() and not (key == "op" and value == "eq")
     ]
-    return reverse("home") + (f"?{urlencode(params)}" if params else "")
+    return path("home") + (f"?{urlencode(params)}" if params else "")
 
 
 @operator_required
@@ -237,7 +238,7 @@ def _page_url(request: HttpRequest, cursor: int | None, q: str | None = None) ->
     ]
     if cursor is not None:
         params.append(("after", str(cursor)))
-    return reverse("home") + ("?" + urlencode(params) if params else "")
+    return path("home") + ("?" + urlencode(params) if params else "")
 
 
 FILTERS = ("type", "app", "platform", "primary", "push")
@@ -257,25 +258,9 @@ def filter_controls(form: SearchForm) -> list[dict[str, Any]]:
     ]
 
 
-class UrlPattern:
-    """A URL reversed once per page and filled in per row (``reverse`` per row costs more
-    than the rest of the row)."""
-
-    PLACEHOLDERS = (987654321, 987654322)
-
-    def __init__(self, name: str, arguments: int = 1) -> None:
-        self.template = reverse(name, args=self.PLACEHOLDERS[:arguments])
-        for index, placeholder in enumerate(self.PLACEHOLDERS[:arguments]):
-            self.template = self.template.replace(str(placeholder), f"{{{index}}}")
-
-    def __call__(self, *args: int) -> str:
-        return self.template.format(*args)
-
-
 def result_rows(people: list[Person]) -> list[dict[str, Any]]:
     """What each result row shows, as text, from the prefetched relations (no query per
     row, no template logic per cell)."""
-    detail = UrlPattern("people:detail")
     types = dict(PersonType.choices)
     rows = []
     for person in people:
@@ -286,7 +271,7 @@ def result_rows(people: list[Person]) -> list[dict[str, Any]]:
         modified = timezone.localtime(person.modified_at)
         rows.append(
             {
-                "url": detail(person.pk),
+                "url": path("people:detail", person.pk),
                 "name": person.display_name,
                 "external_id": person.external_id,
                 "type": person.type.lower(),
@@ -335,7 +320,6 @@ def tag_suggestions(request: HttpRequest) -> HttpResponse:
 
 def page_context(request: HttpRequest, person: Person, **extra: Any) -> dict[str, Any]:
     history = selectors.history_page(person, before=request.GET.get("before"))
-    urls = attribute_urls()
     return {
         "person": person,
         "phones": selectors.phones_of(person),
@@ -343,7 +327,7 @@ def page_context(request: HttpRequest, person: Person, **extra: Any) -> dict[str
         "installations": list(person.installations.all()),
         "tags": list(person.tags.all()),
         "attribute_rows": [
-            editor_state(row, person.pk, urls) for row in selectors.attribute_rows(person)
+            editor_state(row, person.pk) for row in selectors.attribute_rows(person)
         ],
         "history": describe_history(history),
         "history_before": request.GET.get("before") or "",
@@ -647,7 +631,7 @@ def _attribute_response(
     error: DomainError | None,
     raw: Any,
 ) -> HttpResponse:
-    row = editor_state(selectors.attribute_row(person, definition), person.pk, attribute_urls())
+    row = editor_state(selectors.attribute_row(person, definition), person.pk)
     if error is not None:
         # Show what was typed, so that nothing is lost while the error is fixed.
         row.update(submitted_state(definition, raw), error=error)
@@ -681,19 +665,8 @@ def value_text(data_type: str, value: Any) -> str:
     return str(value)
 
 
-def attribute_urls() -> tuple[UrlPattern, UrlPattern]:
-    """Where an attribute editor saves and removes a value."""
-    return (
-        UrlPattern("people:attribute_set", arguments=2),
-        UrlPattern("people:attribute_remove", arguments=2),
-    )
-
-
-def editor_state(
-    row: selectors.AttributeRow, person_pk: int, urls: tuple[UrlPattern, UrlPattern]
-) -> dict[str, Any]:
+def editor_state(row: selectors.AttributeRow, person_pk: int) -> dict[str, Any]:
     definition = row.definition
-    set_url, remove_url = urls
     state: dict[str, Any] = {
         "definition": definition,
         "is_set": row.is_set,
@@ -703,8 +676,8 @@ def editor_state(
         # Text, not a number: the template uses it a dozen times and localizes numbers.
         "pk": str(definition.pk),
         "type_label": definition.get_data_type_display(),
-        "set_url": set_url(person_pk, definition.pk),
-        "remove_url": remove_url(person_pk, definition.pk),
+        "set_url": path("people:attribute_set", person_pk, definition.pk),
+        "remove_url": path("people:attribute_remove", person_pk, definition.pk),
         # What the editor shows, sent back with a save (see _shown).
         "shown": attribute_types.fingerprint(definition, row.value),
     }

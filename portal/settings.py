@@ -120,6 +120,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.roles",
             ],
+            # {% path %}: {% url %} without a reverse() per link (portal/paths.py).
+            "builtins": ["portal.templatetags.paths"],
         },
     },
 ]
