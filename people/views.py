@@ -23,6 +23,8 @@ from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -244,11 +246,18 @@ def _page_url(request: HttpRequest, cursor: int | None, q: str | None = None) ->
 FILTERS = ("type", "app", "platform", "primary", "push")
 
 
-def options_of(form: SearchForm, name: str) -> list[tuple[str, str, bool]]:
-    """(value, label, selected) of a select: written out in the template, which is several
-    times cheaper than rendering the widget's templates for every option."""
+def options_of(form: SearchForm, name: str) -> SafeString:
+    """The ``<option>`` elements of a select, the one given selected: written out here, which
+    is several times cheaper than the widget's templates, or a template loop, per option."""
     current = form.data.get(name, "") if form.is_bound else ""
-    return [(value, label, value == current) for value, label in form.fields[name].choices]
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, mark_safe(" selected") if value == current else "", label)
+            for value, label in form.fields[name].choices
+        ),
+    )
 
 
 def filter_controls(form: SearchForm) -> list[dict[str, Any]]:

@@ -258,6 +258,34 @@ def test_the_page_reads_its_filter_choices_in_one_statement_and_shows_new_ones_a
     assert 'inputmode="decimal"' in html and "Attribute value (integer)" in html
 
 
+def test_the_filter_selects_show_the_chosen_values_with_their_labels_escaped(
+    editor_client, profile
+):
+    """A full load of a filtered search shows each select at the value chosen, once; the
+    option labels come from the database and are escaped."""
+    import re
+
+    from tests.factories import ApplicationFactory, DefinitionFactory
+
+    ApplicationFactory(code="shop<1>", name='Shop <b>"one"</b>')
+    DefinitionFactory(name="score", data_type="INTEGER")
+    html = search(
+        editor_client, app="shop<1>", platform="iOS", push="no", attribute="score"
+    ).content.decode()
+
+    def chosen(name: str) -> list[str]:
+        select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group(0)
+        return re.findall(r'<option value="([^"]*)" selected>', select)
+
+    assert chosen("app") == ["shop&lt;1&gt;"]
+    assert chosen("platform") == ["iOS"]
+    assert chosen("push") == ["no"]
+    assert chosen("attribute") == ["score"]
+    assert chosen("type") == [""] and chosen("primary") == [""]  # "Any"
+    assert "Shop &lt;b&gt;&quot;one&quot;&lt;/b&gt;</option>" in html
+    assert "<b>" not in html
+
+
 def test_the_search_page_runs_the_same_queries_for_one_row_or_a_full_page(
     editor_client, profile, system_actor, django_assert_max_num_queries
 ):
