@@ -482,7 +482,22 @@ class _RelatedRowsIterable(ModelIterable):
 @dataclass(frozen=True)
 class _Candidate:
     match: Match
-    person_ids: QuerySet  # a values("person id") queryset on one index
+    sql: str  # SELECT ... AS person_id FROM one table WHERE an indexed column = %s
+    params: tuple[Any, ...]
+
+
+def _probe(model, person_column: str, match: Match, **equal: Any) -> _Candidate:
+    """A lookup by equality on ``model``'s indexed columns, as plain SQL: a few of these make
+    one UNION ALL, written directly rather than compiled by the ORM for every search (three
+    querysets and their union took 0.4 ms of a 5 ms page)."""
+    quote = connection.ops.quote_name
+    column = model._meta.get_field(person_column).column
+    where = " AND ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in equal)
+    return _Candidate(
+        match,
+        f"SELECT {quote(column)} AS person_id FROM {quote(model._meta.db_table)} WHERE {where}",
+        tuple(equal.values()),
+    )
 
 
 def _candidates(text: str) -> list[_Candidate]:
@@ -490,22 +505,24 @@ def _candidates(text: str) -> list[_Candidate]:
     text = text.strip()
     if not text:
         return []
-    installation = installation_model()
     found = [
-        _Candidate(
+        _probe(
+            installation_model(),
+            "person",
             Match("pushRegistrationId", text),
-            installation.objects.filter(push_registration_id=text).values("person_id"),
+            push_registration_id=text,
         ),
-        _Candidate(Match("externalId", text), Person.objects.filter(external_id=text).values("id")),
+        _probe(Person, "id", Match("externalId", text), external_id=text),
     ]
     if "@" in text:
         email = text.lower()
         found.append(
-            _Candidate(
+            _probe(
+                ContactIdentity,
+                "person",
                 Match("email", email),
-                ContactIdentity.objects.filter(kind=IdentityKind.EMAIL, value=email).values(
-                    "person_id"
-                ),
+                kind=IdentityKind.EMAIL.value,
+                value=email,
             )
         )
     digits = _DIGITS.sub("", text)
@@ -513,30 +530,35 @@ def _candidates(text: str) -> list[_Candidate]:
         phone = try_phone(text)
         if phone is not None:
             found.append(
-                _Candidate(
+                _probe(
+                    ContactIdentity,
+                    "person",
                     Match("phone", phone.number),
-                    ContactIdentity.objects.filter(
-                        kind=IdentityKind.PHONE, value=phone.number
-                    ).values("person_id"),
+                    kind=IdentityKind.PHONE.value,
+                    value=phone.number,
                 )
             )
         # Typed without country code: the national number, with or without the trunk 0.
         national = digits.lstrip("0")
         if national:
             found.append(
-                _Candidate(
+                _probe(
+                    ContactIdentity,
+                    "person",
                     Match("nationalPhone", national),
-                    ContactIdentity.objects.filter(
-                        kind=IdentityKind.PHONE, national_number=national
-                    ).values("person_id"),
+                    kind=IdentityKind.PHONE.value,
+                    national_number=national,
                 )
             )
     return found
 
 
-def _union(candidates: list[_Candidate]) -> QuerySet:
-    first, *rest = [c.person_ids.order_by() for c in candidates]
-    return first.union(*rest, all=True) if rest else first
+def _union(candidates: list[_Candidate]) -> RawSQL:
+    """The person ids every lookup finds, as a subquery (``pk__in=``)."""
+    return RawSQL(
+        " UNION ALL ".join(c.sql for c in candidates),
+        [param for c in candidates for param in c.params],
+    )
 
 
 def exact_matches(text: str) -> tuple[list[int], list[Match]]:
@@ -544,14 +566,13 @@ def exact_matches(text: str) -> tuple[list[int], list[Match]]:
     candidates = _candidates(text)
     if not candidates:
         return [], []
-    labelled = [
-        c.person_ids.order_by()
-        .annotate(match_index=Value(index))
-        .values_list("match_index", c.person_ids.query.values_select[0])
+    sql = " UNION ALL ".join(
+        f"SELECT {index}, found.person_id FROM ({c.sql}) AS found"
         for index, c in enumerate(candidates)
-    ]
-    first, *rest = labelled
-    rows = list(first.union(*rest, all=True) if rest else first)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param for c in candidates for param in c.params])
+        rows = cursor.fetchall()
     ids: list[int] = []
     matches: list[Match] = []
     for index, candidate in enumerate(candidates):
