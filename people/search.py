@@ -1153,7 +1153,6 @@ def search_people(
     # A rare tag's people are read first for a list; an identifier finds at most a few
     # people, which EXISTS probes check.
     few_candidates = _drives(tags)
-    base = _filtered(Person.objects.all(), query, tags, drive=True)
     if text:
         candidates = _candidates(text)
         exact = _filtered(Person.objects.all(), query, tags, drive=False)
@@ -1182,6 +1181,7 @@ def search_people(
     # The page's ids first: the newest-first walk of the primary key then tests the filters
     # from indexes alone, without reading the row of every person it passes over; then the
     # rows of the page, with what they show.
+    base = _filtered(Person.objects.all(), query, tags, drive=True)
     if after is not None:
         base = base.filter(pk__lt=after)
     ids = list(base.order_by("-pk").values_list("pk", flat=True)[: limit + 1])
