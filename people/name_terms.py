@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from people.fields import successor
 
 # Words are compared from 3 letters on (DESIGN.md: fuzzy matching for 3+ characters).
 MIN_LENGTH = 3
+# PostgreSQL's lock_not_available: a lock_timeout ran out.
+LOCK_NOT_AVAILABLE = "55P03"
 # pg_trgm's default (0.3) misses the commonest typos of short names: "jonh" and "john" share
 # 2 of 8 trigrams (0.25), "smiht" and "smith" 3 of 9 (0.33).
 SIMILARITY_THRESHOLD = 0.2
@@ -146,14 +148,42 @@ def fill() -> None:
         cursor.execute(FILL)
 
 
-def prune() -> int:
+# How long ``prune`` waits for the table lock before it tries again, and how many times: while
+# it waits, the names written after it queue behind it too, so it never waits long.
+PRUNE_LOCK_TIMEOUT = "2s"
+PRUNE_ATTEMPTS = 5
+
+
+class DictionaryBusy(Exception):
+    """``prune`` could not lock the dictionary: a transaction writing names held it."""
+
+
+def prune(*, lock_timeout: str | None = None, attempts: int | None = None) -> int:
     """Take out the words no name has any more; how many went.
 
-    Then the words of every name again: a person named while the DELETE ran, with a word the
-    dictionary had already, is seen by this second statement (a word can still go missing
-    when that person's transaction commits after it; the next prune puts it back)."""
-    with connection.cursor() as cursor:
-        cursor.execute(PRUNE)
-        removed = cursor.rowcount
-        cursor.execute(FILL)
-    return removed
+    In one transaction that first locks the dictionary against writers (SHARE ROW EXCLUSIVE:
+    the trigger's INSERT takes ROW EXCLUSIVE, even when every word is there already). The
+    lock waits for the transactions that named someone to commit, so the DELETE sees their
+    people and keeps their words; a name written meanwhile waits for the prune (about 0.3 s
+    a million people) and then adds its words. Without the lock, a person named with a word
+    the DELETE was taking out kept a name the dictionary did not have.
+    """
+    lock_timeout = lock_timeout or PRUNE_LOCK_TIMEOUT
+    attempts = attempts or PRUNE_ATTEMPTS
+    busy: OperationalError | None = None
+    for _ in range(attempts):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+                cursor.execute("LOCK TABLE people_nameterm IN SHARE ROW EXCLUSIVE MODE")
+                cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+                cursor.execute(PRUNE)
+                return cursor.rowcount
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            busy = error
+    raise DictionaryBusy(
+        f"The name dictionary stayed locked by writers ({attempts} waits of {lock_timeout});"
+        " nothing was taken out. Try again later."
+    ) from busy

@@ -299,3 +299,77 @@ def test_without_a_dictionary_a_name_that_finds_nobody_finds_nobody(actor):
     assert similar_names("horvta") == []
     page = search_people(SearchQuery(q="horvta"))
     assert ids(page) == [] and page.corrected is None
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_name_written_while_the_dictionary_is_pruned_keeps_its_words(actor):
+    """The prune waits for a transaction that named someone with a word it would take out
+    (its person not committed yet), then sees that person and keeps the word."""
+    import threading
+    import time
+
+    from django.db import transaction
+
+    gone = make_person(actor, "Zvonimir", "Przybylski")
+    services.person_delete(person=gone, actor=actor)
+    named = threading.Event()
+    committing: list[float] = []
+
+    def name_and_commit_late() -> None:
+        try:
+            with transaction.atomic():
+                make_person(actor, "Ivo", "Przybylski")  # the word is there: nothing inserted
+                named.set()
+                time.sleep(0.5)
+                committing.append(time.monotonic())
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=name_and_commit_late)
+    writer.start()
+    assert named.wait(timeout=30)
+    removed = name_terms.prune()
+    pruned = time.monotonic()
+    writer.join(timeout=30)
+    assert "przybylski" in terms()
+    assert committing and committing[0] <= pruned  # the prune waited for the writer
+    assert "zvonimir" not in terms() and removed >= 1
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_prune_that_cannot_lock_the_dictionary_says_so_and_takes_nothing_out(actor, monkeypatch):
+    import threading
+
+    from django.core.management.base import CommandError
+    from django.db import transaction
+
+    gone = make_person(actor, "Zvonimir", "Przybylski")
+    services.person_delete(person=gone, actor=actor)
+    named, release = threading.Event(), threading.Event()
+
+    def hold_the_dictionary() -> None:
+        try:
+            with transaction.atomic():
+                make_person(actor, "Ana", "Horvat")
+                named.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=hold_the_dictionary)
+    writer.start()
+    try:
+        assert named.wait(timeout=30)
+        with pytest.raises(name_terms.DictionaryBusy, match="stayed locked by writers"):
+            name_terms.prune(lock_timeout="50ms", attempts=2)
+        monkeypatch.setattr(name_terms, "PRUNE_LOCK_TIMEOUT", "50ms")
+        with pytest.raises(CommandError, match="Try again later"):
+            call_command("prune_name_terms", stdout=None)
+    finally:
+        release.set()
+        writer.join(timeout=30)
+    assert {"zvonimir", "przybylski"} <= terms()
+    call_command("prune_name_terms", stdout=None)
+    assert "zvonimir" not in terms()
