@@ -174,7 +174,7 @@ def prune(*, lock_timeout: str | None = None, attempts: int | None = None) -> in
     for _ in range(attempts):
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
                 cursor.execute("LOCK TABLE people_nameterm IN SHARE ROW EXCLUSIVE MODE")
                 cursor.execute("SET LOCAL lock_timeout = DEFAULT")
                 cursor.execute(PRUNE)

@@ -488,8 +488,9 @@ class _Candidate:
 
 def _probe(model, person_column: str, match: Match, **equal: Any) -> _Candidate:
     """A lookup by equality on ``model``'s indexed columns, as plain SQL: a few of these make
-    one UNION ALL, written directly rather than compiled by the ORM for every search (three
-    querysets and their union took 0.4 ms of a 5 ms page)."""
+    one UNION ALL, written directly rather than compiled by the ORM for every search (with
+    three querysets and their union, building and compiling the statement took 1.04 ms of a
+    5 ms page; so, 0.46 ms)."""
     quote = connection.ops.quote_name
     column = model._meta.get_field(person_column).column
     where = " AND ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in equal)
