@@ -628,6 +628,17 @@ SIMILAR_SPELLINGS = 5
 SIMILAR_MAX_WORDS = 4
 
 
+def _names_first(text: str) -> bool:
+    """Whether ``text`` is searched as a name before as an identifier: it could be a name
+    (name_filter) and has no digit and no "@" (phones, emails, ids and push registrations
+    mostly do)."""
+    return (
+        "@" not in text
+        and not any(character.isdigit() for character in text)
+        and name_filter(text) is not None
+    )
+
+
 def similar_names(folded: str) -> list[str]:
     """Other spellings of a folded name whose words are words of people's names, closest
     first: "hrovat ana" -> ["horvat ana", ...]; [] where there is no dictionary.
@@ -741,6 +752,7 @@ def _name_page(
     size: int,
     *,
     few_candidates: bool = False,
+    identifiers: RawSQL | None = None,
 ) -> list[Person]:
     """Up to ``size`` people whose name starts with ``prefix``, by (matching key, id).
 
@@ -748,6 +760,8 @@ def _name_page(
     Two index ranges, each read up to ``size`` rows, then merged and sorted (at most twice
     ``size`` rows) in the same statement, which alone fetches the related rows of the page.
     When a filter leaves few candidates (a rare tag), they are read first and sorted instead.
+    ``identifiers`` (``_union``): each person also says, as ``identifier_found``, whether that
+    lookup finds anyone (an uncorrelated EXISTS, which PostgreSQL runs once).
     """
     first = Q(search_name_key__gte=prefix, search_name_key__lt=successor(prefix))
     queryset = queryset.alias(search_name_key=_name_key("search_name"))
@@ -794,6 +808,9 @@ def _name_page(
             _AnyOfArray(F("pk"), page_ids) if _on_postgresql() else Q(pk__in=page_ids)
         ).alias(search_name_key=_name_key("search_name"))
     ranges = ranges.alias(name_key=key)
+    if identifiers is not None:
+        found = RawSQL(f"EXISTS ({identifiers.sql})", identifiers.params, BooleanField())
+        ranges = ranges.annotate(identifier_found=found)
     if after is not None and few_candidates:
         after_key, after_id = after
         ranges = ranges.filter(Q(name_key__gt=after_key) | Q(name_key=after_key, pk__gt=after_id))
@@ -1157,22 +1174,45 @@ def search_people(
     if text:
         candidates = _candidates(text)
         exact = _filtered(Person.objects.all(), query, tags, drive=False)
-        people = list(
-            _with_rows(exact.filter(pk__in=_union(candidates)), list_rows=True)
-            .order_by("-pk")
-            .filter(**({"pk__lt": after} if after is not None else {}))[: limit + 1]
-        )
-        if people:
+
+        def identifier_page() -> SearchPage | None:
+            people = list(
+                _with_rows(exact.filter(pk__in=_union(candidates)), list_rows=True)
+                .order_by("-pk")
+                .filter(**({"pk__lt": after} if after is not None else {}))[: limit + 1]
+            )
+            if not people:
+                return None
             next_cursor = people[limit - 1].pk if len(people) > limit else None
             people = people[:limit]
             return SearchPage(people, _matched(candidates, people), next_cursor, True)
+
+        # Text with a digit or an "@" is looked up as an identifier first. Other text is
+        # mostly a name: its name page also says whether an identifier lookup finds anyone
+        # (one statement instead of two), and the identifiers' page is read only then.
+        names_first = _names_first(text)
+        if not names_first:
+            page = identifier_page()
+            if page is not None:
+                return page
+            if name_filter(text) is None:
+                return SearchPage([], [], None, False)
         folded = fold(text)
-        if name_filter(text) is None:
-            return SearchPage([], [], None, False)
         position = _name_cursor(folded, after) if after is not None else None
         # The name ranges are walked in order, index-only, testing the tags on each entry.
         named = _filtered(Person.objects.all(), query, tags, drive=True, tags_on_row=True)
-        people = _name_page(named, folded, position, limit + 1, few_candidates=few_candidates)
+        people = _name_page(
+            named,
+            folded,
+            position,
+            limit + 1,
+            few_candidates=few_candidates,
+            identifiers=_union(candidates) if names_first else None,
+        )
+        if names_first and (not people or people[0].identifier_found):
+            page = identifier_page()
+            if page is not None:
+                return page
         if not people and after is None:
             similar = _similar_page(named, folded, limit, few_candidates=few_candidates)
             if similar is not None:

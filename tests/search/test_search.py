@@ -185,14 +185,14 @@ def test_a_bad_attribute_filter_names_the_field():
     assert error.value.field == "attribute"
 
 
-def test_a_result_page_needs_no_query_per_row(actor, shop, django_assert_max_num_queries):
+def test_a_result_page_needs_no_query_per_row(actor, shop, django_assert_num_queries):
     for i in range(6):
         person = make_person(actor, "Ana", f"Horvat{i}", phones=[f"+3859123456{i:02d}"])
         InstallationFactory(application=shop, person=person)
-    # The identifier lookup, then the name page (both ranges in one statement); on PostgreSQL
-    # the phones, tags and installations come in the same rows, elsewhere three prefetch
-    # queries add to it.
-    with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 5):
+    # One statement: the name page (both ranges), which also tells that no identifier lookup
+    # finds anyone; on PostgreSQL the phones, tags and installations come in the same rows,
+    # elsewhere three prefetch queries add to it.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 4):
         page = search_people(SearchQuery(q="ana"))
         rows = [
             (p.identities.all()[0].value, [i.application.name for i in p.installations.all()])
@@ -200,6 +200,45 @@ def test_a_result_page_needs_no_query_per_row(actor, shop, django_assert_max_num
         ]
         list(p.tags.all() for p in page.people)
     assert len(rows) == 6 and rows[0][1] == ["Shop"]
+
+
+@pytest.mark.parametrize("kind", ["externalId", "pushRegistrationId"])
+def test_an_identifier_spelled_like_a_name_finds_its_person_before_the_names(
+    actor, shop, kind, django_assert_num_queries
+):
+    """Letters only: the name page is read first and says an identifier lookup finds
+    someone, so the identifier's person is the answer, as for any other identifier."""
+    owner = make_person(actor, "Ivo", "Babic")
+    if kind == "externalId":
+        services.person_edit(person=owner, actor=actor, fields={"externalId": "horvat"})
+    else:
+        InstallationFactory(application=shop, person=owner, push_registration_id="horvat")
+    named = [make_person(actor, "Ana", "Horvat"), make_person(actor, "Zora", "Horvatic")]
+    page = search_people(SearchQuery(q="horvat"))
+    assert ids(page) == [owner.pk]
+    assert page.exact and page.matches[0].kind == kind
+    # Also with no name starting so: the name page is empty, the identifier still found.
+    services.person_delete(person=named[0], actor=actor)
+    services.person_delete(person=named[1], actor=actor)
+    page = search_people(SearchQuery(q="horvat"))
+    assert ids(page) == [owner.pk] and page.matches[0].kind == kind
+    # A filter the identifier's person fails: the names are the answer, not an empty page.
+    other = make_person(actor, "Horvat", "Novak", tags=["VIP"])
+    page = search_people(SearchQuery(q="horvat", tags=["VIP"]))
+    assert ids(page) == [other.pk] and page.matches[0].kind == "name"
+
+
+@pytest.mark.postgres_only
+def test_a_name_search_is_one_statement_and_an_identifier_with_letters_two(
+    actor, shop, django_assert_num_queries
+):
+    make_person(actor, "Ana", "Horvat")
+    make_person(actor, "Ivo", "Babic", fields={"externalId": "babic"})
+    with django_assert_num_queries(1):
+        assert search_people(SearchQuery(q="horv")).matches[0].kind == "name"
+    # Letters that are also an identifier: the name page, then the identifier's page.
+    with django_assert_num_queries(2):
+        assert search_people(SearchQuery(q="babic")).matches[0].kind == "externalId"
 
 
 @pytest.mark.postgres_only
