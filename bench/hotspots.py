@@ -9,6 +9,11 @@ set that ``make bench`` left (it never generates one) and prints p50 and p95 of 
 of the process's CPU time (what the request costs in Python; the rest is waiting for
 PostgreSQL), and the functions with the most time of their own (SORT=cumulative: with what
 they call).
+
+With ``--sql``, the statements of each GET request are sent again as they were, through a
+plain cursor with nothing else around them (the rows fetched, nothing built from them), and
+their time per request is printed too: what the request would cost if Django, the models and
+the templates took no time at all.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from django.db import connection  # noqa: E402
 
 from bench import run as bench  # noqa: E402 (sets Django up)
 from installations.models import Installation  # noqa: E402
@@ -83,6 +90,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def replayed(statements: list[list[tuple[str, object]]]) -> list[float]:
+    """The time of each request's statements sent again, in order, on a plain cursor (ms)."""
+    times = []
+    with connection.cursor() as cursor:
+        for request in statements:
+            started = time.perf_counter()
+            for sql, params in request:
+                cursor.execute(sql, params)
+                if cursor.description is not None:
+                    cursor.fetchall()
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("target")
@@ -90,6 +111,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--sql", action="store_true", help="also time each request's statements alone (GET only)"
+    )
     arguments = parser.parse_args()
     urls, extra = urls_for(
         arguments.target, arguments.kind, arguments.requests, random.Random(arguments.seed)
@@ -99,15 +123,31 @@ def main() -> None:
     client.force_login(bench.operator())
     for url in urls[:5]:  # warm-up: templates, URL resolvers, the session
         send(client, method, url, extra)
-    wall, cpu = [], []
-    for url in urls:
-        started, started_cpu = time.perf_counter(), time.thread_time()
-        send(client, method, url, extra)
-        wall.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.thread_time() - started_cpu) * 1000)
+    if arguments.sql and method != "get":
+        sys.exit("--sql sends the statements again, so it only takes the GET targets.")
+    wall, cpu, statements = [], [], []
+
+    def record(execute, sql, params, many, context):
+        statements[-1].append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        for url in urls:
+            statements.append([])
+            started, started_cpu = time.perf_counter(), time.thread_time()
+            send(client, method, url, extra)
+            wall.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.thread_time() - started_cpu) * 1000)
     print(f"{arguments.target} {arguments.kind}: {len(urls)} requests")
     print(f"  wall p50 {percentile(wall, 0.5):7.1f} ms   p95 {percentile(wall, 0.95):7.1f} ms")
     print(f"  CPU  p50 {percentile(cpu, 0.5):7.1f} ms   p95 {percentile(cpu, 0.95):7.1f} ms")
+    if arguments.sql:
+        sql = replayed(statements)
+        count = sum(map(len, statements)) / len(statements)
+        print(
+            f"  SQL  p50 {percentile(sql, 0.5):7.1f} ms   p95 {percentile(sql, 0.95):7.1f} ms"
+            f"   ({count:.1f} statements a request, sent again alone)"
+        )
     profile = cProfile.Profile()
     profile.enable()
     for url in urls:

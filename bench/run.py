@@ -4,6 +4,7 @@
     BENCH_SEARCHES=200      searches per kind against the operator page, the API and the floor
     BENCH_ADMIN_SEARCHES=5  searches per kind against the stock admin (seconds each at 1M)
     BENCH_WRITES=100        person pages, set-primary and personalize requests
+    BENCH_RESULTS=bench/results   where the JSON goes
 
 Every request goes through the Django test client (no network, no server), so the figures are
 the application and the database: URL routing, middleware (session, user), the view, its SQL
@@ -44,7 +45,7 @@ from people.models import AttributeValue, ContactIdentity, IdentityKind, Person,
 from people.search import estimated_count  # noqa: E402
 from portal import roles  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(os.environ.get("BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 EXACT_KINDS = ["pushRegistrationId", "phone", "phone (national)", "email", "externalId"]
 KINDS = EXACT_KINDS + [
     "name prefix",
@@ -637,7 +638,7 @@ def report(results: list[Result], data: dict, setup: dict) -> None:
             f"{row['note']}{' errors: ' + str(row['errors']) if row['errors'] else ''}"
             + (f" COUNT statements: {row['count_statements']}" if row["count_statements"] else "")
         )
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS / f"bench-{data['people']}-{stamp}.json"
     path.write_text(

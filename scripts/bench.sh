@@ -2,10 +2,11 @@
 # make bench: generate (or reuse) BENCH_PERSONS people in the bench database, then run the
 # side-by-side benchmark (bench/run.py). Results: the table on stdout and bench/results/*.json.
 #   BENCH_PERSONS (default 1000000), BENCH_SEARCHES (200), BENCH_ADMIN_SEARCHES (5),
-#   BENCH_WRITES (100), BENCH_DATABASE (default portal_bench).
+#   BENCH_WRITES (100), BENCH_DATABASE (default portal_bench), BENCH_RESULTS (bench/results);
+#   PY, the Python to run (default .venv/bin/python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=.venv/bin/python
+PY="${PY:-.venv/bin/python}"
 
 source scripts/pg.sh
 
