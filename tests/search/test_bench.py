@@ -72,7 +72,7 @@ def test_make_bench_measures_every_target_and_kind_and_writes_the_table_as_json(
     expected = {("floor", "person by pk")}
     for target in ("operator page", "search box"):
         expected |= {(target, kind) for kind in KINDS}
-    # The API has no similar-name search, and takes a phone in one form.
+    # The API has no similar-name search, nor a national number without its country code.
     expected |= {
         ("API list", kind) for kind in KINDS if kind not in ("similar name", "phone (national)")
     }
