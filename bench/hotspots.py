@@ -19,6 +19,7 @@ the templates took no time at all.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import os
@@ -131,7 +132,7 @@ def main() -> None:
         statements[-1].append((sql, params))
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(record):
+    with connection.execute_wrapper(record) if arguments.sql else contextlib.nullcontext():
         for url in urls:
             statements.append([])
             started, started_cpu = time.perf_counter(), time.thread_time()

@@ -3,10 +3,10 @@
 # side-by-side benchmark (bench/run.py). Results: the table on stdout and bench/results/*.json.
 #   BENCH_PERSONS (default 1000000), BENCH_SEARCHES (200), BENCH_ADMIN_SEARCHES (5),
 #   BENCH_WRITES (100), BENCH_DATABASE (default portal_bench), BENCH_RESULTS (bench/results);
-#   PY, the Python to run (default .venv/bin/python).
+#   BENCH_PYTHON, the Python to run (default .venv/bin/python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY="${PY:-.venv/bin/python}"
+PY="${BENCH_PYTHON:-.venv/bin/python}"
 
 source scripts/pg.sh
 

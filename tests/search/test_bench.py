@@ -50,7 +50,7 @@ def test_make_bench_measures_every_target_and_kind_and_writes_the_table_as_json(
         "BENCH_ADMIN_SEARCHES": "1",
         "BENCH_WRITES": "3",
         "BENCH_RESULTS": str(tmp_path),
-        "PY": sys.executable,
+        "BENCH_PYTHON": sys.executable,
     }
     environment.pop("DJANGO_SETTINGS_MODULE", None)
     finished = subprocess.run(
