@@ -22,7 +22,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
-from django.db.models.functions import Lower
 from django.forms.models import BaseInlineFormSet, construct_instance
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -45,6 +44,7 @@ from people.models import (
     Source,
     Tag,
 )
+from people.name_keys import name_key
 from people.search import SearchQuery, apply_filters, exact_matches, installation_model, name_filter
 
 # ---------------------------------------------------------------------------------------------
@@ -657,10 +657,10 @@ class TagAdmin(ServiceAdmin):
         return ("name", "created_at") if obj else ("created_at",)
 
     def get_search_results(self, request, queryset, search_term):
-        text = search_term.strip().lower()
+        text = name_key(search_term)
         if not text:
             return queryset, False
-        return queryset.annotate(lname=Lower("name")).filter(lname__startswith=text), False
+        return queryset.filter(name_key__startswith=text), False
 
     def save_model(self, request, obj: Tag, form, change: bool) -> None:
         if change:
@@ -711,10 +711,10 @@ class AttributeDefinitionAdmin(ServiceAdmin):
         return ("data_type", "object_schema", "created_at") if obj else ("created_at",)
 
     def get_search_results(self, request, queryset, search_term):
-        text = search_term.strip().lower()
+        text = name_key(search_term)
         if not text:
             return queryset, False
-        return queryset.annotate(lname=Lower("name")).filter(lname__startswith=text), False
+        return queryset.filter(name_key__startswith=text), False
 
     def save_model(self, request, obj: AttributeDefinition, form, change: bool) -> None:
         data = form.cleaned_data

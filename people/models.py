@@ -7,7 +7,8 @@ case. Workflows live in services.py.
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+
+from people.name_keys import NameKeyField
 
 
 class PersonType(models.TextChoices):
@@ -163,12 +164,14 @@ class NameTerm(models.Model):
 
 class Tag(models.Model):
     name = models.CharField(max_length=256)
+    # people.name_keys.name_key(name), kept on every save: what "the same name" means.
+    name_key = NameKeyField(source="name")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="tag_name_unique_ci"),
+            models.UniqueConstraint(fields=["name_key"], name="tag_name_key_unique"),
         ]
 
     def __str__(self) -> str:
@@ -189,6 +192,8 @@ class AttributeDefinition(models.Model):
     """A person custom attribute: its name and a data type that never changes once set."""
 
     name = models.CharField(max_length=256)
+    # people.name_keys.name_key(name), kept on every save: what "the same name" means.
+    name_key = NameKeyField(source="name")
     data_type = models.CharField(max_length=16, choices=DataType.choices)
     # LIST_OF_OBJECTS only: field name -> scalar data type.
     object_schema = models.JSONField(null=True, blank=True)
@@ -198,7 +203,7 @@ class AttributeDefinition(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="definition_name_unique_ci"),
+            models.UniqueConstraint(fields=["name_key"], name="definition_name_key_unique"),
             models.CheckConstraint(
                 condition=models.Q(data_type__in=DataType.values), name="definition_type_valid"
             ),

@@ -57,7 +57,7 @@ from django.db.models import (
 )
 from django.db.models.base import DEFERRED, ModelState
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Collate, Lower, Substr, Upper
+from django.db.models.functions import Collate, Substr, Upper
 from django.db.models.query import ModelIterable
 from rapidfuzz.distance import OSA
 
@@ -75,6 +75,7 @@ from people.models import (
     Person,
     Tag,
 )
+from people.name_keys import name_key
 
 # A page of the operator's result list: what fits on a screen or two (the next page is one
 # keyset step away).
@@ -326,7 +327,7 @@ def with_related_rows(
     """``queryset`` whose people come with their identities, tags, installations (and custom
     attribute values) in the same statement on PostgreSQL; elsewhere the queryset's own
     prefetches load them."""
-    order = "lower(t.name), t.id" if tags_by_lower_name else "t.name"
+    order = "t.name_key, t.id" if tags_by_lower_name else "t.name"
     return _with_related(queryset, attribute_values=attribute_values, tag_order=order)
 
 
@@ -889,18 +890,14 @@ def apply_filters(queryset: QuerySet[Person], query: SearchQuery) -> QuerySet[Pe
 
 
 def _tags_of(query: SearchQuery) -> dict[str, tuple[int, bool]] | None:
-    """Lower-cased tag name -> (id, whether more than RARE_TAG_PEOPLE people have it); None
+    """Folded tag name (name_key) -> (id, whether more than RARE_TAG_PEOPLE people have it); None
     when a tag does not exist. Tag ids as values, not subqueries: the planner then knows from
     the statistics whether a tag is on 30 % of the people or on 0.1 %. The ids are one
     statement; whether each tag is common is remembered (``_tags_over``)."""
-    lowered = list(dict.fromkeys(t.strip().lower() for t in query.tags if t.strip()))
+    lowered = list(dict.fromkeys(name_key(t) for t in query.tags if t.strip()))
     if not lowered:
         return {}
-    ids = dict(
-        Tag.objects.annotate(lname=Lower("name"))
-        .filter(lname__in=lowered)
-        .values_list("lname", "id")
-    )
+    ids = dict(Tag.objects.filter(name_key__in=lowered).values_list("name_key", "id"))
     if any(name not in ids for name in lowered):
         return None
     over = _tags_over(sorted(set(ids.values())), RARE_TAG_PEOPLE)
@@ -1083,11 +1080,9 @@ def attribute_condition(query: SearchQuery) -> Q | Exists:
     Each type has its column and its (definition, column) index; a STRING is compared through
     the indexed 200-character prefix and then exactly.
     """
-    definition = (
-        AttributeDefinition.objects.annotate(lname=Lower("name"))
-        .filter(lname=(query.attribute or "").strip().lower())
-        .first()
-    )
+    definition = AttributeDefinition.objects.filter(
+        name_key=name_key(query.attribute or "")
+    ).first()
     if definition is None:
         raise DomainError(
             "BAD_REQUEST", f"No custom attribute named {query.attribute!r}.", "attribute"

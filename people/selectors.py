@@ -16,7 +16,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import Prefetch, Q
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from people import custom_attributes as attribute_types
@@ -29,6 +28,7 @@ from people.models import (
     Person,
     Tag,
 )
+from people.name_keys import name_key
 from people.search import RelatedRowsField, instances_from_json, with_related_rows
 
 HISTORY_PAGE_SIZE = 20
@@ -40,7 +40,7 @@ def person_queryset():
     installation = Person._meta.get_field("installations").related_model
     queryset = Person.objects.prefetch_related(
         Prefetch("identities", queryset=ContactIdentity.objects.order_by("kind", "id")),
-        Prefetch("tags", queryset=Tag.objects.order_by(Lower("name"))),
+        Prefetch("tags", queryset=Tag.objects.order_by("name_key", "id")),
         Prefetch(
             "attribute_values",
             queryset=AttributeValue.objects.select_related("definition"),
@@ -66,7 +66,7 @@ def _page_extras_sql() -> dict[str, str]:
             f"ORDER BY created_at DESC, id DESC LIMIT {HISTORY_PAGE_SIZE + 1}) e"
         ),
         "page_definitions": (
-            "SELECT COALESCE(jsonb_agg(to_jsonb(d) ORDER BY lower(d.name), d.id), '[]') "
+            "SELECT COALESCE(jsonb_agg(to_jsonb(d) ORDER BY d.name_key, d.id), '[]') "
             f"FROM {AttributeDefinition._meta.db_table} d"
         ),
     }
@@ -118,7 +118,7 @@ def attribute_rows(person: Person) -> list[AttributeRow]:
     if "page_definitions" in person.__dict__:
         definitions = instances_from_json(AttributeDefinition, person.page_definitions)
     else:
-        definitions = AttributeDefinition.objects.order_by(Lower("name"), "id")
+        definitions = AttributeDefinition.objects.order_by("name_key", "id")
     return [AttributeRow(definition, values.get(definition.pk)) for definition in definitions]
 
 
@@ -171,14 +171,13 @@ def history_page(
 
 def tag_suggestions(prefix: str, *, exclude: list[str] | None = None) -> list[str]:
     """Existing tag names starting with ``prefix`` (any casing), for the tag input."""
-    prefix = prefix.strip().lower()
+    prefix = name_key(prefix)
     if not prefix:
         return []
-    excluded = {name.lower() for name in exclude or []}
-    names = (
-        Tag.objects.annotate(lname=Lower("name"))
-        .filter(lname__startswith=prefix)
-        .order_by("lname")
-        .values_list("name", flat=True)[: TAG_SUGGESTIONS + len(excluded)]
+    excluded = {name_key(name) for name in exclude or []}
+    rows = (
+        Tag.objects.filter(name_key__startswith=prefix)
+        .order_by("name_key")
+        .values_list("name", "name_key")[: TAG_SUGGESTIONS + len(excluded)]
     )
-    return [name for name in names if name.lower() not in excluded][:TAG_SUGGESTIONS]
+    return [name for name, key in rows if key not in excluded][:TAG_SUGGESTIONS]

@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
-from django.db.models.functions import Lower
 
 from people import custom_attributes as attribute_types
 from people.errors import DomainError, ErrorCode, reject_nul
@@ -36,6 +35,7 @@ from people.models import (
     PersonType,
     Tag,
 )
+from people.name_keys import MAX_NAME_KEY_LENGTH, name_key
 
 MAX_CONTACTS_PER_KIND = 100
 MAX_TAG_LENGTH = 256
@@ -114,7 +114,7 @@ def parse_emails(raw: Iterable[Any], *, field_name: str = "contactInformation.em
 
 
 def parse_tag_names(raw: Iterable[Any], *, field_name: str = "tags") -> list[str]:
-    """Tag names in first-seen order; duplicates (ignoring case) collapse."""
+    """Tag names in first-seen order; duplicates (by ``name_key``) collapse."""
     if isinstance(raw, str) or not isinstance(raw, Iterable):
         raise DomainError(
             ErrorCode.REQUEST_FORMAT_INVALID, "tags must be a list of names.", field_name
@@ -135,8 +135,13 @@ def parse_tag_names(raw: Iterable[Any], *, field_name: str = "tags") -> list[str
                 f"Tag names must be at most {MAX_TAG_LENGTH} characters.",
                 field_name,
             )
-        if name.casefold() not in seen:
-            seen.add(name.casefold())
+        key = name_key(name)
+        if len(key) > MAX_NAME_KEY_LENGTH:
+            raise DomainError(
+                ErrorCode.BAD_REQUEST, "This tag name is too long once case-folded.", field_name
+            )
+        if key not in seen:
+            seen.add(key)
             names.append(name)
     return names
 
@@ -151,16 +156,13 @@ def parse_custom_attributes(raw: Any, *, from_text: bool = False) -> dict[Attrib
         )
     if not raw:
         return {}
-    wanted = {str(name).lower(): name for name in raw}
+    wanted = {name_key(str(name)): name for name in raw}
     definitions = {
-        d.name.lower(): d
-        for d in AttributeDefinition.objects.annotate(lname=Lower("name")).filter(
-            lname__in=list(wanted)
-        )
+        d.name_key: d for d in AttributeDefinition.objects.filter(name_key__in=list(wanted))
     }
     parsed: dict[AttributeDefinition, Any] = {}
-    for lname, name in wanted.items():
-        definition = definitions.get(lname)
+    for key, name in wanted.items():
+        definition = definitions.get(key)
         if definition is None:
             raise DomainError(
                 ErrorCode.BAD_REQUEST,
@@ -186,7 +188,7 @@ class PersonChanges:
     tags_remove: list[str] = field(default_factory=list)
     custom_attributes: dict[AttributeDefinition, Any] | None = None
     custom_attributes_mode: str = MERGE
-    # lower-cased name -> the value an editor showed (attribute_types.fingerprint)
+    # name_key(name) -> the value an editor showed (attribute_types.fingerprint)
     custom_attributes_shown: dict[str, str] = field(default_factory=dict)
     phones: list | None = None
     emails: list[str] | None = None
@@ -226,7 +228,7 @@ def person_changes(
         ),
         custom_attributes_mode=custom_attributes_mode,
         custom_attributes_shown={
-            str(name).lower(): str(text) for name, text in (custom_attributes_shown or {}).items()
+            name_key(str(name)): str(text) for name, text in (custom_attributes_shown or {}).items()
         },
         phones=parse_phones(phones) if phones is not None else None,
         emails=parse_emails(emails) if emails is not None else None,
@@ -242,24 +244,81 @@ def person_changes(
 
 
 def _tags_by_name(names: list[str]) -> list[Tag]:
-    """The Tag rows for ``names``, created where missing (names match regardless of case)."""
+    """The Tag rows for ``names``, created where missing (names match by ``name_key``).
+
+    The rows are locked FOR SHARE until the caller's transaction ends: a tag being attached
+    to a person cannot be deleted meanwhile (tag_delete locks it FOR UPDATE, and waits), so
+    the deleter and the writer run one after the other instead of the writer's link failing
+    its foreign key at commit.
+    """
     if not names:
         return []
-    lowered = {n.lower(): n for n in names}
-    existing = {
-        t.name.lower(): t
-        for t in Tag.objects.annotate(lname=Lower("name")).filter(lname__in=list(lowered))
-    }
-    for lname, name in lowered.items():
-        if lname in existing:
+    keys = {name_key(n): n for n in names}
+    existing = {t.name_key: t for t in _share_locked(Tag.objects.filter(name_key__in=list(keys)))}
+    for key, name in keys.items():
+        if key in existing:
             continue
         try:
             with transaction.atomic():
-                existing[lname] = Tag.objects.create(name=name)
+                existing[key] = Tag.objects.create(name=name)
         except IntegrityError:
             # Another writer created it a moment ago (the unique index said so): use theirs.
-            existing[lname] = Tag.objects.annotate(lname=Lower("name")).get(lname=lname)
-    return [existing[n.lower()] for n in names]
+            existing[key] = _share_locked(Tag.objects.filter(name_key=key)).get()
+    return [existing[name_key(n)] for n in names]
+
+
+def _share_locked(queryset) -> list:
+    """The rows of ``queryset`` that still exist, locked FOR SHARE on PostgreSQL."""
+    rows = list(queryset)
+    existing = _lock_for_share(queryset.model, [row.pk for row in rows])
+    return [row for row in rows if row.pk in existing]
+
+
+def _lock_for_share(model, ids: list[int]) -> set[int]:
+    """Which of ``ids`` still exist, locked FOR SHARE until the transaction ends (PostgreSQL).
+
+    Writers that attach a tag or a definition to a person take this lock; the deleters take
+    FOR UPDATE (tag_delete, attribute_definition_delete), so each waits for the other and
+    no link is committed to a row deleted meanwhile (a foreign-key error at commit, a 500).
+    Django's select_for_update() has no FOR SHARE, and writers must not block each other.
+    On other databases (SQLite locks the whole database per write) a plain read.
+    """
+    if not ids:
+        return set()
+    table = connection.ops.quote_name(model._meta.db_table)
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id IN ({placeholders}) ORDER BY id{lock}",
+            sorted(ids),
+        )
+        return {pk for (pk,) in cursor.fetchall()}
+
+
+def lock_references(changes: PersonChanges) -> None:
+    """Lock FOR SHARE the tags and definitions an edit attaches, before the person lock.
+
+    The order (referenced rows, then the person) is tag_delete's too (the tag, then each of
+    its people), so the two cannot deadlock. A definition deleted since the edit was parsed
+    is refused as undefined (400), as it would have been a moment later.
+    """
+    if changes.tags:
+        _tags_by_name(changes.tags)
+    _lock_definitions(changes)
+
+
+def _lock_definitions(changes: PersonChanges) -> None:
+    if not changes.custom_attributes:
+        return
+    existing = _lock_for_share(AttributeDefinition, [d.pk for d in changes.custom_attributes])
+    for definition in changes.custom_attributes:
+        if definition.pk not in existing:
+            raise DomainError(
+                ErrorCode.BAD_REQUEST,
+                f"No custom attribute named {definition.name!r} is defined; define it first.",
+                f"customAttributes.{definition.name}",
+            )
 
 
 def _apply_fields(person: Person, values: dict[str, Any], diffs: dict) -> None:
@@ -286,13 +345,13 @@ def _apply_fields(person: Person, values: dict[str, Any], diffs: dict) -> None:
 def _apply_tags(person: Person, changes: PersonChanges, diffs: dict) -> None:
     if changes.tags is None and not changes.tags_remove:
         return
-    current = {t.name.lower(): t for t in person.tags.all()}
+    current = {t.name_key: t for t in person.tags.all()}
     added: list[str] = []
     removed: list[str] = []
     if changes.tags is not None:
         wanted = _tags_by_name(changes.tags)
-        wanted_keys = {t.name.lower() for t in wanted}
-        to_add = [t for t in wanted if t.name.lower() not in current]
+        wanted_keys = {t.name_key for t in wanted}
+        to_add = [t for t in wanted if t.name_key not in current]
         if changes.tags_mode == REPLACE:
             to_remove = [t for key, t in current.items() if key not in wanted_keys]
             person.tags.remove(*to_remove)
@@ -300,7 +359,8 @@ def _apply_tags(person: Person, changes: PersonChanges, diffs: dict) -> None:
         person.tags.add(*to_add)
         added += [t.name for t in to_add]
     if changes.tags_remove:
-        drop = [current[n.lower()] for n in changes.tags_remove if n.lower() in current]
+        removing = [name_key(n) for n in changes.tags_remove]
+        drop = [current[key] for key in removing if key in current]
         drop = [t for t in drop if t.name not in added]
         person.tags.remove(*drop)
         removed += [t.name for t in drop]
@@ -311,6 +371,7 @@ def _apply_tags(person: Person, changes: PersonChanges, diffs: dict) -> None:
 def _apply_custom_attributes(person: Person, changes: PersonChanges, diffs: dict) -> None:
     if changes.custom_attributes is None:
         return
+    _lock_definitions(changes)
     rows = {row.definition_id: row for row in person.attribute_values.select_related("definition")}
     result: dict[str, dict] = {}
     given = changes.custom_attributes
@@ -328,7 +389,7 @@ def _apply_custom_attributes(person: Person, changes: PersonChanges, diffs: dict
     for definition, value in given.items():
         row = rows.get(definition.pk)
         before = attribute_types.from_row(definition, row) if row else None
-        shown = changes.custom_attributes_shown.get(definition.name.lower())
+        shown = changes.custom_attributes_shown.get(definition.name_key)
         if shown is not None:
             _refuse_changed_since_shown(definition, shown, before, value)
         if value is None:
@@ -561,6 +622,7 @@ def person_update(
     follows directly from that one, and a caller holding it can tell its own change from
     someone else's.
     """
+    lock_references(changes)
     locked = lock_person(person)
     locked.previous_version = locked.version
     if expected_version is not None and locked.version != expected_version:
@@ -646,17 +708,19 @@ def person_remove_email(*, person: Person | int, actor: Actor, address: str) -> 
     return person_edit(person=person, actor=actor, emails_remove=[address])
 
 
+def _definition_locked_for_share(name: str) -> AttributeDefinition | None:
+    """The definition named ``name`` (by ``name_key``), locked FOR SHARE (_lock_for_share)."""
+    rows = _share_locked(AttributeDefinition.objects.filter(name_key=name_key(name)))
+    return rows[0] if rows else None
+
+
 def person_append_list_item(
     *, person: Person | int, actor: Actor, name: str, item: dict[str, Any]
 ) -> Person:
     """Append one object to a LIST_OF_OBJECTS attribute of a person."""
     with transaction.atomic():
+        definition = _definition_locked_for_share(name)
         locked = lock_person(person)
-        definition = (
-            AttributeDefinition.objects.annotate(lname=Lower("name"))
-            .filter(lname=name.lower())
-            .first()
-        )
         if definition is None:
             raise DomainError(
                 ErrorCode.NOT_FOUND,
@@ -723,7 +787,7 @@ SYSTEM = Actor.system()
 @transaction.atomic
 def tag_create(*, name: str, actor: Actor = SYSTEM) -> Tag:
     (clean,) = parse_tag_names([name], field_name="name")
-    if Tag.objects.annotate(lname=Lower("name")).filter(lname=clean.lower()).exists():
+    if Tag.objects.filter(name_key=name_key(clean)).exists():
         raise DomainError(ErrorCode.BAD_REQUEST, f"Tag {clean!r} exists already.", "name")
     tag = _tags_by_name([clean])[0]
     record_audit(action="tag created", target=f"tag {tag.pk} {tag.name!r}", actor=actor)
@@ -732,22 +796,41 @@ def tag_create(*, name: str, actor: Actor = SYSTEM) -> Tag:
 
 @transaction.atomic
 def tag_delete(*, tag: Tag, actor: Actor) -> int:
-    """Delete a tag; every person that had it gets a history event. Returns how many."""
-    person_ids = list(tag.people.values_list("id", flat=True))
+    """Delete a tag; every person that had it gets a history event. Returns how many.
+
+    The tag row is locked FOR UPDATE first: writers that attach it hold it FOR SHARE
+    (_tags_by_name) until they commit, so this waits for them and then sees their people;
+    writers that come later wait for this and then create the tag afresh. Without the lock a
+    person tagged meanwhile failed its foreign key at commit (a 500). A tag deleted by
+    someone else meanwhile is NOT_FOUND.
+    """
+    locked = Tag.objects.select_for_update().filter(pk=tag.pk).first()
+    if locked is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"There is no tag {tag.name!r}.", "name")
+    person_ids = list(locked.people.order_by("id").values_list("id", flat=True))
     for person_id in person_ids:
         person_update(
             person=person_id,
             actor=actor,
-            changes=PersonChanges(tags_remove=[tag.name]),
+            changes=PersonChanges(tags_remove=[locked.name]),
         )
     record_audit(
         action="tag deleted",
-        target=f"tag {tag.pk} {tag.name!r}",
+        target=f"tag {locked.pk} {locked.name!r}",
         actor=actor,
         removed_from=len(person_ids),
     )
-    tag.delete()
+    locked.delete()
     return len(person_ids)
+
+
+def _clean_definition_name(name: object) -> str:
+    clean_name = attribute_types.validate_definition_name(name)
+    if len(name_key(clean_name)) > MAX_NAME_KEY_LENGTH:
+        raise DomainError(
+            ErrorCode.BAD_REQUEST, "Attribute name is too long once case-folded.", "name"
+        )
+    return clean_name
 
 
 @transaction.atomic
@@ -759,15 +842,11 @@ def attribute_definition_create(
     description: str = "",
     actor: Actor = SYSTEM,
 ) -> AttributeDefinition:
-    clean_name = attribute_types.validate_definition_name(name)
+    clean_name = _clean_definition_name(name)
     clean_type = attribute_types.validate_data_type(data_type)
     schema = attribute_types.validate_object_schema(clean_type, object_schema)
     description = _clean_description(description)
-    if (
-        AttributeDefinition.objects.annotate(lname=Lower("name"))
-        .filter(lname=clean_name.lower())
-        .exists()
-    ):
+    if AttributeDefinition.objects.filter(name_key=name_key(clean_name)).exists():
         raise DomainError(
             ErrorCode.BAD_REQUEST, f"Custom attribute {clean_name!r} exists already.", "name"
         )
@@ -811,10 +890,9 @@ def attribute_definition_update(
             "dataType",
         )
     if name is not None:
-        clean_name = attribute_types.validate_definition_name(name)
+        clean_name = _clean_definition_name(name)
         clash = (
-            AttributeDefinition.objects.annotate(lname=Lower("name"))
-            .filter(lname=clean_name.lower())
+            AttributeDefinition.objects.filter(name_key=name_key(clean_name))
             .exclude(pk=locked.pk)
             .exists()
         )
@@ -825,7 +903,14 @@ def attribute_definition_update(
         locked.name = clean_name
     if description is not None:
         locked.description = _clean_description(description)
-    locked.save()
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError:
+        # Another definition took the name (by name_key) after our check.
+        raise DomainError(
+            ErrorCode.BAD_REQUEST, f"Custom attribute {locked.name!r} exists already.", "name"
+        ) from None
     record_audit(
         action="custom attribute changed",
         target=f"custom attribute {locked.pk} {locked.name!r}",
@@ -857,8 +942,18 @@ def attribute_definition_usage(definition: AttributeDefinition) -> int:
 
 @transaction.atomic
 def attribute_definition_delete(*, definition: AttributeDefinition, actor: Actor = SYSTEM) -> None:
-    """Delete a definition that no person uses; refuse with ATTRIBUTE_IN_USE otherwise."""
-    locked = AttributeDefinition.objects.select_for_update().get(pk=definition.pk)
+    """Delete a definition that no person uses; refuse with ATTRIBUTE_IN_USE otherwise.
+
+    The row is locked FOR UPDATE before the usage is counted: writers that set a value of it
+    hold it FOR SHARE until they commit (_lock_definitions), so the count sees their values;
+    writers that come later wait, then find it undefined (400). Without the lock, a value
+    written meanwhile failed its foreign key at commit (a 500).
+    """
+    locked = AttributeDefinition.objects.select_for_update().filter(pk=definition.pk).first()
+    if locked is None:
+        raise DomainError(
+            ErrorCode.NOT_FOUND, f"There is no custom attribute {definition.name!r}.", "name"
+        )
     used_by = attribute_definition_usage(locked)
     if used_by:
         raise DomainError(

@@ -22,7 +22,6 @@ from typing import Any
 import django_filters
 import simplejson
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Lower
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 
@@ -40,6 +39,7 @@ from people.models import (
     Person,
     Tag,
 )
+from people.name_keys import name_key
 from portal.api.json import check_storable
 
 DEFAULT_LIMIT = 20
@@ -234,9 +234,7 @@ class FilterCompiler:
             condition = tag.condition()
             self._tags[id(condition)] = (condition, tag)
             return condition
-        tags = Tag.objects.annotate(lname=Lower("name")).filter(
-            **{f"lname__{lookup}": operand.strip().lower()}
-        )
+        tags = Tag.objects.filter(**{f"name_key__{lookup}": name_key(operand)})
         through = Person.tags.through
         has = Exists(through.objects.filter(person_id=OuterRef("pk"), tag_id__in=tags.values("id")))
         return ~Q(has) if op in NEGATED else Q(has)
@@ -268,11 +266,9 @@ class FilterCompiler:
         return ~Q(has) if op in NEGATED else Q(has)
 
     def definition(self, name: str) -> AttributeDefinition:
-        key = name.strip().lower()
+        key = name_key(name)
         if key not in self._definitions:
-            self._definitions[key] = (
-                AttributeDefinition.objects.annotate(lname=Lower("name")).filter(lname=key).first()
-            )
+            self._definitions[key] = AttributeDefinition.objects.filter(name_key=key).first()
         definition = self._definitions[key]
         if definition is None:
             raise _error(f"No custom attribute named {name!r} is defined.")

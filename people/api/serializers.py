@@ -25,6 +25,7 @@ from people.models import (
     PersonType,
     Tag,
 )
+from people.name_keys import name_key
 from people.search import IDENTIFIER_TYPES
 from portal.api.fields import AnyJSONField, StrictStringField
 
@@ -216,7 +217,7 @@ def person_body(person: Person) -> dict[str, Any]:
             body[name] = value
     if person.origin in VENDOR_ORIGIN:
         body["origin"] = VENDOR_ORIGIN[person.origin]
-    body["tags"] = sorted((tag.name for tag in person.tags.all()), key=str.lower)
+    body["tags"] = sorted((tag.name for tag in person.tags.all()), key=name_key)
     body["customAttributes"] = {
         row.definition.name: attribute_types.serialize_value(
             row.definition, attribute_types.from_row(row.definition, row)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import InterfaceError, OperationalError
-from django.db.models.functions import Lower
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -39,6 +38,7 @@ from people.api.filters import (
 from people.errors import DomainError, ErrorCode
 from people.fields import STANDARD_FIELDS
 from people.models import AttributeDefinition, Person, Tag
+from people.name_keys import name_key
 from people.search import IDENTIFIER_TYPES, person_id_by_identifier, profile_queryset
 from portal.api.actors import actor_from_request
 from portal.api.errors import DOMAIN_STATUS, RequestFormatInvalid, flatten_detail
@@ -722,7 +722,7 @@ class MatchView(VendorAPIView):
 
 
 def tag_named(name: str) -> Tag:
-    tag = Tag.objects.annotate(lname=Lower("name")).filter(lname=name.strip().lower()).first()
+    tag = Tag.objects.filter(name_key=name_key(name)).first()
     if tag is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"There is no tag {name!r}.", "name")
     return tag
@@ -863,11 +863,7 @@ class TagPersonsView(VendorAPIView):
 
 
 def definition_named(name: str) -> AttributeDefinition:
-    definition = (
-        AttributeDefinition.objects.annotate(lname=Lower("name"))
-        .filter(lname=name.strip().lower())
-        .first()
-    )
+    definition = AttributeDefinition.objects.filter(name_key=name_key(name)).first()
     if definition is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"There is no custom attribute {name!r}.", "name")
     return definition
@@ -969,5 +965,5 @@ class AppendView(VendorAPIView):
             person=person_id, actor=actor_from_request(request), name=name, item=request.data
         )
         values = profile(person_id)["customAttributes"]
-        key = next(k for k in values if k.lower() == name.strip().lower())
+        key = next(k for k in values if name_key(k) == name_key(name))
         return Response(values[key])

@@ -28,7 +28,6 @@ from decimal import Decimal
 import phonenumbers
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.db.models.functions import Lower
 
 from installations import services as installation_services
 from installations.models import Application, Installation
@@ -43,6 +42,7 @@ from people.models import (
     Person,
     Tag,
 )
+from people.name_keys import name_key
 
 CHUNK = 20_000
 # How long the final VACUUM waits for transactions that began during the load (an automatic
@@ -655,20 +655,16 @@ class Command(BaseCommand):
             if app is None:
                 app = installation_services.application_create(name=name, code=code)
             applications[code] = (app.pk, os_name)
-        existing = dict(Tag.objects.annotate(lname=Lower("name")).values_list("lname", "id"))
+        existing = dict(Tag.objects.values_list("name_key", "id"))
         tag_ids = []
         for name in TAGS:
-            pk = existing.get(name.lower())
+            pk = existing.get(name_key(name))
             if pk is None:
                 pk = services.tag_create(name=name).pk
             tag_ids.append(pk)
         definitions = {}
         for name, data_type, schema in DEFINITIONS:
-            definition = (
-                AttributeDefinition.objects.annotate(lname=Lower("name"))
-                .filter(lname=name.lower())
-                .first()
-            )
+            definition = AttributeDefinition.objects.filter(name_key=name_key(name)).first()
             if definition is None:
                 definition = services.attribute_definition_create(
                     name=name, data_type=data_type, object_schema=schema
