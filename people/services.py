@@ -256,14 +256,16 @@ def _tags_by_name(names: list[str]) -> list[Tag]:
     keys = {name_key(n): n for n in names}
     existing = {t.name_key: t for t in _share_locked(Tag.objects.filter(name_key__in=list(keys)))}
     for key, name in keys.items():
-        if key in existing:
-            continue
-        try:
-            with transaction.atomic():
-                existing[key] = Tag.objects.create(name=name)
-        except IntegrityError:
-            # Another writer created it a moment ago (the unique index said so): use theirs.
-            existing[key] = _share_locked(Tag.objects.filter(name_key=key)).get()
+        while key not in existing:
+            try:
+                with transaction.atomic():
+                    existing[key] = Tag.objects.create(name=name)
+            except IntegrityError:
+                # Another writer created it a moment ago (the unique index said so): use
+                # theirs, unless it was deleted since (then create it again).
+                found = _share_locked(Tag.objects.filter(name_key=key))
+                if found:
+                    existing[key] = found[0]
     return [existing[name_key(n)] for n in names]
 
 
