@@ -33,7 +33,7 @@ from people import services
 from people.errors import DomainError, ErrorCode
 from people.fields import STANDARD_FIELDS
 from people.history import Actor
-from people.identities import normalize_email, parse_phone, try_phone
+from people.identities import normalize_email, parse_phone, try_email, try_phone
 from people.models import (
     AttributeDefinition,
     AttributeValue,
@@ -605,7 +605,10 @@ class ContactIdentityAdmin(ServiceAdmin):
         if not text:
             return queryset, False
         if "@" in text:
-            return queryset.filter(kind=IdentityKind.EMAIL, value=text.lower()), False
+            email = try_email(text)
+            if email is None:
+                return queryset.none(), False
+            return queryset.filter(kind=IdentityKind.EMAIL, value=email), False
         phone = try_phone(text)
         if phone is None:
             return queryset.none(), False

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
+import idna
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +18,7 @@ MAX_EMAIL_LENGTH = 254
 MAX_EXTERNAL_ID_LENGTH = 256
 _PHONE_DECORATION = re.compile(r"[\s\-.()/]")
 _email_validator = EmailValidator()
+_DOT_AFTER_I = re.compile("(?<=[ij])\u0307")
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,47 @@ def format_phone(number: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def _refuse_format_characters(text: str, code: str, field: str, what: str) -> None:
+    """Invisible and format characters (Unicode category Cf: soft hyphen, zero-width space,
+    bidi controls...) make a look-alike of another identifier: refused, never dropped."""
+    for character in text:
+        if unicodedata.category(character) == "Cf":
+            raise DomainError(
+                code,
+                f"{what} must not contain invisible or format characters"
+                f" (U+{ord(character):04X} {unicodedata.name(character, 'FORMAT CHARACTER')}).",
+                field,
+            )
+
+
+def fold_email_text(text: str) -> str:
+    """The folding of an email's characters (not its domain's IDNA form): NFKC, then case
+    folding. For fragments (a "contains" filter) and, with the domain's IDNA form, whole
+    addresses (``normalize_email``).
+
+    Dotted capital I folds to a plain "i" (the Turkic entry of Unicode's CaseFolding.txt)
+    and a combining dot above after "i" or "j" goes (they have a dot already): full folding
+    would give "i" + U+0307, a look-alike of "i" that could be a second owner of one mailbox.
+    """
+    folded = unicodedata.normalize("NFKC", text).replace("\u0130", "i").casefold()
+    return unicodedata.normalize("NFKC", _DOT_AFTER_I.sub("", folded))
+
+
+def _email_domain(domain: str) -> str:
+    """The domain in its IDNA 2008 ASCII form (UTS #46 mapping), or ValueError."""
+    if domain.startswith("[") and domain.endswith("]"):
+        return domain  # an address literal ("[192.0.2.1]"): no labels to encode
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as error:
+        raise ValueError(str(error)) from None
+
+
 def normalize_email(raw: object, *, field: str = "email") -> str:
-    """Validate an address (Django's RFC 5322 subset) and return its lower-cased form."""
+    """Validate an address (Django's RFC 5322 subset) and return the one form that every
+    spelling of the mailbox shares: NFKC and case folding (``fold_email_text``), the domain
+    in its IDNA (punycode) form. Invisible and format characters are refused. This form is
+    stored, compared and shown (DOMAIN.md: one mailbox has one owner)."""
     if not isinstance(raw, str):
         raise DomainError(ErrorCode.EMAIL_INVALID, "Email must be a string.", field)
     text = raw.strip()
@@ -90,17 +132,41 @@ def normalize_email(raw: object, *, field: str = "email") -> str:
             f"Email must be at most {MAX_EMAIL_LENGTH} characters.",
             field,
         )
+    _refuse_format_characters(text, ErrorCode.EMAIL_INVALID, field, "Email")
+    local, at, domain = fold_email_text(text).rpartition("@")
     try:
-        _email_validator(text)
-    except ValidationError:
+        if not at or not local or not domain:
+            raise ValueError("no local part or domain")
+        address = f"{local}@{_email_domain(domain)}"
+        _email_validator(address)
+    except (ValueError, ValidationError):
         raise DomainError(
             ErrorCode.EMAIL_INVALID, f"{text!r} is not a valid email address.", field
         ) from None
-    return text.lower()
+    if len(address) > MAX_EMAIL_LENGTH:
+        raise DomainError(
+            ErrorCode.EMAIL_INVALID,
+            f"Email must be at most {MAX_EMAIL_LENGTH} characters.",
+            field,
+        )
+    return address
+
+
+def try_email(text: str) -> str | None:
+    """``normalize_email`` of ``text``, or None when it is not a valid address."""
+    try:
+        return normalize_email(text)
+    except DomainError:
+        return None
 
 
 def normalize_external_id(raw: object, *, field: str = "externalId") -> str | None:
-    """The externalId, or None for "no value": empty, JSON null or any casing of "null"."""
+    """The externalId, or None for "no value": empty, JSON null or any casing of "null".
+
+    Opaque and case-sensitive (as the vendor's), but one string has one form: NFC, so that
+    a composed and a decomposed "é" are one externalId; invisible and format characters
+    are refused (a look-alike of another person's id).
+    """
     if raw is None:
         return None
     if not isinstance(raw, str):
@@ -108,6 +174,8 @@ def normalize_external_id(raw: object, *, field: str = "externalId") -> str | No
     text = reject_nul(raw.strip(), field)
     if text == "" or text.lower() == "null":
         return None
+    _refuse_format_characters(text, ErrorCode.BAD_REQUEST, field, "externalId")
+    text = unicodedata.normalize("NFC", text)
     if len(text) > MAX_EXTERNAL_ID_LENGTH:
         raise DomainError(
             ErrorCode.BAD_REQUEST,

@@ -35,6 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from unicodedata import normalize
 
 import orjson
 from django.core.exceptions import EmptyResultSet
@@ -65,7 +66,13 @@ from people import custom_attributes as attribute_types
 from people import name_terms
 from people.errors import DomainError
 from people.fields import fold, successor
-from people.identities import normalize_email, normalize_external_id, parse_phone, try_phone
+from people.identities import (
+    normalize_email,
+    normalize_external_id,
+    parse_phone,
+    try_email,
+    try_phone,
+)
 from people.models import (
     AttributeDefinition,
     AttributeValue,
@@ -514,10 +521,10 @@ def _candidates(text: str) -> list[_Candidate]:
             Match("pushRegistrationId", text),
             push_registration_id=text,
         ),
-        _probe(Person, "id", Match("externalId", text), external_id=text),
+        _probe(Person, "id", Match("externalId", text), external_id=normalize("NFC", text)),
     ]
-    if "@" in text:
-        email = text.lower()
+    email = try_email(text) if "@" in text else None
+    if email is not None:
         found.append(
             _probe(
                 ContactIdentity,

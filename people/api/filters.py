@@ -29,7 +29,7 @@ from people import custom_attributes as attribute_types
 from people import search
 from people.errors import DomainError, ErrorCode
 from people.fields import STANDARD_FIELDS
-from people.identities import normalize_email, try_phone
+from people.identities import fold_email_text, normalize_email, try_phone
 from people.models import (
     AttributeDefinition,
     AttributeValue,
@@ -258,9 +258,12 @@ class FilterCompiler:
             if value is None:
                 identities = identities.none()
         else:
-            text = operand.strip().lstrip("+") if kind == IdentityKind.PHONE else operand
+            if kind == IdentityKind.PHONE:
+                text = operand.strip().lstrip("+").lower()
+            else:
+                text = fold_email_text(operand)  # stored addresses are folded alike
             identities = ContactIdentity.objects.filter(
-                kind=kind, **{f"value__{LOOKUPS[op]}": text.lower()}
+                kind=kind, **{f"value__{LOOKUPS[op]}": text}
             )
         has = Exists(identities.filter(person_id=OuterRef("pk")))
         return ~Q(has) if op in NEGATED else Q(has)
