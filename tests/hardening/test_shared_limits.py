@@ -43,6 +43,8 @@ API_RATE = 20
 DEVICE_RATE = 10
 APP_CODE = "limits-app"
 PASSWORD = "correct-horse-battery"
+# The key prefix of this module's servers (other runs may share the Redis).
+KEYS = f"limits-{secrets.token_hex(4)}"
 
 
 def _free_port() -> int:
@@ -167,7 +169,7 @@ class Served:
 
 def _serve(database: Database, trusted_proxies: int) -> Iterator[Served]:
     port = _free_port()
-    prefix = f"limits-{secrets.token_hex(4)}"
+    prefix = f"{KEYS}-proxies-{trusted_proxies}"
     env = {**database.env, "TRUSTED_PROXY_COUNT": str(trusted_proxies), "CACHE_KEY_PREFIX": prefix}
     log_fd, log_name = tempfile.mkstemp(prefix="gunicorn-limits-", suffix=".log")
     log = Path(log_name)
@@ -224,7 +226,7 @@ def _fresh_counts(database) -> Iterator[None]:
 
     def forget() -> None:
         client = redis.Redis.from_url(os.environ["REDIS_URL"])
-        keys = list(client.scan_iter(match="limits-*", count=1000))
+        keys = list(client.scan_iter(match=f"{KEYS}-*", count=1000))
         if keys:
             client.delete(*keys)
         with psycopg.connect(database.env["DATABASE_URL"], autocommit=True) as connection:
