@@ -52,7 +52,7 @@ bench: install-test
 
 ## loadtest: 60 s of operators and API clients against gunicorn on PostgreSQL (README, Load test).
 loadtest: install
-	bash -c 'source scripts/pg.sh && $(PY) bench/loadtest.py'
+	bash -c 'source scripts/pg.sh && source scripts/redis.sh && $(PY) bench/loadtest.py'
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -97,6 +97,9 @@ def environment(secret_key: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "TRUST_X_FORWARDED_PROTO": "1",
         "LOG_LEVEL": "WARNING",
+        # The rate limits' shared store (scripts/redis.sh, sourced by `make loadtest`).
+        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+        "CACHE_KEY_PREFIX": f"loadtest-{secrets.token_hex(4)}",
     }
 
 

@@ -4,6 +4,8 @@ of the portal's, DEBUG off, and no throttling (the bench sends thousands of API 
 import os
 
 os.environ.setdefault("SECRET_KEY", "bench-only-key-" + "x" * 50)
+# One process and no throttling: the cache need not be shared.
+os.environ.setdefault("LOCAL_MEMORY_CACHE", "1")
 
 from portal.settings import *  # noqa: E402,F403
 from portal.settings import REST_FRAMEWORK  # noqa: E402

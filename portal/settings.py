@@ -5,6 +5,8 @@ SECRET_KEY    required when DEBUG is off
 DEBUG         off unless set to 1/true/yes/on
 ALLOWED_HOSTS comma-separated host names (default: localhost names)
 PHONE_DEFAULT_REGION  ISO country code used to read national phone numbers (default: none)
+REDIS_URL     the shared store of rate limits; required when DEBUG is off
+TRUSTED_PROXY_COUNT  reverse proxies in front that append to X-Forwarded-For (default 0)
 """
 
 import os
@@ -101,6 +103,12 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 # Lock the pair: one account guessed from one address; other operators and addresses go on.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# ... and the address, after AXES_ADDRESS_FAILURE_LIMIT failures whatever the usernames
+# (password spraying). The records live in the database, which every worker shares.
+AXES_HANDLER = "portal.lockout.AddressAndAccountLockoutHandler"
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
+# The address is the trusted proxy's (TRUSTED_PROXY_COUNT below), as for the rate limits.
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -153,6 +161,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The reverse proxies in front of the portal that append the address they received a request
+# from to X-Forwarded-For (portal/client_address.py). 0: the portal is reached directly and
+# the header, which anyone can send, is ignored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+
+# The rate limits count in the default cache, which every worker must share: Redis. Without
+# REDIS_URL the cache is this process's memory (each gunicorn worker would count alone, so
+# N workers would let N times the rate through): `make run` (DEBUG) only. With DEBUG off the
+# portal refuses to start without REDIS_URL, unless LOCAL_MEMORY_CACHE=1 says that one
+# process serves everything.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
+            # A Redis that does not answer fails the request at once (503), not after the
+            # worker's timeout.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+elif DEBUG or env_bool("LOCAL_MEMORY_CACHE", False):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when DEBUG is off: the rate limits count in one store shared "
+        "by every worker (LOCAL_MEMORY_CACHE=1 for a single process)"
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -207,6 +247,7 @@ STORAGES = {
 # such input is rejected as PHONE_INVALID.
 PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION") or None
 
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE") or "6000/min"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["portal.api.json.ExactJSONRenderer"],
@@ -217,7 +258,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.CanUseApi"],
     "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.PerKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("API_THROTTLE_RATE", "6000/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        # Per API key (or operator); per application and client address for the device API.
+        "api": API_THROTTLE_RATE,
+        "device": os.environ.get("DEVICE_THROTTLE_RATE") or API_THROTTLE_RATE,
+    },
+    # DRF's own reading of X-Forwarded-For agrees with portal.client_address.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

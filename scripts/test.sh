@@ -16,6 +16,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 source scripts/pg.sh
+source scripts/redis.sh
 
 run_suite() {  # label, then pytest arguments
   local label="$1"; shift

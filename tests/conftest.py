@@ -1,3 +1,5 @@
+import functools
+
 import pytest
 from django.contrib.auth.models import Group, User
 
@@ -53,3 +55,32 @@ def _forget_tag_sizes():
     from people.search import forget_tag_sizes
 
     forget_tag_sizes()
+
+
+@pytest.fixture(autouse=True)
+def _forget_request_counts():
+    """Each test starts with no request counted by the rate limits: the run's keys in the
+    shared cache (Redis, under the run's own prefix) are deleted after every test."""
+    yield
+    forget_cache_keys()
+
+
+def forget_cache_keys() -> None:
+    from django.conf import settings
+    from django.core.cache import cache
+
+    options = settings.CACHES["default"]
+    if options["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+        cache.clear()
+        return
+    client = _redis_client(options["LOCATION"])
+    keys = list(client.scan_iter(match=f"{options['KEY_PREFIX']}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@functools.cache
+def _redis_client(url: str):
+    import redis
+
+    return redis.Redis.from_url(url)

@@ -5,14 +5,23 @@ Tests of the production transport settings override them with ``settings``.
 """
 
 import os
+import secrets
 
 os.environ.setdefault("SECRET_KEY", "test-only-key-" + "x" * 50)
 # The test client and the live server speak plain HTTP.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
+# The cache of production: Redis (scripts/redis.sh, sourced by `make test`, makes sure one
+# answers and exports REDIS_URL). Servers the tests start inherit it.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
 from portal.settings import *  # noqa: E402,F403
+from portal.settings import CACHES  # noqa: E402
+
+# This run's keys have their own prefix (other runs may share the Redis); tests/conftest.py
+# deletes them after every test, so that no test inherits another's request counts.
+CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}-{secrets.token_hex(4)}"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

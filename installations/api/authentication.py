@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from rest_framework import exceptions, permissions
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 
 from installations.models import Application
 from people.history import Actor
 from portal.api.authentication import AppCredentialAuthentication, ServicePrincipal
+from portal.api.throttling import SharedRateThrottle
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,10 +46,11 @@ class IsDevice(permissions.BasePermission):
         return isinstance(request.user, DevicePrincipal)
 
 
-class DeviceRateThrottle(SimpleRateThrottle):
-    """Requests per application and client address (devices of one app share no bucket)."""
+class DeviceRateThrottle(SharedRateThrottle):
+    """Requests per application and client address (devices of one app share no bucket), at
+    DEVICE_THROTTLE_RATE; the address is the trusted proxy's (portal.client_address)."""
 
-    scope = "api"
+    scope = "device"
 
     def get_cache_key(self, request, view):
         user = request.user

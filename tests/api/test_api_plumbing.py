@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import override_settings
 from rest_framework.test import APIClient
 
+from installations.api.authentication import DeviceRateThrottle
 from portal.api.throttling import PerKeyRateThrottle
 from portal.models import ApiKey, ApiKeyRole, hash_key
 from tests.api.conftest import assert_vendor_error
@@ -38,12 +39,44 @@ def test_create_api_key_defaults_to_read_and_refuses_an_unknown_role():
 
 
 def test_a_key_over_its_rate_gets_a_429_in_the_vendor_body(read_client, monkeypatch):
-    cache.clear()
     monkeypatch.setattr(PerKeyRateThrottle, "THROTTLE_RATES", {"api": "2/min"})
     assert read_client.get("/people/2/tags").status_code == 200
     assert read_client.get("/people/2/tags").status_code == 200
     assert_vendor_error(read_client.get("/people/2/tags"), 429, "TOO_MANY_REQUESTS")
-    cache.clear()
+
+
+def test_device_requests_are_counted_per_connection_address_whatever_they_forward(
+    application, monkeypatch
+):
+    rates = {"api": "10/min", "device": "10/min"}
+    monkeypatch.setattr(DeviceRateThrottle, "THROTTLE_RATES", rates)
+    device = APIClient(REMOTE_ADDR="203.0.113.7")
+    device.credentials(HTTP_AUTHORIZATION=f"App {application.code}")
+    statuses = [
+        device.get(
+            "/mobile/1/appinstance/no-such-device", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}"
+        ).status_code
+        for n in range(40)
+    ]
+    assert statuses == [404] * 10 + [429] * 30
+    response = device.get("/mobile/1/appinstance/no-such-device")
+    assert_vendor_error(response, 429, "TOO_MANY_REQUESTS")
+    assert 0 < int(response["Retry-After"]) <= 60
+
+
+@override_settings(
+    CACHES={
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing answers there
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+)
+def test_a_rate_limit_store_that_does_not_answer_refuses_with_a_503_not_unlimited(read_client):
+    response = read_client.get("/people/2/tags")
+    assert_vendor_error(response, 503, "SERVICE_UNAVAILABLE")
+    assert response["Retry-After"] == "5"
 
 
 def test_the_openapi_document_describes_every_people_operation(client):

@@ -21,6 +21,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "SECRET_KEY": "k" * 20 + "Zq8%hT2!vL0@pW5#nR7$xC3^bM9&dF4*" + "y" * 20,
         "ALLOWED_HOSTS": "portal.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -44,6 +45,28 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_refuse_to_start_without_a_shared_cache(tmp_path):
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "SECRET_KEY": "k" * 50,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "REDIS_URL must be set when DEBUG is off" in result.stderr
+    # A single process may say so and count in its own memory.
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        env={**env, "LOCAL_MEMORY_CACHE": "1"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 @override_settings(SECURE_HSTS_SECONDS=31536000, SECURE_SSL_REDIRECT=True)

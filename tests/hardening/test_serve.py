@@ -2,7 +2,7 @@
 
 The test runs the Makefile target itself (without its install step: the test runs from the
 installed environment) with production settings from the environment only: DEBUG off, a
-generated SECRET_KEY, ALLOWED_HOSTS, two workers, and a TLS-terminating proxy in front
+generated SECRET_KEY, ALLOWED_HOSTS, Redis, two workers, and a TLS-terminating proxy in front
 (TRUST_X_FORWARDED_PROTO, the proxy's X-Forwarded-Proto header).
 """
 
@@ -73,6 +73,9 @@ def served(django_db_setup, tmp_path_factory):
         "DATABASE_URL": database_url(tmp_path),
         "TRUST_X_FORWARDED_PROTO": "1",
         "WEB_CONCURRENCY": "2",
+        # The shared store of the rate limits (required with DEBUG off), under keys of its own.
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "CACHE_KEY_PREFIX": f"serve-{secrets.token_hex(4)}",
         # Several servers may run on this machine at once.
         "GUNICORN_CMD_ARGS": "--no-control-socket",
     }
