@@ -385,6 +385,8 @@ def _update(
             continue
         diffs: dict[str, Any] = {}
         _update_fields(profile, changes, diffs)
+        if profile.person.external_id is not None:
+            owners[(EXTERNAL_ID, profile.person.external_id)] = profile.person.pk
         new = []
         for claim in claims[index]:
             kind, value = claim.key

@@ -287,3 +287,26 @@ def test_a_person_deleted_while_a_tag_batch_runs_changes_nobody_and_answers_404(
     assert Person.tags.through.objects.count() == 0
     assert not Event.objects.exists()
     assert Person.objects.count() == 299
+
+
+@pytest.mark.django_db
+def test_two_items_of_a_batch_update_cannot_give_two_people_one_external_id(
+    manage_client, system_actor
+):
+    ana = person_create(actor=system_actor, fields={"firstName": "Ana"})
+    ivo = person_create(actor=system_actor, fields={"firstName": "Ivo"})
+    people = [
+        {"query": {"type": "ID", "identifier": str(person.pk)}, "update": {"externalId": "crm-1"}}
+        for person in (ana, ivo)
+    ]
+
+    response = manage_client.patch(BATCH, {"people": people}, format="json")
+
+    results = assert_vendor_response(response, BATCH, "patch")["results"]
+    assert [r["status"] for r in results] == [200, 409]
+    assert results[1]["errors"][0] == {
+        "message": f"externalId 'crm-1' already belongs to person {ana.pk}.",
+        "messageId": "USER_MERGE_INTERRUPTED",
+        "field": "externalId",
+    }
+    assert Person.objects.get(external_id="crm-1") == ana
