@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench serve loadtest install install-test clean
+.PHONY: run test lint format bench bench-batch serve loadtest install install-test clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -49,6 +49,10 @@ serve: install
 
 bench: install-test
 	bash scripts/bench.sh
+
+## bench-batch: the batch benchmark alone (1,000-item batches; no data set needed).
+bench-batch: install-test
+	BENCH_ONLY=batch bash scripts/bench.sh
 
 ## loadtest: 60 s of operators and API clients against gunicorn on PostgreSQL (README, Load test).
 loadtest: install

@@ -49,8 +49,29 @@ def record_event(
     changes: dict[str, Any] | None = None,
     push_registration_id: str = "",
 ) -> Event:
+    event = event_row(
+        person=person,
+        kind=kind,
+        actor=actor,
+        changes=changes,
+        push_registration_id=push_registration_id,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def event_row(
+    *,
+    person: Person,
+    kind: str,
+    actor: Actor,
+    changes: dict[str, Any] | None = None,
+    push_registration_id: str = "",
+) -> Event:
+    """The event ``record_event`` stores, not saved yet: a batch stores its events at once
+    (``Event.objects.bulk_create``)."""
     user = actor.user if actor.user is not None and actor.user.pk else None
-    return Event.objects.create(
+    return Event(
         person=person,
         kind=kind,
         actor_kind=actor.kind,

@@ -1321,3 +1321,71 @@ def person_id_by_identifier(
         f"use one of {', '.join(IDENTIFIER_TYPES)}.",
         "type",
     )
+
+
+def person_ids_by_identifiers(
+    queries: list[tuple[str, str, str | None]],
+) -> list[int | None | DomainError]:
+    """``person_id_by_identifier`` for many (type, identifier, sender) at once, as a batch
+    names its people: one statement per kind of identifier, not one per item. Each answer is
+    the person's id, None (nobody) or the DomainError of a malformed identifier."""
+    answers: list[int | None | DomainError] = [None] * len(queries)
+    wanted: dict[str, dict[int, Any]] = {kind: {} for kind in IDENTIFIER_TYPES}
+    for index, (identifier_type, raw, sender) in enumerate(queries):
+        identifier = raw.strip()
+        try:
+            if identifier_type == "ID":
+                if not identifier.isdigit() or not identifier.isascii():
+                    raise DomainError("BAD_REQUEST", "A person ID is a whole number.", "identifier")
+                if int(identifier) <= _MAX_ID:
+                    wanted["ID"][index] = int(identifier)
+            elif identifier_type == "EXTERNAL_ID":
+                external_id = normalize_external_id(identifier, field="identifier")
+                if external_id is not None:
+                    wanted["EXTERNAL_ID"][index] = external_id
+            elif identifier_type == "PHONE":
+                wanted["PHONE"][index] = parse_phone(identifier, field="identifier").number
+            elif identifier_type == "EMAIL":
+                wanted["EMAIL"][index] = normalize_email(identifier, field="identifier")
+            elif identifier_type == "PUSH":
+                wanted["PUSH"][index] = (identifier, sender)
+            else:
+                raise DomainError(
+                    "BAD_REQUEST",
+                    f"Identifier type {identifier_type!r} is not supported; "
+                    f"use one of {', '.join(IDENTIFIER_TYPES)}.",
+                    "type",
+                )
+        except DomainError as error:
+            answers[index] = error
+    found: dict[str, dict[Any, int]] = {}
+    if wanted["ID"]:
+        ids = Person.objects.filter(pk__in=set(wanted["ID"].values())).values_list("id", "id")
+        found["ID"] = dict(ids)
+    if wanted["EXTERNAL_ID"]:
+        found["EXTERNAL_ID"] = dict(
+            Person.objects.filter(external_id__in=set(wanted["EXTERNAL_ID"].values())).values_list(
+                "external_id", "id"
+            )
+        )
+    for kind in ("PHONE", "EMAIL"):
+        if wanted[kind]:
+            found[kind] = dict(
+                ContactIdentity.objects.filter(
+                    kind=kind, value__in=set(wanted[kind].values())
+                ).values_list("value", "person_id")
+            )
+    if wanted["PUSH"]:
+        rows = installation_model().objects.filter(
+            push_registration_id__in={identifier for identifier, _ in wanted["PUSH"].values()}
+        )
+        found["PUSH"] = {}
+        for push, code, person_id in rows.values_list(
+            "push_registration_id", "application__code", "person_id"
+        ):
+            found["PUSH"][(push, code)] = person_id
+            found["PUSH"].setdefault((push, None), person_id)
+    for kind, indexes in wanted.items():
+        for index, key in indexes.items():
+            answers[index] = found[kind].get(key)
+    return answers

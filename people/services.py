@@ -146,8 +146,29 @@ def parse_tag_names(raw: Iterable[Any], *, field_name: str = "tags") -> list[str
     return names
 
 
-def parse_custom_attributes(raw: Any, *, from_text: bool = False) -> dict[AttributeDefinition, Any]:
-    """definition -> parsed value (None means remove) for a name -> value mapping."""
+def attribute_definitions_named(names: Iterable[Any]) -> dict[str, AttributeDefinition]:
+    """name as given -> its definition (names match by their folded key, ``name_key``), in one
+    query; names that no definition has are left out. A batch looks up every name of its items
+    at once."""
+    wanted = {str(name): name_key(str(name)) for name in names}
+    if not wanted:
+        return {}
+    definitions = {
+        d.name_key: d for d in AttributeDefinition.objects.filter(name_key__in=set(wanted.values()))
+    }
+    return {name: definitions[key] for name, key in wanted.items() if key in definitions}
+
+
+def parse_custom_attributes(
+    raw: Any,
+    *,
+    from_text: bool = False,
+    definitions: dict[str, AttributeDefinition] | None = None,
+) -> dict[AttributeDefinition, Any]:
+    """definition -> parsed value (None means remove) for a name -> value mapping.
+
+    ``definitions``: what ``attribute_definitions_named`` answered for (at least) these names,
+    when the caller looked them up already."""
     if not isinstance(raw, dict):
         raise DomainError(
             ErrorCode.REQUEST_FORMAT_INVALID,
@@ -156,13 +177,13 @@ def parse_custom_attributes(raw: Any, *, from_text: bool = False) -> dict[Attrib
         )
     if not raw:
         return {}
+    if definitions is None:
+        definitions = attribute_definitions_named(raw)
+    # The same name in two spellings that fold alike: the last one given counts.
     wanted = {name_key(str(name)): name for name in raw}
-    definitions = {
-        d.name_key: d for d in AttributeDefinition.objects.filter(name_key__in=list(wanted))
-    }
     parsed: dict[AttributeDefinition, Any] = {}
-    for key, name in wanted.items():
-        definition = definitions.get(key)
+    for name in wanted.values():
+        definition = definitions.get(str(name))
         if definition is None:
             raise DomainError(
                 ErrorCode.BAD_REQUEST,
@@ -212,8 +233,11 @@ def person_changes(
     contacts_mode: str = MERGE,
     phones_remove: Iterable[Any] = (),
     emails_remove: Iterable[Any] = (),
+    definitions: dict[str, AttributeDefinition] | None = None,
 ) -> PersonChanges:
-    """Parse every part of an edit up front, so that a bad value fails before any write."""
+    """Parse every part of an edit up front, so that a bad value fails before any write.
+
+    ``definitions``: see ``parse_custom_attributes``."""
     if fields is not None and not isinstance(fields, dict):
         raise DomainError(ErrorCode.REQUEST_FORMAT_INVALID, "Expected an object of attributes.")
     changes = PersonChanges(
@@ -222,7 +246,9 @@ def person_changes(
         tags_mode=tags_mode,
         tags_remove=parse_tag_names(tags_remove),
         custom_attributes=(
-            parse_custom_attributes(custom_attributes, from_text=custom_attributes_from_text)
+            parse_custom_attributes(
+                custom_attributes, from_text=custom_attributes_from_text, definitions=definitions
+            )
             if custom_attributes is not None
             else None
         ),

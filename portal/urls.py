@@ -6,6 +6,7 @@ from portal import views
 
 handler500 = "portal.middleware.server_error"
 handler404 = "portal.middleware.not_found"
+handler400 = "portal.limits.bad_request"
 
 urlpatterns = [
     path("", views.home, name="home"),

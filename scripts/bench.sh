@@ -4,6 +4,8 @@
 #   BENCH_PERSONS (default 1000000), BENCH_SEARCHES (200), BENCH_ADMIN_SEARCHES (5),
 #   BENCH_WRITES (100), BENCH_DATABASE (default portal_bench), BENCH_RESULTS (bench/results);
 #   BENCH_PYTHON, the Python to run (default .venv/bin/python).
+# Then the batch benchmark (bench/batch.py: BENCH_BATCH_SIZE, BENCH_BATCH_RUNS), which needs no
+# data set. BENCH_ONLY=search or BENCH_ONLY=batch runs one of the two (make bench-batch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${BENCH_PYTHON:-.venv/bin/python}"
@@ -26,4 +28,10 @@ PYEOF
 export DATABASE_URL="$PG_URL/$BENCH_DATABASE"
 export DJANGO_SETTINGS_MODULE=bench.settings
 "$PY" manage.py migrate --noinput -v 0
-"$PY" bench/run.py
+BENCH_ONLY="${BENCH_ONLY:-all}"
+if [ "$BENCH_ONLY" != batch ]; then
+    "$PY" bench/run.py
+fi
+if [ "$BENCH_ONLY" != search ]; then
+    "$PY" bench/batch.py
+fi

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import InterfaceError, OperationalError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -24,7 +23,7 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from people import services
+from people import batches, services
 from people.api import serializers as bodies
 from people.api.filters import (
     PERSON_DEFAULT_ORDER,
@@ -39,7 +38,12 @@ from people.errors import DomainError, ErrorCode
 from people.fields import STANDARD_FIELDS
 from people.models import AttributeDefinition, Person, Tag
 from people.name_keys import name_key
-from people.search import IDENTIFIER_TYPES, person_id_by_identifier, profile_queryset
+from people.search import (
+    IDENTIFIER_TYPES,
+    person_id_by_identifier,
+    person_ids_by_identifiers,
+    profile_queryset,
+)
 from portal.api.actors import actor_from_request
 from portal.api.errors import DOMAIN_STATUS, RequestFormatInvalid, flatten_detail
 from portal.api.permissions import CanReadViaApi
@@ -258,16 +262,20 @@ def replace_changes(data: dict[str, Any]) -> services.PersonChanges:
     )
 
 
-def merge_changes(data: dict[str, Any]) -> services.PersonChanges:
+def merge_arguments(data: dict[str, Any]) -> dict[str, Any]:
     """PATCH: named attributes change, tags and contacts are added, the rest stays."""
     phones, emails = _contacts(data)
-    return services.person_changes(
-        fields={name: data[name] for name in STANDARD_FIELDS if name in data},
-        tags=data.get("tags"),
-        custom_attributes=data.get("customAttributes"),
-        phones=phones,
-        emails=emails,
-    )
+    return {
+        "fields": {name: data[name] for name in STANDARD_FIELDS if name in data},
+        "tags": data.get("tags"),
+        "custom_attributes": data.get("customAttributes"),
+        "phones": phones,
+        "emails": emails,
+    }
+
+
+def merge_changes(data: dict[str, Any]) -> services.PersonChanges:
+    return services.person_changes(**merge_arguments(data))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -487,7 +495,9 @@ class ContactInformationView(VendorAPIView):
 
 
 # ---------------------------------------------------------------------------------------------
-# Batches: one transaction per item, a result per item, 207 when some failed
+# Batches: every item validated first, the valid ones written in one transaction (all of them,
+# or nothing when the database fails part way: then a 503), a result per item, 207 when some
+# failed (people.batches).
 
 MERGE_CONFLICT_STATUS = 409
 
@@ -526,33 +536,6 @@ def failure(error: Exception) -> dict[str, Any]:
     }
 
 
-ITEM_FAILED = status.HTTP_500_INTERNAL_SERVER_ERROR
-
-
-def unexpected_failure(error: Exception) -> dict[str, Any]:
-    """The result of an item that failed for a reason that is not the client's.
-
-    The item ran in its own transaction, so nothing of it was written, and the other items
-    of the batch stand. A lost database connection is not caught here: the whole request
-    then answers 503 (portal.middleware).
-    """
-    logger.exception("batch item failed: %s", type(error).__name__)
-    return {
-        "status": ITEM_FAILED,
-        "errors": [
-            {
-                "message": "This item could not be saved because of an error on our side; "
-                "nothing of it was written. Try it again.",
-                "messageId": "GENERAL_ERROR",
-            }
-        ],
-    }
-
-
-# A lost connection fails the whole request (503), not one item.
-NOT_ITEM_ERRORS = (OperationalError, InterfaceError)
-
-
 def query_echo(item: Any) -> dict[str, str]:
     """The query of a batch item as given, keeping only well-formed parts."""
     query = item.get("query") if isinstance(item, dict) else None
@@ -582,6 +565,36 @@ def query_of(item: Any) -> IdentityQuery:
     return parse_identity(item.get("query"), prefix="query.")
 
 
+def resolve_all(queries: list[IdentityQuery | Exception]) -> list[int | Exception]:
+    """``resolve`` for every query of a batch at once (one statement per identifier type)."""
+    wanted = [
+        (index, (query.type, query.identifier, query.sender))
+        for index, query in enumerate(queries)
+        if isinstance(query, IdentityQuery)
+    ]
+    found = person_ids_by_identifiers([key for _, key in wanted])
+    answers: list[int | Exception] = list(queries)  # type: ignore[arg-type]
+    for (index, _), person_id in zip(wanted, found, strict=True):
+        query = queries[index]
+        if person_id is None:
+            person_id = DomainError(
+                ErrorCode.NOT_FOUND,
+                f"There is no person with {query.type} {query.identifier!r}.",
+            )
+        answers[index] = person_id
+    return answers
+
+
+def queries_of(items: list[Any]) -> list[IdentityQuery | Exception]:
+    queries: list[IdentityQuery | Exception] = []
+    for item in items:
+        try:
+            queries.append(query_of(item))
+        except (DomainError, ValidationError) as error:
+            queries.append(error)
+    return queries
+
+
 class BatchView(VendorAPIView):
     """Create, update or delete many people: a result per item, 207 when some failed."""
 
@@ -599,20 +612,19 @@ class BatchView(VendorAPIView):
         tags=["persons"],
     )
     def post(self, request):
-        actor = actor_from_request(request)
-        results = []
-        for index, item in enumerate(batch_items(request.data)):
+        items: list[Any] = []
+        for item in batch_items(request.data):
             try:
-                data = validated(bodies.PersonInputSerializer, item)
-                person = services.person_create(actor=actor, **create_arguments(data))
-            except (DomainError, ValidationError) as error:
-                results.append({"index": index, **failure(error)})
-            except NOT_ITEM_ERRORS:
-                raise
-            except Exception as error:
-                results.append({"index": index, **unexpected_failure(error)})
+                items.append(create_arguments(validated(bodies.PersonInputSerializer, item)))
+            except ValidationError as error:
+                items.append(error)
+        outcomes = batches.person_create_batch(actor=actor_from_request(request), items=items)
+        results = []
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, Exception):
+                results.append({"index": index, **failure(outcome)})
             else:
-                results.append({"index": index, "status": status.HTTP_200_OK, "id": person.pk})
+                results.append({"index": index, "status": status.HTTP_200_OK, "id": outcome.pk})
         return batch_response(results)
 
     @extend_schema(
@@ -627,24 +639,26 @@ class BatchView(VendorAPIView):
         tags=["persons"],
     )
     def patch(self, request):
-        actor = actor_from_request(request)
-        results = []
-        for item in batch_items(request.data):
-            result: dict[str, Any] = {"query": query_echo(item)}
+        people = batch_items(request.data)
+        targets = resolve_all(queries_of(people))
+        items: list[Any] = []
+        for item, target in zip(people, targets, strict=True):
+            if isinstance(target, Exception):
+                items.append(target)
+                continue
             try:
-                person_id = resolve(query_of(item))
-                changes = merge_changes(validated(bodies.PersonInputSerializer, item.get("update")))
-                version = Person.objects.filter(pk=person_id).values_list("version", flat=True)
-                before = version.first()
-                person = services.person_update(person=person_id, actor=actor, changes=changes)
-            except (DomainError, ValidationError) as error:
-                result.update(failure(error))
-            except NOT_ITEM_ERRORS:
-                raise
-            except Exception as error:
-                result.update(unexpected_failure(error))
+                data = validated(bodies.PersonInputSerializer, item.get("update"))
+                items.append((target, merge_arguments(data)))
+            except ValidationError as error:
+                items.append(error)
+        outcomes = batches.person_update_batch(actor=actor_from_request(request), items=items)
+        results = []
+        for item, outcome in zip(people, outcomes, strict=True):
+            result: dict[str, Any] = {"query": query_echo(item)}
+            if isinstance(outcome, Exception):
+                result.update(failure(outcome))
             else:
-                result.update(status=status.HTTP_200_OK, isModified=person.version != before)
+                result.update(status=status.HTTP_200_OK, isModified=outcome)
             results.append(result)
         return batch_response(results)
 
@@ -660,18 +674,15 @@ class BatchView(VendorAPIView):
         tags=["persons"],
     )
     def delete(self, request):
-        actor = actor_from_request(request)
+        people = batch_items(request.data)
+        outcomes = batches.person_delete_batch(
+            actor=actor_from_request(request), person_ids=resolve_all(queries_of(people))
+        )
         results = []
-        for item in batch_items(request.data):
+        for item, outcome in zip(people, outcomes, strict=True):
             result: dict[str, Any] = {"query": query_echo(item)}
-            try:
-                services.person_delete(person=resolve(query_of(item)), actor=actor)
-            except (DomainError, ValidationError) as error:
-                result.update(failure(error))
-            except NOT_ITEM_ERRORS:
-                raise
-            except Exception as error:
-                result.update(unexpected_failure(error))
+            if isinstance(outcome, Exception):
+                result.update(failure(outcome))
             else:
                 result["status"] = status.HTTP_200_OK
             results.append(result)
@@ -801,7 +812,9 @@ class TagView(VendorAPIView):
 
 
 class TagPersonsView(VendorAPIView):
-    """Add a tag to, or remove it from, many people."""
+    """Add a tag to, or remove it from, many people: all of them or none (the vendor answers
+    200, 400 or 404 here, no per-item report). A person given that does not exist, or that is
+    deleted while the request runs, is a 404 naming it, and nothing was changed."""
 
     def _people(self, request, name: str) -> tuple[Tag, list[int]]:
         tag = tag_named(name)
@@ -814,18 +827,27 @@ class TagPersonsView(VendorAPIView):
             for index, item in enumerate(items)
         ]
         person_ids, missing = [], {}
-        for index, query in enumerate(queries):
-            try:
-                person_ids.append(resolve(query))
-            except DomainError as error:
-                missing[f"people[{index}].query"] = [error.message]
+        for index, found in enumerate(resolve_all(queries)):
+            if isinstance(found, DomainError):
+                missing[f"people[{index}].query"] = [found.message]
+            else:
+                person_ids.append(found)
         if missing:
             raise DomainError(
                 ErrorCode.NOT_FOUND,
                 f"{len(missing)} of the people given do not exist; nothing was changed.",
                 next(iter(missing)),
             )
-        return tag, list(dict.fromkeys(person_ids))
+        return tag, person_ids
+
+    def _all_or_nothing(self, write, tag: Tag, person_ids: list[int], request) -> int:
+        try:
+            return write(tag=tag, actor=actor_from_request(request), person_ids=person_ids)
+        except DomainError as error:
+            missing = error.details.get("personId")
+            if error.code == ErrorCode.NOT_FOUND and missing in person_ids:
+                error.field = f"people[{person_ids.index(missing)}].query"
+            raise
 
     @extend_schema(
         operation_id="add-tag-to-people-batch",
@@ -837,9 +859,7 @@ class TagPersonsView(VendorAPIView):
     )
     def patch(self, request, name: str):
         tag, person_ids = self._people(request, name)
-        actor = actor_from_request(request)
-        for person_id in person_ids:
-            services.person_add_tags(person=person_id, actor=actor, names=[tag.name])
+        self._all_or_nothing(batches.tag_add_batch, tag, person_ids, request)
         return Response(status=status.HTTP_200_OK)
 
     @extend_schema(
@@ -852,10 +872,8 @@ class TagPersonsView(VendorAPIView):
     )
     def delete(self, request, name: str):
         tag, person_ids = self._people(request, name)
-        actor = actor_from_request(request)
-        for person_id in person_ids:
-            services.person_remove_tags(person=person_id, actor=actor, names=[tag.name])
-        return Response(f"Tag {tag.name} removed from {len(person_ids)} people.")
+        self._all_or_nothing(batches.tag_remove_batch, tag, person_ids, request)
+        return Response(f"Tag {tag.name} removed from {len(set(person_ids))} people.")
 
 
 # ---------------------------------------------------------------------------------------------

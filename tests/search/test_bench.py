@@ -54,6 +54,8 @@ def test_make_bench_measures_every_target_and_kind_and_writes_the_table_as_json(
         "BENCH_SEARCHES": str(SEARCHES),
         "BENCH_ADMIN_SEARCHES": "1",
         "BENCH_WRITES": "3",
+        "BENCH_BATCH_SIZE": "5",
+        "BENCH_BATCH_RUNS": "2",
         "BENCH_RESULTS": str(tmp_path),
         "BENCH_PYTHON": sys.executable,
     }
@@ -105,3 +107,13 @@ def test_make_bench_measures_every_target_and_kind_and_writes_the_table_as_json(
                 admin = rows["stock admin", kind]["p95_ms"]
                 assert row["admin_p95_over_this"] == pytest.approx(admin / row["p95_ms"], abs=0.06)
     assert "Written to" in finished.stdout
+
+    # Then the batches: each operation twice on 5 people, without errors.
+    [batch_report] = tmp_path.glob("bench-batch-5-*.json")
+    batch_rows = {row["kind"]: row for row in json.loads(batch_report.read_text())["results"]}
+    assert set(batch_rows) == {
+        f"{name} 5" for name in ("create", "update", "tag add", "tag remove", "delete")
+    }
+    for row in batch_rows.values():
+        assert row["requests"] == 2 and row["errors"] == 0
+        assert 0 < row["p50_ms"] <= row["p95_ms"]
