@@ -8,7 +8,6 @@ and a status line naming the new anonymous profile.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.db.models import Q, Subquery
@@ -27,6 +26,7 @@ from people.views import (
     operator_required,
     person_url,
 )
+from portal.api.json import JSONInputError, parse_json
 from portal.roles import can_edit
 
 CARD = "installations/_card_response.html"
@@ -155,12 +155,14 @@ def set_additional_data(request: HttpRequest, pk: int) -> HttpResponse:
     shown = _json_object(request.POST.get("additional_data_shown"))
     try:
         try:
-            data = json.loads(text)
-        except ValueError as exc:
+            data = parse_json(text)
+        except JSONInputError as exc:
             raise DomainError(
                 ErrorCode.REQUEST_FORMAT_INVALID,
-                f"additionalData must be a JSON object: {exc.args[0]}.",
-                "additionalData",
+                f"additionalData.{exc.field}: {exc.message}."
+                if exc.field
+                else f"additionalData must be a JSON object: {exc}.",
+                _join("additionalData", exc.field),
             ) from None
         services.installation_set_additional_data(
             installation=installation,
@@ -178,11 +180,15 @@ def set_additional_data(request: HttpRequest, pk: int) -> HttpResponse:
     return _card_response(request, _installation(pk))
 
 
+def _join(field: str, inner: str | None) -> str:
+    return f"{field}.{inner}" if inner else field
+
+
 def _json_object(text: str | None) -> dict[str, Any] | None:
     """A JSON object sent by the page, or None when absent or not one."""
     try:
-        value = json.loads(text) if text else None
-    except ValueError:
+        value = parse_json(text) if text else None
+    except JSONInputError:
         return None
     return value if isinstance(value, dict) else None
 

@@ -13,7 +13,6 @@ related rows are prefetched so a page runs a fixed number of queries.
 from __future__ import annotations
 
 import importlib
-from decimal import Decimal
 from typing import Any
 
 import simplejson
@@ -46,6 +45,7 @@ from people.models import (
 )
 from people.name_keys import name_key
 from people.search import SearchQuery, apply_filters, exact_matches, installation_model, name_filter
+from portal.api.json import JSONInputError, parse_json
 
 # ---------------------------------------------------------------------------------------------
 # Shared pieces (installations/admin.py and portal/admin.py use them too)
@@ -214,10 +214,6 @@ def _dumps(value: Any) -> str:
     return simplejson.dumps(value, use_decimal=True, ensure_ascii=False, indent=2, sort_keys=True)
 
 
-def _loads(text: str) -> Any:
-    return simplejson.loads(text, parse_float=Decimal)
-
-
 class PersonAdminForm(ServiceModelForm):
     """Standard attributes as model fields; tags and custom attributes as text the services
     parse (one tag per line; custom attributes as a JSON object, as in the API)."""
@@ -279,9 +275,9 @@ class PersonAdminForm(ServiceModelForm):
     def custom_attribute_values(self) -> dict[str, Any] | None:
         text = (self.cleaned_data.get("custom_attributes_text") or "").strip() or "{}"
         try:
-            return _loads(text)
-        except ValueError as error:
-            self.add_error("custom_attributes_text", f"Not valid JSON: {error}.")
+            return parse_json(text)
+        except JSONInputError as error:
+            self.add_error("custom_attributes_text", f"{error}.")
             return None
 
     def clean(self):

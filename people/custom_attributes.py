@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,9 @@ MAX_NAME_LENGTH = 256
 MAX_STRING_LENGTH = 4096
 MAX_NUMBER = 9223372036854775807
 MIN_NUMBER = -9223372036854775808
+# Digits of MAX_NUMBER: a number with more digits before its point is out of range, which a
+# Decimal tells without converting itself (Decimal.adjusted()).
+MAX_NUMBER_DIGITS = len(str(MAX_NUMBER))
 MAX_DECIMAL_PLACES = 20
 MAX_LIST_ITEMS = 1000
 FORBIDDEN_NAME_CHARACTERS = set("{}[]")
@@ -129,9 +133,35 @@ def parse_scalar(data_type: str, raw: Any, *, name: str, field: str, from_text: 
     raise _error(field, f"{name}: {data_type} is not a scalar type.")
 
 
-def _check_number_range(value: Decimal | int, *, name: str, field: str) -> None:
-    if value > MAX_NUMBER or value < MIN_NUMBER:
-        raise _error(field, f"{name} must be between {MIN_NUMBER} and {MAX_NUMBER}.")
+def number_in_range(value: int | float | Decimal) -> bool:
+    """Whether ``value`` is a finite number between MIN_NUMBER and MAX_NUMBER, found without
+    converting it: ``int(Decimal("1E+1000000"))`` alone keeps a worker busy for half a minute
+    (issue 24, item 2). Every number from outside passes here before anything converts it."""
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value.adjusted() >= MAX_NUMBER_DIGITS:
+            return False  # |value| >= 10**19 > MAX_NUMBER: compared below only when short
+    elif isinstance(value, float) and not math.isfinite(value):
+        return False
+    return MIN_NUMBER <= value <= MAX_NUMBER
+
+
+def integer_text_in_range(text: str) -> bool:
+    """Whether whole-number text (digits with an optional sign) is in range, found by counting
+    its digits before ``int()`` reads it (past 4300 digits int() raises; below, it is slow)."""
+    digits = text.strip().lstrip("+-").lstrip("0")
+    if len(digits) > MAX_NUMBER_DIGITS:
+        return False
+    return MIN_NUMBER <= int(text) <= MAX_NUMBER
+
+
+def out_of_range_message(name: str) -> str:
+    return f"{name} must be between {MIN_NUMBER} and {MAX_NUMBER}."
+
+
+def check_number_range(value: int | float | Decimal, *, name: str, field: str) -> None:
+    """A DomainError naming ``field`` unless ``value`` is in range (see number_in_range)."""
+    if not number_in_range(value):
+        raise _error(field, out_of_range_message(name))
 
 
 def _is_whole(value: Decimal | float) -> bool:
@@ -143,15 +173,16 @@ def _parse_integer(raw: Any, *, name: str, field: str, from_text: bool) -> int:
     if isinstance(raw, bool):
         raise _type_error(field, name, "a whole number", raw)
     if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, Decimal | float) and _is_whole(raw):
-        value = int(raw)
-    elif from_text and isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d+\s*", raw):
-        value = int(raw)
-    else:
-        raise _type_error(field, name, "a whole number", raw)
-    _check_number_range(value, name=name, field=field)
-    return value
+        check_number_range(raw, name=name, field=field)
+        return raw
+    if isinstance(raw, Decimal | float) and _is_whole(raw):
+        check_number_range(raw, name=name, field=field)  # before int(), which is the cost
+        return int(raw)
+    if from_text and isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d+\s*", raw):
+        if not integer_text_in_range(raw):
+            raise _error(field, out_of_range_message(name))
+        return int(raw)
+    raise _type_error(field, name, "a whole number", raw)
 
 
 def _parse_decimal(raw: Any, *, name: str, field: str, from_text: bool) -> Decimal:
@@ -170,7 +201,7 @@ def _parse_decimal(raw: Any, *, name: str, field: str, from_text: bool) -> Decim
         raise _type_error(field, name, "a number such as 12.5", raw)
     if not value.is_finite():
         raise _type_error(field, name, "a finite number", raw)
-    _check_number_range(value, name=name, field=field)
+    check_number_range(value, name=name, field=field)
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > MAX_DECIMAL_PLACES:
         raise _error(field, f"{name} must have at most {MAX_DECIMAL_PLACES} decimal places.")
@@ -400,10 +431,9 @@ def validate_additional_data(data: Any, *, field: str = "additionalData") -> dic
                 raise _error(item_field, f"{key} must be at most {MAX_STRING_LENGTH} characters.")
             reject_nul(value, item_field, key)
         elif isinstance(value, int | float | Decimal):
-            if isinstance(value, float | Decimal) and not Decimal(str(value)).is_finite():
+            if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
                 raise _error(item_field, f"{key} must be a finite number.")
-            if abs(Decimal(str(value))) > MAX_NUMBER:
-                raise _error(item_field, f"{key} must be at most {MAX_NUMBER}.")
+            check_number_range(value, name=key, field=item_field)
             if isinstance(value, Decimal):
                 value = int(value) if value == value.to_integral_value() else float(value)
         else:

@@ -1258,7 +1258,6 @@ def estimated_count(model=Person) -> int:
 # One person by a unique identifier (the API's identifier + type)
 
 IDENTIFIER_TYPES = ("ID", "EXTERNAL_ID", "PHONE", "EMAIL", "PUSH")
-_MAX_ID = 9223372036854775807
 
 
 def profile_queryset() -> QuerySet[Person]:
@@ -1291,10 +1290,9 @@ def person_id_by_identifier(
     if identifier_type == "ID":
         if not identifier.isdigit() or not identifier.isascii():
             raise DomainError("BAD_REQUEST", "A person ID is a whole number.", "identifier")
-        pk = int(identifier)
-        if pk > _MAX_ID:
-            return None
-        return Person.objects.filter(pk=pk).values_list("id", flat=True).first()
+        if not attribute_types.integer_text_in_range(identifier):
+            return None  # counted before int(), which raises past 4300 digits
+        return Person.objects.filter(pk=int(identifier)).values_list("id", flat=True).first()
     if identifier_type == "EXTERNAL_ID":
         external_id = normalize_external_id(identifier, field="identifier")
         if external_id is None:
@@ -1337,7 +1335,8 @@ def person_ids_by_identifiers(
             if identifier_type == "ID":
                 if not identifier.isdigit() or not identifier.isascii():
                     raise DomainError("BAD_REQUEST", "A person ID is a whole number.", "identifier")
-                if int(identifier) <= _MAX_ID:
+                # Counted before int(), which raises past 4300 digits; past the range: nobody.
+                if attribute_types.integer_text_in_range(identifier):
                     wanted["ID"][index] = int(identifier)
             elif identifier_type == "EXTERNAL_ID":
                 external_id = normalize_external_id(identifier, field="identifier")

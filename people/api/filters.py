@@ -16,14 +16,11 @@ import datetime as dt
 import functools
 import operator
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import django_filters
-import simplejson
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError
 
 from people import custom_attributes as attribute_types
 from people import search
@@ -40,7 +37,7 @@ from people.models import (
     Tag,
 )
 from people.name_keys import name_key
-from portal.api.json import check_storable
+from portal.api.json import JSONInputError, parse_json
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
@@ -106,13 +103,9 @@ class FilterCompiler:
         if len(text) > MAX_FILTER_LENGTH:
             raise _error(f"filter must be at most {MAX_FILTER_LENGTH} characters.")
         try:
-            tree = simplejson.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as exc:
-            raise _error(f"filter is not valid JSON: {exc}") from None
-        try:
-            check_storable(tree)
-        except ParseError as exc:
-            raise _error(f"filter: {exc.detail}") from None
+            tree = parse_json(text)
+        except JSONInputError as exc:
+            raise _error(f"filter: {exc}") from None
         return self.node(tree, depth=0)
 
     def node(self, node: Any, depth: int) -> Q:
@@ -337,10 +330,6 @@ def _operator(value: Any) -> tuple[str, Any]:
     if isinstance(value, dict | list):
         raise _error(f"A field is compared with a single value, not {value!r}.")
     return "#eq", value
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def compile_filter(text: str) -> Q:

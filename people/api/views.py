@@ -145,7 +145,8 @@ def profile(person_id: int) -> dict[str, Any]:
 # the body can change while the tag stays. If-Match compares the version, whichever form of the
 # tag (weak or strong) the client sends back.
 
-ETAG = re.compile(r'\s*(?:W/)?"(\d+)-(\d+)"\s*')
+# At most 19 digits each (a 64-bit number): int() of thousands of digits raises (issue 24).
+ETAG = re.compile(r'\s*(?:W/)?"(\d{1,19})-(\d{1,19})"\s*')
 
 
 def etag_of(person: Person) -> str:
