@@ -1,9 +1,11 @@
 """Every write to an installation: register, personalize, depersonalize, primary, push, data.
 
-Lock order, to keep concurrent writers from deadlocking: the person row first, then the
-installation row (``_lock_installation``). Whoever holds a person's lock may update any of
-its installations (making one primary unsets the others), so nobody may hold an installation
-lock while waiting for its person's lock.
+Lock order, to keep concurrent writers from deadlocking: first the writers of one installation
+(and, for personalize, of one identity) wait for each other (``_serialize``, advisory locks);
+then person rows, in the order of their ids; then the installation row
+(``_lock_people_and_installation``). Whoever holds a person's lock may update any of its
+installations (making one primary unsets the others), so nobody may hold an installation lock
+while waiting for a person's lock: a person found out of order is only tried (``_lock_now``).
 """
 
 from __future__ import annotations
