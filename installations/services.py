@@ -159,14 +159,35 @@ def _installation_key(push_id: str) -> str:
     return f"installation:{push_id}"
 
 
-def _lock_installation(installation: Installation | str) -> tuple[Installation, Person]:
-    """Lock the installation's person, then the installation; return both."""
+def _serialize_installation(installation: Installation | str) -> str:
+    """Wait for the other writers of this installation; its pushRegistrationId, to be read
+    again after the wait."""
+    push_id = (
+        installation.push_registration_id
+        if isinstance(installation, Installation)
+        else installation
+    )
+    _check_push_id(push_id)
+    _serialize(_installation_key(push_id))
+    return push_id
+
+
+def _lock_installation(
+    installation: Installation | str, *, moves: bool = False
+) -> tuple[Installation, Person]:
+    """Lock the installation's person, then the installation; return both. ``moves``: the
+    caller moves the installation to another person (see _lock_people_and_installation)."""
+    if moves:
+        installation = _serialize_installation(installation)
     locked, people = _lock_people_and_installation(installation)
     return locked, people[locked.person_id]
 
 
 def _lock_people_and_installation(
-    installation: Installation | str, others: Iterable[int] = ()
+    installation: Installation | str,
+    others: Iterable[int] = (),
+    *,
+    person_id: int | None = None,
 ) -> tuple[Installation, dict[int, Person]]:
     """Lock the installation's person and ``others`` in the order of their ids, then the
     installation; return the installation and the locked people by id.
@@ -177,11 +198,16 @@ def _lock_people_and_installation(
     target) after the installation, and taking the person an installation named a moment
     before it moved (tests/hardening/test_personalize_concurrency_http.py).
 
-    The writers of one installation are serialized first (``_serialize``), so the person the
-    installation names when it is read stays its person. Only a writer that is not one of
-    its own (deleting the person moves its installations) can move it in between; then the
-    new person is taken without waiting (``_lock_now``), as it is out of order.
-    ``others`` that no longer exist are left out of the answer.
+    A writer that moves the installation (personalize, depersonalize) first waits for the
+    other writers of the installation (``_serialize_installation``) and passes its
+    pushRegistrationId: its person is read then, and stays its person (only a writer that is
+    not one of its own, deleting the person, can move it in between). Other writers
+    (primary, push, data, uninstall) may pass the installation they read a moment ago: the
+    person it named is locked, without that wait.
+    Either way, if the installation names another person once it is locked, that person is
+    out of order: it is taken without waiting (``_lock_now``), or the answer is
+    VERSION_CONFLICT. ``others`` that no longer exist are left out of the answer;
+    ``person_id``: the installation's person as the caller read it after its wait.
     """
     push_id = (
         installation.push_registration_id
@@ -189,12 +215,14 @@ def _lock_people_and_installation(
         else installation
     )
     _check_push_id(push_id)
-    _serialize(_installation_key(push_id))
-    person_id = (
-        Installation.objects.filter(push_registration_id=push_id)
-        .values_list("person_id", flat=True)
-        .first()
-    )
+    if person_id is None and isinstance(installation, Installation):
+        person_id = installation.person_id  # read a moment ago: checked under the lock
+    if person_id is None:
+        person_id = (
+            Installation.objects.filter(push_registration_id=push_id)
+            .values_list("person_id", flat=True)
+            .first()
+        )
     if person_id is None:
         raise _no_registration(push_id)
     people: dict[int, Person] = {}
@@ -533,7 +561,7 @@ def installation_depersonalize(*, installation: Installation | str, actor: Actor
     Returns the new anonymous profile. The person keeps its history, with a Depersonalize
     event. An installation that is already alone on an anonymous profile stays as it is.
     """
-    locked, person = _lock_installation(installation)
+    locked, person = _lock_installation(installation, moves=True)
     if _is_anonymous(person) and not person.installations.exclude(pk=locked.pk).exists():
         return person
     return _depersonalize_locked(locked, person, actor)
@@ -736,7 +764,9 @@ def installation_personalize(
     owner = _single_candidate(
         wanted, held=Person(pk=now["person_id"], external_id=now["person__external_id"])
     )
-    locked, people = _lock_people_and_installation(push_id, [owner] if owner is not None else [])
+    locked, people = _lock_people_and_installation(
+        push_id, [owner] if owner is not None else [], person_id=now["person_id"]
+    )
     current = people[locked.person_id]
     candidate = _single_candidate(wanted, held=current)
     if candidate is not None and candidate not in people:
