@@ -1,8 +1,8 @@
 """Every write to an installation: register, personalize, depersonalize, primary, push, data.
 
-Lock order, to keep concurrent writers from deadlocking: first the writers of one installation
-(and, for personalize, of one identity) wait for each other (``_serialize``, advisory locks);
-then person rows, in the order of their ids; then the installation row
+Lock order, to keep concurrent writers from deadlocking: first the requests that move one
+installation to another person (personalize, depersonalize; for personalize also those of
+one identity) wait for each other (``_serialize``, advisory locks); then person rows, in the order of their ids; then the installation row
 (``_lock_people_and_installation``). Whoever holds a person's lock may update any of its
 installations (making one primary unsets the others), so nobody may hold an installation lock
 while waiting for a person's lock: a person found out of order is only tried (``_lock_now``).
