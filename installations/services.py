@@ -1,17 +1,21 @@
 """Every write to an installation: register, personalize, depersonalize, primary, push, data.
 
-Lock order, to keep concurrent writers from deadlocking: the person row first, then the
-installation row (``_lock_installation``). Whoever holds a person's lock may update any of
-its installations (making one primary unsets the others), so nobody may hold an installation
-lock while waiting for its person's lock.
+Lock order, to keep concurrent writers from deadlocking: first the requests that move one
+installation to another person (personalize, depersonalize; for personalize also those of
+one identity) wait for each other (``_serialize``, advisory locks); then person rows, in the order of their ids; then the installation row
+(``_lock_people_and_installation``). Whoever holds a person's lock may update any of its
+installations (making one primary unsets the others), so nobody may hold an installation lock
+while waiting for a person's lock: a person found out of order is only tried (``_lock_now``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from installations.models import Application, Installation
 from people import custom_attributes as attribute_types
@@ -122,13 +126,88 @@ def _set_primary_locked(installation: Installation, is_primary: bool) -> None:
     installation.is_primary = is_primary
 
 
-def _lock_installation(installation: Installation | str) -> tuple[Installation, Person]:
-    """Lock the installation's person, then the installation; return both.
+def _serialize(*keys: str) -> None:
+    """Wait for every other transaction that writes one of these installations or identities.
+
+    PostgreSQL transaction-level advisory locks, taken before any row lock, all at once and
+    in one order (of their hashes), so they cannot deadlock among themselves. Two writers of
+    one installation (or two personalizations with one new identity) then run one after the
+    other from the start: what the second reads before it takes its row locks (the
+    installation's person, the identity's owner) cannot be changed under it by the first.
+    Other databases serialize writers anyway.
+    """
+    if connection.vendor != "postgresql" or not keys:
+        return
+    # 64-bit keys, in one order; the values themselves (personal data) stay out of the SQL.
+    ids = sorted(
+        {
+            int.from_bytes(
+                hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
+            )
+            for key in keys
+        }
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY AS"
+            " keys(k, n) ORDER BY n",
+            [ids],
+        )
+
+
+def _installation_key(push_id: str) -> str:
+    return f"installation:{push_id}"
+
+
+def _serialize_installation(installation: Installation | str) -> str:
+    """Wait for the other writers of this installation; its pushRegistrationId, to be read
+    again after the wait."""
+    push_id = (
+        installation.push_registration_id
+        if isinstance(installation, Installation)
+        else installation
+    )
+    _check_push_id(push_id)
+    _serialize(_installation_key(push_id))
+    return push_id
+
+
+def _lock_installation(
+    installation: Installation | str, *, moves: bool = False
+) -> tuple[Installation, Person]:
+    """Lock the installation's person, then the installation; return both. ``moves``: the
+    caller moves the installation to another person (see _lock_people_and_installation)."""
+    if moves:
+        installation = _serialize_installation(installation)
+    locked, people = _lock_people_and_installation(installation)
+    return locked, people[locked.person_id]
+
+
+def _lock_people_and_installation(
+    installation: Installation | str,
+    others: Iterable[int] = (),
+    *,
+    person_id: int | None = None,
+) -> tuple[Installation, dict[int, Person]]:
+    """Lock the installation's person and ``others`` in the order of their ids, then the
+    installation; return the installation and the locked people by id.
 
     Taking the installation first deadlocked: a writer holding the primary installation's
     lock waited for the person, while the writer holding the person unset that primary flag
-    (tests/installations/test_concurrency.py). The installation is read without a lock to
-    find its person; if it moved to another person before the locks were taken, follow it.
+    (tests/installations/test_concurrency.py). So did taking a second person (a personalize
+    target) after the installation, and taking the person an installation named a moment
+    before it moved (tests/hardening/test_personalize_concurrency_http.py).
+
+    A writer that moves the installation (personalize, depersonalize) first waits for the
+    other writers of the installation (``_serialize_installation``) and passes its
+    pushRegistrationId: its person is read then, and stays its person (only a writer that is
+    not one of its own, deleting the person, can move it in between). Other writers
+    (primary, push, data, uninstall) may pass the installation they read a moment ago: the
+    person it named is locked, without that wait.
+    Either way, if the installation names another person once it is locked, that person is
+    out of order: it is taken without waiting (``_lock_now``), or the answer is
+    VERSION_CONFLICT. ``others`` that no longer exist are left out of the answer;
+    ``person_id``: the installation's person as the caller read it after its wait.
     """
     push_id = (
         installation.push_registration_id
@@ -136,31 +215,46 @@ def _lock_installation(installation: Installation | str) -> tuple[Installation, 
         else installation
     )
     _check_push_id(push_id)
-    # An installation read a moment ago names its person: try that one first.
-    known = installation.person_id if isinstance(installation, Installation) else None
-    for attempt in range(5):
+    if person_id is None and isinstance(installation, Installation):
+        person_id = installation.person_id  # read a moment ago: checked under the lock
+    if person_id is None:
         person_id = (
-            known
-            if attempt == 0 and known is not None
-            else Installation.objects.filter(push_registration_id=push_id)
+            Installation.objects.filter(push_registration_id=push_id)
             .values_list("person_id", flat=True)
             .first()
         )
-        if person_id is None:
-            get_installation(push_id)  # raises NO_REGISTRATION
+    if person_id is None:
+        raise _no_registration(push_id)
+    people: dict[int, Person] = {}
+    for pk in sorted({person_id, *others}):
         try:
-            person = lock_person(person_id)
+            people[pk] = lock_person(pk)
         except DomainError:
-            continue  # that person was deleted a moment ago; the installation has moved
-        locked = get_installation(push_id, for_update=True)
-        if locked.person_id == person.pk:
-            locked.person = person
-            return locked, person
-    raise DomainError(
+            if pk == person_id:
+                raise _being_moved(push_id) from None
+    locked = get_installation(push_id, for_update=True)
+    if locked.person_id not in people:
+        people[locked.person_id] = _lock_now(locked.person_id, _being_moved(push_id))
+    locked.person = people[locked.person_id]
+    return locked, people
+
+
+def _being_moved(push_id: str) -> DomainError:
+    return DomainError(
         ErrorCode.VERSION_CONFLICT,
         f"Installation {push_id} is being moved by another request; try again.",
         "pushRegistrationId",
     )
+
+
+def _lock_now(person_id: int, busy: DomainError) -> Person:
+    """Lock a person out of the id order, which may only be tried, never waited for: ``busy``
+    is raised if another transaction holds it (or it is gone)."""
+    try:
+        with transaction.atomic():
+            return Person.objects.select_for_update(nowait=True).get(pk=person_id)
+    except (DatabaseError, Person.DoesNotExist):
+        raise busy from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,6 +338,7 @@ def installation_register(
         system_data=system_data,
         additional_data=additional_data,
         is_primary=is_primary,
+        device_of=application,
     )
     return installation, False
 
@@ -259,6 +354,7 @@ def installation_update(
     additional_data_mode: str = "merge",
     additional_data_from: dict[str, Any] | None = None,
     system_data: dict[str, Any] | None = None,
+    device_of: Application | None = None,
 ) -> Installation:
     """Change what may change on an installation, in one transaction with one event.
 
@@ -266,6 +362,10 @@ def installation_update(
     change only the primary flag, push on/off and additionalData. In additionalData, a None
     value removes that name. ``additional_data_from`` is the additionalData an editor showed
     before its whole new value was typed (``REPLACE``): see ``edit_of_additional_data``.
+
+    ``device_of``: a device of this application asks. It changes only its own application's
+    installations: when another application's installation is its person's primary one, a
+    request to make this one primary leaves it non-primary (its answer says isPrimary false).
     """
     fields = clean_system_data(system_data) if system_data is not None else {}
     if registration_enabled is not None:
@@ -295,6 +395,8 @@ def installation_update(
             diffs[names[model_field]] = {"before": old, "after": value}
             setattr(locked, model_field, value)
             changed.add(model_field)
+    if is_primary and device_of is not None and _primary_of_another_application(locked, device_of):
+        is_primary = None  # not the device's to take from another application
     if is_primary is not None and is_primary != locked.is_primary:
         diffs["isPrimary"] = {"before": locked.is_primary, "after": is_primary}
         _set_primary_locked(locked, is_primary)
@@ -459,7 +561,7 @@ def installation_depersonalize(*, installation: Installation | str, actor: Actor
     Returns the new anonymous profile. The person keeps its history, with a Depersonalize
     event. An installation that is already alone on an anonymous profile stays as it is.
     """
-    locked, person = _lock_installation(installation)
+    locked, person = _lock_installation(installation, moves=True)
     if _is_anonymous(person) and not person.installations.exclude(pk=locked.pk).exists():
         return person
     return _depersonalize_locked(locked, person, actor)
@@ -622,6 +724,7 @@ def installation_personalize(
     force_depersonalize: bool = False,
     keep_as_lead: bool = False,
     set_as_primary: bool = False,
+    device_of: Application | None = None,
 ) -> Person:
     """Attach an installation to the person who owns ``identity`` (DOMAIN.md, Personalize).
 
@@ -629,21 +732,56 @@ def installation_personalize(
     personalized installation moves to another person only with ``force_depersonalize``.
     Given attributes replace the stored values; the person becomes a customer unless
     ``keep_as_lead``.
+
+    ``device_of``: the call comes from a device of this application, which changes only its
+    own application's installations and writes only a profile of its own
+    (``_device_may_write_profile``); what it may not do is left undone and recorded in the
+    Personalize event (``notApplied``), the rest of the personalization is done.
+
+    Locks: the writers of this installation and of these identities are serialized
+    (``_serialize``); then the installation's person and the identity's owner are locked in
+    the order of their ids, then the installation (``_lock_people_and_installation``).
     """
     wanted = parse_identity(identity)
     changes = parse_personalize_attributes(attributes)
-    locked, current = _lock_installation(installation)
+    attribute_names = sorted(attributes) if isinstance(attributes, dict) else []
+    push_id = (
+        installation.push_registration_id
+        if isinstance(installation, Installation)
+        else installation
+    )
+    _check_push_id(push_id)
+    _serialize(_installation_key(push_id), *_identity_keys(wanted))
+    # Whom to lock besides the installation's person: read before the locks (when that
+    # person has the externalId, it owns it and there is nothing to look up), checked after.
+    now = (
+        Installation.objects.filter(push_registration_id=push_id)
+        .values("person_id", "person__external_id")
+        .first()
+    )
+    if now is None:
+        raise _no_registration(push_id)
+    owner = _single_candidate(
+        wanted, held=Person(pk=now["person_id"], external_id=now["person__external_id"])
+    )
+    locked, people = _lock_people_and_installation(
+        push_id, [owner] if owner is not None else [], person_id=now["person_id"]
+    )
+    current = people[locked.person_id]
+    candidate = _single_candidate(wanted, held=current)
+    if candidate is not None and candidate not in people:
+        # The identity went to someone else in between (an edit of a person, which is not
+        # serialized with personalizations): out of order, so only tried.
+        people[candidate] = _lock_now(candidate, _identity_busy())
 
     # The person is saved (a new version) only when this call changes the profile: another
     # device or identity, or attributes and type. A device that logs in again with the same
     # identity leaves the profile as it was, so an operator editing it meets no conflict.
-    joined = True
-    for _attempt in range(3):
-        candidate = _single_candidate(wanted, held=current)
-        if candidate is not None and candidate == current.pk:
-            target = current
-            joined = False
-            break
+    joined = candidate != current.pk
+    took_identity = False
+    if not joined:
+        target = current
+    else:
         if not _is_anonymous(current):
             if not force_depersonalize:
                 raise DomainError(
@@ -655,27 +793,34 @@ def installation_personalize(
                 )
             current = _depersonalize_locked(locked, current, actor)
         if candidate is not None:
-            target = lock_person(candidate)
+            target = people[candidate]
             _move_installation(locked, current, target)
-            break
-        try:
-            with transaction.atomic():
-                _give_identity(current, wanted)
-            target = current
-            break
-        except IntegrityError:
-            # Another installation took this identity a moment ago (the unique index waited
-            # for its commit): forget what we set in memory, look again, and join that
-            # person instead.
-            current.refresh_from_db()
-            continue
-    else:
-        raise DomainError(
-            ErrorCode.USER_MERGE_INTERRUPTED,
-            "The identity is being changed by another request; try again.",
-            "identity",
-        )
+        else:
+            try:
+                with transaction.atomic():
+                    _give_identity(current, wanted)
+                target = current
+                took_identity = True
+            except IntegrityError:
+                # Another writer (an edit of a person) took this identity a moment ago; the
+                # unique index waited for its commit. Join that person instead.
+                current.refresh_from_db()
+                owner = _single_candidate(wanted, held=current)
+                if owner is None:
+                    raise _identity_busy() from None
+                target = _lock_now(owner, _identity_busy())
+                _move_installation(locked, current, target)
 
+    not_applied: dict[str, Any] = {}
+    if (
+        device_of is not None
+        and attribute_names
+        and not _device_may_write_profile(
+            target, device_of, took_identity=took_identity, joined=joined
+        )
+    ):
+        not_applied["userAttributes"] = attribute_names
+        changes = PersonChanges()
     diffs = apply_person_changes(target, changes)
     promoted = not keep_as_lead and target.type != "CUSTOMER"
     if promoted:
@@ -685,8 +830,11 @@ def installation_personalize(
         target.version += 1
         target.save()
     if set_as_primary:
-        _set_primary_locked(locked, True)
-        locked.save(update_fields=["is_primary", "modified_at"])
+        if device_of is not None and _primary_of_another_application(locked, device_of):
+            not_applied["setDeviceAsPrimary"] = "another application's installation is primary"
+        else:
+            _set_primary_locked(locked, True)
+            locked.save(update_fields=["is_primary", "modified_at"])
     record_event(
         person=target,
         kind=EventKind.PERSONALIZE,
@@ -699,9 +847,58 @@ def installation_personalize(
                 "emails": wanted["emails"],
             },
             **diffs,
+            **({"notApplied": not_applied} if not_applied else {}),
         },
     )
     return target
+
+
+def _identity_keys(wanted: dict[str, Any]) -> list[str]:
+    keys = [f"email:{email}" for email in wanted["emails"]]
+    keys += [f"phone:{phone.number}" for phone in wanted["phones"]]
+    if wanted["external_id"]:
+        keys.append(f"externalId:{wanted['external_id']}")
+    return keys
+
+
+def _identity_busy() -> DomainError:
+    return DomainError(
+        ErrorCode.USER_MERGE_INTERRUPTED,
+        "The identity is being changed by another request; try again.",
+        "identity",
+    )
+
+
+# Profiles made by an operator, the API or admin: a device never writes them.
+_MANAGED_ORIGINS = {Origin.UI, Origin.API, Origin.ADMIN}
+
+
+def _device_may_write_profile(
+    person: Person, application: Application, *, took_identity: bool, joined: bool
+) -> bool:
+    """May a device of ``application`` write this person's attributes (userAttributes)?
+
+    A device proves nothing but an identity it typed, so it writes only a profile of its
+    own: one no other application has an installation on, and which either took the
+    identity from the installation's anonymous profile in this very call, or the
+    installation already belonged to, made by a device (not by an operator, the API or
+    admin). Joining a profile that existed already never rewrites it.
+    """
+    if person.installations.exclude(application=application).exists():
+        return False
+    if took_identity:
+        return True
+    return not joined and person.origin not in _MANAGED_ORIGINS
+
+
+def _primary_of_another_application(installation: Installation, application: Application) -> bool:
+    """Is another application's installation the primary one of this installation's person?"""
+    return (
+        Installation.objects.filter(person_id=installation.person_id, is_primary=True)
+        .exclude(application=application)
+        .exclude(pk=installation.pk)
+        .exists()
+    )
 
 
 @transaction.atomic

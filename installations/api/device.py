@@ -186,7 +186,10 @@ class DeviceInstallation(DeviceView):
                 ErrorCode.BAD_REQUEST, "pushRegId cannot be changed.", "pushRegId"
             )
         installation = installation_update(
-            installation=installation, actor=request.user.actor, **instance_changes(body)
+            installation=installation,
+            actor=request.user.actor,
+            device_of=request.user.application,
+            **instance_changes(body),
         )
         return Response(device_instance(installation))
 
@@ -231,8 +234,15 @@ class DevicePersonalize(DeviceView):
             force_depersonalize=flags["forceDepersonalize"],
             keep_as_lead=flags["keepAsLead"],
             set_as_primary=flags["setDeviceAsPrimary"],
+            device_of=request.user.application,
         )
-        return Response(device_user(person, return_push=flags["returnPush"]))
+        return Response(
+            device_user(
+                person,
+                return_push=flags["returnPush"],
+                application=request.user.application,
+            )
+        )
 
 
 class DeviceDepersonalize(DeviceView):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from installations.models import Installation
+from installations.models import Application, Installation
 from people import custom_attributes as attribute_types
 from people.models import IdentityKind, Person
 from people.search import profile_queryset
@@ -141,8 +141,16 @@ def device_instance(installation: Installation) -> dict[str, Any]:
     return body
 
 
-def device_user(person: Person, *, return_push: bool = False) -> dict[str, Any]:
-    """The person as the mobile SDK reads it (``externalUserId``, ``phones``, ``emails``)."""
+def device_user(
+    person: Person, *, return_push: bool = False, application: Application
+) -> dict[str, Any]:
+    """The person as the mobile SDK reads it (``externalUserId``, ``phones``, ``emails``).
+
+    A device of ``application`` asked: with ``return_push``, only that application's
+    installations of the person are listed. Another application's installations and codes
+    are never shown to a device (DOMAIN.md); the profile itself is, as the vendor's SDK
+    expects.
+    """
     phones, emails = _identities(person)
     body: dict[str, Any] = {}
     if person.external_id:
@@ -156,6 +164,8 @@ def device_user(person: Person, *, return_push: bool = False) -> dict[str, Any]:
     if return_push:
         body["installations"] = [
             device_instance(installation)
-            for installation in person.installations.select_related("application")
+            for installation in person.installations.filter(application=application).select_related(
+                "application"
+            )
         ]
     return body
