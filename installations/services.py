@@ -2,10 +2,12 @@
 
 Lock order, to keep concurrent writers from deadlocking: first the requests that move one
 installation to another person (personalize, depersonalize; for personalize also those of
-one identity) wait for each other (``_serialize``, advisory locks); then person rows, in the order of their ids; then the installation row
-(``_lock_people_and_installation``). Whoever holds a person's lock may update any of its
-installations (making one primary unsets the others), so nobody may hold an installation lock
-while waiting for a person's lock: a person found out of order is only tried (``_lock_now``).
+one identity) wait for each other (``_serialize``, advisory locks); then the tags and
+definitions a personalization attaches (FOR SHARE, ``lock_references``); then person rows, in
+the order of their ids; then the installation row (``_lock_people_and_installation``).
+Whoever holds a person's lock may update any of its installations (making one primary unsets
+the others), so nobody may hold an installation lock while waiting for a person's lock: a
+person found out of order is only tried (``_lock_now``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from people.services import (
     PersonChanges,
     apply_person_changes,
     lock_person,
+    lock_references,
     new_anonymous_person,
     owner_of_external_id,
     parse_custom_attributes,
@@ -764,6 +767,9 @@ def installation_personalize(
     owner = _single_candidate(
         wanted, held=Person(pk=now["person_id"], external_id=now["person__external_id"])
     )
+    # The tags and definitions it attaches, FOR SHARE, before any person: the order of
+    # tag_delete and attribute_definition_delete (the referenced row, then its people).
+    lock_references(changes)
     locked, people = _lock_people_and_installation(
         push_id, [owner] if owner is not None else [], person_id=now["person_id"]
     )
