@@ -132,14 +132,43 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     )
 }
+# A connection the server closed while idle (a restart, a proxy's idle timeout) is noticed
+# before the request uses it, instead of failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# The web process: gunicorn through portal/wsgi.py, `manage.py runserver` and the test suite
+# set PORTAL_PROCESS=web. Other management commands (migrate, generate_people, prune_name_terms)
+# and future jobs run without the web timeouts below: their statements may rightly run long.
+WEB_PROCESS = os.environ.get("PORTAL_PROCESS") == "web"
+# A request waits at most this long for one SQL statement, and for a lock, before it is
+# answered 503 with Retry-After (portal.middleware): a table locked by a migration or a stuck
+# transaction must not hold every worker until gunicorn kills it at 30 s (issue 24, item 8).
+# Every statement of a request is an index lookup or a short write (milliseconds at a million
+# people, docs/scaling.md): 5 s is far beyond any of them, and well inside gunicorn's 30 s.
+# Row locks are held for one short transaction: 3 s of waiting means something is stuck.
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
+DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 3000)
+# /health answers within this much: a database that cannot read a person in time is down.
+HEALTH_DB_TIMEOUT_MS = env_int("HEALTH_DB_TIMEOUT_MS", 1000)
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Every request runs a few short index lookups: starting parallel workers costs them more
     # (5 to 8 ms) than it saves. DB_PARALLEL_WORKERS gives them back (PostgreSQL's own
     # max_parallel_workers_per_gather) where long reports run on the same database.
+    server_options = [f"max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}"]
+    if WEB_PROCESS:
+        # Sent when connecting (libpq's options): no statement per request or connection.
+        server_options += [
+            f"statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+            f"lock_timeout={DB_LOCK_TIMEOUT_MS}",
+        ]
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault(
-        "options", f"-c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}"
+        "options", " ".join(f"-c {option}" for option in server_options)
     )
+    # A database host that does not answer at all fails the connection in seconds, not after
+    # the operating system's TCP timeout (minutes).
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0

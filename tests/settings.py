@@ -12,7 +12,14 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 
+# The test client stands for the web process: requests run with its database timeouts. Only
+# while the settings are read: commands the tests start in subprocesses run as commands.
+_process_given = "PORTAL_PROCESS" in os.environ
+os.environ.setdefault("PORTAL_PROCESS", "web")
 from portal.settings import *  # noqa: E402,F403
+
+if not _process_given:
+    del os.environ["PORTAL_PROCESS"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
