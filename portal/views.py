@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db import Error, connection, transaction
@@ -15,6 +17,8 @@ from installations.models import Installation, Platform
 from people import views as people_views
 from people.models import Person, PersonType
 from portal.middleware import is_database_timeout
+
+logger = logging.getLogger("portal.health")
 
 # Dashboard counts stop at this many rows: an exact COUNT(*) over millions of rows is a
 # full scan (DESIGN.md, "no exact COUNT(*) over large tables"); past it the tile says "N+".
@@ -108,6 +112,7 @@ def health(request: HttpRequest) -> JsonResponse:
             Person.objects.exists()
     except Error as error:  # unreachable, closed, timed out: not healthy
         state = "timeout" if is_database_timeout(error) else "unreachable"
+        logger.warning("health: database %s (%s: %s)", state, type(error).__name__, error)
         return JsonResponse(
             {"status": "unavailable", "database": state},
             status=503,
