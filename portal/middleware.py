@@ -1,4 +1,5 @@
-"""Request-wide safety nets: session lifetimes and a plain 503 while the database is down."""
+"""Request-wide safety nets: session lifetimes, a plain 503 while the database is down or too
+slow, and answers no cache may keep."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 from django.views.defaults import page_not_found
 
 logger = logging.getLogger("portal.security")
@@ -47,6 +49,23 @@ class SessionLifetimeMiddleware:
             elif now - (last_seen or 0) >= LAST_SEEN_RESOLUTION:
                 request.session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Every answer of the portal's views carries personal data or is about to (pages, htmx
+    partials, API answers, the sign-in form with its token): no browser, proxy or shared
+    cache may store it (``Cache-Control: no-store``, with Django's never_cache headers). An
+    answer that sets its own Cache-Control keeps it; static files, answered by WhiteNoise
+    above this middleware, keep their long caching."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
 
 
 def _is_api(request: HttpRequest) -> bool:
