@@ -43,7 +43,7 @@ format: install-test
 ## serve: production serving with gunicorn; static files by WhiteNoise (see README, Production).
 serve: install
 	$(PY) manage.py collectstatic --noinput -v0
-	$(VENV)/bin/gunicorn portal.wsgi:application \
+	$(VENV)/bin/gunicorn portal.wsgi:application --config gunicorn.conf.py \
 		--workers $${WEB_CONCURRENCY:-4} --bind $${BIND:-$(HOST):$(PORT)} \
 		--no-control-socket --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 

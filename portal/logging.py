@@ -12,6 +12,9 @@ _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 # Seven or more digits, optionally with the decorations people type in phone numbers.
 _PHONE = re.compile(r"(?<![\w.])\+?\d[\d\s().-]{5,}\d(?![\w.])")
 _APP_KEY = re.compile(r"(?i)\b(App|Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+# A device's push registration id in a URL path (/mobile/1/appinstance/<pushRegId>/...,
+# /people/2/contactInformation/push/<pushRegId>/...): it identifies a person's device.
+_DEVICE_ID_IN_PATH = re.compile(r"(/mobile/1/appinstance/|/contactInformation/push/)[^/?#\s]+")
 
 
 # Timestamps have the shape of a decorated number ("2026-11-24 03"): they stay as they are.
@@ -31,6 +34,7 @@ def _mask_phone(match: re.Match) -> str:
 
 def mask(text: str) -> str:
     text = _APP_KEY.sub(lambda m: f"{m.group(1)} [key]", text)
+    text = _DEVICE_ID_IN_PATH.sub(r"\1[device]", text)
     text = _EMAIL.sub("[email]", text)
     return _PHONE.sub(_mask_phone, text)
 

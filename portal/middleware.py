@@ -1,4 +1,5 @@
-"""Request-wide safety nets: session lifetimes and a plain 503 while the database is down."""
+"""Request-wide safety nets: session lifetimes, a plain 503 while the database is down or too
+slow, and answers no cache may keep."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 from django.views.defaults import page_not_found
 
 logger = logging.getLogger("portal.security")
@@ -49,19 +51,55 @@ class SessionLifetimeMiddleware:
         return self.get_response(request)
 
 
+class NoStoreMiddleware:
+    """Every answer of the portal's views carries personal data or is about to (pages, htmx
+    partials, API answers, the sign-in form with its token): no browser, proxy or shared
+    cache may store it (``Cache-Control: no-store``, with Django's never_cache headers). An
+    answer that sets its own Cache-Control keeps it; static files, answered by WhiteNoise
+    above this middleware, keep their long caching."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
+
+
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith(("/people/", "/mobile/", "/api/"))
 
 
-def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+# PostgreSQL's SQLSTATEs for a statement cancelled by statement_timeout and a lock wait
+# ended by lock_timeout (the web process's timeouts, portal/settings.py).
+QUERY_CANCELED = "57014"
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def is_database_timeout(exc: BaseException | None) -> bool:
+    """Whether a database error is one of the web timeouts (not a lost connection)."""
+    return getattr(getattr(exc, "__cause__", None), "sqlstate", None) in {
+        QUERY_CANCELED,
+        LOCK_NOT_AVAILABLE,
+    }
+
+
+def database_unavailable_response(
+    request: HttpRequest, exc: BaseException | None = None
+) -> HttpResponse:
+    if is_database_timeout(exc):
+        text = "The database did not answer in time; try again shortly."
+        page = "The portal's database is busy. Try again in a moment."
+    else:
+        text = "The database is unavailable; try again shortly."
+        page = "The portal cannot reach its database. Try again in a moment."
     if _is_api(request):
         return JsonResponse(
             {
                 "requestError": {
-                    "serviceException": {
-                        "messageId": "SERVICE_UNAVAILABLE",
-                        "text": "The database is unavailable; try again shortly.",
-                    }
+                    "serviceException": {"messageId": "SERVICE_UNAVAILABLE", "text": text}
                 }
             },
             status=503,
@@ -69,8 +107,7 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
         )
     return HttpResponse(
         "<!doctype html><title>Temporarily unavailable</title>"
-        "<h1>Temporarily unavailable</h1>"
-        "<p>The portal cannot reach its database. Try again in a moment.</p>",
+        f"<h1>Temporarily unavailable</h1><p>{page}</p>",
         status=503,
         headers={"Retry-After": "5"},
     )
@@ -79,7 +116,9 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
 class DatabaseUnavailableMiddleware:
     """A lost database connection in a view answers 503 (never a traceback). Django opens a
     new connection for the next request, so the portal recovers by itself once it is back.
-    Failures in other middleware (loading the session, the user) reach ``server_error``."""
+    A statement or lock wait cut short by the web timeouts (statement_timeout, lock_timeout)
+    answers the same 503 with Retry-After, within seconds. Failures in other middleware
+    (loading the session, the user) reach ``server_error``."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -94,16 +133,23 @@ class DatabaseUnavailableMiddleware:
 
     @staticmethod
     def _unavailable(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+        log_database_unavailable(exc)
+        return database_unavailable_response(request, exc)
+
+
+def log_database_unavailable(exc: BaseException) -> None:
+    if is_database_timeout(exc):
+        logger.error("database timeout: %s", type(exc.__cause__).__name__)
+    else:
         logger.error("database unavailable: %s", type(exc).__name__)
-        return database_unavailable_response(request)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a database outage is a 503; anything else a plain 500 page."""
     exc = sys.exc_info()[1]
     if isinstance(exc, OperationalError | InterfaceError):
-        logger.error("database unavailable: %s", type(exc).__name__)
-        return database_unavailable_response(request)
+        log_database_unavailable(exc)
+        return database_unavailable_response(request, exc)
     if _is_api(request):
         return JsonResponse(
             {

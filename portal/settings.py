@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -83,6 +84,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.request_guards.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files keep their own caching and need no policy.
+    "portal.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -141,14 +145,43 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     )
 }
+# A connection the server closed while idle (a restart, a proxy's idle timeout) is noticed
+# before the request uses it, instead of failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# The web process: gunicorn through portal/wsgi.py, `manage.py runserver` and the test suite
+# set PORTAL_PROCESS=web. Other management commands (migrate, generate_people, prune_name_terms)
+# and future jobs run without the web timeouts below: their statements may rightly run long.
+WEB_PROCESS = os.environ.get("PORTAL_PROCESS") == "web"
+# A request waits at most this long for one SQL statement, and for a lock, before it is
+# answered 503 with Retry-After (portal.middleware): a table locked by a migration or a stuck
+# transaction must not hold every worker until gunicorn kills it at 30 s (issue 24, item 8).
+# Every statement of a request is an index lookup or a short write (milliseconds at a million
+# people, docs/scaling.md): 5 s is far beyond any of them, and well inside gunicorn's 30 s.
+# Row locks are held for one short transaction: 3 s of waiting means something is stuck.
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
+DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 3000)
+# /health answers within this much: a database that cannot read a person in time is down.
+HEALTH_DB_TIMEOUT_MS = env_int("HEALTH_DB_TIMEOUT_MS", 1000)
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Every request runs a few short index lookups: starting parallel workers costs them more
     # (5 to 8 ms) than it saves. DB_PARALLEL_WORKERS gives them back (PostgreSQL's own
     # max_parallel_workers_per_gather) where long reports run on the same database.
+    server_options = [f"max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}"]
+    if WEB_PROCESS:
+        # Sent when connecting (libpq's options): no statement per request or connection.
+        server_options += [
+            f"statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+            f"lock_timeout={DB_LOCK_TIMEOUT_MS}",
+        ]
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault(
-        "options", f"-c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}"
+        "options", " ".join(f"-c {option}" for option in server_options)
     )
+    # A database host that does not answer at all fails the connection in seconds, not after
+    # the operating system's TCP timeout (minutes).
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -232,6 +265,26 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^health$"]
+
+# Content-Security-Policy (django-csp) on every answer of the portal: scripts and styles come
+# from the portal's own static files only (no inline script, style or event handler; htmx's
+# indicator styles are off, see templates/base.html), nothing is framed, no plugin runs, and
+# forms post to the portal only. Django admin and Swagger UI (/api/docs/, from
+# drf-spectacular-sidecar) run under the same policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Swagger UI and the admin draw a few icons from data: URLs.
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.db import connection
+from django.db import Error, connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -13,6 +16,9 @@ from django.views.decorators.http import require_GET
 from installations.models import Installation, Platform
 from people import views as people_views
 from people.models import Person, PersonType
+from portal.middleware import is_database_timeout
+
+logger = logging.getLogger("portal.health")
 
 # Dashboard counts stop at this many rows: an exact COUNT(*) over millions of rows is a
 # full scan (DESIGN.md, "no exact COUNT(*) over large tables"); past it the tile says "N+".
@@ -89,11 +95,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
-    """Reports whether the database answers; 503 when it does not."""
+    """Reports whether the database answers a read of the people table within
+    HEALTH_DB_TIMEOUT_MS; 503 when it does not (unreachable, or too slow: a locked table, a
+    stuck server), so that a load balancer stops sending requests the portal cannot serve."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
-        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # For this transaction only: the web timeouts stay as they are afterwards.
+                with connection.cursor() as cursor:
+                    timeout = str(settings.HEALTH_DB_TIMEOUT_MS)
+                    cursor.execute(
+                        "SELECT set_config('statement_timeout', %s, true),"
+                        " set_config('lock_timeout', %s, true)",
+                        [timeout, timeout],
+                    )
+            Person.objects.exists()
+    except Error as error:  # unreachable, closed, timed out: not healthy
+        state = "timeout" if is_database_timeout(error) else "unreachable"
+        logger.warning("health: database %s (%s: %s)", state, type(error).__name__, error)
+        return JsonResponse(
+            {"status": "unavailable", "database": state},
+            status=503,
+            headers={"Retry-After": "5"},
+        )
     return JsonResponse({"status": "ok", "database": "ok"})

@@ -16,12 +16,19 @@ os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 # answers and exports REDIS_URL). Servers the tests start inherit it.
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
+# The test client stands for the web process: requests run with its database timeouts. Only
+# while the settings are read: commands the tests start in subprocesses run as commands.
+_process_given = "PORTAL_PROCESS" in os.environ
+os.environ.setdefault("PORTAL_PROCESS", "web")
 from portal.settings import *  # noqa: E402,F403
 from portal.settings import CACHES  # noqa: E402
 
 # This run's keys have their own prefix (other runs may share the Redis); tests/conftest.py
 # deletes them after every test, so that no test inherits another's request counts.
 CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}-{secrets.token_hex(4)}"
+
+if not _process_given:
+    del os.environ["PORTAL_PROCESS"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -240,8 +240,16 @@ def test_hostile_values_are_text_in_django_admin(page, watch, administrator, hos
     watch.assert_nothing_ran("admin search")
 
 
+def without_content_security_policy(route) -> None:
+    response = route.fetch()
+    headers = {k: v for k, v in response.headers.items() if k != "content-security-policy"}
+    route.fulfill(response=response, headers=headers)
+
+
 def test_the_watch_sees_a_payload_that_runs(page, watch, live_server):
-    """The control: the same payloads, unescaped, are caught."""
+    """The control: the same payloads, unescaped, are caught (on the sign-in page served
+    without its Content-Security-Policy, which would block them: see the next test)."""
+    page.route("**/accounts/login/", without_content_security_policy)
     page.goto(live_server.url + "/accounts/login/")
     page.evaluate(
         "html => { document.body.insertAdjacentHTML('beforeend', html); }",
@@ -253,3 +261,22 @@ def test_the_watch_sees_a_payload_that_runs(page, watch, live_server):
     assert watch.requests
     page.set_content(f"<p>{script('control')}</p>")
     assert page.evaluate("window.__xss") == "control"
+
+
+def test_the_content_security_policy_blocks_an_unescaped_inline_handler(page, watch, live_server):
+    """A second wall behind escaping: were a payload ever written unescaped, the portal's
+    policy (no inline script) keeps its event handler from running."""
+    page.goto(live_server.url + "/accounts/login/")
+    page.evaluate(
+        "html => { document.body.insertAdjacentHTML('beforeend', html); }",
+        img("blocked"),
+    )
+    # The image has failed to load: its onerror would have run by now.
+    page.evaluate(
+        """() => new Promise((loaded) => {
+            const image = document.querySelector("img[src=x]");
+            if (image.complete) loaded(); else image.addEventListener("error", () => loaded());
+        })"""
+    )
+    page.wait_for_timeout(200)
+    assert watch.dialogs == []

@@ -13,6 +13,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +23,8 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+# The served portal reads the test database: it must exist even when this module runs alone.
+pytestmark = pytest.mark.django_db
 STARTUP_SECONDS = 60
 
 
@@ -32,7 +35,7 @@ def free_port() -> int:
 
 
 def database_url(tmp_path: Path) -> str:
-    """The test database for PostgreSQL (the health check only asks it SELECT 1); an empty
+    """The test database for PostgreSQL (the health check reads the people table); an empty
     SQLite file otherwise (the test run's SQLite database lives in memory)."""
     if connection.vendor == "postgresql":
         db = connection.settings_dict
@@ -59,9 +62,15 @@ def fetch(url: str, headers: dict[str, str] | None = None):
 
 
 @pytest.fixture(scope="module")
-def served(django_db_setup, tmp_path_factory):
+def serve_dir(tmp_path_factory) -> Path:
+    """The folder of the served portal's files; its output (error and access log) in serve.log."""
+    return tmp_path_factory.mktemp("serve")
+
+
+@pytest.fixture(scope="module")
+def served(django_db_setup, serve_dir):
     """The base URL of `make serve` running in the background (once for this module)."""
-    tmp_path = tmp_path_factory.mktemp("serve")
+    tmp_path = serve_dir
     port = free_port()
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -80,6 +89,14 @@ def served(django_db_setup, tmp_path_factory):
         "GUNICORN_CMD_ARGS": "--no-control-socket",
     }
     log = tmp_path / "serve.log"
+    if connection.vendor != "postgresql":
+        # A deployment migrates before serving (README, Production); /health reads people.
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+        )
     process = subprocess.Popen(
         ["make", "-o", ".venv/.installed", "serve", f"PORT={port}"],
         cwd=ROOT,
@@ -114,7 +131,7 @@ BEHIND_TLS = {"X-Forwarded-Proto": "https"}
 
 def test_make_serve_answers_health_and_serves_compressed_static_files(served):
     status, _, body = fetch(served + "/health")
-    assert status == 200
+    assert status == 200, body
     assert b'"status": "ok"' in body
 
     status, headers, body = fetch(served + "/static/css/portal.css", BEHIND_TLS)
@@ -145,3 +162,44 @@ def test_make_serve_runs_with_the_production_transport_settings(served):
     status, _, body = fetch(served + "/no-such-page", BEHIND_TLS)
     assert status == 404
     assert b"URLconf" not in body
+
+
+# Personal data that requests put in their URLs (issue 24, item 13: `make serve` logged them).
+PERSONAL_URLS = [
+    "/people/2/persons?identifier=jane.doe%40example.com&type=EMAIL",
+    "/people/2/persons?phone=%2B385916419710",
+    "/people/2/persons?externalId=crm-jane-4711",
+    "/?q=jane.doe%40example.com",
+    "/mobile/1/appinstance/push-reg-8c1f0e?sender=app-code-5e9a27",
+    "/mobile/1/appinstance/push-reg-8c1f0e/personalize?sender=app-code-5e9a27",
+    "/people/2/contactInformation/push/push-reg-8c1f0e",
+    "/people/2/tags/jane.doe@example.com",
+]
+PERSONAL_DATA = [
+    "jane.doe",
+    "example.com",
+    "385916419710",
+    "crm-jane-4711",
+    "push-reg-8c1f0e",
+    "app-code-5e9a27",
+    "referring.person",
+]
+
+
+def test_the_access_log_carries_no_personal_data_from_urls(served, serve_dir):
+    referer = {**BEHIND_TLS, "Referer": served + "/?q=referring.person%40example.com"}
+    for url in PERSONAL_URLS:
+        fetch(served + url, referer)
+    fetch(served + "/health?last=request")
+    log = serve_dir / "serve.log"
+    deadline = time.monotonic() + 10
+    while "/health?last " not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    text = log.read_text()
+
+    assert [word for word in PERSONAL_DATA if word in text] == []
+    # What stays: the method, the path, the names of the query's parameters, the status.
+    assert '"GET /people/2/persons?identifier&type HTTP/1.1" 401' in text
+    assert '"GET /mobile/1/appinstance/[device]?sender HTTP/1.1" 401' in text
+    assert '"GET /people/2/contactInformation/push/[device] HTTP/1.1"' in text
+    assert '"GET /?q HTTP/1.1" 302' in text
