@@ -158,6 +158,7 @@ def timeouts_seen_by(*command: str) -> str:
         "SECRET_KEY": "x" * 50,
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "REDIS_URL": os.environ["REDIS_URL"],  # production settings require it
     }
     result = subprocess.run(
         [sys.executable, *command], cwd=ROOT, env=environment, capture_output=True, text=True
@@ -205,6 +206,8 @@ def gunicorn_one_worker(tmp_path) -> Iterator[str]:
             "DATABASE_URL": url,
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_SSL_REDIRECT": "0",
+            "REDIS_URL": os.environ["REDIS_URL"],
+            "CACHE_KEY_PREFIX": f"timeouts-{port}",  # its own counters
         },
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
