@@ -112,6 +112,11 @@ def _email_domain(domain: str) -> str:
     """The domain in its IDNA 2008 ASCII form (UTS #46 mapping), or ValueError."""
     if domain.startswith("[") and domain.endswith("]"):
         return domain  # an address literal ("[192.0.2.1]"): no labels to encode
+    if domain.isascii():
+        # Already ASCII (and lower-cased by the folding): kept as written, so that every
+        # domain Django's validator accepts stays accepted (IDNA 2008 would refuse some, such
+        # as "ab--cd.example"), and a punycode label ("xn--bcher-kva") equals its Unicode form.
+        return domain
     try:
         return idna.encode(domain, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError) as error:

@@ -26,37 +26,57 @@ def renormalize(apps, schema_editor):
     Person = apps.get_model("people", "Person")
     problems: list[str] = []
 
-    owners: dict[str, tuple[int, int]] = {}  # normalized address -> (person, identity)
-    rewrite, duplicates = [], []
+    # A plain ASCII address was stored lower-cased, which is already its new form (NFKC and
+    # case folding change no ASCII letter but its case; an ASCII domain keeps its spelling):
+    # only the others are read again, and compared with the rows that hold their new form.
+    # A million people are one pass over the table, not a dictionary of every address.
     emails = Identity.objects.filter(kind="EMAIL").order_by("id").values_list("id", "person_id", "value")
+    found = []  # (identity, person, stored value, new form)
     for pk, person_id, value in emails.iterator(chunk_size=2000):
+        if value.isascii():
+            continue
         try:
-            address = normalize_email(value)
+            found.append((pk, person_id, value, normalize_email(value)))
         except DomainError as error:
             problems.append(f"email {value!r} of person {person_id}: {error.message}")
-            continue
+    holders = Identity.objects.filter(kind="EMAIL", value__in={row[3] for row in found})
+    involved = {row[0]: row for row in found}
+    for pk, person_id, value in holders.values_list("id", "person_id", "value"):
+        involved.setdefault(pk, (pk, person_id, value, value))
+
+    owners: dict[str, int] = {}  # new form -> person
+    rewrite, duplicates = [], []
+    for pk, person_id, value, address in sorted(involved.values()):
         if address in owners:
-            other_person, _ = owners[address]
-            if other_person == person_id:
+            if owners[address] == person_id:
                 duplicates.append(pk)
             else:
                 problems.append(
-                    f"email {value!r} of person {person_id} is {address!r} of person {other_person}"
+                    f"email {value!r} of person {person_id} is {address!r} of person"
+                    f" {owners[address]}"
                 )
             continue
-        owners[address] = (person_id, pk)
+        owners[address] = person_id
         if address != value:
             rewrite.append((pk, address))
 
-    ids: dict[str, int] = {}
-    rewrite_ids = []
+    # externalIds: NFC changes no ASCII text, and no ASCII character is a format character.
+    found_ids = []  # (person, stored value, new form)
     people = Person.objects.exclude(external_id=None).order_by("id").values_list("id", "external_id")
     for person_id, value in people.iterator(chunk_size=2000):
+        if value.isascii():
+            continue
         try:
-            external_id = normalize_external_id(value)
+            found_ids.append((person_id, value, normalize_external_id(value)))
         except DomainError as error:
             problems.append(f"externalId {value!r} of person {person_id}: {error.message}")
-            continue
+    holders_ids = Person.objects.filter(external_id__in={row[2] for row in found_ids})
+    involved_ids = {row[0]: row for row in found_ids}
+    for person_id, value in holders_ids.values_list("id", "external_id"):
+        involved_ids.setdefault(person_id, (person_id, value, value))
+    ids: dict[str, int] = {}
+    rewrite_ids = []
+    for person_id, value, external_id in sorted(involved_ids.values()):
         if external_id in ids:
             problems.append(
                 f"externalId {value!r} of person {person_id} is {external_id!r} of person"

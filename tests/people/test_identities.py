@@ -290,3 +290,10 @@ def test_101_phones_in_one_create_are_rejected_and_nothing_is_stored(system_acto
         services.person_create(actor=system_actor, phones=[f"+385 91 {i:07d}" for i in range(101)])
     assert caught.value.field == "contactInformation.phone"
     assert (Person.objects.count(), ContactIdentity.objects.count()) == (0, 0)
+
+
+def test_an_ascii_domain_is_kept_as_written_even_where_idna_2008_is_stricter():
+    # Django's validator accepts these; IDNA 2008 refuses hyphens in the third and fourth
+    # places. An address valid yesterday stays valid, and only its case folds.
+    assert normalize_email("Joe@AB--CD.example") == "joe@ab--cd.example"
+    assert normalize_email("joe@xn--bcher-kva.de") == normalize_email("joe@bücher.de")
