@@ -350,22 +350,66 @@ class ApplicationForm(ServiceModelForm):
         max_length=64,
         help_text="What devices and API clients send as AppCode; generated when left empty.",
     )
+    # The secret is write-only: never rendered back, not even masked (render_value=False).
+    new_jwt_secret = forms.CharField(
+        label="JWT secret key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="The key that signs the app's user data JWTs (HS256), as hexadecimal (the"
+        " vendor's secretKeyHex), at least 32 bytes. Leave empty to keep the stored one; it is"
+        " never shown again.",
+    )
+    remove_jwt_secret = forms.BooleanField(
+        label="Remove the JWT secret", required=False, help_text="Devices can no longer use JWT."
+    )
 
     class Meta:
         model = Application
-        fields = ("name", "code")
+        fields = ("name", "code", "jwt_key_id", "jwt_required")
+        labels = {"jwt_key_id": "JWT key id (kid)", "jwt_required": "Require JWT"}
+        help_texts = {
+            "jwt_key_id": "The kid that tokens signed with the secret carry in their header.",
+            "jwt_required": "Personalize needs a JWT for the externalId it names, and the user"
+            " of an identified person is read and saved only with a JWT for that person.",
+        }
+
+
+JWT_FIELDS = ("jwt_key_id", "jwt_secret_status", "new_jwt_secret", "remove_jwt_secret")
 
 
 @admin.register(Application)
 class ApplicationAdmin(ServiceAdmin):
     form = ApplicationForm
-    list_display = ("name", "code", "created_at")
+    list_display = ("name", "code", "jwt_required", "created_at")
     search_fields = ("name", "code")
-    domain_field_names = {"name": "name", "code": "code"}
+    domain_field_names = {
+        "name": "name",
+        "code": "code",
+        "jwtKeyId": "jwt_key_id",
+        "jwtSecret": "new_jwt_secret",
+        "jwtRequired": "jwt_required",
+    }
+    fieldsets = (
+        (None, {"fields": ("name", "code", "created_at")}),
+        ("User data authorization (JWT)", {"fields": (*JWT_FIELDS, "jwt_required")}),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return ((None, {"fields": ("name", "code")}), self.fieldsets[1])
+        return self.fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         # Devices and API clients hold the code, so it stays; there is no rename service.
-        return ("name", "code", "created_at") if obj else ("created_at",)
+        fixed = ("name", "code", "created_at") if obj else ("created_at",)
+        return (*fixed, "jwt_secret_status")
+
+    @admin.display(description="JWT secret")
+    def jwt_secret_status(self, obj: Application | None) -> str:
+        if obj is None or not obj.jwt_secret:
+            return "Not set"
+        return "Set (hidden)"
 
     def get_search_results(self, request, queryset, search_term):
         text = search_term.strip()
@@ -374,16 +418,31 @@ class ApplicationAdmin(ServiceAdmin):
         return queryset.filter(Q(code=text) | Q(name__istartswith=text)), False
 
     def save_model(self, request, obj: Application, form, change: bool) -> None:
-        if change:
-            return
-        saved = services.application_create(
-            name=form.cleaned_data["name"],
-            code=form.cleaned_data.get("code") or None,
-            actor=admin_actor(request),
-        )
+        data = form.cleaned_data
+        saved = obj
+        if not change:
+            saved = services.application_create(
+                name=data["name"], code=data.get("code") or None, actor=admin_actor(request)
+            )
+        if set(form.changed_data) & {"jwt_key_id", "jwt_required", *JWT_FIELDS}:
+            saved = self._save_jwt(request, saved, data)
         for field in Application._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))
         obj._state.adding = False
+
+    def _save_jwt(self, request, application: Application, data: dict) -> Application:
+        secret = services.KEEP
+        if data.get("remove_jwt_secret"):
+            secret = None
+        elif data.get("new_jwt_secret"):
+            secret = data["new_jwt_secret"]
+        return services.application_set_jwt(
+            application=application,
+            key_id=data.get("jwt_key_id") or "",
+            secret=secret,
+            required=bool(data.get("jwt_required")),
+            actor=admin_actor(request),
+        )
 
     def get_deleted_objects(self, objs, request):
         """An application with installations cannot go (its installations protect it)."""

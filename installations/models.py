@@ -20,9 +20,25 @@ class Application(models.Model):
     code = models.CharField(max_length=64, unique=True, default=generate_application_code)
     name = models.CharField(max_length=128)
     created_at = models.DateTimeField(auto_now_add=True)
+    # User data authorization with JWT, as the vendor's SDKs do it (JwtSupplier /
+    # MMJwtSupplier): tokens signed HS256 with this secret, named by ``kid`` in their header.
+    # Set by administrators only (services.application_set_jwt); the secret is never shown.
+    jwt_key_id = models.CharField(max_length=128, blank=True, default="")
+    jwt_secret = models.CharField(max_length=256, blank=True, default="")  # hex, as the vendor's
+    jwt_required = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(jwt_secret="") | ~models.Q(jwt_key_id=""),
+                name="application_jwt_secret_has_key_id",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(jwt_required=False) | ~models.Q(jwt_secret=""),
+                name="application_jwt_required_has_secret",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -24,6 +24,10 @@ from installations.api.common import (
     personalize_flags,
     request_object,
 )
+from installations.api.jwt_authentication import (
+    JwtOrApplicationCodeAuthentication,
+    JwtSubjectIsPersonalizeIdentity,
+)
 from installations.api.representations import DEVICE_SYSTEM_NAMES, device_instance, device_user
 from installations.api.serializers import (
     DeviceInstanceSerializer,
@@ -208,6 +212,10 @@ class DeviceInstallation(DeviceView):
 
 
 class DevicePersonalize(DeviceView):
+    # Bearer <JWT> when the app has a JWT supplier (installations/api/jwt_authentication.py).
+    authentication_classes = [JwtOrApplicationCodeAuthentication]
+    permission_classes = [IsDevice, JwtSubjectIsPersonalizeIdentity]
+
     @extend_schema(
         operation_id="personalize-app-instance",
         summary="Personalize an app instance",

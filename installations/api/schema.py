@@ -14,3 +14,24 @@ class ApplicationCodeScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`App <applicationCode>`: the code of the app the device runs",
         }
+
+
+class JwtOrApplicationCodeScheme(OpenApiAuthenticationExtension):
+    """The user data calls take either the application code or a JWT."""
+
+    target_class = "installations.api.jwt_authentication.JwtOrApplicationCodeAuthentication"
+    name = "userDataJwt"
+
+    def get_security_requirement(self, auto_schema):
+        # applicationCode is ApplicationCodeScheme's component (every other device view's).
+        return [{"applicationCode": []}, {"userDataJwt": []}]
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "User data authorization: a JWT signed HS256 with the application's"
+            " secret (header kid; claims typ 'Bearer', sub = the person's externalId,"
+            " infobip-api-key = the application code, iat, exp, jti)",
+        }
