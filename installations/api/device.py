@@ -146,7 +146,7 @@ class DeviceView(APIView):
             .first()
         )
 
-    def installation(self, push_registration_id: str) -> Installation:
+    def installation(self, push_registration_id: str, *, check_caller: bool = True) -> Installation:
         """An installation of the calling application that the calling device may act on.
 
         Any other installation is NO_REGISTRATION (404). The device names itself in the
@@ -162,7 +162,8 @@ class DeviceView(APIView):
                 "This application has no installation with this pushRegId.",
                 "pushRegId",
             )
-        self.acts_on_itself = self._check_caller(found)
+        if check_caller:
+            self.acts_on_itself = self._check_caller(found)
         return found
 
     def _check_caller(self, target: Installation) -> bool:
@@ -336,4 +337,5 @@ class DeviceDepersonalize(DeviceView):
     def post(self, request, pushRegId: str) -> Response:
         installation = self.installation(pushRegId)
         installation_depersonalize(installation=installation, actor=request.user.actor)
-        return Response(device_instance(self.installation(pushRegId)))
+        # Read again without the caller check: the installation is on its new profile now.
+        return Response(device_instance(self.installation(pushRegId, check_caller=False)))
