@@ -235,7 +235,9 @@ class DeviceUserSerializer(serializers.Serializer):
     lastName = serializers.CharField(required=False)
     middleName = serializers.CharField(required=False)
     birthday = serializers.DateField(required=False)
-    gender = serializers.ChoiceField(choices=["Male", "Female"], required=False)
+    gender = serializers.ChoiceField(
+        choices=["Male", "Female"], required=False, help_text="The SDKs' spelling"
+    )
     type = serializers.ChoiceField(choices=["LEAD", "CUSTOMER"])
     phones = PhoneSerializer(many=True)
     emails = EmailSerializer(many=True)
