@@ -31,6 +31,12 @@ from people.search import exact_matches, name_filter
 
 SYSTEM_DATA_FIELDS = tuple(Installation.SYSTEM_DATA_FIELDS.values())
 READ_ONLY_SYSTEM_DATA = tuple(f for f in SYSTEM_DATA_FIELDS if f != "registration_enabled")
+# Written by the device's SDK; the push address only masked (push_service_token_shown).
+SDK_FIELDS = (
+    "application_user_id",
+    *Installation.SDK_MODULE_FIELDS.values(),
+    "push_service_token_shown",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,6 +230,7 @@ class InstallationAdmin(ServiceAdmin):
         ("Operator settings", {"fields": ("is_primary", "registration_enabled")}),
         ("Installation custom attributes", {"fields": ("additional_data",)}),
         ("System data (written by the device)", {"fields": READ_ONLY_SYSTEM_DATA}),
+        ("Written by the mobile SDK", {"fields": SDK_FIELDS}),
         (None, {"fields": ("created_at", "modified_at")}),
     )
     readonly_fields = (
@@ -231,6 +238,7 @@ class InstallationAdmin(ServiceAdmin):
         "person",
         "application",
         *READ_ONLY_SYSTEM_DATA,
+        *SDK_FIELDS,
         "created_at",
         "modified_at",
     )
@@ -243,6 +251,10 @@ class InstallationAdmin(ServiceAdmin):
     @admin.display(description="person", ordering="person_id")
     def person_link(self, installation: Installation) -> str:
         return person_link(installation.person)
+
+    @admin.display(description="push service token")
+    def push_service_token_shown(self, installation: Installation) -> str:
+        return installation.push_service_token_masked or "-"
 
     def has_add_permission(self, request):
         return False

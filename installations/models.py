@@ -16,6 +16,16 @@ def generate_application_code() -> str:
     return secrets.token_hex(16)
 
 
+def mask_push_service_token(token: str) -> str:
+    """ "" when there is none; otherwise its length and last four characters (a long token),
+    or only its length (a short one), so that nobody can push to the device from a screen."""
+    if not token:
+        return ""
+    if len(token) < 16:
+        return f"set ({len(token)} characters)"
+    return f"…{token[-4:]} ({len(token)} characters)"
+
+
 class Application(models.Model):
     code = models.CharField(max_length=64, unique=True, default=generate_application_code)
     name = models.CharField(max_length=128)
@@ -78,6 +88,17 @@ class Installation(models.Model):
     device_timezone_offset = models.CharField(max_length=16, blank=True, default="")
     device_name = models.CharField(max_length=255, blank=True, default="")
     cloud_type = models.CharField(max_length=16, blank=True, default="")
+    # The SDK's modules that the app runs (iOS adds "inappchat", "inbox", "webrtcui": true to
+    # its system data when the In-app chat, Inbox or WebRTC UI module is on).
+    inapp_chat = models.BooleanField(default=False)
+    inbox = models.BooleanField(default=False)
+    webrtc_ui = models.BooleanField(default=False)
+
+    # Written by the device, not system data: the app's own id for its user on this install
+    # (the SDK's public applicationUserId) and the push address (FCM, HMS or APNs token),
+    # answered only to the device itself; operators see it masked (push_service_token_masked).
+    application_user_id = models.CharField(max_length=255, blank=True, default="")
+    push_service_token = models.CharField(max_length=1024, blank=True, default="")
 
     additional_data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -130,6 +151,15 @@ class Installation(models.Model):
         "deviceName": "device_name",
         "cloudType": "cloud_type",
     }
+
+    # The SDK module flags (SDK name -> model field): device-written system data that the
+    # vendor's push API has no name for, so only the device API shows it.
+    SDK_MODULE_FIELDS = {"inappchat": "inapp_chat", "inbox": "inbox", "webrtcui": "webrtc_ui"}
+
+    @property
+    def push_service_token_masked(self) -> str:
+        """The push address as operators see it: never whole, only its last four characters."""
+        return mask_push_service_token(self.push_service_token)
 
     @property
     def system_data(self) -> dict:

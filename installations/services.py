@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from installations.models import Application, Installation
+from installations.models import Application, Installation, mask_push_service_token
 from people import custom_attributes as attribute_types
 from people.errors import DomainError, ErrorCode, reject_nul
 from people.fields import FIELD_ALIASES, STANDARD_FIELDS, clean_standard_fields
@@ -55,7 +55,16 @@ DEVICE_SYSTEM_FIELDS = {
     "deviceName": ("device_name", str),
     "cloudType": ("cloud_type", str),
     "registrationEnabled": ("registration_enabled", bool),
+    # The SDK's module flags (iOS In-app chat, Inbox, WebRTC UI), kept as system data.
+    "inappchat": ("inapp_chat", bool),
+    "inbox": ("inbox", bool),
+    "webrtcui": ("webrtc_ui", bool),
+    # Device-written installation fields of the SDK (not system data for the vendor's API).
+    "applicationUserId": ("application_user_id", str),
+    "pushServiceToken": ("push_service_token", str),
 }
+# Never written whole into history (operators read it): the push address of the device.
+MASKED_IN_HISTORY = {"push_service_token": mask_push_service_token}
 
 
 def _no_registration(push_registration_id: object) -> DomainError:
@@ -395,7 +404,8 @@ def installation_update(
     for model_field, value in fields.items():
         old = getattr(locked, model_field)
         if old != value:
-            diffs[names[model_field]] = {"before": old, "after": value}
+            shown = MASKED_IN_HISTORY.get(model_field, lambda v: v)
+            diffs[names[model_field]] = {"before": shown(old), "after": shown(value)}
             setattr(locked, model_field, value)
             changed.add(model_field)
     if is_primary and device_of is not None and _primary_of_another_application(locked, device_of):
@@ -592,8 +602,14 @@ def parse_identity(identity: Any) -> dict[str, Any]:
     external_id = normalize_external_id(
         identity.get("externalId", identity.get("externalUserId")), field="identity.externalId"
     )
-    raw_phones = _as_list(identity.get("phoneNumber")) + _as_list(identity.get("phones"))
-    raw_emails = _as_list(identity.get("email")) + _as_list(identity.get("emails"))
+    raw_phones = _as_list(identity.get("phoneNumber")) + [
+        destination_value(item, "number", ErrorCode.PHONE_INVALID, "identity.phones")
+        for item in _as_list(identity.get("phones"))
+    ]
+    raw_emails = _as_list(identity.get("email")) + [
+        destination_value(item, "address", ErrorCode.EMAIL_INVALID, "identity.emails")
+        for item in _as_list(identity.get("emails"))
+    ]
     phones = []
     for raw in raw_phones:
         phone = parse_phone(raw, field="identity.phoneNumber")
@@ -611,6 +627,28 @@ def parse_identity(identity: Any) -> dict[str, Any]:
             "identity",
         )
     return {"external_id": external_id, "phones": phones, "emails": emails}
+
+
+# What a destination object of the SDKs may hold besides its value ("preferred" is in the
+# SDKs' models and not used by the mobile API).
+_DESTINATION_EXTRAS = {"preferred"}
+
+
+def destination_value(item: Any, key: str, code: str, field: str) -> Any:
+    """The value of one phone or email as the SDKs send it: an object ``{"number": ...}``
+    (``{"address": ...}`` for an email), or the bare value. The value itself is checked by
+    the caller (parse_phone, normalize_email)."""
+    if not isinstance(item, dict):
+        return item
+    unknown = sorted(set(item) - {key, *_DESTINATION_EXTRAS})
+    if key not in item or unknown:
+        raise DomainError(
+            code,
+            f"Each of {field.rpartition('.')[2]} must be a string or an object with"
+            f" {key}" + (f"; {', '.join(unknown)} is not a field of it." if unknown else "."),
+            field,
+        )
+    return item[key]
 
 
 def _as_list(value: Any) -> list:

@@ -347,6 +347,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PersonTypeEnum": ["LEAD", "CUSTOMER"],
         "IdentifierTypeEnum": ["ID", "EXTERNAL_ID", "PHONE", "EMAIL", "PUSH"],
+        "GenderEnum": ["MALE", "FEMALE"],
+        "SdkGenderEnum": ["Male", "Female"],
     },
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -28,8 +28,14 @@ from installations.api.jwt_authentication import (
     JwtOrApplicationCodeAuthentication,
     JwtSubjectIsPersonalizeIdentity,
 )
-from installations.api.representations import DEVICE_SYSTEM_NAMES, device_instance, device_user
+from installations.api.representations import (
+    DEVICE_ONLY_NAMES,
+    DEVICE_SYSTEM_NAMES,
+    device_instance,
+    device_user,
+)
 from installations.api.serializers import (
+    DeviceInstanceQuerySerializer,
     DeviceInstanceSerializer,
     DevicePersonalizeRequestSerializer,
     DeviceUserSerializer,
@@ -47,9 +53,17 @@ from people.errors import DomainError, ErrorCode
 from portal.api.json import unstorable_text
 from portal.api.schema import ErrorBodySerializer
 
-INSTANCE_FIELDS = {*DEVICE_SYSTEM_NAMES, "isPrimary", "customAttributes", "pushServiceToken"}
+# Every name the services take for an SDK field (system data and the device-only fields).
+DEVICE_FIELD_NAMES = {**DEVICE_SYSTEM_NAMES, **DEVICE_ONLY_NAMES}
+INSTANCE_FIELDS = {*DEVICE_FIELD_NAMES, "isPrimary", "customAttributes"}
 # The services name fields in the vendor's spelling; a device reads errors in its own.
-SDK_NAMES = {vendor: sdk for sdk, vendor in DEVICE_SYSTEM_NAMES.items()}
+SDK_NAMES = {vendor: sdk for sdk, vendor in DEVICE_FIELD_NAMES.items()}
+# Android's DefaultApiClient sends every PATCH as a POST with this header; on the device API
+# (only there) a POST carrying "PATCH" in it is a PATCH. Any other use of it is refused.
+METHOD_OVERRIDE = "X-HTTP-Method-Override"
+# Both SDKs name the calling installation in this header on every request
+# (Android MobileApiResourceProvider, iOS RequestData.headers).
+CALLER_HEADER = "pushregistrationid"
 SDK_PREFIXES = {
     "additionalData": "customAttributes",
     "identity": "userIdentity",
@@ -89,7 +103,7 @@ def instance_changes(body: dict[str, Any]) -> dict[str, Any]:
     """Service arguments for the SDK's app instance fields."""
     return {
         "system_data": {
-            vendor: body[sdk] for sdk, vendor in DEVICE_SYSTEM_NAMES.items() if sdk in body
+            vendor: body[sdk] for sdk, vendor in DEVICE_FIELD_NAMES.items() if sdk in body
         },
         "is_primary": body.get("isPrimary"),
         "additional_data": body.get("customAttributes"),
@@ -101,30 +115,88 @@ class DeviceView(APIView):
     permission_classes = [IsDevice]
     throttle_classes = [DeviceRateThrottle]
 
+    def initialize_request(self, request, *args, **kwargs):
+        tunnelled = request.method == "POST" and (
+            request.headers.get(METHOD_OVERRIDE, "").strip().upper() == "PATCH"
+        )
+        if tunnelled:
+            request.method = "PATCH"
+        self.tunnelled = tunnelled
+        return super().initialize_request(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if METHOD_OVERRIDE in request.headers and not self.tunnelled:
+            raise RequestFieldError(
+                ErrorCode.BAD_REQUEST,
+                f"{METHOD_OVERRIDE} is honoured only as PATCH on a POST.",
+                METHOD_OVERRIDE,
+            )
+
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, DomainError) and not isinstance(exc, RequestFieldError):
             exc = in_sdk_terms(exc)
         return super().handle_exception(exc)
 
-    def installation(self, push_registration_id: str) -> Installation:
-        """An installation of the calling application; any other is NO_REGISTRATION (404)."""
-        found = None
-        if unstorable_text(push_registration_id) is None:
-            found = (
-                Installation.objects.select_related("application")
-                .filter(
-                    push_registration_id=push_registration_id,
-                    application=self.request.user.application,
-                )
-                .first()
+    def _of_this_application(self, push_registration_id: str) -> Installation | None:
+        if unstorable_text(push_registration_id) is not None:
+            return None
+        return (
+            Installation.objects.select_related("application")
+            .filter(
+                push_registration_id=push_registration_id,
+                application=self.request.user.application,
             )
+            .first()
+        )
+
+    def installation(self, push_registration_id: str, *, check_caller: bool = True) -> Installation:
+        """An installation of the calling application that the calling device may act on.
+
+        Any other installation is NO_REGISTRATION (404). The device names itself in the
+        ``pushregistrationid`` header (without it, it acts on the installation of the path):
+        it may act on its own installation and on those of its person (set primary, remote
+        logout); to delete another, only a registration older than itself (the one it
+        replaced after a reinstall, iOS DeleteInstance). Anything else is refused (403).
+        """
+        found = self._of_this_application(push_registration_id)
         if found is None:
             raise DomainError(
                 ErrorCode.NO_REGISTRATION,
                 "This application has no installation with this pushRegId.",
                 "pushRegId",
             )
+        if check_caller:
+            self.acts_on_itself = self._check_caller(found)
         return found
+
+    def _check_caller(self, target: Installation) -> bool:
+        """Whether the caller is ``target`` itself; raise if it may not act on it."""
+        caller_id = self.request.headers.get(CALLER_HEADER, "").strip()
+        if not caller_id or caller_id == target.push_registration_id:
+            return True
+        caller = self._of_this_application(caller_id)
+        if caller is None:
+            raise RequestFieldError(
+                ErrorCode.NO_REGISTRATION,
+                f"The calling installation ({CALLER_HEADER} header) is not registered in this"
+                " application.",
+                CALLER_HEADER,
+            )
+        if caller.person_id == target.person_id:
+            return False
+        if self.request.method == "DELETE" and caller.created_at > target.created_at:
+            return False
+        raise exceptions.PermissionDenied(
+            f"Installation {caller_id} ({CALLER_HEADER} header) may act only on itself and on"
+            f" the installations of its own person; {target.push_registration_id} is not one."
+        )
+
+    def instance_query(self) -> dict[str, bool]:
+        """``rt`` (answer the push service token), ``ri``: true/false or 1/0."""
+        query = DeviceInstanceQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
 
 
 class DeviceRegistration(DeviceView):
@@ -135,6 +207,7 @@ class DeviceRegistration(DeviceView):
         " with an Install event; pushRegId is generated when absent. Registering an existing"
         " pushRegId again updates that installation (200).",
         tags=TAGS,
+        parameters=[DeviceInstanceQuerySerializer],
         request=DeviceInstanceSerializer,
         responses={
             200: DeviceInstanceSerializer,
@@ -153,7 +226,7 @@ class DeviceRegistration(DeviceView):
             **instance_changes(body),
         )
         return Response(
-            device_instance(installation),
+            device_instance(installation, push_service_token=self.instance_query()["rt"]),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -163,11 +236,17 @@ class DeviceInstallation(DeviceView):
         operation_id="get-app-instance",
         summary="Get an app instance",
         tags=TAGS,
-        parameters=[PUSH_REG_ID],
+        parameters=[PUSH_REG_ID, DeviceInstanceQuerySerializer],
         responses={200: DeviceInstanceSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, pushRegId: str) -> Response:
-        return Response(device_instance(self.installation(pushRegId)))
+        installation = self.installation(pushRegId)
+        return Response(self.answer(installation))
+
+    def answer(self, installation: Installation) -> dict[str, Any]:
+        """The installation; with ``rt`` its push service token, to the device itself only."""
+        wanted = self.instance_query()["rt"]
+        return device_instance(installation, push_service_token=wanted and self.acts_on_itself)
 
     @extend_schema(
         operation_id="update-app-instance",
@@ -176,7 +255,7 @@ class DeviceInstallation(DeviceView):
         " (the person's other installations lose the flag) and customAttributes (a null value"
         " removes that name).",
         tags=TAGS,
-        parameters=[PUSH_REG_ID],
+        parameters=[PUSH_REG_ID, DeviceInstanceQuerySerializer],
         request=DeviceInstanceSerializer,
         responses={200: DeviceInstanceSerializer, **ERROR_RESPONSES},
     )
@@ -195,7 +274,7 @@ class DeviceInstallation(DeviceView):
             device_of=request.user.application,
             **instance_changes(body),
         )
-        return Response(device_instance(installation))
+        return Response(self.answer(installation))
 
     @extend_schema(
         operation_id="delete-app-instance",
@@ -266,4 +345,5 @@ class DeviceDepersonalize(DeviceView):
     def post(self, request, pushRegId: str) -> Response:
         installation = self.installation(pushRegId)
         installation_depersonalize(installation=installation, actor=request.user.actor)
-        return Response(device_instance(self.installation(pushRegId)))
+        # Read again without the caller check: the installation is on its new profile now.
+        return Response(device_instance(self.installation(pushRegId, check_caller=False)))

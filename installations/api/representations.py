@@ -44,6 +44,21 @@ DEVICE_SYSTEM_NAMES = {
     "deviceName": "deviceName",
     "pushServiceType": "cloudType",
 }
+# Device-written fields of the SDK's installation that the vendor's push API has no name for
+# (SDK name = the name the services take, DEVICE_SYSTEM_FIELDS): the module flags iOS adds
+# to its system data, the app's applicationUserId and the push address. pushServiceToken is
+# answered only when the device asks for it (``rt``) about itself.
+DEVICE_ONLY_NAMES = {
+    "inappchat": "inappchat",
+    "inbox": "inbox",
+    "webrtcui": "webrtcui",
+    "applicationUserId": "applicationUserId",
+    "pushServiceToken": "pushServiceToken",
+}
+
+# The SDKs' spelling of gender (Android UserMapper.genderFromBackend, iOS MMGender.make read
+# only these); the people API and the database say MALE and FEMALE.
+SDK_GENDER = {"MALE": "Male", "FEMALE": "Female"}
 
 
 def push_instance(installation: Installation) -> dict[str, Any]:
@@ -127,8 +142,14 @@ def personalization_response(person: Person, *, return_push: bool = False) -> di
     return body
 
 
-def device_instance(installation: Installation) -> dict[str, Any]:
-    """The installation as the mobile SDK reads it."""
+def device_instance(
+    installation: Installation, *, push_service_token: bool = False
+) -> dict[str, Any]:
+    """The installation as the mobile SDK reads it (Android AppInstance, iOS MMInstallation).
+
+    ``push_service_token``: the device asked for its push address (iOS ``rt=1``) about its
+    own installation; it is never answered otherwise.
+    """
     body: dict[str, Any] = {
         "pushRegId": installation.push_registration_id,
         "applicationCode": installation.application.code,
@@ -137,6 +158,12 @@ def device_instance(installation: Installation) -> dict[str, Any]:
     for sdk_name, system_name in DEVICE_SYSTEM_NAMES.items():
         field = Installation.SYSTEM_DATA_FIELDS[system_name]
         body[sdk_name] = getattr(installation, field)
+    for sdk_name, field in Installation.SDK_MODULE_FIELDS.items():
+        body[sdk_name] = getattr(installation, field)
+    if installation.application_user_id:
+        body["applicationUserId"] = installation.application_user_id
+    if push_service_token and installation.push_service_token:
+        body["pushServiceToken"] = installation.push_service_token
     body["customAttributes"] = dict(installation.additional_data or {})
     return body
 
@@ -156,6 +183,8 @@ def device_user(
     if person.external_id:
         body["externalUserId"] = person.external_id
     body.update(_standard(person))
+    if "gender" in body:
+        body["gender"] = SDK_GENDER.get(body["gender"], body["gender"])
     body["type"] = person.type
     body["phones"] = [{"number": number} for number in phones]
     body["emails"] = [{"address": address} for address in emails]

@@ -180,22 +180,53 @@ class DeviceInstanceSerializer(serializers.Serializer):
     deviceName = serializers.CharField(required=False, allow_blank=True)
     pushServiceType = serializers.CharField(required=False, allow_blank=True)
     pushServiceToken = serializers.CharField(
-        required=False, write_only=True, help_text="Accepted and not stored"
+        required=False,
+        help_text="The device's push address (FCM, HMS or APNs token); answered only with"
+        " rt=true (or 1) to the device itself",
     )
+    applicationUserId = serializers.CharField(
+        required=False, allow_blank=True, help_text="The app's id of its user; answered when set"
+    )
+    inappchat = serializers.BooleanField(required=False, help_text="The In-app chat module is on")
+    inbox = serializers.BooleanField(required=False, help_text="The Inbox module is on")
+    webrtcui = serializers.BooleanField(required=False, help_text="The WebRTC UI module is on")
     customAttributes = free_form_map(
         "Installation custom attributes; a null value removes that name", required=False
     )
 
 
+class DeviceInstanceQuerySerializer(serializers.Serializer):
+    """The app instance query flags of the SDKs (true/false or 1/0)."""
+
+    rt = serializers.BooleanField(
+        required=False, default=False, help_text="Answer the push service token (iOS)"
+    )
+    ri = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Sent by Android on registration; the instance is always answered",
+    )
+
+
 class DeviceIdentitySerializer(serializers.Serializer):
     externalUserId = serializers.CharField(required=False)
-    phones = serializers.ListField(child=serializers.CharField(), required=False)
-    emails = serializers.ListField(child=serializers.EmailField(), required=False)
+    phones = PhoneSerializer(
+        many=True, required=False, help_text="Objects {number}, as the SDKs send them, or strings"
+    )
+    emails = EmailSerializer(
+        many=True, required=False, help_text="Objects {address}, as the SDKs send them, or strings"
+    )
+
+
+class DeviceAttributesSerializer(PersonalizeAttributesSerializer):
+    gender = serializers.ChoiceField(
+        choices=["Male", "Female"], required=False, help_text="The SDKs' spelling"
+    )
 
 
 class DevicePersonalizeRequestSerializer(serializers.Serializer):
     userIdentity = DeviceIdentitySerializer()
-    userAttributes = PersonalizeAttributesSerializer(required=False)
+    userAttributes = DeviceAttributesSerializer(required=False)
 
 
 class DeviceUserSerializer(serializers.Serializer):
@@ -204,7 +235,9 @@ class DeviceUserSerializer(serializers.Serializer):
     lastName = serializers.CharField(required=False)
     middleName = serializers.CharField(required=False)
     birthday = serializers.DateField(required=False)
-    gender = serializers.ChoiceField(choices=["MALE", "FEMALE"], required=False)
+    gender = serializers.ChoiceField(
+        choices=["Male", "Female"], required=False, help_text="The SDKs' spelling"
+    )
     type = serializers.ChoiceField(choices=["LEAD", "CUSTOMER"])
     phones = PhoneSerializer(many=True)
     emails = EmailSerializer(many=True)

@@ -170,6 +170,7 @@ def device_facts(installation: Any) -> SafeString:
         ("App version", escape(installation.app_version or dash)),
         ("Language", escape(installation.os_language or dash)),
         ("Time zone", escape(installation.device_timezone_offset or dash)),
+        ("Push token", escape(installation.push_service_token_masked or dash)),
         ("Notifications", "enabled" if installation.notifications_enabled else "disabled"),
         ("Push", "enabled" if installation.registration_enabled else "disabled"),
         ("Primary", "yes" if installation.is_primary else "no"),

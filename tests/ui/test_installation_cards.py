@@ -276,6 +276,7 @@ OLD_FACTS_TEMPLATE = """<dl class="device-facts">
     <div><dt>App version</dt><dd>{{ installation.app_version|default:"—" }}</dd></div>
     <div><dt>Language</dt><dd>{{ installation.os_language|default:"—" }}</dd></div>
     <div><dt>Time zone</dt><dd>{{ installation.device_timezone_offset|default:"—" }}</dd></div>
+    <div><dt>Push token</dt><dd>{{ installation.push_service_token_masked|default:"—" }}</dd></div>
     <div><dt>Notifications</dt><dd>{{ installation.notifications_enabled|yesno:"enabled,disabled" }}</dd></div>
     <div><dt>Push</dt><dd>{{ installation.registration_enabled|yesno:"enabled,disabled" }}</dd></div>
     <div><dt>Primary</dt><dd>{{ installation.is_primary|yesno:"yes,no" }}</dd></div>
@@ -296,6 +297,7 @@ def test_the_written_out_device_facts_match_the_template_they_replace(profile, f
     if filled:
         installation.os_version, installation.app_version = "14", '1.2 <&> "beta"'
         installation.os_language, installation.device_timezone_offset = "hr", "+01:00"
+        installation.push_service_token = "fcm:" + "<&>" * 40
     else:
         installation.os_version = installation.sdk_version = installation.app_version = ""
         installation.os_language = installation.device_timezone_offset = ""
