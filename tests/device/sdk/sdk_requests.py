@@ -75,8 +75,10 @@ def replay(client, request: SdkRequest):
 
 
 def _code_hash(code: str) -> str:
-    # The SDKs send a hash of the code in "applicationcode"; the server does not read it.
-    return hashlib.sha1(code.encode()).hexdigest()[:10]  # noqa: S324 - not a secret
+    # The SDKs send the first 10 hex digits of the code's SHA-256 in "applicationcode"
+    # (Android MobileMessagingCore.java, iOS Core/Utils/MMUtils.swift calculateAppCodeHash);
+    # with a Bearer JWT, which names no application code, the server checks it.
+    return hashlib.sha256(code.encode()).hexdigest()[:10]
 
 
 def _path(push_reg_id: str = "", action: str = "") -> str:
