@@ -8,7 +8,7 @@ device view (installations.api.device.DeviceView); writes recorded as "Device of
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -27,6 +27,7 @@ from installations.device_services import (
 )
 from installations.services import installation_personalize
 from people.errors import ErrorCode
+from portal.api.schema import ErrorBodySerializer
 
 TAGS = ["mobile-app-instance"]
 
@@ -130,7 +131,11 @@ class DeviceUser(DeviceView):
         tags=TAGS,
         parameters=[PUSH_REG_ID, UserQuerySerializer],
         request={"application/json": OpenApiTypes.OBJECT},
-        responses={200: DeviceUserSerializer, **ERROR_RESPONSES},
+        responses={
+            200: DeviceUserSerializer,
+            403: OpenApiResponse(ErrorBodySerializer, description="Not the app's profile"),
+            **ERROR_RESPONSES,
+        },
     )
     def patch(self, request, pushRegId: str) -> Response:
         flags = _query(UserQuerySerializer, request)
@@ -149,6 +154,27 @@ class DeviceUser(DeviceView):
             )
         )
 
+    @extend_schema(
+        operation_id="save-app-instance-user-tunnelled",
+        summary="Save the user, as Android sends it",
+        description="Android sends PATCH as POST with X-HTTP-Method-Override: PATCH; any other"
+        " POST is 405.",
+        tags=TAGS,
+        parameters=[
+            PUSH_REG_ID,
+            UserQuerySerializer,
+            OpenApiParameter(
+                "X-HTTP-Method-Override", str, OpenApiParameter.HEADER, enum=["PATCH"]
+            ),
+        ],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={
+            200: DeviceUserSerializer,
+            403: OpenApiResponse(ErrorBodySerializer, description="Not the app's profile"),
+            405: OpenApiResponse(ErrorBodySerializer, description="A POST without the override"),
+            **ERROR_RESPONSES,
+        },
+    )
     def post(self, request, pushRegId: str) -> Response:
         """Android tunnels PATCH as POST with ``X-HTTP-Method-Override: PATCH``
         (DefaultApiClient.executeHTTP); nothing else is a POST here."""

@@ -26,6 +26,9 @@ DEFINITION_ID = OpenApiParameter(
     "definitionId", str, OpenApiParameter.PATH, description="Event definition identifier"
 )
 DEFINITION = OpenApiResponse(OpenApiTypes.OBJECT, description="An EventDefinitionResource")
+DEFINITIONS = OpenApiResponse(
+    {"type": "array", "items": {"type": "object"}}, description="EventDefinitionResources"
+)
 MAX_LIMIT = 1000
 
 
@@ -64,7 +67,7 @@ class EventDefinitionsView(VendorAPIView):
             OpenApiParameter("limit", int, description=f"At most this many (up to {MAX_LIMIT})"),
             OpenApiParameter("searchText", str, description="In the id, title or description"),
         ],
-        responses={200: DEFINITION, **error_responses(400)},
+        responses={200: DEFINITIONS, **error_responses(400)},
         tags=TAGS,
     )
     def get(self, request):
