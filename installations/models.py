@@ -101,6 +101,9 @@ class Installation(models.Model):
     push_service_token = models.CharField(max_length=1024, blank=True, default="")
 
     additional_data = models.JSONField(default=dict, blank=True)
+    # The latest moment the device reported the app in use (session reports), never later
+    # than when the report arrived; null until the first report.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
 
@@ -129,6 +132,8 @@ class Installation(models.Model):
                 name="installation_person_list_idx",
             ),
             models.Index(fields=["application", "person"], name="installation_app_person_idx"),
+            # Installations not seen since a date (hygiene views).
+            models.Index(fields=["last_seen_at"], name="installation_last_seen_idx"),
         ]
 
     def __str__(self) -> str:

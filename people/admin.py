@@ -28,7 +28,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from people import custom_attributes as attribute_types
-from people import services
+from people import event_definitions, services
 from people.errors import DomainError, ErrorCode
 from people.fields import STANDARD_FIELDS
 from people.history import Actor
@@ -37,6 +37,7 @@ from people.models import (
     AttributeDefinition,
     AttributeValue,
     ContactIdentity,
+    CustomEventDefinition,
     Event,
     IdentityKind,
     Person,
@@ -833,3 +834,57 @@ class EventAdmin(ServiceAdmin):
         if text.isdigit():
             return queryset.filter(person_id=int(text)), False
         return queryset.filter(push_registration_id=text), False
+
+
+# ---------------------------------------------------------------------------------------------
+# Custom event definitions
+
+
+class EventDefinitionForm(forms.ModelForm):
+    class Meta:
+        model = CustomEventDefinition
+        fields = ("definition_id", "title", "description", "fields")
+
+
+@admin.register(CustomEventDefinition)
+class CustomEventDefinitionAdmin(ServiceAdmin):
+    """Written through people.event_definitions: fields are added, never removed or retyped."""
+
+    form = EventDefinitionForm
+    list_display = ("definition_id", "title", "modified_at")
+    search_fields = ("definition_id", "title")
+    domain_field_names = {
+        "definitionId": "definition_id",
+        "title": "title",
+        "description": "description",
+        "fields": "fields",
+    }
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("definition_id", "created_at") if obj else ("created_at",)
+
+    def has_delete_permission(self, request, obj=None):
+        # Its events stay in people's history; a definition is never taken away from them.
+        return False
+
+    def save_model(self, request, obj: CustomEventDefinition, form, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            saved = event_definitions.event_definition_update(
+                definition=obj,
+                title=data["title"],
+                description=data.get("description", ""),
+                fields=data.get("fields"),
+                actor=admin_actor(request),
+            )
+        else:
+            saved = event_definitions.event_definition_create(
+                definition_id=data["definition_id"],
+                title=data["title"],
+                description=data.get("description", ""),
+                fields=data.get("fields"),
+                actor=admin_actor(request),
+            )
+        for field in CustomEventDefinition._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False

@@ -21,6 +21,10 @@ class ErrorCode:
     ATTRIBUTE_IN_USE = "ATTRIBUTE_IN_USE"
     # The edit started from an older version of the profile than the stored one.
     VERSION_CONFLICT = "VERSION_CONFLICT"
+    # The caller may not change this (a device and a profile that is not its own).
+    FORBIDDEN = "FORBIDDEN"
+    # What is created exists already (an event definition id).
+    CONFLICT = "CONFLICT"
 
 
 class DomainError(Exception):

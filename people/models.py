@@ -255,6 +255,43 @@ class AttributeValue(models.Model):
         return f"{self.definition.name} of person {self.person_id}"
 
 
+class EventFieldType(models.TextChoices):
+    """The vendor's event definition field types (EventFieldType)."""
+
+    STRING = "String", "String"
+    BOOLEAN = "Boolean", "Boolean"
+    DATE_TIME = "DateTime", "Date and time"
+    NUMERIC = "Numeric", "Numeric"
+    DECIMAL = "Decimal", "Decimal"
+    LIST = "List", "List of objects"
+
+
+class CustomEventDefinition(models.Model):
+    """A custom event the apps may report (the vendor's event definition): its id and the
+    properties an event of it carries, ``fields``: ``[{"name", "type"}]``, a ``List`` field
+    with ``{"schema": {"type": "Object", "fields": [...]}}``. Managed like custom attribute
+    definitions (people.event_definitions); fields are only ever added, never changed."""
+
+    definition_id = models.CharField(max_length=36)
+    title = models.CharField(max_length=100)
+    description = models.CharField(max_length=2000, blank=True, default="")
+    fields = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["definition_id"]
+        constraints = [
+            # Alphanumeric ids: lower-casing is the whole case folding.
+            models.UniqueConstraint(
+                models.functions.Lower("definition_id"), name="event_definition_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.definition_id
+
+
 class ActorKind(models.TextChoices):
     OPERATOR = "OPERATOR", "Operator"
     API_KEY = "API_KEY", "API key"
@@ -286,6 +323,8 @@ class EventKind(models.TextChoices):
     PUSH_CHANGED = "PUSH_CHANGED", "Push changed"
     INSTALLATION_CHANGED = "INSTALLATION_CHANGED", "Installation changed"
     PERSON_UPDATED = "PERSON_UPDATED", "Person updated"
+    # Reported by a device (the SDK's custom events), checked against a CustomEventDefinition.
+    CUSTOM_EVENT = "CUSTOM_EVENT", "Custom event"
 
 
 class Event(models.Model):

@@ -20,6 +20,7 @@ urlpatterns = [
     path("installations/", include("installations.urls")),
     # HTTP API (the vendor's paths)
     path("people/2/", include("people.api.urls")),
+    path("peopleevents/2/", include("people.api.event_definitions")),
     path("", include("installations.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start script from the same URL (?script), not inline:

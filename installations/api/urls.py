@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from installations.api import device, push
+from installations.api import device, device_user, push
 from installations.api import schema as _schema  # noqa: F401 (registers the auth extension)
 
 PUSH = "people/2/contactInformation/push/<str:pushRegId>"
@@ -35,5 +35,23 @@ urlpatterns = [
         f"{APP_INSTANCE}/<str:pushRegId>/depersonalize",
         device.DeviceDepersonalize.as_view(),
         name="device-depersonalize",
+    ),
+    path(
+        f"{APP_INSTANCE}/<str:pushRegId>/repersonalize",
+        device_user.DeviceRepersonalize.as_view(),
+        name="device-repersonalize",
+    ),
+    path(
+        f"{APP_INSTANCE}/<str:pushRegId>/user", device_user.DeviceUser.as_view(), name="device-user"
+    ),
+    path(
+        f"{APP_INSTANCE}/<str:pushRegId>/user/events/session",
+        device_user.DeviceSessions.as_view(),
+        name="device-user-sessions",
+    ),
+    path(
+        f"{APP_INSTANCE}/<str:pushRegId>/user/events/custom",
+        device_user.DeviceCustomEvents.as_view(),
+        name="device-user-custom-events",
     ),
 ]

@@ -20,7 +20,7 @@ from django.utils.regex_helper import normalize
 # Who may answer without a signed-in operator or a key (route names).
 ANONYMOUS_ALLOWED = {"login", "admin:login", "health", "api-schema", "api-docs"}
 # API prefixes: an anonymous request gets 401 there, not a redirect to the sign-in page.
-API_PREFIXES = ("/people/2/", "/mobile/1/")
+API_PREFIXES = ("/people/2/", "/peopleevents/2/", "/mobile/1/")
 DEVICE_API_PREFIX = "/mobile/1/"
 ADMIN_PREFIX = "/admin/"
 WRITE_METHODS = ("post", "put", "patch", "delete")

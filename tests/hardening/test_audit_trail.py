@@ -36,7 +36,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from installations.models import Application, Installation
-from people import services
+from people import event_definitions, services
 from people.history import Actor
 from people.models import AttributeDefinition, DataType, Event, Person, Tag
 from portal.models import ApiKey, ApiKeyRole
@@ -386,6 +386,12 @@ def the_phone(world: World):
     return world.person.identities.get(kind="PHONE")
 
 
+def an_event_definition(world: World):
+    return event_definitions.event_definition_create(
+        definition_id="opened", title="Opened", actor=Actor.system("setup")
+    )
+
+
 def the_tag(world: World) -> Tag:
     return Tag.objects.get(name="vip")
 
@@ -643,6 +649,80 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
     ("device-depersonalize", "POST"): Recorded(
         lambda w: ok(w.device.post(w.appinstance(w.primary, "/depersonalize"))), DEVICE
     ),
+    ("device-repersonalize", "POST"): Recorded(
+        lambda w: ok(
+            w.device.post(
+                w.appinstance(w.anonymous, "/repersonalize"),
+                {"userIdentity": {"externalUserId": "crm-again"}},
+                format="json",
+            )
+        ),
+        DEVICE,
+    ),
+    ("device-user", "PATCH"): Recorded(
+        lambda w: ok(
+            w.device.patch(w.appinstance(w.anonymous, "/user"), {"firstName": "Dev"}, format="json")
+        ),
+        DEVICE,
+    ),
+    ("device-user", "POST"): Recorded(
+        lambda w: ok(
+            w.device.post(
+                w.appinstance(w.anonymous, "/user"),
+                {"firstName": "Dev"},
+                format="json",
+                HTTP_X_HTTP_METHOD_OVERRIDE="PATCH",
+            )
+        ),
+        DEVICE,
+    ),
+    ("device-user-sessions", "POST"): Recorded(
+        lambda w: ok(
+            w.device.post(
+                w.appinstance(w.second, "/user/events/session"),
+                {"sessionStarts": ["2024-05-17T10:00:00Z"], "systemData": {"appVersion": "9"}},
+                format="json",
+            )
+        ),
+        DEVICE,
+    ),
+    ("device-user-custom-events", "POST"): Recorded(
+        lambda w: (
+            event_definitions.event_definition_create(
+                definition_id="opened", title="Opened", actor=Actor.system("setup")
+            ),
+            ok(
+                w.device.post(
+                    w.appinstance(w.second, "/user/events/custom") + "?validate=true",
+                    {"events": [{"definitionId": "opened", "properties": {}}]},
+                    format="json",
+                )
+            ),
+        ),
+        DEVICE,
+    ),
+    # Custom event definitions (the vendor's /peopleevents/2/)
+    ("api-event-definitions", "POST"): Audited(
+        lambda w: ok(
+            w.api.post(
+                "/peopleevents/2/definitions",
+                {"definitionId": "opened", "title": "Opened"},
+                format="json",
+            )
+        ),
+        "event definition created",
+        API_KEY,
+    ),
+    ("api-event-definition", "POST"): Audited(
+        lambda w: (
+            event_definitions.event_definition_create(
+                definition_id="opened", title="Opened", actor=Actor.system("setup")
+            ),
+            ok(w.api.post("/peopleevents/2/definitions/opened", {"title": "Open"}, format="json")),
+        ),
+        "event definition changed",
+        API_KEY,
+    ),
     # Django admin: the site's own pages
     ("admin:index", "POST"): Exempt(READ_ONLY_PAGE),
     ("admin:app_list", "POST"): Exempt(READ_ONLY_PAGE),
@@ -674,6 +754,7 @@ PERSON = "people.person"
 IDENTITY = "people.contactidentity"
 TAG = "people.tag"
 DEFINITION = "people.attributedefinition"
+EVENT_DEFINITION = "people.customeventdefinition"
 INSTALLATION = "installations.installation"
 APPLICATION = "installations.application"
 
@@ -727,6 +808,25 @@ ADMIN_VIEWS: dict[str, dict[str, Recorded | Audited | AdminLogged | Exempt]] = {
         ),
         "delete": Audited(
             admin_delete(DEFINITION, lambda w: w.unused), "custom attribute deleted", ADMINISTRATOR
+        ),
+    },
+    EVENT_DEFINITION: {
+        "add": Audited(
+            admin_add(
+                EVENT_DEFINITION,
+                {"definition_id": "fresh", "title": "Fresh", "description": "", "fields": "[]"},
+            ),
+            "event definition created",
+            ADMINISTRATOR,
+        ),
+        "change": Audited(
+            admin_change(EVENT_DEFINITION, an_event_definition, {"title": "Renamed"}),
+            "event definition changed",
+            ADMINISTRATOR,
+        ),
+        "delete": Exempt(
+            "an event definition stays with the events recorded of it: the admin refuses (403)",
+            admin_refused(EVENT_DEFINITION, "delete", an_event_definition),
         ),
     },
     "people.attributevalue": {

@@ -33,11 +33,11 @@ WRITE_METHODS = ("post", "put", "patch", "delete")
 # Signing in is a write too (login CSRF), made before there is a session.
 SIGN_IN = {"login", "admin:login"}
 # Answered by DRF (the API and its schema): a session there is checked by DRF itself.
-DRF_PREFIXES = ("/people/2/", "/mobile/1/", "/api/")
+DRF_PREFIXES = ("/people/2/", "/peopleevents/2/", "/mobile/1/", "/api/")
 
 ROUTES = list(iter_routes())
 UI_ROUTES = [r for r in ROUTES if not r.path.startswith(DRF_PREFIXES) and r.name != "health"]
-SESSION_API_ROUTES = [r for r in ROUTES if r.path.startswith("/people/2/")]
+SESSION_API_ROUTES = [r for r in ROUTES if r.path.startswith(("/people/2/", "/peopleevents/2/"))]
 DOCUMENT_ROUTES = [r for r in ROUTES if r.path.startswith("/api/")]
 DEVICE_ROUTES = [r for r in ROUTES if r.path.startswith("/mobile/1/")]
 
