@@ -8,13 +8,20 @@ device view (installations.api.device.DeviceView); writes recorded as "Device of
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from installations.api.authentication import IsDevice
 from installations.api.common import RequestFieldError, request_object
 from installations.api.device import ERROR_RESPONSES, PUSH_REG_ID, DeviceView
-from installations.api.representations import device_instance, device_user
+from installations.api.jwt_authentication import (
+    JwtOrApplicationCodeAuthentication,
+    JwtSubjectIsPersonalizeIdentity,
+    check_user_read,
+    check_user_write,
+)
+from installations.api.representations import device_user
 from installations.api.serializers import (
     DevicePersonalizeRequestSerializer,
     DeviceUserSerializer,
@@ -62,18 +69,14 @@ def user_body(person, *, application, instances: bool) -> dict:
     """The user as both SDKs read it (Android ``UserBody``, iOS ``MMUser(json:)``): the
     person in the SDK's names and, when asked (``ri``), the calling application's
     installations under ``instances``."""
-    body = device_user(person, application=application)
-    if instances:
-        body["instances"] = [
-            device_instance(installation)
-            for installation in person.installations.filter(application=application).select_related(
-                "application"
-            )
-        ]
-    return body
+    return device_user(person, application=application, return_push=instances)
 
 
 class DeviceRepersonalize(DeviceView):
+    # As personalize: the App code or the user's JWT (Bearer), whose sub must be the identity.
+    authentication_classes = [JwtOrApplicationCodeAuthentication]
+    permission_classes = [IsDevice, JwtSubjectIsPersonalizeIdentity]
+
     @extend_schema(
         operation_id="repersonalize-app-instance",
         summary="Repersonalize an app instance",
@@ -103,6 +106,9 @@ class DeviceRepersonalize(DeviceView):
 
 
 class DeviceUser(DeviceView):
+    # The App code or the user's JWT (Bearer): a token must name the installation's person.
+    authentication_classes = [JwtOrApplicationCodeAuthentication]
+
     @extend_schema(
         operation_id="get-app-instance-user",
         summary="The user of an app instance",
@@ -115,6 +121,7 @@ class DeviceUser(DeviceView):
     def get(self, request, pushRegId: str) -> Response:
         flags = _query(UserQuerySerializer, request)
         installation = self.installation(pushRegId)
+        check_user_read(request, installation.person)
         return Response(
             user_body(
                 installation.person, application=request.user.application, instances=flags["ri"]
@@ -141,6 +148,7 @@ class DeviceUser(DeviceView):
         flags = _query(UserQuerySerializer, request)
         installation = self.installation(pushRegId)
         body = request_object(request.data, allowed=USER_NAMES, what="a user")
+        check_user_write(request, installation.person, body)
         device_save_user(
             installation=installation,
             actor=request.user.actor,
@@ -153,34 +161,6 @@ class DeviceUser(DeviceView):
                 installation.person, application=request.user.application, instances=flags["ri"]
             )
         )
-
-    @extend_schema(
-        operation_id="save-app-instance-user-tunnelled",
-        summary="Save the user, as Android sends it",
-        description="Android sends PATCH as POST with X-HTTP-Method-Override: PATCH; any other"
-        " POST is 405.",
-        tags=TAGS,
-        parameters=[
-            PUSH_REG_ID,
-            UserQuerySerializer,
-            OpenApiParameter(
-                "X-HTTP-Method-Override", str, OpenApiParameter.HEADER, enum=["PATCH"]
-            ),
-        ],
-        request={"application/json": OpenApiTypes.OBJECT},
-        responses={
-            200: DeviceUserSerializer,
-            403: OpenApiResponse(ErrorBodySerializer, description="Not the app's profile"),
-            405: OpenApiResponse(ErrorBodySerializer, description="A POST without the override"),
-            **ERROR_RESPONSES,
-        },
-    )
-    def post(self, request, pushRegId: str) -> Response:
-        """Android tunnels PATCH as POST with ``X-HTTP-Method-Override: PATCH``
-        (DefaultApiClient.executeHTTP); nothing else is a POST here."""
-        if request.headers.get("X-HTTP-Method-Override", "").strip().upper() == "PATCH":
-            return self.patch(request, pushRegId)
-        return self.http_method_not_allowed(request)
 
 
 class DeviceSessions(DeviceView):

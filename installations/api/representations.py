@@ -191,7 +191,9 @@ def device_user(
     body["tags"] = sorted((tag.name for tag in person.tags.all()), key=str.casefold)
     body["customAttributes"] = _custom_attributes(person, prefetched=True)
     if return_push:
-        body["installations"] = [
+        # Both SDKs read the user's installations under "instances" (Android UserBody,
+        # iOS MMUser(json:)).
+        body["instances"] = [
             device_instance(installation)
             for installation in person.installations.filter(application=application).select_related(
                 "application"

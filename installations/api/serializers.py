@@ -243,6 +243,9 @@ class DeviceUserSerializer(serializers.Serializer):
     emails = EmailSerializer(many=True)
     tags = serializers.ListField(child=serializers.CharField())
     customAttributes = free_form_map("Custom attribute values")
-    installations = DeviceInstanceSerializer(
-        many=True, required=False, help_text="With returnPush=true"
+    instances = DeviceInstanceSerializer(
+        many=True,
+        required=False,
+        help_text="The calling application's installations of the user (returnPush=true on"
+        " personalize, ri on get user), under the name both SDKs read",
     )

@@ -131,7 +131,7 @@ def test_personalize_and_depersonalize_from_the_device(device):
     assert user["externalUserId"] == "jdoe"
     assert user["phones"] == [{"number": "79810000000"}]
     assert (user["gender"], user["birthday"], user["type"]) == ("Male", "1985-07-12", "CUSTOMER")
-    assert [i["pushRegId"] for i in user["installations"]] == [push_id]
+    assert [i["pushRegId"] for i in user["instances"]] == [push_id]
     person = Person.objects.get(external_id="jdoe")
     assert person.events.filter(kind=EventKind.PERSONALIZE, source=Source.DEVICE).exists()
 

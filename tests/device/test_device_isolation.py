@@ -75,8 +75,8 @@ def test_personalizing_into_a_person_of_another_application_lists_only_own_insta
 
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert [i["pushRegId"] for i in body["installations"]] == ["a-reg"]
-    assert {i["applicationCode"] for i in body["installations"]} == {"app-a-code"}
+    assert [i["pushRegId"] for i in body["instances"]] == ["a-reg"]
+    assert {i["applicationCode"] for i in body["instances"]} == {"app-a-code"}
     text = json.dumps(body)
     assert "b-reg" not in text
     assert "app-b-code" not in text
@@ -113,7 +113,7 @@ def test_set_device_as_primary_does_not_take_the_flag_from_another_applications_
     response = personalize(device_a, "a-reg", ATTACK_BODY, ATTACK)
 
     assert response.status_code == 200
-    assert response.json()["installations"][0]["isPrimary"] is False
+    assert response.json()["instances"][0]["isPrimary"] is False
     assert Installation.objects.get(push_registration_id="b-reg").is_primary is True
     assert Installation.objects.get(push_registration_id="a-reg").is_primary is False
     event = victim.events.filter(kind=EventKind.PERSONALIZE).order_by("-id").first()

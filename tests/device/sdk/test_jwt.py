@@ -44,6 +44,7 @@ from installations.api.jwt_authentication import (
     check_user_write,
 )
 from installations.models import Installation
+from tests.device.sdk import sdk_requests as sdk
 from tests.factories import ApplicationFactory, InstallationFactory
 
 SECRET = "6f0c5e9c1f7a4b2d8e3a9c0b5d7e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a"
@@ -382,3 +383,94 @@ def test_an_anonymous_user_is_saved_with_the_application_code_but_gets_no_extern
     check_user_write(as_request(strict_app, None), anonymous, {"firstName": "Ana"})
     with pytest.raises(JwtAuthenticationFailed):
         check_user_write(as_request(strict_app, None), anonymous, {"externalUserId": "ana-1"})
+
+
+# ---------------------------------------------------------------------------------------------
+# The user paths and repersonalize over HTTP, as the SDKs send them with a token
+
+
+def identified(installation, external_id: str = "ana-1") -> Installation:
+    person = installation.person
+    person.external_id = external_id
+    person.save(update_fields=["external_id"])
+    return installation
+
+
+def test_android_fetches_its_user_with_a_good_token_and_not_with_an_expired_one(app, android):
+    """MobileApiUserData.getUser with AuthorizationUtils' Bearer header (UserDataReporter)."""
+    identified(android)
+    good = sdk.replay(
+        APIClient(),
+        sdk.android_get_user(app.code, "android-reg-1", authorization=f"Bearer {token(app)}"),
+    )
+    assert good.status_code == 200, good.content
+    assert good.json()["externalUserId"] == "ana-1"
+    expired = token(app, issued=time.time() - 3600)
+    refused = sdk.replay(
+        APIClient(),
+        sdk.android_get_user(app.code, "android-reg-1", authorization=f"Bearer {expired}"),
+    )
+    assert refused.status_code == 401
+    assert sdk_error(refused)["messageId"] == "JWT_TOKEN_EXPIRED"
+
+
+def test_ios_saves_its_user_only_with_a_token_for_that_user(app, iphone):
+    """PatchUser (MMRequests.swift) with an access token; a forged or another person's token
+    writes nothing."""
+    identified(iphone)
+    forged = token(app, secret=OTHER_SECRET)
+    refused = sdk.replay(
+        APIClient(),
+        sdk.ios_patch_user(app.code, "ios-reg-1", {"firstName": "Eve"}, access_token=forged),
+    )
+    assert refused.status_code == 401
+    assert sdk_error(refused)["messageId"] == "JWT_TOKEN_SIGNATURE_INVALID"
+    other = sdk.replay(
+        APIClient(),
+        sdk.ios_patch_user(
+            app.code, "ios-reg-1", {"firstName": "Eve"}, access_token=token(app, sub="bob-2")
+        ),
+    )
+    assert other.status_code == 403
+    assert sdk_error(other)["messageId"] == "JWT_SUBJECT_MISMATCH"
+    iphone.person.refresh_from_db()
+    assert iphone.person.first_name != "Eve"
+    saved = sdk.replay(
+        APIClient(),
+        sdk.ios_patch_user(app.code, "ios-reg-1", {"firstName": "Ana"}, access_token=token(app)),
+    )
+    assert saved.status_code == 200, saved.content
+    assert saved.json()["firstName"] == "Ana"
+
+
+def test_when_jwt_is_required_the_user_of_an_identified_person_needs_a_token(strict_app, android):
+    identified(android)
+    response = sdk.replay(APIClient(), sdk.android_get_user(strict_app.code, "android-reg-1"))
+    assert response.status_code == 401
+    assert sdk_error(response)["messageId"] == "JWT_TOKEN_REQUIRED"
+
+
+def test_android_repersonalizes_with_a_token_for_the_identity_it_names(app, android):
+    """MobileApiUserData.repersonalize after NO_REGISTRATION, with the Bearer header."""
+    forged = sdk.replay(
+        APIClient(),
+        sdk.android_repersonalize(
+            app.code,
+            "android-reg-1",
+            {"externalUserId": "ana-1"},
+            authorization=f"Bearer {token(app, secret=OTHER_SECRET)}",
+        ),
+    )
+    assert forged.status_code == 401
+    assert still_anonymous(android)
+    good = sdk.replay(
+        APIClient(),
+        sdk.android_repersonalize(
+            app.code,
+            "android-reg-1",
+            {"externalUserId": "ana-1"},
+            authorization=f"Bearer {token(app)}",
+        ),
+    )
+    assert good.status_code == 200, good.content
+    assert not still_anonymous(android)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('installations', '0003_drop_push_registration_id_like_index'),
+        ('installations', '0005_installation_sdk_fields'),
         ('people', '0022_custom_event_definitions'),
     ]
 
