@@ -89,16 +89,18 @@ class Installation(models.Model):
     device_name = models.CharField(max_length=255, blank=True, default="")
     cloud_type = models.CharField(max_length=16, blank=True, default="")
     # The SDK's modules that the app runs (iOS adds "inappchat", "inbox", "webrtcui": true to
-    # its system data when the In-app chat, Inbox or WebRTC UI module is on).
-    inapp_chat = models.BooleanField(default=False)
-    inbox = models.BooleanField(default=False)
-    webrtc_ui = models.BooleanField(default=False)
+    # its system data when the In-app chat, Inbox or WebRTC UI module is on). These and the two
+    # fields below have database defaults too: rows written by SQL (generate_people's COPY)
+    # need not name them.
+    inapp_chat = models.BooleanField(default=False, db_default=False)
+    inbox = models.BooleanField(default=False, db_default=False)
+    webrtc_ui = models.BooleanField(default=False, db_default=False)
 
     # Written by the device, not system data: the app's own id for its user on this install
     # (the SDK's public applicationUserId) and the push address (FCM, HMS or APNs token),
     # answered only to the device itself; operators see it masked (push_service_token_masked).
-    application_user_id = models.CharField(max_length=255, blank=True, default="")
-    push_service_token = models.CharField(max_length=1024, blank=True, default="")
+    application_user_id = models.CharField(max_length=255, blank=True, default="", db_default="")
+    push_service_token = models.CharField(max_length=1024, blank=True, default="", db_default="")
 
     additional_data = models.JSONField(default=dict, blank=True)
     # The latest moment the device reported the app in use (session reports), never later

@@ -17,8 +17,8 @@ from django.shortcuts import render
 from django.views.defaults import bad_request as django_bad_request
 
 from portal.api.errors import error_body
+from portal.api.paths import is_api_path
 
-API_PATHS = ("/people/", "/mobile/", "/api/")
 REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
 
 
@@ -51,7 +51,7 @@ def over_limit(exception: Exception) -> tuple[int, str, str] | None:
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     limit = over_limit(exception)
-    if request.path.startswith(API_PATHS):
+    if is_api_path(request.path):
         status, message_id, text = limit or (400, "BAD_REQUEST", "Bad request.")
         return JsonResponse(error_body(message_id, text, {"body": [text]}), status=status)
     if limit is not None and limit[0] == 413:

@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.defaults import page_not_found
 
+from portal.api.paths import is_api_path
+
 logger = logging.getLogger("portal.security")
 
 SESSION_STARTED = "_portal_started"
@@ -69,7 +71,7 @@ class NoStoreMiddleware:
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith(("/people/", "/mobile/", "/api/"))
+    return is_api_path(request.path)
 
 
 # PostgreSQL's SQLSTATEs for a statement cancelled by statement_timeout and a lock wait

@@ -27,7 +27,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.http import parse_header_parameters
 
-API_PREFIXES = ("/people/", "/mobile/", "/api/")
+from portal.api.paths import is_api_path
+
 # Query strings and form bodies are ASCII (percent-encoded), read with the request's charset:
 # a charset must read this text as itself (so not utf-16, utf-7, unicode_escape, EBCDIC...).
 _ASCII_PROBE = "".join(chr(code) for code in range(32, 127)) + "\\u0041\\x41"
@@ -70,7 +71,7 @@ def request_problem(request: HttpRequest) -> tuple[int, str, str] | None:
 def refusal_body(path: str, status: int, field: str, message: str) -> tuple[int, str, bytes]:
     """(status, content type, body): the vendor's error body under the API's paths, else a
     small page (a page answers 400 whatever the cause: a browser shows the text either way)."""
-    if path.startswith(API_PREFIXES):
+    if is_api_path(path):
         body = {
             "requestError": {
                 "serviceException": {

@@ -665,17 +665,6 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
         ),
         DEVICE,
     ),
-    ("device-user", "POST"): Recorded(
-        lambda w: ok(
-            w.device.post(
-                w.appinstance(w.anonymous, "/user"),
-                {"firstName": "Dev"},
-                format="json",
-                HTTP_X_HTTP_METHOD_OVERRIDE="PATCH",
-            )
-        ),
-        DEVICE,
-    ),
     ("device-user-sessions", "POST"): Recorded(
         lambda w: ok(
             w.device.post(
