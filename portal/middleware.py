@@ -12,9 +12,11 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.views.defaults import page_not_found
 
+from portal.api.errors import error_body
 from portal.api.paths import is_api_path
 
 logger = logging.getLogger("portal.security")
@@ -99,17 +101,11 @@ def database_unavailable_response(
         page = "The portal cannot reach its database. Try again in a moment."
     if _is_api(request):
         return JsonResponse(
-            {
-                "requestError": {
-                    "serviceException": {"messageId": "SERVICE_UNAVAILABLE", "text": text}
-                }
-            },
-            status=503,
-            headers={"Retry-After": "5"},
+            error_body("SERVICE_UNAVAILABLE", text), status=503, headers={"Retry-After": "5"}
         )
+    # A template without context processors: rendering it needs no database.
     return HttpResponse(
-        "<!doctype html><title>Temporarily unavailable</title>"
-        f"<h1>Temporarily unavailable</h1><p>{page}</p>",
+        render_to_string("portal/unavailable.html", {"message": page}),
         status=503,
         headers={"Retry-After": "5"},
     )
