@@ -34,9 +34,9 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from bench.run import RESULTS, Counter, HttpsClient, Result, env_int, machine  # noqa: E402
+from core.models import ApiKey, ApiKeyRole  # noqa: E402
 from people import services  # noqa: E402
 from people.models import AttributeDefinition, DataType, Person, Tag  # noqa: E402
-from portal.models import ApiKey, ApiKeyRole  # noqa: E402
 
 BATCH = "/people/2/persons/batch"
 TAG = "Bench batch tag"

@@ -141,10 +141,10 @@ def prepare_data(env: dict[str, str]) -> DataSet:
     from django.contrib.auth.models import Group, User
     from django.db.models import Count
 
+    from core import roles
+    from core.models import ApiKey, ApiKeyRole
     from installations.models import Installation
     from people.models import ContactIdentity, Person
-    from portal import roles
-    from portal.models import ApiKey, ApiKeyRole
 
     generated = Person.objects.count()
     if generated < PERSONS:

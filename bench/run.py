@@ -40,10 +40,10 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from core import roles  # noqa: E402
 from installations.models import Application, Installation  # noqa: E402
 from people.models import AttributeValue, ContactIdentity, IdentityKind, Person, Tag  # noqa: E402
 from people.search import estimated_count  # noqa: E402
-from portal import roles  # noqa: E402
 
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 EXACT_KINDS = ["pushRegistrationId", "phone", "phone (national)", "email", "externalId"]

@@ -14,18 +14,11 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from core.admin import ServiceAdmin, ServiceFormSet, ServiceModelForm, run_action
+from core.errors import ErrorCode
 from installations import services
 from installations.models import Application, Installation, Platform
-from people.admin import (
-    PersonAdmin,
-    ServiceAdmin,
-    ServiceFormSet,
-    ServiceModelForm,
-    admin_actor,
-    person_link,
-    run_action,
-)
-from people.errors import ErrorCode
+from people.admin import PersonAdmin, admin_actor, person_link
 from people.models import Person
 from people.search import exact_matches, name_filter
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import DomainError, ErrorCode
 from installations.models import Application, Installation
 from installations.services import (
     _device_may_write_profile,
@@ -22,7 +23,6 @@ from installations.services import (
 )
 from people import custom_attributes as attribute_types
 from people import event_definitions
-from people.errors import DomainError, ErrorCode
 from people.fields import clean_standard_fields
 from people.history import Actor, event_row
 from people.models import Event, EventKind, Person

@@ -19,9 +19,9 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from core.errors import DomainError, ErrorCode, reject_nul
 from installations.models import Application, Installation, mask_push_service_token
 from people import custom_attributes as attribute_types
-from people.errors import DomainError, ErrorCode, reject_nul
 from people.fields import FIELD_ALIASES, STANDARD_FIELDS, clean_standard_fields
 from people.history import Actor, record_audit, record_event
 from people.identities import normalize_email, normalize_external_id, parse_phone

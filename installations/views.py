@@ -16,18 +16,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from core.access import edit_required, operator_required
+from core.api.json import JSONInputError, parse_json
+from core.errors import DomainError, ErrorCode
+from core.roles import can_edit
 from installations import services
 from installations.models import Installation
-from people.errors import DomainError, ErrorCode
-from people.views import (
-    PERSON_CHANGED,
-    actor_of,
-    edit_required,
-    operator_required,
-    person_url,
-)
-from portal.api.json import JSONInputError, parse_json
-from portal.roles import can_edit
+from people.views import PERSON_CHANGED, actor_of, person_url
 
 CARD = "installations/_card_response.html"
 

@@ -23,9 +23,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.errors import DomainError, ErrorCode
 from people import custom_attributes as attribute_types
 from people import services
-from people.errors import DomainError, ErrorCode
 from people.fields import STANDARD_FIELDS
 from people.history import Actor, event_row, record_audit
 from people.models import (

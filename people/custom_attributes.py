@@ -17,16 +17,16 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from people.errors import DomainError, ErrorCode, reject_nul
+from core.errors import DomainError, ErrorCode, reject_nul
+from core.numbers import (
+    integer_text_in_range,
+    number_in_range,
+    out_of_range_message,
+)
 from people.models import AttributeDefinition, AttributeValue, DataType
 
 MAX_NAME_LENGTH = 256
 MAX_STRING_LENGTH = 4096
-MAX_NUMBER = 9223372036854775807
-MIN_NUMBER = -9223372036854775808
-# Digits of MAX_NUMBER: a number with more digits before its point is out of range, which a
-# Decimal tells without converting itself (Decimal.adjusted()).
-MAX_NUMBER_DIGITS = len(str(MAX_NUMBER))
 MAX_DECIMAL_PLACES = 20
 MAX_LIST_ITEMS = 1000
 FORBIDDEN_NAME_CHARACTERS = set("{}[]")
@@ -131,31 +131,6 @@ def parse_scalar(data_type: str, raw: Any, *, name: str, field: str, from_text: 
     if data_type == DataType.DATE_TIME:
         return parse_datetime(raw, name=name, field=field)
     raise _error(field, f"{name}: {data_type} is not a scalar type.")
-
-
-def number_in_range(value: int | float | Decimal) -> bool:
-    """Whether ``value`` is a finite number between MIN_NUMBER and MAX_NUMBER, found without
-    converting it: ``int(Decimal("1E+1000000"))`` alone keeps a worker busy for half a minute
-    (issue 24, item 2). Every number from outside passes here before anything converts it."""
-    if isinstance(value, Decimal):
-        if not value.is_finite() or value.adjusted() >= MAX_NUMBER_DIGITS:
-            return False  # |value| >= 10**19 > MAX_NUMBER: compared below only when short
-    elif isinstance(value, float) and not math.isfinite(value):
-        return False
-    return MIN_NUMBER <= value <= MAX_NUMBER
-
-
-def integer_text_in_range(text: str) -> bool:
-    """Whether whole-number text (digits with an optional sign) is in range, found by counting
-    its digits before ``int()`` reads it (past 4300 digits int() raises; below, it is slow)."""
-    digits = text.strip().lstrip("+-").lstrip("0")
-    if len(digits) > MAX_NUMBER_DIGITS:
-        return False
-    return MIN_NUMBER <= int(text) <= MAX_NUMBER
-
-
-def out_of_range_message(name: str) -> str:
-    return f"{name} must be between {MIN_NUMBER} and {MAX_NUMBER}."
 
 
 def check_number_range(value: int | float | Decimal, *, name: str, field: str) -> None:

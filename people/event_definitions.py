@@ -15,8 +15,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from core.errors import DomainError, ErrorCode, reject_nul
 from people import custom_attributes as attribute_types
-from people.errors import DomainError, ErrorCode, reject_nul
 from people.history import Actor, record_audit
 from people.models import CustomEventDefinition, DataType, EventFieldType
 

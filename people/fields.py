@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
 
-from people.errors import DomainError, ErrorCode, reject_nul
+from core.errors import DomainError, ErrorCode, reject_nul
 from people.identities import normalize_external_id
 from people.models import Gender, Person, PersonType
 

@@ -12,11 +12,11 @@ from django import forms
 from django.db import connection
 from django.db.models.functions import Lower
 
-from people.errors import DomainError
+from core.api.json import unstorable_text
+from core.errors import DomainError
 from people.fields import STANDARD_FIELDS
 from people.models import AttributeDefinition, DataType, Gender, Person, PersonType
 from people.search import SearchQuery, installation_model
-from portal.api.json import unstorable_text
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 PLATFORMS = ["Android", "iOS", "Huawei"]

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
-from people.errors import DomainError, ErrorCode, reject_nul
+from core.errors import DomainError, ErrorCode, reject_nul
 
 MAX_EMAIL_LENGTH = 254
 MAX_EXTERNAL_ID_LENGTH = 256

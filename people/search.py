@@ -62,9 +62,9 @@ from django.db.models.functions import Collate, Substr, Upper
 from django.db.models.query import ModelIterable
 from rapidfuzz.distance import OSA
 
+from core.errors import DomainError
 from people import custom_attributes as attribute_types
 from people import name_terms
-from people.errors import DomainError
 from people.fields import fold, successor
 from people.identities import (
     normalize_email,

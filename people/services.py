@@ -15,8 +15,8 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 
+from core.errors import DomainError, ErrorCode, reject_nul
 from people import custom_attributes as attribute_types
-from people.errors import DomainError, ErrorCode, reject_nul
 from people.fields import (
     STANDARD_FIELDS,
     clean_standard_fields,

@@ -9,28 +9,25 @@ person header and the history refresh themselves.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import trigger_client_event
 
+from core.access import delete_required, edit_required, operator_required
+from core.errors import DomainError, ErrorCode
+from core.roles import can_delete_people, can_edit
 from people import custom_attributes as attribute_types
 from people import selectors, services
-from people.errors import DomainError, ErrorCode
 from people.forms import (
     INPUT_TYPES,
     PersonCreateForm,
@@ -43,57 +40,8 @@ from people.models import AttributeDefinition, DataType, EventKind, Person, Pers
 from people.search import SearchQuery, prefetched, search_people
 from people.templatetags.people_ui import phone_for_reading
 from portal.paths import path
-from portal.roles import can_delete_people, can_edit
 
 PERSON_CHANGED = "personChanged"
-
-# ---------------------------------------------------------------------------------------------
-# Access
-
-
-def operator_required(view: Callable) -> Callable:
-    """Signed-in operators only; anyone else goes to the sign-in page.
-
-    An htmx request (a partial of a page) sends the whole browser there with HX-Redirect,
-    coming back to the page it was on, instead of swapping the sign-in form into a section.
-    """
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        if request.htmx:
-            back = request.htmx.current_url_abs_path or reverse("home")
-            return HttpResponseClientRedirect(
-                f"{resolve_url(settings.LOGIN_URL)}?next={quote(back)}"
-            )
-        return redirect_to_login(request.get_full_path())
-
-    return wrapper
-
-
-def edit_required(view: Callable) -> Callable:
-    """Signed-in operators who may edit; viewers get 403 (anonymous: the sign-in page)."""
-
-    @operator_required
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_edit(request.user):
-            raise PermissionDenied("Your role can only read profiles.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def delete_required(view: Callable) -> Callable:
-    @operator_required
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_delete_people(request.user):
-            raise PermissionDenied("Only administrators delete people.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def actor_of(request: HttpRequest) -> Actor:

@@ -1,6 +1,6 @@
 """Django admin for the portal: who may open it, API keys and operator accounts.
 
-Only Administrators use Django admin (portal.roles.can_use_admin): staff status alone is not
+Only Administrators use Django admin (core.roles.can_use_admin): staff status alone is not
 enough, so a Viewer or an Editor gets the admin's own refusal (its sign-in page) everywhere.
 """
 
@@ -14,8 +14,8 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from portal import roles
-from portal.models import ApiKey, ApiKeyRole
+from core import roles
+from core.models import ApiKey, ApiKeyRole
 
 
 def _administrators_only(request: HttpRequest) -> bool:

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class PortalConfig(AppConfig):
@@ -8,6 +7,3 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from portal import signals  # noqa: F401 - connects the receivers
-        from portal.roles import sync_roles
-
-        post_migrate.connect(sync_roles, sender=self, dispatch_uid="portal.sync_roles")

@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from portal.roles import can_use_admin
+from core.roles import can_use_admin
 
 
 def roles(request: HttpRequest) -> dict:

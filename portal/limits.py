@@ -16,8 +16,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.defaults import bad_request as django_bad_request
 
-from portal.api.errors import error_body
-from portal.api.paths import is_api_path
+from core.api.errors import error_body
+from core.api.paths import is_api_path
 
 REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
 

@@ -10,7 +10,7 @@ Axes locks what AXES_LOCKOUT_PARAMETERS names, all at one limit. The portal lock
   cool-off (AXES_COOLOFF_TIME) after the address's last failure, or when an administrator
   deletes the access attempts in Django admin (Axes, Access attempts).
 
-The address is the trusted proxy's (portal.client_address). The records are rows of axes'
+The address is the trusted proxy's (core.client_address). The records are rows of axes'
 AccessAttempt table: every worker sees the same counts.
 """
 

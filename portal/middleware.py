@@ -16,8 +16,8 @@ from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.views.defaults import page_not_found
 
-from portal.api.errors import error_body
-from portal.api.paths import is_api_path
+from core.api.errors import error_body
+from core.api.paths import is_api_path
 
 logger = logging.getLogger("portal.security")
 

@@ -27,8 +27,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.http import parse_header_parameters
 
-from portal.api.errors import error_body
-from portal.api.paths import is_api_path
+from core.api.errors import error_body
+from core.api.paths import is_api_path
 
 # Query strings and form bodies are ASCII (percent-encoded), read with the request's charset:
 # a charset must read this text as itself (so not utf-16, utf-7, unicode_escape, EBCDIC...).

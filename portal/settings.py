@@ -74,9 +74,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "core",
     "portal",
     "people",
     "installations",
+    "directory",
 ]
 
 MIDDLEWARE = [
@@ -113,7 +115,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "portal.lockout.AddressAndAccountLockoutHandler"
 AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
 # The address is the trusted proxy's (TRUSTED_PROXY_COUNT below), as for the rate limits.
-AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -197,7 +199,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The reverse proxies in front of the portal that append the address they received a request
-# from to X-Forwarded-For (portal/client_address.py). 0: the portal is reached directly and
+# from to X-Forwarded-For (core/client_address.py). 0: the portal is reached directly and
 # the header, which anyone can send, is ignored.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
@@ -311,22 +313,22 @@ PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION") or None
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE") or "6000/min"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["portal.api.json.ExactJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["portal.api.json.ExactJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["core.api.json.ExactJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.json.ExactJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "portal.api.authentication.ApiKeyAuthentication",
+        "core.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.CanUseApi"],
-    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.PerKeyRateThrottle"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.CanUseApi"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.PerKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         # Per API key (or operator); per application and client address for the device API.
         "api": API_THROTTLE_RATE,
         "device": os.environ.get("DEVICE_THROTTLE_RATE") or API_THROTTLE_RATE,
     },
-    # DRF's own reading of X-Forwarded-For agrees with portal.client_address.
+    # DRF's own reading of X-Forwarded-For agrees with core.client_address.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
-    "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -341,7 +343,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # OpenAPI links between operations (a created person -> read/update/delete by id, ...).
-        "portal.api.links.add_links",
+        "core.api.links.add_links",
     ],
     # Two choice sets are both named "type": a person's type and an identifier's type.
     "ENUM_NAME_OVERRIDES": {

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from core.access import operator_required
 from installations.models import Installation, Platform
 from people import views as people_views
 from people.models import Person, PersonType
@@ -45,7 +46,7 @@ def capped_count(queryset: QuerySet) -> dict:
     return {"value": min(count, COUNT_CAP), "more": count > COUNT_CAP}
 
 
-@people_views.operator_required
+@operator_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Counts of people and installations, each a link to the matching search."""

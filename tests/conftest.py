@@ -3,9 +3,9 @@ import functools
 import pytest
 from django.contrib.auth.models import Group, User
 
+from core import roles
 from installations.models import Application
 from people.history import Actor
-from portal import roles
 from tests.factories import ApplicationFactory
 
 

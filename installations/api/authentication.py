@@ -1,6 +1,6 @@
 """Device authentication: ``Authorization: App <applicationCode>``, as the mobile SDKs send it.
 
-The automation API reads the same header as an API key (portal.api.authentication); the device
+The automation API reads the same header as an API key (core.api.authentication); the device
 views use only this class, so there an ``App`` credential is an application code.
 """
 
@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 
+from core.api.authentication import AppCredentialAuthentication, ServicePrincipal
+from core.api.throttling import SharedRateThrottle
 from installations.models import Application
 from people.history import Actor
-from portal.api.authentication import AppCredentialAuthentication, ServicePrincipal
-from portal.api.throttling import SharedRateThrottle
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,7 +48,7 @@ class IsDevice(permissions.BasePermission):
 
 class DeviceRateThrottle(SharedRateThrottle):
     """Requests per application and client address (devices of one app share no bucket), at
-    DEVICE_THROTTLE_RATE; the address is the trusted proxy's (portal.client_address)."""
+    DEVICE_THROTTLE_RATE; the address is the trusted proxy's (core.client_address)."""
 
     scope = "device"
 

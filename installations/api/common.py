@@ -6,8 +6,8 @@ from typing import Any
 
 from rest_framework.request import Request
 
+from core.errors import DomainError, ErrorCode
 from installations.api.serializers import PersonalizeFlagsSerializer
-from people.errors import DomainError, ErrorCode
 
 
 class RequestFieldError(DomainError):
@@ -28,7 +28,7 @@ def request_object(data: Any, *, allowed: set[str], what: str) -> dict[str, Any]
                 key,
             )
     # Strings no database column can hold were refused by the JSON parser already
-    # (portal.api.json.ExactJSONParser).
+    # (core.api.json.ExactJSONParser).
     return data
 
 

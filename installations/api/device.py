@@ -14,6 +14,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.json import unstorable_text
+from core.api.schema import ErrorBodySerializer
+from core.errors import DomainError, ErrorCode
 from installations.api.authentication import (
     ApplicationCodeAuthentication,
     DeviceRateThrottle,
@@ -49,9 +52,6 @@ from installations.services import (
     installation_register,
     installation_update,
 )
-from people.errors import DomainError, ErrorCode
-from portal.api.json import unstorable_text
-from portal.api.schema import ErrorBodySerializer
 
 # Every name the services take for an SDK field (system data and the device-only fields).
 DEVICE_FIELD_NAMES = {**DEVICE_SYSTEM_NAMES, **DEVICE_ONLY_NAMES}

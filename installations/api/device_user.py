@@ -12,6 +12,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from core.api.schema import ErrorBodySerializer
+from core.errors import ErrorCode
 from installations.api.authentication import IsDevice
 from installations.api.common import RequestFieldError, request_object
 from installations.api.device import ERROR_RESPONSES, PUSH_REG_ID, DeviceView
@@ -33,8 +35,6 @@ from installations.device_services import (
     device_save_user,
 )
 from installations.services import installation_personalize
-from people.errors import ErrorCode
-from portal.api.schema import ErrorBodySerializer
 
 TAGS = ["mobile-app-instance"]
 

@@ -64,7 +64,7 @@ class JwtCode:
 
 
 class JwtAuthenticationFailed(exceptions.AuthenticationFailed):
-    """401 with ``messageId`` (portal.api.errors reads ``message_id``)."""
+    """401 with ``messageId`` (core.api.errors reads ``message_id``)."""
 
     def __init__(self, message_id: str, text: str) -> None:
         super().__init__(text)

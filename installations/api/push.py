@@ -14,6 +14,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.json import unstorable_text
+from core.api.schema import ErrorBodySerializer
+from core.errors import DomainError, ErrorCode
 from installations.api.common import personalize_flags, request_object
 from installations.api.representations import personalization_response, push_instance
 from installations.api.serializers import (
@@ -30,10 +33,7 @@ from installations.services import (
     installation_personalize,
     installation_update,
 )
-from people.errors import DomainError, ErrorCode
-from portal.api.actors import actor_from_request
-from portal.api.json import unstorable_text
-from portal.api.schema import ErrorBodySerializer
+from people.api.actors import actor_from_request
 
 APPLICATION_CODE_MISSING = (48001, "Application code missing")
 APPLICATION_NOT_FOUND = (48012, "Push application not found")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
-from portal.api.schema import ErrorBodySerializer
+from core.api.schema import ErrorBodySerializer
 
 
 class AnyValueField(serializers.JSONField):

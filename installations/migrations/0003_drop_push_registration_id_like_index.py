@@ -1,4 +1,4 @@
-"""The push registration id keeps its unique index only (portal/pattern_indexes.py).
+"""The push registration id keeps its unique index only (core/pattern_indexes.py).
 
 Every lookup of a push registration id is by equality (the search, the API, the vendor's
 identifier ``PUSH``), which the unique index answers; Django's second, ``varchar_pattern_ops``
@@ -7,7 +7,7 @@ index on it was 111 MB at 1.5 million installations, written by every registrati
 
 from django.db import migrations
 
-from portal.pattern_indexes import drop_like_index
+from core.pattern_indexes import drop_like_index
 
 
 class Migration(migrations.Migration):

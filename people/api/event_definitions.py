@@ -13,13 +13,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.response import Response
 
+from core.api.errors import RequestFormatInvalid
+from core.api.schema import ErrorBodySerializer, error_responses
+from core.api.views import VendorAPIView
+from core.errors import DomainError, ErrorCode
 from people import event_definitions as definitions
-from people.errors import DomainError, ErrorCode
+from people.api.actors import actor_from_request
 from people.models import CustomEventDefinition
-from portal.api.actors import actor_from_request
-from portal.api.errors import RequestFormatInvalid
-from portal.api.schema import ErrorBodySerializer, error_responses
-from portal.api.views import VendorAPIView
 
 TAGS = ["events"]
 DEFINITION_ID = OpenApiParameter(

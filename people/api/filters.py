@@ -22,9 +22,10 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework import serializers
 
+from core.api.json import JSONInputError, parse_json
+from core.errors import DomainError, ErrorCode
 from people import custom_attributes as attribute_types
 from people import search
-from people.errors import DomainError, ErrorCode
 from people.fields import STANDARD_FIELDS
 from people.identities import fold_email_text, normalize_email, try_phone
 from people.models import (
@@ -37,7 +38,6 @@ from people.models import (
     Tag,
 )
 from people.name_keys import name_key
-from portal.api.json import JSONInputError, parse_json
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000

@@ -1,6 +1,6 @@
 """Request and response bodies of the People API v2, with the vendor's names.
 
-Request serializers check JSON types only (``portal.api.fields``); every rule about values
+Request serializers check JSON types only (``core.api.fields``); every rule about values
 (lengths, enums, phone and email formats, custom attribute types) is the domain's and is
 enforced by people.services. Response serializers describe the bodies for the OpenAPI document
 and build them with ``person_body`` and friends: empty values are left out, as the vendor does.
@@ -13,6 +13,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.api.fields import AnyJSONField, StrictStringField
 from people import custom_attributes as attribute_types
 from people.fields import STANDARD_FIELDS, vendor_value
 from people.models import (
@@ -27,7 +28,6 @@ from people.models import (
 )
 from people.name_keys import name_key
 from people.search import IDENTIFIER_TYPES
-from portal.api.fields import AnyJSONField, StrictStringField
 
 MAX_BATCH = 1000
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"

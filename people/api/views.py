@@ -2,7 +2,7 @@
 
 Each view authorizes (permission classes), parses (serializers check JSON types), calls one
 service or selector, and renders the vendor's body. Rules are the domain's: a DomainError
-becomes the vendor's error body in portal.api.errors.
+becomes the vendor's error body in core.api.errors.
 """
 
 from __future__ import annotations
@@ -23,8 +23,14 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.api.errors import DOMAIN_STATUS, RequestFormatInvalid, flatten_detail
+from core.api.permissions import CanReadViaApi
+from core.api.schema import error_responses
+from core.api.views import VendorAPIView
+from core.errors import DomainError, ErrorCode
 from people import batches, services
 from people.api import serializers as bodies
+from people.api.actors import actor_from_request
 from people.api.filters import (
     PERSON_DEFAULT_ORDER,
     PageParamsSerializer,
@@ -34,7 +40,6 @@ from people.api.filters import (
     page_params,
     person_ordering,
 )
-from people.errors import DomainError, ErrorCode
 from people.fields import STANDARD_FIELDS
 from people.models import AttributeDefinition, Person, Tag
 from people.name_keys import name_key
@@ -44,11 +49,6 @@ from people.search import (
     person_ids_by_identifiers,
     profile_queryset,
 )
-from portal.api.actors import actor_from_request
-from portal.api.errors import DOMAIN_STATUS, RequestFormatInvalid, flatten_detail
-from portal.api.permissions import CanReadViaApi
-from portal.api.schema import error_responses
-from portal.api.views import VendorAPIView
 
 logger = logging.getLogger(__name__)
 

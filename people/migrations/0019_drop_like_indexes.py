@@ -1,5 +1,5 @@
 """The externalId and the name dictionary's word keep their unique index only
-(portal/pattern_indexes.py).
+(core/pattern_indexes.py).
 
 - ``external_id`` is looked up by equality (the search, the vendor's ``EXTERNAL_ID``); the
   API's ``externalId #startsWith`` compares it case-insensitively (UPPER), which the pattern
@@ -10,7 +10,7 @@
 
 from django.db import migrations
 
-from portal.pattern_indexes import drop_like_index
+from core.pattern_indexes import drop_like_index
 
 
 class Migration(migrations.Migration):

@@ -17,7 +17,7 @@ One person holding two spellings of one mailbox keeps one row (the oldest).
 
 from django.db import migrations
 
-from people.errors import DomainError
+from core.errors import DomainError
 from people.identities import normalize_email, normalize_external_id
 
 

@@ -3,11 +3,11 @@ from dataclasses import dataclass
 import pytest
 from django.apps import apps
 
+from core.models import ApiKey
 from installations.models import Installation
 from people import services
 from people.history import Actor
 from people.models import AttributeDefinition, Person
-from portal.models import ApiKey
 from tests.factories import InstallationFactory
 
 # Rows compared by "nothing changed": every table of the product and of the accounts.

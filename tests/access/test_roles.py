@@ -16,9 +16,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from core.models import ApiKey
 from installations.models import Application
 from people.models import AttributeDefinition, ContactIdentity, Person, Tag
-from portal.models import ApiKey
 from tests.access.conftest import snapshot
 from tests.access.routes import ANONYMOUS_ALLOWED, WRITE_METHODS, Route, iter_routes
 

@@ -6,11 +6,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from core import roles
+from core.models import ApiKey, hash_key
 from people import services
 from people.history import Actor
 from people.models import AttributeDefinition, DataType, Event, EventKind, Tag
-from portal import roles
-from portal.models import ApiKey, hash_key
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +95,7 @@ def test_deleting_a_tag_in_admin_records_the_removal_in_each_persons_history(
 
 def test_a_new_api_key_is_shown_once_and_stored_hashed(admin_client):
     response = admin_client.post(
-        reverse("admin:portal_apikey_add"), {"name": "CRM sync", "role": "manage"}, follow=True
+        reverse("admin:core_apikey_add"), {"name": "CRM sync", "role": "manage"}, follow=True
     )
     assert response.status_code == 200
     shown = [str(m) for m in response.context["messages"]]
@@ -104,8 +104,8 @@ def test_a_new_api_key_is_shown_once_and_stored_hashed(admin_client):
     assert key.key_hash == hash_key(raw)
     assert raw not in (key.key_hash, key.prefix)
     assert ApiKey.authenticate(raw) == key
-    change_page = admin_client.get(reverse("admin:portal_apikey_change", args=[key.pk]))
-    listing = admin_client.get(reverse("admin:portal_apikey_changelist"))
+    change_page = admin_client.get(reverse("admin:core_apikey_change", args=[key.pk]))
+    listing = admin_client.get(reverse("admin:core_apikey_changelist"))
     assert raw not in change_page.content.decode()
     assert raw not in listing.content.decode()
 
@@ -113,7 +113,7 @@ def test_a_new_api_key_is_shown_once_and_stored_hashed(admin_client):
 def test_revoking_a_key_in_admin_stops_it_from_authenticating(admin_client):
     key, raw = ApiKey.issue(name="Old job", role="read")
     admin_client.post(
-        reverse("admin:portal_apikey_changelist"),
+        reverse("admin:core_apikey_changelist"),
         {"action": "revoke", "_selected_action": [key.pk]},
     )
     key.refresh_from_db()

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from people.admin import CappedCountPaginator
+from core.admin import CappedCountPaginator
 from people.models import ContactIdentity, Event, EventKind, Source, Tag
 from tests.factories import PersonFactory
 

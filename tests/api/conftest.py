@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from rest_framework.test import APIClient
 
-from portal.models import ApiKey, ApiKeyRole
+from core.models import ApiKey, ApiKeyRole
 
 VENDOR_DOCUMENT = Path("/work/shared/reference/infobip-people-openapi.json")
 if not VENDOR_DOCUMENT.exists():  # a checkout next to the shared folder

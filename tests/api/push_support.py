@@ -10,8 +10,8 @@ from typing import Any
 from jsonschema import Draft7Validator
 from rest_framework.test import APIClient
 
+from core.models import ApiKey, ApiKeyRole
 from installations.models import Application
-from portal.models import ApiKey, ApiKeyRole
 
 VENDOR_SCHEMAS = Path(__file__).with_name("vendor_push_schemas.json")
 

@@ -17,9 +17,9 @@ from schemathesis.checks import (
 )
 from schemathesis.generation import GenerationMode
 
+from core.models import ApiKey, ApiKeyRole
 from people.models import AttributeDefinition, DataType
 from people.services import person_create
-from portal.models import ApiKey, ApiKeyRole
 
 OPERATIONS = [
     ("/people/2/persons", "GET"),

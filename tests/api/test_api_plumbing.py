@@ -10,9 +10,9 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from core.api.throttling import PerKeyRateThrottle
+from core.models import ApiKey, ApiKeyRole, hash_key
 from installations.api.authentication import DeviceRateThrottle
-from portal.api.throttling import PerKeyRateThrottle
-from portal.models import ApiKey, ApiKeyRole, hash_key
 from tests.api.conftest import assert_vendor_error
 
 pytestmark = pytest.mark.django_db

@@ -19,8 +19,8 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
+from core.api.json import ExactJSONRenderer
 from people.search import RelatedRowsField
-from portal.api.json import ExactJSONRenderer
 
 
 def simplejson_bytes(data) -> bytes:

@@ -361,7 +361,7 @@ def test_requests_without_credentials_are_a_401(client):
 def test_a_revoked_key_is_a_401(db):
     from rest_framework.test import APIClient
 
-    from portal.models import ApiKey
+    from core.models import ApiKey
 
     key, raw = ApiKey.issue(name="old", role="manage")
     key.revoke()

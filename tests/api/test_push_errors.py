@@ -3,9 +3,9 @@
 
 import pytest
 
+from core.models import ApiKeyRole
 from installations.models import Installation
 from people.models import PersonType
-from portal.models import ApiKeyRole
 from tests.api.push_support import api_client, assert_vendor_shape, push_url, send
 from tests.factories import ApplicationFactory, InstallationFactory, PersonFactory
 

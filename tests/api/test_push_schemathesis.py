@@ -17,8 +17,8 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from core.models import ApiKey, ApiKeyRole
 from installations.models import Application, Installation
-from portal.models import ApiKey, ApiKeyRole
 from tests.factories import ApplicationFactory, InstallationFactory
 
 PUSH_PATHS = r"^/(people/2/contactInformation/push|mobile/1/appinstance)"

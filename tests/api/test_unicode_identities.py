@@ -13,8 +13,8 @@ import json
 import pytest
 from django.apps import apps
 
+from core.errors import DomainError, ErrorCode
 from people import services
-from people.errors import DomainError, ErrorCode
 from people.identities import normalize_email, normalize_external_id
 from people.models import ContactIdentity, Person
 from people.search import SearchQuery, search_people

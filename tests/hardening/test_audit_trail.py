@@ -35,11 +35,11 @@ from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from core.models import ApiKey, ApiKeyRole
 from installations.models import Application, Installation
 from people import event_definitions, services
 from people.history import Actor
 from people.models import AttributeDefinition, DataType, Event, Person, Tag
-from portal.models import ApiKey, ApiKeyRole
 from tests.factories import ApplicationFactory, InstallationFactory
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -848,10 +848,10 @@ ADMIN_VIEWS: dict[str, dict[str, Recorded | Audited | AdminLogged | Exempt]] = {
         "change": Exempt("an application's name and code never change: no editable field"),
         "delete": AdminLogged(admin_delete(APPLICATION, spare_application)),
     },
-    "portal.apikey": {
-        "add": AdminLogged(admin_add("portal.apikey", {"name": "new key", "role": "read"})),
+    "core.apikey": {
+        "add": AdminLogged(admin_add("core.apikey", {"name": "new key", "role": "read"})),
         "change": Exempt("a key keeps what it was issued with: no editable field"),
-        "delete": AdminLogged(admin_delete("portal.apikey", new_key)),
+        "delete": AdminLogged(admin_delete("core.apikey", new_key)),
     },
     "auth.user": {
         "add": AdminLogged(
@@ -922,11 +922,11 @@ ADMIN_ACTIONS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] 
     (APPLICATION, "delete_selected"): AdminLogged(
         admin_action(APPLICATION, "delete_selected", lambda w: [spare_application(w)])
     ),
-    ("portal.apikey", "delete_selected"): AdminLogged(
-        admin_action("portal.apikey", "delete_selected", lambda w: [new_key(w)])
+    ("core.apikey", "delete_selected"): AdminLogged(
+        admin_action("core.apikey", "delete_selected", lambda w: [new_key(w)])
     ),
-    ("portal.apikey", "revoke"): AdminLogged(
-        admin_action("portal.apikey", "revoke", lambda w: [new_key(w)])
+    ("core.apikey", "revoke"): AdminLogged(
+        admin_action("core.apikey", "revoke", lambda w: [new_key(w)])
     ),
     ("auth.user", "delete_selected"): AdminLogged(
         admin_action("auth.user", "delete_selected", lambda w: [new_operator(w)])

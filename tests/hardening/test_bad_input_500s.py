@@ -19,8 +19,8 @@ from django.db import close_old_connections
 from django.test import Client
 from django.urls import reverse
 
+from core.models import ApiKey, ApiKeyRole
 from people.models import AttributeValue
-from portal.models import ApiKey, ApiKeyRole
 from tests.admin.test_person_admin import change_url, person_form, with_identities
 from tests.api.conftest import assert_vendor_error, key_client
 from tests.ui.conftest import HTMX, make_profile

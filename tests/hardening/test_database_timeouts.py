@@ -26,7 +26,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from portal.models import ApiKey, ApiKeyRole
+from core.models import ApiKey, ApiKeyRole
 from tests.factories import PersonFactory
 from tests.hardening.test_serve import fetch, free_port
 

@@ -18,9 +18,9 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from core.models import ApiKey, ApiKeyRole
 from people.models import AttributeDefinition, AttributeValue, Person, Tag
 from people.services import person_create
-from portal.models import ApiKey, ApiKeyRole
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 ROUNDS = 12

@@ -15,6 +15,7 @@ import pytest
 
 import installations.services as installation_services
 import people.services as person_services
+from core.models import ApiKeyRole
 from installations.models import Installation
 from people import batches
 from people.history import Actor
@@ -27,7 +28,6 @@ from people.models import (
     Person,
     Tag,
 )
-from portal.models import ApiKeyRole
 from tests.api.conftest import key_client
 from tests.factories import ApplicationFactory, InstallationFactory
 

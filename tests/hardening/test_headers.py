@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from portal.models import ApiKey, ApiKeyRole
+from core.models import ApiKey, ApiKeyRole
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,12 +16,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.models import ApiKeyRole
 from installations import services as installation_services
 from installations.models import Installation
 from people import services
 from people.history import Actor
 from people.models import AttributeDefinition, DataType, Event, Person
-from portal.models import ApiKeyRole
 from tests.api.conftest import assert_vendor_error, key_client
 from tests.factories import ApplicationFactory, InstallationFactory
 

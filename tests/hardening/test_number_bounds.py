@@ -18,10 +18,10 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
+from core.models import ApiKeyRole
 from people import services
 from people.history import Actor
 from people.models import AttributeValue, DataType, Person
-from portal.models import ApiKeyRole
 from tests.api.conftest import assert_vendor_error, key_client
 from tests.api.push_support import device_client, device_url
 from tests.factories import ApplicationFactory, InstallationFactory

@@ -1,6 +1,6 @@
 """Schemathesis over the whole /api/schema/: every operation of the People API, the push API and
 the device API, with generated valid (positive) and invalid (negative) requests, and stateful
-sequences that follow the document's OpenAPI links (portal/api/links.py: a created person is
+sequences that follow the document's OpenAPI links (core/api/links.py: a created person is
 read, updated and deleted by its id, a read person's ETag goes back as If-Match, a registered
 app instance is personalized and removed, ...). No answer is a server error, and every answer
 has a documented status, content type, headers and body; in a sequence, what was deleted is
@@ -39,12 +39,12 @@ from schemathesis.checks import (
 )
 from schemathesis.generation import GenerationMode
 
+from core.models import ApiKey, ApiKeyRole
 from installations.api.device import INSTANCE_FIELDS
 from installations.models import Application, Installation
 from people.history import Actor
 from people.models import AttributeDefinition, DataType
 from people.services import person_create
-from portal.models import ApiKey, ApiKeyRole
 from tests.factories import ApplicationFactory, InstallationFactory
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db]

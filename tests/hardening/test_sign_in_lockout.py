@@ -5,7 +5,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from portal import roles
+from core import roles
 from tests.conftest import make_operator
 
 pytestmark = pytest.mark.django_db

@@ -161,8 +161,8 @@ def test_ten_devices_personalized_with_one_new_external_id_end_with_one_person(
 def test_ten_people_created_at_once_with_one_identifier_give_one_owner_and_clean_errors(
     require_postgresql, identity
 ):
+    from core.errors import DomainError, ErrorCode
     from people import services as person_services
-    from people.errors import DomainError, ErrorCode
 
     actor = Actor.api_key("race")
     errors = run_together(

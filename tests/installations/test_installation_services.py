@@ -3,10 +3,10 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from core.errors import DomainError, ErrorCode
 from installations import services
 from installations.models import Installation
 from people import services as person_services
-from people.errors import DomainError, ErrorCode
 from people.history import Actor
 from people.models import Event, Person, PersonType
 from tests.factories import ApplicationFactory, InstallationFactory, PersonFactory

@@ -4,10 +4,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.errors import DomainError, ErrorCode
 from installations import services
 from installations.models import Installation
 from people import services as person_services
-from people.errors import DomainError, ErrorCode
 from people.history import Actor
 from people.models import ContactIdentity, Event, Person, PersonType
 

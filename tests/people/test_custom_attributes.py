@@ -7,8 +7,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from core.errors import DomainError, ErrorCode
 from people import custom_attributes, services
-from people.errors import DomainError, ErrorCode
 from people.models import AttributeDefinition, AttributeValue, Person
 from tests.factories import PersonFactory
 

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.errors import DomainError, ErrorCode
 from people import services
-from people.errors import DomainError, ErrorCode
 from people.identities import normalize_email, normalize_phone, parse_phone
 from people.models import ContactIdentity, Person
 from tests.factories import PersonFactory

@@ -3,9 +3,9 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from core.errors import DomainError, ErrorCode
 from installations.models import Installation
 from people import services
-from people.errors import DomainError, ErrorCode
 from people.history import Actor
 from people.models import (
     AttributeValue,

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from core.errors import DomainError, ErrorCode
 from people import services
-from people.errors import DomainError, ErrorCode
 from people.models import Person, PersonType
 
 pytestmark = pytest.mark.django_db

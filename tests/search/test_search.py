@@ -178,7 +178,7 @@ def test_a_custom_attribute_compares_by_its_type(actor, data_type, stored, op, t
 
 
 def test_a_bad_attribute_filter_names_the_field():
-    from people.errors import DomainError
+    from core.errors import DomainError
 
     with pytest.raises(DomainError) as error:
         search_people(SearchQuery(attribute="nope", attribute_value="1"))

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.models import ApiKey, ApiKeyRole
 from people.history import Actor, record_audit
 from people.models import Source
-from portal.models import ApiKey, ApiKeyRole
 
 
 class Command(BaseCommand):

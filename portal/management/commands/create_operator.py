@@ -9,9 +9,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core import roles
 from people.history import Actor, record_audit
 from people.models import Source
-from portal import roles
 
 
 class Command(BaseCommand):

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from core.models import ApiKeyRole
 from installations.models import Installation
 from people.models import (
     ActorKind,
@@ -32,7 +33,6 @@ from people.models import (
     Person,
     Source,
 )
-from portal.models import ApiKeyRole
 from tests.api.push_support import api_client
 from tests.factories import ApplicationFactory, DefinitionFactory, InstallationFactory
 

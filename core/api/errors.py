@@ -12,7 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from people.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 
 DOMAIN_STATUS = {
     ErrorCode.NOT_FOUND: status.HTTP_404_NOT_FOUND,

@@ -8,7 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from portal.models import ApiKey, ApiKeyRole
+from core.models import ApiKey, ApiKeyRole
 
 
 @dataclass(frozen=True, kw_only=True)

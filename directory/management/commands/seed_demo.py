@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from core import roles
 from installations import services as installation_services
 from installations.models import Application
 from people import services
@@ -18,7 +19,6 @@ from people.fields import fold
 from people.history import Actor
 from people.identities import try_phone
 from people.models import AttributeDefinition, DataType, Source
-from portal import roles
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-portal-2026"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from portal import roles
-from portal.api.authentication import ApiKeyPrincipal
+from core import roles
+from core.api.authentication import ApiKeyPrincipal
 
 
 def _is_key(request: Request) -> bool:

@@ -1,8 +1,8 @@
 from rest_framework.request import Request
 
+from core.api.authentication import ApiKeyPrincipal
 from people.history import Actor
 from people.models import Source
-from portal.api.authentication import ApiKeyPrincipal
 
 
 def actor_from_request(request: Request) -> Actor:

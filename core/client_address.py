@@ -9,7 +9,7 @@ portal, each appending the address it received a request from to ``X-Forwarded-F
   outermost trusted proxy saw); addresses further left were written by the client and are
   ignored. Without the header (a request that did not pass the proxies) it is ``REMOTE_ADDR``.
 
-DRF's throttles (portal.api.throttling) and django-axes (AXES_CLIENT_IP_CALLABLE) both ask
+DRF's throttles (core.api.throttling) and django-axes (AXES_CLIENT_IP_CALLABLE) both ask
 this function, so that both count the same client.
 """
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rest_framework.exceptions import ParseError
 from rest_framework.views import APIView
 
-from portal.api.json import unstorable_text
-from portal.api.permissions import CanAdministerViaApi
-from portal.api.schema import VendorAutoSchema
+from core.api.json import unstorable_text
+from core.api.permissions import CanAdministerViaApi
+from core.api.schema import VendorAutoSchema
 
 
 class VendorAPIView(APIView):

@@ -8,7 +8,7 @@ window atomically (``cache.add`` then ``cache.incr``, Redis's SET NX and INCR), 
 ``num_requests`` requests pass per window, however many workers serve them. A refused
 request's ``Retry-After`` is the time left in its window.
 
-The client address (anonymous callers, devices) comes from portal.client_address: the
+The client address (anonymous callers, devices) comes from core.client_address: the
 trusted proxy's ``X-Forwarded-For`` entry, never a header the client chose.
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 from rest_framework import exceptions, status
 from rest_framework.throttling import SimpleRateThrottle
 
-from portal.api.authentication import ApiKeyPrincipal
-from portal.client_address import client_address
+from core.api.authentication import ApiKeyPrincipal
+from core.client_address import client_address
 
 try:
     from redis.exceptions import RedisError

@@ -11,7 +11,7 @@ from django.conf import settings
 from rest_framework import exceptions, parsers, renderers
 from rest_framework.exceptions import ParseError
 
-from people import custom_attributes as attribute_types
+from core import numbers
 
 MAX_DEPTH = 100
 
@@ -33,7 +33,7 @@ def _reject_constant(name: str):
 def _parse_int(literal: str) -> int | Decimal:
     """An integer literal too long for any field stays a Decimal, for the check of the parsed
     document to refuse with its place: int() of it would cost seconds or raise."""
-    if len(literal.lstrip("-").lstrip("0")) > attribute_types.MAX_NUMBER_DIGITS:
+    if len(literal.lstrip("-").lstrip("0")) > numbers.MAX_NUMBER_DIGITS:
         return Decimal(literal)
     return int(literal)
 
@@ -66,8 +66,8 @@ def _check_value(value: Any, path: str = "", depth: int = 0) -> None:
         if problem:
             raise JSONInputError(problem, path or None)
     elif isinstance(value, int | Decimal) and not isinstance(value, bool):
-        if not attribute_types.number_in_range(value):
-            raise JSONInputError(attribute_types.out_of_range_message("numbers"), path or None)
+        if not numbers.number_in_range(value):
+            raise JSONInputError(numbers.out_of_range_message("numbers"), path or None)
     elif isinstance(value, dict):
         for key, item in value.items():
             problem = unstorable_text(key)
