@@ -3,17 +3,21 @@ raises comes back as an error at the field of the form it concerns, or as an adm
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms.models import BaseInlineFormSet, construct_instance
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from core.errors import DomainError, ErrorCode
+
+T = TypeVar("T")
 
 
 def error_text(error: DomainError) -> str:
@@ -41,26 +45,38 @@ class CappedCountPaginator(Paginator):
 
 
 class ServiceModelForm(forms.ModelForm):
-    """A model form whose values are checked by the domain, not by model validation.
+    """A model form whose values are checked by the domain, not by the model's unique checks.
 
-    Model validation would repeat the rules (uniqueness, constraints) with other words; the
-    services check them and answer with the domain's error codes, shown at the field.
+    Model validation would repeat the uniqueness rules with other words; the form's ``clean()``
+    runs the domain's own checks instead (its parsers and look-ups) and shows a refusal at the
+    field it names, with the domain's code. The service that ``save_model`` calls checks again
+    under its locks: what changed in between is refused there (see ServiceAdmin).
     """
 
-    def _post_clean(self) -> None:
-        try:
-            self.instance = construct_instance(
-                self, self.instance, self._meta.fields, self._meta.exclude
-            )
-        except ValidationError as error:
-            self._update_errors(error)
+    # vendor field name (DomainError.field) -> form field name
+    domain_field_names: dict[str, str] = {}
 
-    def add_domain_error(self, error: DomainError, field_names: dict[str, str]) -> None:
-        field = field_names.get(error.field or "")
+    def validate_unique(self) -> None:
+        return None
+
+    def add_domain_error(
+        self, error: DomainError, field_names: dict[str, str] | None = None
+    ) -> None:
+        """Show ``error`` at the form field its vendor field name maps to, else above the form."""
+        names = self.domain_field_names if field_names is None else field_names
+        field = names.get(error.field or "")
         if field is None and error.field:
             prefix = error.field.split(".")[0].split("[")[0]
-            field = field_names.get(prefix)
+            field = names.get(prefix)
         self.add_error(field if field in self.fields else None, error_text(error))
+
+    def check(self, call: Callable[[], T]) -> T | None:
+        """``call()`` (a domain check); a DomainError it raises goes to its field (None)."""
+        try:
+            return call()
+        except DomainError as error:
+            self.add_domain_error(error)
+            return None
 
 
 class ServiceFormSet(BaseInlineFormSet):
@@ -71,15 +87,15 @@ class ServiceFormSet(BaseInlineFormSet):
 
 
 class ServiceAdmin(admin.ModelAdmin):
-    """Writes go to the services; a DomainError raised while saving shows on the form.
+    """Writes go to the services: ``save_model``, ``save_related`` and ``delete_model`` call them.
 
-    The admin saves inside one transaction (changeform_view), so when a service refuses, what
-    was written before it is rolled back; the same POST is then shown again with the error
-    at the field it names, and nothing is saved.
+    The form checks the values first (ServiceModelForm), so a refusal shows at its field and
+    nothing is written. A service can still refuse what changed between that check and its
+    own, under its locks (another writer took the phone meanwhile): Django admin saves inside
+    one transaction, so the DomainError rolls back everything the save wrote, and the page
+    comes back with the refusal as an error message.
     """
 
-    # vendor field name (DomainError.field) -> form field name
-    domain_field_names: dict[str, str] = {}
     show_full_result_count = False
     paginator = CappedCountPaginator
 
@@ -89,26 +105,8 @@ class ServiceAdmin(admin.ModelAdmin):
         except DomainError as error:
             if request.method != "POST":
                 raise
-            request._domain_error = error
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change, **kwargs)
-        error = getattr(request, "_domain_error", None)
-        if error is None:
-            return form_class
-        field_names = self.domain_field_names
-
-        class FormWithDomainError(form_class):
-            def clean(self):
-                cleaned = super().clean()
-                if isinstance(self, ServiceModelForm):
-                    self.add_domain_error(error, field_names)
-                else:
-                    self.add_error(None, error_text(error))
-                return cleaned
-
-        return FormWithDomainError
+            self.message_user(request, error_text(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def delete_view(self, request, object_id, extra_context=None):
         try:
@@ -128,6 +126,19 @@ class ServiceAdmin(admin.ModelAdmin):
         return refused
 
 
+class ReadOnlyAdmin(ServiceAdmin):
+    """View-only: the rows are written by the services, never by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def run_action(
     modeladmin: admin.ModelAdmin, request: HttpRequest, objects, action, done: str
 ) -> None:
@@ -145,15 +156,3 @@ def run_action(
             modeladmin.opts.verbose_name if succeeded == 1 else modeladmin.opts.verbose_name_plural
         )
         modeladmin.message_user(request, f"{done}: {succeeded} {noun}.", messages.SUCCESS)
-
-
-def read_only(model_admin_class):
-    """Make a ModelAdmin view-only: rows are written by the services, never by hand."""
-
-    def no(self, request, obj=None):
-        return False
-
-    model_admin_class.has_add_permission = no
-    model_admin_class.has_change_permission = no
-    model_admin_class.has_delete_permission = no
-    return model_admin_class

@@ -15,9 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from core.admin import ServiceAdmin, ServiceFormSet, ServiceModelForm, run_action
-from core.errors import ErrorCode
+from core.errors import DomainError, ErrorCode
 from installations import services
 from installations.models import Application, Installation, Platform
+from people import custom_attributes as attribute_types
 from people.admin import PersonAdmin, admin_actor, person_link
 from people.models import Person
 from people.search import exact_matches, name_filter
@@ -148,9 +149,35 @@ class PlatformFilter(admin.SimpleListFilter):
 class InstallationForm(SendsBackWhatItShowed, ServiceModelForm):
     """additionalData writes only the names changed from what the page showed."""
 
+    domain_field_names = {
+        "isPrimary": "is_primary",
+        "systemData.registrationEnabled": "registration_enabled",
+        "additionalData": "additional_data",
+    }
+
     class Meta:
         model = Installation
         fields = ("is_primary", "registration_enabled", "additional_data")
+
+    def clean(self):
+        """additionalData as installation_update checks it: valid names and values, and no
+        name changed both here and, since the page showed it, by someone else."""
+        cleaned = super().clean()
+        if "additional_data" not in self.changed_data or "additional_data" in self.errors:
+            return cleaned
+        typed = self.check(
+            lambda: attribute_types.validate_additional_data(cleaned["additional_data"])
+        )
+        shown = _object_or_none(self.shown("additional_data"))
+        if typed is None or shown is None:
+            return cleaned
+        try:
+            services.edit_of_additional_data(self.instance.additional_data or {}, shown, typed)
+        except DomainError as error:
+            self.add_domain_error(error)
+            if error.code == ErrorCode.VERSION_CONFLICT:
+                self.show_stored()
+        return cleaned
 
     def shown(self, name: str) -> Any:
         """The value the page showed for ``name`` (its hidden initial), or None."""
@@ -235,11 +262,6 @@ class InstallationAdmin(ServiceAdmin):
         "created_at",
         "modified_at",
     )
-    domain_field_names = {
-        "isPrimary": "is_primary",
-        "systemData.registrationEnabled": "registration_enabled",
-        "additionalData": "additional_data",
-    }
 
     @admin.display(description="person", ordering="person_id")
     def person_link(self, installation: Installation) -> str:
@@ -251,20 +273,6 @@ class InstallationAdmin(ServiceAdmin):
 
     def has_add_permission(self, request):
         return False
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change, **kwargs)
-        error = getattr(request, "_domain_error", None)
-        if error is None or error.code != ErrorCode.VERSION_CONFLICT:
-            return form_class
-
-        class AfterConflict(form_class):
-            def __init__(self, *args, **kwargs) -> None:
-                super().__init__(*args, **kwargs)
-                if self.is_bound:
-                    self.show_stored()
-
-        return AfterConflict
 
     def get_search_results(self, request, queryset, search_term):
         text = search_term.strip()
@@ -369,6 +377,14 @@ class ApplicationForm(ServiceModelForm):
         label="Remove the JWT secret", required=False, help_text="Devices can no longer use JWT."
     )
 
+    domain_field_names = {
+        "name": "name",
+        "code": "code",
+        "jwtKeyId": "jwt_key_id",
+        "jwtSecret": "new_jwt_secret",
+        "jwtRequired": "jwt_required",
+    }
+
     class Meta:
         model = Application
         fields = ("name", "code", "jwt_key_id", "jwt_required")
@@ -379,8 +395,63 @@ class ApplicationForm(ServiceModelForm):
             " of an identified person is read and saved only with a JWT for that person.",
         }
 
+    def clean(self):
+        """As application_create and application_set_jwt check: a code no application has,
+        a secret of 32 to 128 bytes in hex with its key id, JWT required only with a secret."""
+        cleaned = super().clean()
+        code = cleaned.get("code")
+        if not self.instance.pk and code and Application.objects.filter(code=code).exists():
+            self.add_domain_error(
+                DomainError(ErrorCode.BAD_REQUEST, f"Application code {code!r} exists.", "code")
+            )
+        if self.errors or not set(self.changed_data) & set(JWT_SETTINGS):
+            return cleaned
+        secret = self.instance.jwt_secret
+        if cleaned.get("remove_jwt_secret"):
+            secret = ""
+        elif cleaned.get("new_jwt_secret"):
+            secret = self.check(lambda: jwt_secret(cleaned["new_jwt_secret"]))
+            if secret is None:
+                return cleaned
+        if secret and not cleaned.get("jwt_key_id"):
+            self.add_domain_error(
+                DomainError(
+                    ErrorCode.BAD_REQUEST, "A JWT secret needs its key id (kid).", "jwtKeyId"
+                )
+            )
+        if cleaned.get("jwt_required") and not secret:
+            self.add_domain_error(
+                DomainError(
+                    ErrorCode.BAD_REQUEST, "Requiring JWT needs a JWT secret.", "jwtRequired"
+                )
+            )
+        return cleaned
+
+
+def jwt_secret(text: str) -> str:
+    """The signing key as application_set_jwt stores it: hexadecimal, 32 to 128 bytes."""
+    secret = text.strip().lower()
+    try:
+        raw = bytes.fromhex(secret)
+    except ValueError:
+        raise DomainError(
+            ErrorCode.BAD_REQUEST,
+            "jwtSecret must be hexadecimal (the key as the vendor shows it: secretKeyHex).",
+            "jwtSecret",
+        ) from None
+    if not services.JWT_SECRET_MIN_BYTES <= len(raw) <= 128:
+        raise DomainError(
+            ErrorCode.BAD_REQUEST,
+            f"jwtSecret must be {services.JWT_SECRET_MIN_BYTES} to 128 bytes"
+            f" ({2 * services.JWT_SECRET_MIN_BYTES} to 256 hex digits).",
+            "jwtSecret",
+        )
+    return secret
+
 
 JWT_FIELDS = ("jwt_key_id", "jwt_secret_status", "new_jwt_secret", "remove_jwt_secret")
+# The fields whose change saves the JWT settings (application_set_jwt).
+JWT_SETTINGS = ("jwt_key_id", "new_jwt_secret", "remove_jwt_secret", "jwt_required")
 
 
 @admin.register(Application)
@@ -388,13 +459,6 @@ class ApplicationAdmin(ServiceAdmin):
     form = ApplicationForm
     list_display = ("name", "code", "jwt_required", "created_at")
     search_fields = ("name", "code")
-    domain_field_names = {
-        "name": "name",
-        "code": "code",
-        "jwtKeyId": "jwt_key_id",
-        "jwtSecret": "new_jwt_secret",
-        "jwtRequired": "jwt_required",
-    }
     fieldsets = (
         (None, {"fields": ("name", "code", "created_at")}),
         ("User data authorization (JWT)", {"fields": (*JWT_FIELDS, "jwt_required")}),
@@ -429,7 +493,7 @@ class ApplicationAdmin(ServiceAdmin):
             saved = services.application_create(
                 name=data["name"], code=data.get("code") or None, actor=admin_actor(request)
             )
-        if set(form.changed_data) & {"jwt_key_id", "jwt_required", *JWT_FIELDS}:
+        if set(form.changed_data) & set(JWT_SETTINGS):
             saved = self._save_jwt(request, saved, data)
         for field in Application._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))

@@ -13,6 +13,7 @@ related rows are prefetched so a page runs a fixed number of queries.
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any
 
 import simplejson
@@ -23,15 +24,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from core.admin import (
-    ServiceAdmin,
-    ServiceFormSet,
-    ServiceModelForm,
-    error_text,
-    read_only,
-)
+from core.admin import ReadOnlyAdmin, ServiceAdmin, ServiceFormSet, ServiceModelForm
 from core.api.json import JSONInputError, parse_json
-from core.errors import DomainError
+from core.errors import DomainError, ErrorCode
 from people import custom_attributes as attribute_types
 from people import event_definitions, services
 from people.fields import STANDARD_FIELDS
@@ -162,28 +157,96 @@ class PersonAdminForm(ServiceModelForm):
             )
         except DomainError as error:
             self.add_domain_error(error, PersonAdmin.domain_field_names)
+            return cleaned
+        for error in person_refusals(
+            self.instance, self.person_changes, self.cleaned_data.get("expected_version")
+        ):
+            self.add_domain_error(error, PersonAdmin.domain_field_names)
         return cleaned
 
 
 class IdentityForm(ServiceModelForm):
-    """A phone or an email, checked with the same normalization the services use."""
+    """A phone or an email, checked with the same normalization the services use, and
+    refused when it belongs to another person (the services never merge two people)."""
+
+    # What is typed, not what is stored (the services normalize it): the model's unique
+    # constraint on (kind, value) does not judge it, the owner check below does.
+    value = forms.CharField(max_length=320)
+    domain_field_names = {
+        "value": "value",
+        "contactInformation.phone": "value",
+        "contactInformation.email": "value",
+    }
 
     class Meta:
         model = ContactIdentity
         fields = ("kind", "value")
+        exclude = ("value",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("value", self.instance.value)
+
+    def person_id(self) -> int | None:
+        return self.instance.person_id
 
     def clean(self):
         cleaned = super().clean()
         kind, value = cleaned.get("kind"), cleaned.get("value")
         if kind and value:
-            try:
-                if kind == IdentityKind.PHONE:
-                    parse_phone(value, field="value")
-                else:
-                    normalize_email(value, field="value")
-            except DomainError as error:
-                self.add_error("value", error_text(error))
+            stored = self.check(lambda: stored_identity(kind, value))
+            if stored is not None:
+                owner = services.owner_of_identity(kind, stored)
+                if owner is not None and owner != self.person_id():
+                    self.add_domain_error(identity_taken(kind, stored, owner))
         return cleaned
+
+
+def stored_identity(kind: str, value: str) -> str:
+    """A phone or an email as the services store it (a refusal names the field ``value``)."""
+    if kind == IdentityKind.PHONE:
+        return parse_phone(value, field="value").number
+    return normalize_email(value, field="value")
+
+
+def identity_taken(kind: str, value: str, owner: int) -> DomainError:
+    """What the services answer when a phone or email already belongs to another person."""
+    return DomainError(
+        ErrorCode.USER_MERGE_INTERRUPTED,
+        f"{kind.lower()} {value} already belongs to person {owner}.",
+        field=f"contactInformation.{kind.lower()}",
+        details={"personId": owner},
+    )
+
+
+def person_refusals(
+    person: Person, changes: services.PersonChanges, expected_version: int | None
+) -> list[DomainError]:
+    """What person_create or person_update would refuse for the stored rows: an externalId of
+    another person, an edit of an older version (they check again under their locks)."""
+    refusals = []
+    external_id = changes.fields.get("external_id")
+    owner = services.owner_of_external_id(external_id) if external_id else None
+    if owner is not None and owner != person.pk:
+        refusals.append(
+            DomainError(
+                ErrorCode.USER_MERGE_INTERRUPTED,
+                f"externalId {external_id!r} already belongs to person {owner}.",
+                field="externalId",
+                details={"personId": owner},
+            )
+        )
+    if person.pk and expected_version is not None and person.version != expected_version:
+        refusals.append(
+            DomainError(
+                ErrorCode.VERSION_CONFLICT,
+                f"This profile was changed since version {expected_version}"
+                f" (now version {person.version}).",
+                details={"version": person.version, "modifiedAt": person.modified_at.isoformat()},
+            )
+        )
+    return refusals
 
 
 class ContactIdentityInline(admin.TabularInline):
@@ -435,6 +498,11 @@ class StandaloneIdentityForm(IdentityForm):
     class Meta:
         model = ContactIdentity
         fields = ("person", "kind", "value")
+        exclude = ("value",)
+
+    def person_id(self) -> int | None:
+        person = self.cleaned_data.get("person")
+        return person.pk if person else None
 
 
 @admin.register(ContactIdentity)
@@ -447,11 +515,6 @@ class ContactIdentityAdmin(ServiceAdmin):
     search_fields = ("value",)
     search_help_text = "A phone in any format or an email (exact)."
     ordering = ("-id",)
-    domain_field_names = {
-        "contactInformation.phone": "value",
-        "contactInformation.email": "value",
-        "value": "value",
-    }
 
     @admin.display(description="person")
     def person_link(self, identity: ContactIdentity) -> str:
@@ -503,9 +566,24 @@ class ContactIdentityAdmin(ServiceAdmin):
 
 
 class TagForm(ServiceModelForm):
+    """A new tag: the name as tag_create checks it, and not one that exists in another case."""
+
+    domain_field_names = {"name": "name"}
+
     class Meta:
         model = Tag
         fields = ("name",)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk or not cleaned.get("name"):
+            return cleaned
+        parsed = self.check(lambda: services.parse_tag_names([cleaned["name"]], field_name="name"))
+        if parsed and Tag.objects.filter(name_key=name_key(parsed[0])).exists():
+            self.add_domain_error(
+                DomainError(ErrorCode.BAD_REQUEST, f"Tag {parsed[0]!r} exists already.", "name")
+            )
+        return cleaned
 
 
 @admin.register(Tag)
@@ -514,7 +592,6 @@ class TagAdmin(ServiceAdmin):
     list_display = ("name", "created_at")
     search_fields = ("name",)
     search_help_text = "The start of a tag name (any case)."
-    domain_field_names = {"name": "name"}
 
     def get_readonly_fields(self, request, obj=None):
         # No rename: a tag is added to and removed from people, each change in their history.
@@ -546,15 +623,45 @@ class TagAdmin(ServiceAdmin):
 
 
 class DefinitionForm(ServiceModelForm):
+    """A custom attribute definition, checked as attribute_definition_create and _update do."""
+
     object_schema = forms.JSONField(
         required=False,
         help_text='LIST_OF_OBJECTS only: field name -> type, e.g. {"sku": "STRING", '
         '"price": "DECIMAL"}.',
     )
+    domain_field_names = {
+        "name": "name",
+        "dataType": "data_type",
+        "objectSchema": "object_schema",
+        "description": "description",
+    }
 
     class Meta:
         model = AttributeDefinition
         fields = ("name", "data_type", "object_schema", "description")
+
+    def clean(self):
+        cleaned = super().clean()
+        if "data_type" in self.fields and "data_type" not in self.errors:
+            data_type = self.check(lambda: attribute_types.validate_data_type(cleaned["data_type"]))
+            if data_type and "object_schema" not in self.errors:
+                self.check(
+                    lambda: attribute_types.validate_object_schema(
+                        data_type, cleaned.get("object_schema")
+                    )
+                )
+        if "name" in self.errors:
+            return cleaned
+        name = self.check(lambda: attribute_types.validate_definition_name(cleaned.get("name")))
+        taken = AttributeDefinition.objects.filter(name_key=name_key(name or ""))
+        if name and taken.exclude(pk=self.instance.pk).exists():
+            self.add_domain_error(
+                DomainError(
+                    ErrorCode.BAD_REQUEST, f"Custom attribute {name!r} exists already.", "name"
+                )
+            )
+        return cleaned
 
 
 @admin.register(AttributeDefinition)
@@ -563,12 +670,6 @@ class AttributeDefinitionAdmin(ServiceAdmin):
     list_display = ("name", "data_type", "description", "created_at")
     list_filter = ("data_type",)
     search_fields = ("name",)
-    domain_field_names = {
-        "name": "name",
-        "dataType": "data_type",
-        "objectSchema": "object_schema",
-        "description": "description",
-    }
 
     def get_readonly_fields(self, request, obj=None):
         # The data type never changes once set (DOMAIN.md), nor the shape of its objects.
@@ -622,9 +723,8 @@ class AttributeDefinitionAdmin(ServiceAdmin):
         return [str(d) for d in definitions], {"definitions": len(definitions)}, set(), protected
 
 
-@read_only
 @admin.register(AttributeValue)
-class AttributeValueAdmin(ServiceAdmin):
+class AttributeValueAdmin(ReadOnlyAdmin):
     """Values are edited on the person (custom attributes), never row by row."""
 
     list_display = ("definition", "person_link", "value")
@@ -644,9 +744,8 @@ class AttributeValueAdmin(ServiceAdmin):
         return _dumps(value) if isinstance(value, list | dict) else str(value)
 
 
-@read_only
 @admin.register(Event)
-class EventAdmin(ServiceAdmin):
+class EventAdmin(ReadOnlyAdmin):
     """A person's history: written by the services only, never edited."""
 
     list_display = (
@@ -700,10 +799,50 @@ class EventAdmin(ServiceAdmin):
 # Custom event definitions
 
 
-class EventDefinitionForm(forms.ModelForm):
+# The definitionId event_definition_create accepts.
+DEFINITION_ID = re.compile(r"[A-Za-z0-9]{1,36}")
+
+
+class EventDefinitionForm(ServiceModelForm):
+    """Checked as event_definition_create does: the id's form, a new id, the fields' shape.
+    Taking a field away or retyping it is refused by event_definition_update (an error
+    message, nothing saved)."""
+
+    domain_field_names = {
+        "definitionId": "definition_id",
+        "title": "title",
+        "description": "description",
+        "fields": "fields",
+    }
+
     class Meta:
         model = CustomEventDefinition
         fields = ("definition_id", "title", "description", "fields")
+
+    def clean(self):
+        cleaned = super().clean()
+        if "fields" not in self.errors:
+            self.check(lambda: event_definitions.clean_fields(cleaned.get("fields")))
+        definition_id = cleaned.get("definition_id")
+        if self.instance.pk or not definition_id:
+            return cleaned
+        if not DEFINITION_ID.fullmatch(definition_id):
+            self.add_domain_error(
+                DomainError(
+                    ErrorCode.BAD_REQUEST,
+                    "definitionId must be 1 to 36 letters or digits (a-z, A-Z, 0-9).",
+                    "definitionId",
+                )
+            )
+        elif event_definitions.definition_named(definition_id) is not None:
+            self.add_domain_error(
+                DomainError(
+                    ErrorCode.CONFLICT,
+                    f"Event definition {definition_id!r} exists already.",
+                    "definitionId",
+                )
+            )
+        return cleaned
 
 
 @admin.register(CustomEventDefinition)
@@ -713,12 +852,6 @@ class CustomEventDefinitionAdmin(ServiceAdmin):
     form = EventDefinitionForm
     list_display = ("definition_id", "title", "modified_at")
     search_fields = ("definition_id", "title")
-    domain_field_names = {
-        "definitionId": "definition_id",
-        "title": "title",
-        "description": "description",
-        "fields": "fields",
-    }
 
     def get_readonly_fields(self, request, obj=None):
         return ("definition_id", "created_at") if obj else ("created_at",)

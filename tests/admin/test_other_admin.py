@@ -71,3 +71,14 @@ def test_the_person_list_counts_at_most_the_cap_instead_of_the_whole_table(
     monkeypatch.setattr(CappedCountPaginator, "CAP", 3)
     response = admin_client.get(reverse("admin:people_person_changelist"))
     assert response.context["cl"].result_count == 3
+
+
+def test_a_phone_the_person_has_already_typed_as_stored_changes_nothing(admin_client, ana):
+    events = Event.objects.filter(person=ana).count()
+    response = admin_client.post(
+        reverse("admin:people_contactidentity_add"),
+        {"person": ana.pk, "kind": "PHONE", "value": "38516419710"},
+    )
+    assert response.status_code == 302
+    assert ContactIdentity.objects.filter(person=ana, kind="PHONE").count() == 1
+    assert Event.objects.filter(person=ana).count() == events

@@ -367,3 +367,15 @@ def test_the_change_page_shows_every_custom_attribute_type_as_json_that_saves_un
     response = admin_client.post(change_url(ana), with_identities(ana, data))
     assert response.status_code == 302
     assert Event.objects.filter(person=ana).count() == events  # nothing changed
+
+
+def test_the_identity_rows_show_the_stored_values_and_a_changed_row_replaces_its_value(
+    admin_client, ana
+):
+    page = admin_client.get(change_url(ana)).content.decode()
+    assert 'name="identities-0-value" value="38516419710"' in page
+    data = with_identities(ana, person_form(ana))
+    data["identities-0-value"] = "+385 91 234 5678"
+    assert admin_client.post(change_url(ana), data).status_code == 302
+    phones = ana.identities.filter(kind="PHONE").values_list("value", flat=True)
+    assert list(phones) == ["385912345678"]
