@@ -8,9 +8,16 @@ from django.urls import reverse
 
 from core import roles
 from core.models import ApiKey, hash_key
-from people import services
+from people import event_definitions, services
 from people.history import Actor
-from people.models import AttributeDefinition, DataType, Event, EventKind, Tag
+from people.models import (
+    AttributeDefinition,
+    CustomEventDefinition,
+    DataType,
+    Event,
+    EventKind,
+    Tag,
+)
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +192,38 @@ def test_create_operator_asks_for_the_password_twice(monkeypatch):
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
     call_command("create_operator", "asked", "--role", "viewer")
     assert User.objects.get(username="asked").check_password("typed-passphrase-1")
+
+
+def event_definition(**values):
+    return event_definitions.event_definition_create(actor=Actor.system("setup"), **values)
+
+
+def test_an_event_definition_is_checked_at_its_fields_before_anything_is_written(admin_client):
+    event_definition(definition_id="opened", title="Opened")
+    url = reverse("admin:people_customeventdefinition_add")
+    taken = admin_client.post(url, {"definition_id": "OPENED", "title": "Again", "fields": "[]"})
+    assert taken.status_code == 200
+    errors = taken.context["adminform"].form.errors
+    assert errors["definition_id"] == ["Event definition 'OPENED' exists already. (CONFLICT)"]
+    bad_id = admin_client.post(url, {"definition_id": "not-ok", "title": "X", "fields": "[]"})
+    assert "letters or digits" in " ".join(bad_id.context["adminform"].form.errors["definition_id"])
+    fields = '[{"name": "sku", "type": "String"}, {"name": "SKU", "type": "String"}]'
+    bad_fields = admin_client.post(url, {"definition_id": "bought", "title": "B", "fields": fields})
+    assert "must be unique" in " ".join(bad_fields.context["adminform"].form.errors["fields"])
+    assert list(CustomEventDefinition.objects.values_list("definition_id", flat=True)) == ["opened"]
+
+
+def test_a_refusal_of_the_service_itself_is_a_message_and_nothing_is_saved(admin_client):
+    """Taking a field away is refused by event_definition_update: the admin's transaction
+    rolls back, the page comes back with the refusal as an error message."""
+    definition = event_definition(
+        definition_id="bought", title="Bought", fields=[{"name": "sku", "type": "String"}]
+    )
+    url = reverse("admin:people_customeventdefinition_change", args=[definition.pk])
+    response = admin_client.post(url, {"title": "Renamed", "description": "", "fields": "[]"})
+    assert response.status_code == 302
+    assert response.url == url
+    shown = [str(m) for m in admin_client.get(url).context["messages"]]
+    assert shown == ["Field 'sku' cannot be removed. (BAD_REQUEST)"]
+    definition.refresh_from_db()
+    assert (definition.title, definition.fields) == ("Bought", [{"name": "sku", "type": "String"}])

@@ -379,3 +379,26 @@ def test_the_identity_rows_show_the_stored_values_and_a_changed_row_replaces_its
     assert admin_client.post(change_url(ana), data).status_code == 302
     phones = ana.identities.filter(kind="PHONE").values_list("value", flat=True)
     assert list(phones) == ["385912345678"]
+
+
+def test_a_refusal_after_the_person_was_written_rolls_the_whole_save_back(admin_client, ana):
+    """save_model writes the name, then save_related's person_edit refuses the 101st email
+    (a limit the form does not check): nothing of the save stays, the refusal is a message."""
+    emails = [f"ana{n}@example.com" for n in range(services.MAX_CONTACTS_PER_KIND - 1)]
+    services.person_edit(person=ana, actor=Actor.system(), emails=emails)
+    ana.refresh_from_db()
+    events = Event.objects.filter(person=ana).count()
+    data = with_identities(
+        ana, person_form(ana, first_name="Changed"), new=[("EMAIL", "one.more@example.com")]
+    )
+    response = admin_client.post(change_url(ana), data)
+    assert response.status_code == 302
+    assert response.url == change_url(ana)
+    shown = [str(m) for m in admin_client.get(change_url(ana)).context["messages"]]
+    assert shown == [
+        f"A person can have at most {services.MAX_CONTACTS_PER_KIND} emails. (BAD_REQUEST)"
+    ]
+    ana.refresh_from_db()
+    assert ana.first_name == "Ana"
+    assert ana.identities.filter(kind="EMAIL").count() == services.MAX_CONTACTS_PER_KIND
+    assert Event.objects.filter(person=ana).count() == events
