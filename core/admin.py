@@ -1,5 +1,9 @@
-"""Admin base classes: every save and delete goes through a service, and a DomainError it
-raises comes back as an error at the field of the form it concerns, or as an admin message."""
+"""Admin base classes the apps' admins share, and the admin of API keys (core's model).
+
+Every save and delete goes through a service. The forms check the values with the domain's own
+parsers and look-ups, so a refusal shows at the field it concerns with the domain's code; what
+a service still refuses (something changed meanwhile) rolls the save back and comes back as an
+admin message."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from core.errors import DomainError, ErrorCode
+from core.models import ApiKey, ApiKeyRole
 
 T = TypeVar("T")
 
@@ -156,3 +161,69 @@ def run_action(
             modeladmin.opts.verbose_name if succeeded == 1 else modeladmin.opts.verbose_name_plural
         )
         modeladmin.message_user(request, f"{done}: {succeeded} {noun}.", messages.SUCCESS)
+
+
+# ---------------------------------------------------------------------------------------------
+# API keys (core's own model)
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ("name", "role")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are issued here: the raw key is shown once, in a message; only its hash is kept."""
+
+    form = ApiKeyForm
+    list_display = ("name", "prefix", "role", "status", "created_at", "last_used_at")
+    list_filter = ("role", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix")
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        # A key's name and role are what it was issued with; revoke it and issue another.
+        return ("name", "role", "prefix", "created_at", "last_used_at", "revoked_at")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "role")
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description="status")
+    def status(self, key: ApiKey) -> str:
+        return "active" if key.is_active else f"revoked {key.revoked_at:%Y-%m-%d %H:%M}"
+
+    def save_model(self, request, obj: ApiKey, form, change: bool) -> None:
+        if change:
+            return
+        key, raw = ApiKey.issue(
+            name=form.cleaned_data["name"], role=form.cleaned_data.get("role") or ApiKeyRole.READ
+        )
+        for field in ApiKey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(key, field.attname))
+        obj._state.adding = False
+        self.message_user(
+            request,
+            format_html(
+                "The new API key is <code>{}</code>. Copy it now: only its hash is stored, "
+                "so it cannot be shown again. Send it as <code>Authorization: App {}</code>.",
+                raw,
+                raw,
+            ),
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke the selected keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            key.revoke()
+            # Actions leave no admin log entry by themselves: record who revoked the key.
+            self.log_change(request, key, "Revoked.")
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} API key(s).", messages.SUCCESS)

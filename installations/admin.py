@@ -204,25 +204,6 @@ def _object_or_none(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def installation_action(description: str, done: str, call):
-    """An admin action that calls ``call(push_registration_id, actor)`` (a domain service)
-    for each selected installation, as the administrator, source ADMIN."""
-
-    @admin.action(description=description, permissions=["change"])
-    def action(modeladmin, request, queryset):
-        actor = admin_actor(request)
-        installations = list(queryset.order_by("id"))
-        run_action(
-            modeladmin,
-            request,
-            installations,
-            lambda i: call(i.push_registration_id, actor),
-            done,
-        )
-
-    return action
-
-
 @admin.register(Installation)
 class InstallationAdmin(ServiceAdmin):
     form = InstallationForm
@@ -314,43 +295,73 @@ class InstallationAdmin(ServiceAdmin):
         summary = [*items, "Each leaves an Uninstall event in its person's history."]
         return summary, {"installations": len(items)}, set(), []
 
-    # Actions ----------------------------------------------------------------------------------
+    # Actions: each calls its service for every selected installation, as the administrator
+    # (source ADMIN), in the order they were created; a refusal is reported and the others go on.
 
-    make_primary = installation_action(
-        "Make primary",
-        "Made primary",
-        lambda push_id, actor: services.installation_set_primary(
-            installation=push_id, actor=actor, is_primary=True
-        ),
-    )
-    unset_primary = installation_action(
-        "Unset primary",
-        "Unset primary",
-        lambda push_id, actor: services.installation_set_primary(
-            installation=push_id, actor=actor, is_primary=False
-        ),
-    )
-    remote_logout = installation_action(
-        "Remote logout (depersonalize)",
-        "Logged out",
-        lambda push_id, actor: services.installation_depersonalize(
-            installation=push_id, actor=actor
-        ),
-    )
-    push_on = installation_action(
-        "Push on",
-        "Push turned on",
-        lambda push_id, actor: services.installation_set_push(
-            installation=push_id, actor=actor, enabled=True
-        ),
-    )
-    push_off = installation_action(
-        "Push off",
-        "Push turned off",
-        lambda push_id, actor: services.installation_set_push(
-            installation=push_id, actor=actor, enabled=False
-        ),
-    )
+    @admin.action(description="Make primary", permissions=["change"])
+    def make_primary(self, request, queryset):
+        actor = admin_actor(request)
+        run_action(
+            self,
+            request,
+            queryset.order_by("id"),
+            lambda item: services.installation_set_primary(
+                installation=item.push_registration_id, actor=actor, is_primary=True
+            ),
+            "Made primary",
+        )
+
+    @admin.action(description="Unset primary", permissions=["change"])
+    def unset_primary(self, request, queryset):
+        actor = admin_actor(request)
+        run_action(
+            self,
+            request,
+            queryset.order_by("id"),
+            lambda item: services.installation_set_primary(
+                installation=item.push_registration_id, actor=actor, is_primary=False
+            ),
+            "Unset primary",
+        )
+
+    @admin.action(description="Remote logout (depersonalize)", permissions=["change"])
+    def remote_logout(self, request, queryset):
+        actor = admin_actor(request)
+        run_action(
+            self,
+            request,
+            queryset.order_by("id"),
+            lambda item: services.installation_depersonalize(
+                installation=item.push_registration_id, actor=actor
+            ),
+            "Logged out",
+        )
+
+    @admin.action(description="Push on", permissions=["change"])
+    def push_on(self, request, queryset):
+        actor = admin_actor(request)
+        run_action(
+            self,
+            request,
+            queryset.order_by("id"),
+            lambda item: services.installation_set_push(
+                installation=item.push_registration_id, actor=actor, enabled=True
+            ),
+            "Push turned on",
+        )
+
+    @admin.action(description="Push off", permissions=["change"])
+    def push_off(self, request, queryset):
+        actor = admin_actor(request)
+        run_action(
+            self,
+            request,
+            queryset.order_by("id"),
+            lambda item: services.installation_set_push(
+                installation=item.push_registration_id, actor=actor, enabled=False
+            ),
+            "Push turned off",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
