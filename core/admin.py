@@ -52,10 +52,11 @@ class CappedCountPaginator(Paginator):
 class ServiceModelForm(forms.ModelForm):
     """A model form whose values are checked by the domain, not by the model's unique checks.
 
-    Model validation would repeat the uniqueness rules with other words; the form's ``clean()``
-    runs the domain's own checks instead (its parsers and look-ups) and shows a refusal at the
-    field it names, with the domain's code. The service that ``save_model`` calls checks again
-    under its locks: what changed in between is refused there (see ServiceAdmin).
+    The unique checks would repeat the domain's rules with other words (validate_unique does
+    nothing here); the form's ``clean()`` runs the domain's own checks instead (its parsers and
+    look-ups, through ``check``) and shows a refusal at the field it names, with the domain's
+    code. The service that ``save_model`` calls checks again under its locks: what changed in
+    between is refused there (see ServiceAdmin).
     """
 
     # vendor field name (DomainError.field) -> form field name
