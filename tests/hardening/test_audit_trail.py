@@ -43,7 +43,7 @@ from people.models import AttributeDefinition, DataType, Event, Person, Tag
 from tests.factories import ApplicationFactory, InstallationFactory
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-PROJECT_APPS = {"people", "installations", "portal"}
+PROJECT_APPS = {"core", "people", "installations", "directory", "portal"}
 
 # ---------------------------------------------------------------------------------------------
 # Enumerating the write paths
