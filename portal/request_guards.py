@@ -27,6 +27,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.http import parse_header_parameters
 
+from installations.api.push_errors import is_push_path, push_error_body
 from portal.api.errors import error_body
 from portal.api.paths import is_api_path
 
@@ -73,7 +74,9 @@ def refusal_body(path: str, status: int, field: str, message: str) -> tuple[int,
     """(status, content type, body): the vendor's error body under the API's paths, else a
     small page (a page answers 400 whatever the cause: a browser shows the text either way)."""
     if is_api_path(path):
-        body = error_body("BAD_REQUEST", message, {field: [message]})
+        # The push API answers its 400s in the vendor's push error body.
+        make_body = push_error_body if status == 400 and is_push_path(path) else error_body
+        body = make_body("BAD_REQUEST", message, {field: [message]})
         return status, "application/json", json.dumps(body).encode()
     html = render_to_string("portal/bad_request.html", {"field": field, "message": message})
     return 400, "text/html; charset=utf-8", html.encode()
