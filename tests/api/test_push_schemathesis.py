@@ -1,5 +1,7 @@
 """Schemathesis over this app's own OpenAPI document (/api/schema/), for the push API and the
-device API: whatever it sends, the answer is never a server error.
+device API: whatever it sends, the answer is never a server error. Then over the vendor's
+document, for the four push operations: every answer is what that document gives, and every
+400 its PushApiErrorResponse.
 
 Requests carry valid credentials; most of them also a valid AppCode and the id of a real
 installation (re-created when a generated DELETE removed it), so that the bodies reach the
