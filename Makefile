@@ -5,22 +5,39 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench bench-batch serve loadtest install install-test clean
+# Dependencies are installed from uv.lock (every package of every environment pinned, with its
+# hashes, from PyPI), so two machines get the same versions. uv itself comes from PyPI into the
+# virtual environment, pinned here; it installs into $(VENV), never downloads a Python, and
+# (--inexact) leaves pip and itself in place.
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv
+UV_ENV := UV_PROJECT_ENVIRONMENT="$(abspath $(VENV))" UV_PYTHON_DOWNLOADS=never
+SYNC := $(UV_ENV) $(UV) sync --quiet --frozen --inexact
+# make lock resolves from PyPI whatever other index this machine's pip or uv configuration
+# names: the lock is installed on machines that have only PyPI.
+LOCK := env -u UV_INDEX -u UV_INDEX_URL -u UV_EXTRA_INDEX_URL -u UV_FIND_LINKS $(UV_ENV) \
+	$(UV) lock --default-index https://pypi.org/simple
 
-$(VENV)/.installed: pyproject.toml
+.PHONY: run test lint format bench bench-batch serve loadtest install install-test lock clean
+
+$(UV):
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	$(PY) scripts/deps.py > $(VENV)/requirements.txt
-	$(PIP) install -q -r $(VENV)/requirements.txt
+	$(PIP) install -q uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(SYNC)
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(PY) scripts/deps.py test > $(VENV)/requirements-test.txt
-	$(PIP) install -q -r $(VENV)/requirements-test.txt
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml uv.lock
+	$(SYNC) --group test
 	touch $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+
+## lock: uv.lock from pyproject.toml, after adding or changing a dependency there (README).
+lock: | $(UV)
+	$(LOCK) $(LOCK_ARGS)
 
 ## run: install, migrate the SQLite file (unless DATABASE_URL is set), load demo data, serve.
 run: install
@@ -33,6 +50,7 @@ test: install-test
 	bash scripts/test.sh
 
 lint: install-test
+	$(LOCK) --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 

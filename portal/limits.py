@@ -18,6 +18,7 @@ from django.views.defaults import bad_request as django_bad_request
 
 from core.api.errors import error_body
 from core.api.paths import is_api_path
+from installations.api.push_errors import is_push_path, push_error_body
 
 REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
 
@@ -53,7 +54,9 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     limit = over_limit(exception)
     if is_api_path(request.path):
         status, message_id, text = limit or (400, "BAD_REQUEST", "Bad request.")
-        return JsonResponse(error_body(message_id, text, {"body": [text]}), status=status)
+        # The push API answers its 400s in the vendor's push error body.
+        make_body = push_error_body if status == 400 and is_push_path(request.path) else error_body
+        return JsonResponse(make_body(message_id, text, {"body": [text]}), status=status)
     if limit is not None and limit[0] == 413:
         return render(request, "errors/413.html", {"text": limit[2]}, status=413)
     return django_bad_request(request, exception)

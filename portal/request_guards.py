@@ -29,6 +29,7 @@ from django.utils.http import parse_header_parameters
 
 from core.api.errors import error_body
 from core.api.paths import is_api_path
+from installations.api.push_errors import is_push_path, push_error_body
 
 # Query strings and form bodies are ASCII (percent-encoded), read with the request's charset:
 # a charset must read this text as itself (so not utf-16, utf-7, unicode_escape, EBCDIC...).
@@ -73,7 +74,9 @@ def refusal_body(path: str, status: int, field: str, message: str) -> tuple[int,
     """(status, content type, body): the vendor's error body under the API's paths, else a
     small page (a page answers 400 whatever the cause: a browser shows the text either way)."""
     if is_api_path(path):
-        body = error_body("BAD_REQUEST", message, {field: [message]})
+        # The push API answers its 400s in the vendor's push error body.
+        make_body = push_error_body if status == 400 and is_push_path(path) else error_body
+        body = make_body("BAD_REQUEST", message, {field: [message]})
         return status, "application/json", json.dumps(body).encode()
     html = render_to_string("portal/bad_request.html", {"field": field, "message": message})
     return 400, "text/html; charset=utf-8", html.encode()

@@ -2,9 +2,9 @@
 vendor's OpenAPI document): /people/2/contactInformation/push/{pushRegId}.
 
 Automation calls it with an API key (read keys read, manage keys write) and names the
-application in the ``AppCode`` header. The vendor's own push errors (48001, 48012, 48013) come
-in its ``{"errorCode", "errorMessage"}`` body; domain errors in the persons API's
-``requestError`` body.
+application in the ``AppCode`` header. Every 400 is the vendor's ``{"errorCode",
+"errorMessage"}`` body: its own 48001, 48012, 48013, and the portal's numbers for the other
+refusals (installations/api/push_errors.py).
 """
 
 from __future__ import annotations
@@ -18,11 +18,18 @@ from core.api.json import unstorable_text
 from core.api.schema import ErrorBodySerializer
 from core.errors import DomainError, ErrorCode
 from installations.api.common import personalize_flags, request_object
+from installations.api.push_errors import (
+    APPLICATION_CODE_MISSING,
+    APPLICATION_NOT_FOUND,
+    REGISTRATION_NOT_FOUND,
+    PushApiError,
+    push_exception_handler,
+)
 from installations.api.representations import personalization_response, push_instance
 from installations.api.serializers import (
-    PUSH_BAD_REQUEST,
     PersonalizationResponseSerializer,
     PersonalizeFlagsSerializer,
+    PushErrorSerializer,
     PushInstanceSerializer,
     PushInstanceUpdateSerializer,
     PushPersonalizeRequestSerializer,
@@ -34,17 +41,6 @@ from installations.services import (
     installation_update,
 )
 from people.api.actors import actor_from_request
-
-APPLICATION_CODE_MISSING = (48001, "Application code missing")
-APPLICATION_NOT_FOUND = (48012, "Push application not found")
-REGISTRATION_NOT_FOUND = (48013, "Push registration not found")
-
-
-class PushApiError(Exception):
-    def __init__(self, error: tuple[int, str]) -> None:
-        super().__init__(error[1])
-        self.error_code, self.error_message = error
-
 
 APP_CODE_HEADER = OpenApiParameter(
     "AppCode",
@@ -61,10 +57,9 @@ PUSH_REG_ID = OpenApiParameter(
 )
 ERROR_RESPONSES = {
     400: OpenApiResponse(
-        PUSH_BAD_REQUEST,
+        PushErrorSerializer,
         description="48001 AppCode missing, 48012 unknown application, 48013 unknown"
-        " registration ({errorCode, errorMessage}); a domain or validation error"
-        " (requestError)",
+        " registration; 48100 and up a refused field or a broken rule, named in errorMessage",
     ),
     401: OpenApiResponse(ErrorBodySerializer, description="No or an invalid API key"),
     403: OpenApiResponse(ErrorBodySerializer, description="A read key tried to write"),
@@ -122,16 +117,8 @@ class PushRegistrationView(APIView):
             raise PushApiError(REGISTRATION_NOT_FOUND)
         return installation
 
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, DomainError) and exc.code == ErrorCode.NO_REGISTRATION:
-            # Uninstalled between our lookup and the service's lock.
-            exc = PushApiError(REGISTRATION_NOT_FOUND)
-        if isinstance(exc, PushApiError):
-            return Response(
-                {"errorCode": exc.error_code, "errorMessage": exc.error_message},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        return super().handle_exception(exc)
+    def get_exception_handler(self):
+        return push_exception_handler
 
 
 def writable_changes(body: dict) -> dict:

@@ -8,10 +8,9 @@ endpoints as they behave.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
-from core.api.schema import ErrorBodySerializer
+from installations.api.push_errors import PUSH_ERROR_CODES_TEXT
 
 
 class AnyValueField(serializers.JSONField):
@@ -26,18 +25,13 @@ def free_form_map(help_text: str, **kwargs) -> serializers.DictField:
 
 
 class PushErrorSerializer(serializers.Serializer):
-    errorCode = serializers.IntegerField(
-        help_text="48001 application code missing, 48012 push application not found,"
-        " 48013 push registration not found"
-    )
-    errorMessage = serializers.CharField()
+    """The vendor's PushApiErrorResponse: every 400 of the push API."""
 
+    errorCode = serializers.IntegerField(help_text=PUSH_ERROR_CODES_TEXT)
+    errorMessage = serializers.CharField(help_text="The field and the rule it broke")
 
-PUSH_BAD_REQUEST = PolymorphicProxySerializer(
-    component_name="PushBadRequest",
-    serializers=[PushErrorSerializer, ErrorBodySerializer],
-    resource_type_field_name=None,
-)
+    class Meta:
+        ref_name = "PushApiErrorResponse"
 
 
 # --- the vendor's push API --------------------------------------------------------------------

@@ -33,6 +33,11 @@ def _any_value_for_free_form_maps(node: Any) -> Any:
 _COMPONENTS = _any_value_for_free_form_maps(json.loads(VENDOR_SCHEMAS.read_text())["components"])
 
 
+def vendor_document(path: Path) -> dict[str, Any]:
+    """The vendor's whole OpenAPI document at ``path``, its free-form maps read as above."""
+    return _any_value_for_free_form_maps(json.loads(path.read_text()))
+
+
 def vendor_validator(name: str) -> Draft7Validator:
     schema = {"$ref": f"#/components/schemas/{name}", "components": copy.deepcopy(_COMPONENTS)}
     return Draft7Validator(schema)

@@ -1,9 +1,12 @@
-"""Every documented error of the push API through HTTP: the vendor's 48001/48012/48013 in its
-{"errorCode", "errorMessage"} body, the rest in the requestError body; a 4xx, never a 500."""
+"""Every documented error of the push API through HTTP: every 400 in the vendor's
+PushApiErrorResponse body {"errorCode", "errorMessage"} (its 48001/48012/48013 and the portal's
+48100 and up, installations/api/push_errors.py), naming the field and the rule; the other
+statuses in the requestError body; a 4xx, never a 500."""
 
 import pytest
 
 from core.models import ApiKeyRole
+from installations.api.push_errors import PUSH_ERROR_CODES
 from installations.models import Installation
 from people.models import PersonType
 from tests.api.push_support import api_client, assert_vendor_shape, push_url, send
@@ -42,6 +45,19 @@ def automation(app):
 def service_exception(response) -> dict:
     assert_vendor_shape(response.json(), "ApiException")
     return response.json()["requestError"]["serviceException"]
+
+
+def push_error(response, message_id: str | None = None) -> str:
+    """The errorMessage of a 400 in the vendor's PushApiErrorResponse body (with the number of
+    ``message_id`` when given)."""
+    assert response.status_code == 400, (response.status_code, response.content[:500])
+    body = response.json()
+    assert_vendor_shape(body, "PushApiErrorResponse")
+    assert set(body) == {"errorCode", "errorMessage"}, body
+    assert body["errorMessage"]
+    if message_id is not None:
+        assert body["errorCode"] == PUSH_ERROR_CODES[message_id], body
+    return body["errorMessage"]
 
 
 @pytest.mark.parametrize(("method", "action"), OPERATIONS)
@@ -168,10 +184,9 @@ def test_patch_changes_push_and_merges_additional_data(installation, automation)
 )
 def test_patch_refuses_a_read_only_or_unknown_field_by_name(installation, automation, body, field):
     response = send(automation, "patch", push_url(installation.push_registration_id), body)
-    assert response.status_code == 400
-    error = service_exception(response)
-    assert field in error["validationErrors"]
-    assert field in error["text"]
+    message = push_error(response, "BAD_REQUEST")
+    assert message.startswith(field)
+    assert "read-only" in message or "not a" in message
     installation.refresh_from_db()
     assert installation.os == "Android"
 
@@ -190,19 +205,18 @@ def test_patch_refuses_a_read_only_or_unknown_field_by_name(installation, automa
 )
 def test_patch_refuses_values_of_the_wrong_type(installation, automation, body, field, message_id):
     response = send(automation, "patch", push_url(installation.push_registration_id), body)
-    assert response.status_code == 400
-    error = service_exception(response)
-    assert field in error["validationErrors"]
-    if message_id:
-        assert error["messageId"] == message_id
+    assert field in push_error(response, message_id)
 
 
 @pytest.mark.parametrize("text", ["a\u0000b", "\ud800"])
 def test_text_no_database_can_store_is_a_400(installation, automation, text):
     body = {"additionalData": {"text": text}}
     response = send(automation, "patch", push_url(installation.push_registration_id), body)
-    assert response.status_code == 400
-    assert service_exception(response)["messageId"] in {"BAD_REQUEST", "REQUEST_FORMAT_INVALID"}
+    push_error(response)
+    assert response.json()["errorCode"] in {
+        PUSH_ERROR_CODES["BAD_REQUEST"],
+        PUSH_ERROR_CODES["REQUEST_FORMAT_INVALID"],
+    }
     installation.refresh_from_db()
     assert "text" not in installation.additional_data
 
@@ -210,8 +224,7 @@ def test_text_no_database_can_store_is_a_400(installation, automation, text):
 @pytest.mark.parametrize("raw", ['{"isPrimary": tru', "[1, 2", "NaN", "\u00ff\u00fe"])
 def test_malformed_json_is_a_400(installation, automation, raw):
     response = send(automation, "patch", push_url(installation.push_registration_id), raw)
-    assert response.status_code == 400
-    assert service_exception(response)["messageId"] == "BAD_REQUEST"
+    assert "JSON" in push_error(response, "BAD_REQUEST")
 
 
 @pytest.mark.parametrize("body", [[], "text", 12, None])
@@ -220,10 +233,10 @@ def test_a_body_that_is_not_an_object_is_a_400(installation, automation, body):
 
     url = push_url(installation.push_registration_id, "personalize")
     response = send(automation, "post", url, json.dumps(body))
-    assert response.status_code == 400
-    assert service_exception(response)["messageId"] in {
-        "REQUEST_FORMAT_INVALID",
-        "USER_IDENTITY_INVALID",
+    push_error(response)
+    assert response.json()["errorCode"] in {
+        PUSH_ERROR_CODES["REQUEST_FORMAT_INVALID"],
+        PUSH_ERROR_CODES["USER_IDENTITY_INVALID"],
     }
 
 
@@ -253,8 +266,7 @@ def test_a_body_that_is_not_json_is_a_415(installation, automation):
 def test_personalize_refuses_an_invalid_identity(installation, automation, identity, message_id):
     url = push_url(installation.push_registration_id, "personalize")
     response = send(automation, "post", url, {"identity": identity})
-    assert response.status_code == 400
-    assert service_exception(response)["messageId"] == message_id
+    assert "identity" in push_error(response, message_id)
 
 
 def test_personalize_with_identities_of_two_people_is_ambiguous(installation, automation):
@@ -267,8 +279,7 @@ def test_personalize_with_identities_of_two_people_is_ambiguous(installation, au
     body = {"identity": {"phoneNumber": "38516419710", "email": "jane@example.com"}}
     url = push_url(installation.push_registration_id, "personalize")
     response = send(automation, "post", url, body)
-    assert response.status_code == 400
-    assert service_exception(response)["messageId"] == "AMBIGUOUS_PERSONALIZE_CANDIDATES"
+    push_error(response, "AMBIGUOUS_PERSONALIZE_CANDIDATES")
     installation.refresh_from_db()
     assert installation.person.type == PersonType.LEAD
 
@@ -291,8 +302,7 @@ def test_personalize_refuses_invalid_attributes_by_name(
     url = push_url(installation.push_registration_id, "personalize")
     body = {"identity": {"externalId": "jdoe"}, "attributes": attributes}
     response = send(automation, "post", url, body)
-    assert response.status_code == 400
-    assert field in service_exception(response)["validationErrors"]
+    assert field in push_error(response)
     assert not Installation.objects.filter(person__external_id="jdoe").exists()
 
 
@@ -300,19 +310,83 @@ def test_personalize_refuses_invalid_attributes_by_name(
 def test_a_query_flag_that_is_not_a_boolean_is_a_400(installation, automation, flag):
     url = push_url(installation.push_registration_id, "personalize") + f"?{flag}=maybe"
     response = send(automation, "post", url, {"identity": {"externalId": "jdoe"}})
-    assert response.status_code == 400
-    assert flag in service_exception(response)["validationErrors"]
+    message = push_error(response, "BAD_REQUEST")
+    assert message.startswith(f"{flag}: ")
+    assert "boolean" in message
 
 
 def test_personalize_refuses_an_unknown_top_level_field(installation, automation):
     url = push_url(installation.push_registration_id, "personalize")
     body = {"identity": {"externalId": "jdoe"}, "attribute": {"firstName": "J"}}
     response = send(automation, "post", url, body)
-    assert response.status_code == 400
-    assert "attribute" in service_exception(response)["validationErrors"]
+    message = push_error(response, "BAD_REQUEST")
+    assert message.startswith("attribute is not a field of a personalize request")
 
 
 def test_an_unsupported_method_is_a_405_before_the_application_code_is_read(installation):
     response = api_client().put(push_url(installation.push_registration_id))
     assert response.status_code == 405
     assert service_exception(response)["messageId"] == "BAD_REQUEST"
+
+
+def test_a_nul_character_in_a_query_parameter_is_a_push_error_naming_it(installation, automation):
+    url = push_url(installation.push_registration_id, "personalize") + "?keepAsLead=%00"
+    response = send(automation, "post", url, {"identity": {"externalId": "jdoe"}})
+    message = push_error(response, "BAD_REQUEST")
+    assert "keepAsLead" in message and "NUL" in message
+
+
+def test_too_many_query_parameters_are_a_push_error_naming_the_limit(installation, automation):
+    from django.conf import settings
+
+    count = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1
+    query = "&".join(f"f{n}=x" for n in range(count))
+    response = automation.get(push_url(installation.push_registration_id) + "?" + query)
+    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in push_error(response, "BAD_REQUEST")
+
+
+def test_the_people_api_keeps_its_own_error_body_for_the_same_refusals(manage_client):
+    response = manage_client.get("/people/2/persons?externalId=%00")
+    assert response.status_code == 400
+    assert "requestError" in response.json()
+
+
+def test_every_error_code_that_answers_400_has_its_own_push_number():
+    from core.api.errors import DOMAIN_STATUS
+    from core.errors import ErrorCode
+
+    codes = {value for name, value in vars(ErrorCode).items() if name.isupper()}
+    answered_as_400 = {code for code in codes if code not in DOMAIN_STATUS}
+    assert answered_as_400 <= set(PUSH_ERROR_CODES)
+    numbers = [n for code, n in PUSH_ERROR_CODES.items() if code != ErrorCode.NO_REGISTRATION]
+    assert len(set(numbers)) == len(numbers)
+    assert not {48001, 48012, 48013} & set(numbers)  # the vendor's keep their meaning
+    assert PUSH_ERROR_CODES[ErrorCode.NO_REGISTRATION] == 48013
+
+
+def test_a_registration_removed_while_a_service_ran_is_48013():
+    """The service's NO_REGISTRATION (the installation was uninstalled between the view's
+    lookup and the service's lock) is the vendor's 48013, not a 404."""
+    from core.errors import DomainError, ErrorCode
+    from installations.api.push_errors import push_exception_handler
+
+    error = DomainError(ErrorCode.NO_REGISTRATION, "The installation was removed.")
+    response = push_exception_handler(error, {})
+    assert response.status_code == 400
+    assert response.data == {"errorCode": 48013, "errorMessage": "Push registration not found"}
+
+
+def test_the_openapi_document_gives_the_push_error_body_as_every_400(client):
+    document = client.get("/api/schema/", {"format": "json"}).json()
+    schemas = document["components"]["schemas"]
+    assert schemas["PushApiErrorResponse"]["required"] == ["errorCode", "errorMessage"]
+    operations = [
+        operation
+        for path, item in document["paths"].items()
+        if path.startswith("/people/2/contactInformation/push/")
+        for operation in item.values()
+    ]
+    assert len(operations) == 4
+    for operation in operations:
+        content = operation["responses"]["400"]["content"]["application/json"]
+        assert content["schema"] == {"$ref": "#/components/schemas/PushApiErrorResponse"}

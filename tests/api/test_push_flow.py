@@ -103,10 +103,9 @@ def test_the_seed_documents_flow_keeps_one_person_one_primary_and_the_history(ap
     other = {"identity": {"externalId": "jdoe"}, "attributes": {"firstName": "John"}}
     response = send(automation, "post", push_url(first, "personalize"), other)
     assert response.status_code == 400
-    error = response.json()["requestError"]["serviceException"]
-    assert error["messageId"] == "PERSONALIZATION_IMPOSSIBLE"
-    assert "forceDepersonalize" in error["validationErrors"]
-    assert_vendor_shape(response.json(), "ApiException")
+    assert_vendor_shape(response.json(), "PushApiErrorResponse")
+    assert response.json()["errorCode"] == 48106  # PERSONALIZATION_IMPOSSIBLE
+    assert "set forceDepersonalize" in response.json()["errorMessage"]
     assert Installation.objects.get(push_registration_id=first).person_id == person.pk
 
     # ... and moved with it: the first leaves the person for a new one named jdoe.

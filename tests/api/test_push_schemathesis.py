@@ -1,5 +1,7 @@
 """Schemathesis over this app's own OpenAPI document (/api/schema/), for the push API and the
-device API: whatever it sends, the answer is never a server error.
+device API: whatever it sends, the answer is never a server error. Then over the vendor's
+document, for the four push operations: every answer is what that document gives, and every
+400 its PushApiErrorResponse.
 
 Requests carry valid credentials; most of them also a valid AppCode and the id of a real
 installation (re-created when a generated DELETE removed it), so that the bodies reach the
@@ -7,6 +9,7 @@ services rather than stopping at 48012/48013.
 """
 
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 
 import pytest
@@ -14,11 +17,14 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error, response_schema_conformance
+from schemathesis.generation import GenerationMode
 
 from core.models import ApiKey, ApiKeyRole
 from installations.models import Application, Installation
+from tests.api.conftest import VENDOR_DOCUMENT
+from tests.api.push_support import assert_vendor_shape, vendor_document
 from tests.factories import ApplicationFactory, InstallationFactory
 
 PUSH_PATHS = r"^/(people/2/contactInformation/push|mobile/1/appinstance)"
@@ -96,3 +102,50 @@ def test_push_and_device_operations_never_answer_a_server_error(case, world):
     response = case.call(headers=headers)
     case.validate_response(response, checks=[not_a_server_error])
     assert response.status_code < 500
+
+
+# --- against the vendor's own document ---------------------------------------------------------
+#
+# The same kind of generated requests, from the vendor's OpenAPI document instead of ours, and
+# every answer checked against what that document gives for the operation and status: above
+# all, every 400 of the push operations is its PushApiErrorResponse, whatever was refused.
+
+VENDOR_PUSH_OPERATIONS = [
+    ("GET", "/people/2/contactInformation/push/{pushRegId}"),
+    ("PATCH", "/people/2/contactInformation/push/{pushRegId}"),
+    ("POST", "/people/2/contactInformation/push/{pushRegId}/personalize"),
+    ("POST", "/people/2/contactInformation/push/{pushRegId}/depersonalize"),
+]
+vendor_schema = schemathesis.openapi.from_dict(vendor_document(VENDOR_DOCUMENT))
+vendor_schema.app = get_wsgi_application()
+VENDOR_CASES = [
+    (method, path, mode)
+    for method, path in VENDOR_PUSH_OPERATIONS
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    ("method", "path", "mode"),
+    VENDOR_CASES,
+    ids=[f"{method} {path} {mode.value}" for method, path, mode in VENDOR_CASES],
+)
+def test_push_operations_answer_as_the_vendor_document_says(world, method, path, mode):
+    operation = vendor_schema[path][method]
+    statuses: Counter = Counter()
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    def check(case):
+        response = case.call(headers=aim_at_real_data(case, world))
+        statuses[response.status_code] += 1
+        case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+        if response.status_code == 400:
+            assert_vendor_shape(response.json(), "PushApiErrorResponse")
+            assert set(response.json()) == {"errorCode", "errorMessage"}
+
+    check()
+    assert statuses[400], statuses  # the refusals were reached and checked
