@@ -52,7 +52,7 @@ def application(db) -> Application:
 def _forget_tag_sizes():
     """Each test starts with no remembered tag sizes (people.search._tags_over): its own tags
     may have the ids of an earlier test's."""
-    from people.search import forget_tag_sizes
+    from directory.search import forget_tag_sizes
 
     forget_tag_sizes()
 

@@ -16,6 +16,7 @@ from rest_framework import serializers
 from core.api.fields import AnyJSONField, StrictStringField
 from people import custom_attributes as attribute_types
 from people.fields import STANDARD_FIELDS, vendor_value
+from people.identifier_lookups import IDENTIFIER_TYPES
 from people.models import (
     AttributeDefinition,
     DataType,
@@ -27,7 +28,6 @@ from people.models import (
     Tag,
 )
 from people.name_keys import name_key
-from people.search import IDENTIFIER_TYPES
 
 MAX_BATCH = 1000
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"

@@ -20,7 +20,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
 from core.api.json import ExactJSONRenderer
-from people.search import RelatedRowsField
+from people.related_rows import RelatedRowsField
 
 
 def simplejson_bytes(data) -> bytes:

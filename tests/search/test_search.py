@@ -3,10 +3,11 @@
 import pytest
 from django.db import connection
 
+from directory.search import SearchQuery, estimated_count, exact_matches, search_people
+from directory.search import filters as search
 from installations.models import Installation
-from people import search, services
+from people import services
 from people.models import PersonType
-from people.search import SearchQuery, estimated_count, exact_matches, search_people
 from tests.factories import InstallationFactory
 
 pytestmark = pytest.mark.django_db
