@@ -185,11 +185,9 @@ class PersonAdmin(ServiceAdmin):
                 tags=form.tag_names(),
                 custom_attributes=form.custom_attribute_values() or {},
             )
-        # The admin goes on with ``obj`` (log entry, redirect): give it the saved row.
-        for field in Person._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(saved, field.attname))
-        obj._state.adding = False
-        obj._state.db = saved._state.db
+        # The admin goes on with ``obj`` (log entry, redirect): the saved row, read again.
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change) -> None:
         inlines = {

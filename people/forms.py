@@ -12,7 +12,7 @@ from django import forms
 from django.db.models.functions import Lower
 
 from core.errors import DomainError
-from people.fields import STANDARD_FIELDS
+from people.fields import LANGUAGE_MAX_LENGTH, STANDARD_FIELDS
 from people.models import AttributeDefinition, DataType, Gender, Person, PersonType
 
 # HTML input type per custom attribute data type. DECIMAL is a text input with a decimal
@@ -97,7 +97,7 @@ def _standard_field(name: str) -> forms.Field:
         help_text = "YYYY-MM-DD, not in the future"
     if name == "preferredLanguage":
         help_text = "Language code such as en or en-GB"
-        attrs["maxlength"] = 5
+        attrs["maxlength"] = LANGUAGE_MAX_LENGTH
     if name == "profilePicture":
         attrs["type"] = "url"
     return forms.CharField(
