@@ -5,9 +5,8 @@ input with the same functions as the UI and the API, the services write it (with
 event whose actor is the administrator and whose source is ADMIN), and a DomainError comes back
 as an error at the field of the form it concerns, or as an admin message.
 
-Lists stay fast on large tables: the search box runs the indexed lookups of people.search,
-filters are EXISTS subqueries, the page count is capped instead of counting every row, and
-related rows are prefetched so a page runs a fixed number of queries.
+The person changelist (its search box and list filters) is directory.admin's: it reads them as
+the one query of directory.search.
 """
 
 from __future__ import annotations

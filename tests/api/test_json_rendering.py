@@ -1,7 +1,7 @@
 """The API's JSON out: orjson's bytes are simplejson's, and what orjson cannot write still goes out.
 
 The renderer writes with orjson and falls back to simplejson; the person rows' related JSON
-(people.search.RelatedRowsField) is read with orjson and falls back to Django's JSONField.
+(people.related_rows.RelatedRowsField) is read with orjson and falls back to Django's JSONField.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The search box and filters through people.search, on every database."""
+"""The search box and filters through directory.search, on every database."""
 
 import pytest
 from django.db import connection
