@@ -32,6 +32,7 @@ from core.errors import DomainError
 from people import custom_attributes as attribute_types
 from people import event_definitions, services
 from people.fields import STANDARD_FIELDS
+from people.forms import split_lines
 from people.history import Actor
 from people.identities import normalize_email, parse_phone, try_email, try_phone
 from people.models import (
@@ -139,7 +140,7 @@ class PersonAdminForm(ServiceModelForm):
 
     def tag_names(self) -> list[str]:
         text = self.cleaned_data.get("tags_text") or ""
-        return [line.strip() for line in text.splitlines() if line.strip()]
+        return split_lines(text)
 
     def custom_attribute_values(self) -> dict[str, Any] | None:
         text = (self.cleaned_data.get("custom_attributes_text") or "").strip() or "{}"

@@ -56,8 +56,9 @@ def name_page(
     Two index ranges, each read up to ``size`` rows, then merged and sorted (at most twice
     ``size`` rows) in the same statement, which alone fetches the related rows of the page.
     When a filter leaves few candidates (a rare tag), they are read first and sorted instead.
-    ``identifiers`` (``_union``): each person also says, as ``identifier_found``, whether that
-    lookup finds anyone (an uncorrelated EXISTS, which PostgreSQL runs once).
+    ``identifiers`` (``identifiers.union_of``): each person also says, as
+    ``identifier_found``, whether that lookup finds anyone (an uncorrelated EXISTS, which
+    PostgreSQL runs once).
     """
     first = Q(search_name_key__gte=prefix, search_name_key__lt=successor(prefix))
     queryset = queryset.alias(search_name_key=_name_key("search_name"))
