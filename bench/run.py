@@ -41,9 +41,9 @@ from django.db import connection, connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from core import roles  # noqa: E402
+from directory.search import estimated_count  # noqa: E402
 from installations.models import Application, Installation  # noqa: E402
 from people.models import AttributeValue, ContactIdentity, IdentityKind, Person, Tag  # noqa: E402
-from people.search import estimated_count  # noqa: E402
 
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 EXACT_KINDS = ["pushRegistrationId", "phone", "phone (national)", "email", "externalId"]

@@ -16,9 +16,10 @@ from django.shortcuts import get_object_or_404
 from django.template import Context, Template
 from django.views.decorators.http import require_POST
 
+from directory.search import SearchQuery, search_people
 from people.history import Actor
 from people.models import Person
-from people.search import SearchQuery, list_queryset, search_people
+from people.related_rows import list_queryset
 
 FLOOR = Template("<p>{{ person.first_name }} {{ person.last_name }}</p>")
 RESULTS = Template(

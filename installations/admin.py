@@ -19,9 +19,9 @@ from core.errors import DomainError, ErrorCode
 from installations import services
 from installations.models import Application, Installation, Platform
 from people import custom_attributes as attribute_types
-from people.admin import PersonAdmin, admin_actor, person_link
+from people.admin import admin_actor, person_link
+from people.lookups import name_filter, person_matches
 from people.models import Person
-from people.search import exact_matches, name_filter
 
 SYSTEM_DATA_FIELDS = tuple(Installation.SYSTEM_DATA_FIELDS.values())
 READ_ONLY_SYSTEM_DATA = tuple(f for f in SYSTEM_DATA_FIELDS if f != "registration_enabled")
@@ -122,9 +122,6 @@ class InstallationInline(admin.TabularInline):
                     is_primary=data.get("is_primary"),
                     registration_enabled=data.get("registration_enabled"),
                 )
-
-
-PersonAdmin.inlines = [*PersonAdmin.inlines, InstallationInline]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,7 +258,7 @@ class InstallationAdmin(ServiceAdmin):
             return queryset, False
         if queryset.filter(push_registration_id=text).exists():
             return queryset.filter(push_registration_id=text), False
-        person_ids, _ = exact_matches(text)
+        person_ids, _ = person_matches(text)
         if person_ids:
             return queryset.filter(person_id__in=person_ids), False
         condition = name_filter(text)

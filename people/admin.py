@@ -5,21 +5,18 @@ input with the same functions as the UI and the API, the services write it (with
 event whose actor is the administrator and whose source is ADMIN), and a DomainError comes back
 as an error at the field of the form it concerns, or as an admin message.
 
-Lists stay fast on large tables: the search box runs the indexed lookups of people.search,
-filters are EXISTS subqueries, the page count is capped instead of counting every row, and
-related rows are prefetched so a page runs a fixed number of queries.
+The person changelist (its search box and list filters) is directory.admin's: it reads them as
+the one query of directory.search.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from typing import Any
 
 import simplejson
 from django import forms
 from django.contrib import admin
-from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -30,6 +27,7 @@ from core.errors import DomainError, ErrorCode
 from people import custom_attributes as attribute_types
 from people import event_definitions, services
 from people.fields import STANDARD_FIELDS
+from people.forms import split_lines
 from people.history import Actor
 from people.identities import normalize_email, parse_phone, try_email, try_phone
 from people.models import (
@@ -44,7 +42,6 @@ from people.models import (
     Tag,
 )
 from people.name_keys import name_key
-from people.search import SearchQuery, apply_filters, exact_matches, installation_model, name_filter
 
 # ---------------------------------------------------------------------------------------------
 # Shared pieces of the people admins (installations/admin.py uses them too)
@@ -68,6 +65,14 @@ def person_link(person: Person | None) -> str:
 
 def _dumps(value: Any) -> str:
     return simplejson.dumps(value, use_decimal=True, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+# Where the person admin shows a DomainError's field (directory.admin.PersonAdmin).
+PERSON_DOMAIN_FIELDS = {
+    **{vendor: model_field for vendor, (model_field, _) in STANDARD_FIELDS.items()},
+    "tags": "tags_text",
+    "customAttributes": "custom_attributes_text",
+}
 
 
 class PersonAdminForm(ServiceModelForm):
@@ -130,7 +135,7 @@ class PersonAdminForm(ServiceModelForm):
 
     def tag_names(self) -> list[str]:
         text = self.cleaned_data.get("tags_text") or ""
-        return [line.strip() for line in text.splitlines() if line.strip()]
+        return split_lines(text)
 
     def custom_attribute_values(self) -> dict[str, Any] | None:
         text = (self.cleaned_data.get("custom_attributes_text") or "").strip() or "{}"
@@ -156,12 +161,12 @@ class PersonAdminForm(ServiceModelForm):
                 custom_attributes_mode=services.REPLACE,
             )
         except DomainError as error:
-            self.add_domain_error(error, PersonAdmin.domain_field_names)
+            self.add_domain_error(error, PERSON_DOMAIN_FIELDS)
             return cleaned
         for error in person_refusals(
             self.instance, self.person_changes, self.cleaned_data.get("expected_version")
         ):
-            self.add_domain_error(error, PersonAdmin.domain_field_names)
+            self.add_domain_error(error, PERSON_DOMAIN_FIELDS)
         return cleaned
 
 
@@ -278,216 +283,6 @@ class ContactIdentityInline(admin.TabularInline):
                 phones_remove=remove[IdentityKind.PHONE],
                 emails_remove=remove[IdentityKind.EMAIL],
             )
-
-
-class TagListFilter(admin.SimpleListFilter):
-    title = "tag"
-    parameter_name = "tag"
-    max_choices = 200
-
-    def lookups(self, request, model_admin):
-        return [(t.name, t.name) for t in Tag.objects.order_by("name")[: self.max_choices]]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return apply_filters(queryset, SearchQuery(tags=[self.value()]))
-        return queryset
-
-
-class ApplicationListFilter(admin.SimpleListFilter):
-    title = "application"
-    parameter_name = "application"
-
-    def lookups(self, request, model_admin):
-        application = installation_model()._meta.get_field("application").related_model
-        return list(application.objects.order_by("name").values_list("code", "name"))
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return apply_filters(queryset, SearchQuery(application=self.value()))
-        return queryset
-
-
-class PlatformListFilter(admin.SimpleListFilter):
-    title = "platform"
-    parameter_name = "platform"
-
-    def lookups(self, request, model_admin):
-        # The platforms are the installations app's; reached through the model, not imported.
-        module = importlib.import_module(installation_model().__module__)
-        return list(module.Platform.choices)
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return apply_filters(queryset, SearchQuery(platform=self.value()))
-        return queryset
-
-
-def search_people(queryset: QuerySet, search_term: str) -> QuerySet:
-    """The search box of people.search: an exact identifier on its index, else a name prefix."""
-    text = search_term.strip()
-    if not text:
-        return queryset
-    ids, _ = exact_matches(text)
-    if ids:
-        return queryset.filter(pk__in=ids)
-    condition = name_filter(text)
-    if condition is None:
-        return queryset.none()
-    return queryset.filter(condition)
-
-
-@admin.register(Person)
-class PersonAdmin(ServiceAdmin):
-    form = PersonAdminForm
-    inlines = [ContactIdentityInline]
-    list_display = (
-        "name",
-        "type",
-        "external_id",
-        "main_phone",
-        "main_email",
-        "devices",
-        "modified_at",
-    )
-    list_filter = ("type", TagListFilter, ApplicationListFilter, PlatformListFilter)
-    # The search is people.search's (get_search_results); one field makes the box appear.
-    search_fields = ("external_id",)
-    search_help_text = (
-        "pushRegistrationId, phone (any format), email, externalId (exact), or the start of a name."
-    )
-    readonly_fields = ("origin", "version", "created_at", "modified_at")
-    fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "type",
-                    "external_id",
-                    ("first_name", "middle_name", "last_name"),
-                    ("gender", "birth_date"),
-                    ("address", "city", "country"),
-                    ("preferred_language", "profile_picture"),
-                )
-            },
-        ),
-        ("Tags and custom attributes", {"fields": ("tags_text", "custom_attributes_text")}),
-        ("System", {"fields": ("origin", "version", "created_at", "modified_at")}),
-        (None, {"fields": ("expected_version",)}),
-    )
-    domain_field_names = {
-        **{vendor: model_field for vendor, (model_field, _) in STANDARD_FIELDS.items()},
-        "tags": "tags_text",
-        "customAttributes": "custom_attributes_text",
-    }
-
-    def get_queryset(self, request):
-        return Person.objects.prefetch_related(
-            Prefetch(
-                "identities",
-                queryset=ContactIdentity.objects.order_by("id"),
-            ),
-            Prefetch(
-                "installations",
-                queryset=installation_model().objects.only("id", "person_id", "os").order_by("id"),
-            ),
-        )
-
-    def get_search_results(self, request, queryset, search_term):
-        return search_people(queryset, search_term), False
-
-    @admin.display(description="name", ordering="search_name")
-    def name(self, person: Person) -> str:
-        return " ".join(p for p in (person.first_name, person.last_name) if p) or "(no name)"
-
-    @admin.display(description="main phone")
-    def main_phone(self, person: Person) -> str:
-        phones = [i.value for i in person.identities.all() if i.kind == IdentityKind.PHONE]
-        return phones[0] if phones else "-"
-
-    @admin.display(description="main email")
-    def main_email(self, person: Person) -> str:
-        emails = [i.value for i in person.identities.all() if i.kind == IdentityKind.EMAIL]
-        return emails[0] if emails else "-"
-
-    @admin.display(description="devices")
-    def devices(self, person: Person) -> str:
-        installations = person.installations.all()
-        if not installations:
-            return "-"
-        platforms = sorted({i.os for i in installations if i.os})
-        return (
-            f"{len(installations)} ({', '.join(platforms)})"
-            if platforms
-            else str(len(installations))
-        )
-
-    # Writes -----------------------------------------------------------------------------------
-
-    def save_model(self, request, obj: Person, form: PersonAdminForm, change: bool) -> None:
-        actor = admin_actor(request)
-        if change:
-            saved = services.person_update(
-                person=obj,
-                actor=actor,
-                changes=form.person_changes,
-                expected_version=form.cleaned_data.get("expected_version"),
-            )
-        else:
-            saved = services.person_create(
-                actor=actor,
-                fields=form.standard_values(),
-                tags=form.tag_names(),
-                custom_attributes=form.custom_attribute_values() or {},
-            )
-        # The admin goes on with ``obj`` (log entry, redirect): give it the saved row.
-        for field in Person._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(saved, field.attname))
-        obj._state.adding = False
-        obj._state.db = saved._state.db
-
-    def save_related(self, request, form, formsets, change) -> None:
-        inlines = {
-            inline.model: inline for inline in self.get_inline_instances(request, form.instance)
-        }
-        for formset in formsets:
-            inline = inlines.get(formset.model)
-            if inline is not None:
-                inline.save_through_services(request, form.instance, formset)
-            # What construct_change_message reads after a formset.save().
-            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-
-    def delete_model(self, request, obj: Person) -> None:
-        services.person_delete(person=obj, actor=admin_actor(request))
-
-    def get_deleted_objects(self, objs, request):
-        """What deleting people does (person_delete), instead of Django's cascade walk.
-
-        The installations are not deleted: they move to fresh anonymous profiles.
-        """
-        people = list(objs)
-        ids = [p.pk for p in people]
-        identities = ContactIdentity.objects.filter(person_id__in=ids).count()
-        values = AttributeValue.objects.filter(person_id__in=ids).count()
-        events = Event.objects.filter(person_id__in=ids).count()
-        installations = installation_model().objects.filter(person_id__in=ids).count()
-        summary = [person_link(p) for p in people]
-        summary.append(
-            f"{identities} phones and emails, {values} custom attribute values and "
-            f"{events} history events are deleted with them."
-        )
-        if installations:
-            summary.append(
-                f"Their {installations} installations are kept and move to fresh anonymous "
-                "profiles."
-            )
-        count = {
-            "people": len(people),
-            "contact identities": identities,
-            "custom attribute values": values,
-            "history events": events,
-        }
-        return summary, count, set(), []
 
 
 # ---------------------------------------------------------------------------------------------

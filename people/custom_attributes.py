@@ -315,16 +315,23 @@ def fingerprint(definition: AttributeDefinition, value: Any) -> str:
     )
 
 
+# The registry of the scalar types' columns: where a value of each type is compared (each has
+# its (definition, column) index). The search, the API's filter and the writes read it here.
+COMPARED_COLUMNS = {
+    DataType.STRING: "value_text",
+    DataType.INTEGER: "value_number",
+    DataType.DECIMAL: "value_number",
+    DataType.BOOLEAN: "value_bool",
+    DataType.DATE: "value_date",
+    DataType.DATE_TIME: "value_datetime",
+}
+STORED_COLUMNS = ("value_text", "value_number", "value_bool", "value_date", "value_datetime")
+STORED_COLUMNS += ("value_json",)
+
+
 def to_columns(definition: AttributeDefinition, value: Any) -> dict[str, Any]:
     """The AttributeValue columns that store ``value`` (a parsed value)."""
-    columns: dict[str, Any] = {
-        "value_text": None,
-        "value_number": None,
-        "value_bool": None,
-        "value_date": None,
-        "value_datetime": None,
-        "value_json": None,
-    }
+    columns: dict[str, Any] = dict.fromkeys(STORED_COLUMNS)
     data_type = definition.data_type
     if data_type == DataType.STRING:
         columns["value_text"] = value

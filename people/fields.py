@@ -30,6 +30,8 @@ STANDARD_FIELDS: dict[str, tuple[str, int | None]] = {
     "preferredLanguage": ("preferred_language", None),
     "profilePicture": ("profile_picture", 2083),
 }
+# The longest preferredLanguage ("en-GB"): the model field's, which the form and the API read.
+LANGUAGE_MAX_LENGTH = Person._meta.get_field("preferred_language").max_length
 # The mobile SDKs call birthDate "birthday".
 FIELD_ALIASES = {"birthday": "birthDate"}
 _LANGUAGE_RE = re.compile(r"^([A-Za-z]{2})(?:[-_]([A-Za-z]{2}))?$")

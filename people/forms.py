@@ -9,24 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db import connection
 from django.db.models.functions import Lower
 
-from core.api.json import unstorable_text
 from core.errors import DomainError
-from people.fields import STANDARD_FIELDS
+from people.fields import LANGUAGE_MAX_LENGTH, STANDARD_FIELDS
 from people.models import AttributeDefinition, DataType, Gender, Person, PersonType
-from people.search import SearchQuery, installation_model
 
-YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
-PLATFORMS = ["Android", "iOS", "Huawei"]
-ATTRIBUTE_OPERATORS = [
-    ("eq", "="),
-    ("gt", ">"),
-    ("gte", "≥"),
-    ("lt", "<"),
-    ("lte", "≤"),
-]
 # HTML input type per custom attribute data type. DECIMAL is a text input with a decimal
 # keyboard: a number input would silently drop what it cannot read instead of letting the
 # service name the rule.
@@ -87,126 +75,6 @@ class DomainErrorsMixin:
 
 
 # ---------------------------------------------------------------------------------------------
-# Search
-
-
-def select_choices() -> tuple[list[tuple[str, str]], list[AttributeDefinition]]:
-    """The applications, (code, name) by name, and the attribute definitions by name (any
-    casing; name and data type loaded, the rest deferred) that the search filters offer: one
-    statement for both, read each time the filters are shown (an administrator's new
-    application or attribute shows at once)."""
-    applications = installation_model()._meta.get_field("application").related_model
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 0, name, code, name, NULL FROM {quote(applications._meta.db_table)}"
-            " UNION ALL"
-            f" SELECT 1, LOWER(name), name, data_type, id"
-            f" FROM {quote(AttributeDefinition._meta.db_table)}"
-            " ORDER BY 1, 2"
-        )
-        rows = cursor.fetchall()
-    apps = [(code, name) for part, _, code, name, _ in rows if part == 0]
-    definitions = [
-        AttributeDefinition.from_db(
-            connection.alias, ["id", "name", "data_type"], [pk, name, data_type]
-        )
-        for part, _, name, data_type, pk in rows
-        if part == 1
-    ]
-    return apps, definitions
-
-
-class SearchForm(forms.Form):
-    q = forms.CharField(
-        required=False,
-        label="Search",
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "placeholder": "Push registration id, phone, email, external id or name",
-                "autocomplete": "off",
-                "autofocus": True,
-            }
-        ),
-    )
-    type = forms.ChoiceField(
-        required=False, choices=[("", "Any")] + PersonType.choices, label="Type"
-    )
-    tags = forms.CharField(
-        required=False,
-        label="Tags",
-        help_text="All of these, separated by commas",
-        widget=forms.TextInput(attrs={"list": "tag-suggestions", "autocomplete": "off"}),
-    )
-    app = forms.ChoiceField(required=False, label="Application")
-    platform = forms.ChoiceField(
-        required=False, choices=[("", "Any")] + [(p, p) for p in PLATFORMS], label="Platform"
-    )
-    primary = forms.ChoiceField(required=False, choices=YES_NO, label="Has a primary device")
-    push = forms.ChoiceField(required=False, choices=YES_NO, label="Push enabled")
-    attribute = forms.ChoiceField(required=False, label="Custom attribute")
-    op = forms.ChoiceField(required=False, choices=ATTRIBUTE_OPERATORS, label="Comparison")
-    value = forms.CharField(required=False, label="Attribute value")
-
-    def __init__(self, *args: Any, given_choices_only: bool = False, **kwargs: Any) -> None:
-        """``given_choices_only``: the form is validated, not shown (the results answered to
-        the search box), so the application and attribute selects hold only the values
-        given, read only when one is: no query for a search that names neither."""
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-        if given_choices_only:
-            applications = installation_model()._meta.get_field("application").related_model
-            app, attribute = (self._storable(name) for name in ("app", "attribute"))
-            apps = list(
-                applications.objects.filter(code=app).values_list("code", "name") if app else []
-            )
-            definitions = list(
-                AttributeDefinition.objects.filter(name=attribute).only("name", "data_type")
-                if attribute
-                else []
-            )
-        else:
-            apps, definitions = select_choices()
-        self.fields["app"].choices = [("", "Any")] + apps
-        self.definitions = {d.name: d for d in definitions}
-        self.fields["attribute"].choices = [("", "Any")] + [
-            (name, f"{name} ({d.get_data_type_display()})") for name, d in self.definitions.items()
-        ]
-
-    def _storable(self, name: str) -> str | None:
-        """The value given for ``name`` if a column could hold it (one with a NUL cannot be a
-        choice, and the database would refuse to compare it), else None."""
-        value = self.data.get(name) if self.is_bound else None
-        return value if value and unstorable_text(value) is None else None
-
-    @property
-    def selected_definition(self) -> AttributeDefinition | None:
-        name = self.data.get("attribute") if self.is_bound else None
-        return self.definitions.get(name or "")
-
-    def to_query(self) -> SearchQuery:
-        data = self.cleaned_data
-        flag = {"yes": True, "no": False}
-        return SearchQuery(
-            q=data.get("q") or "",
-            type=data.get("type") or None,
-            tags=split_list(data.get("tags") or ""),
-            application=data.get("app") or None,
-            platform=data.get("platform") or None,
-            has_primary=flag.get(data.get("primary") or ""),
-            push_enabled=flag.get(data.get("push") or ""),
-            attribute=data.get("attribute") or None,
-            attribute_value=data.get("value") or None,
-            attribute_op=data.get("op") or "eq",
-        )
-
-    def add_domain_error(self, error: DomainError) -> None:
-        names = {"attribute": "attribute", "attributeValue": "value", "attributeOp": "op"}
-        self.add_error(names.get(error.field or ""), error.message)
-
-
-# ---------------------------------------------------------------------------------------------
 # A person's standard attributes
 
 
@@ -229,7 +97,7 @@ def _standard_field(name: str) -> forms.Field:
         help_text = "YYYY-MM-DD, not in the future"
     if name == "preferredLanguage":
         help_text = "Language code such as en or en-GB"
-        attrs["maxlength"] = 5
+        attrs["maxlength"] = LANGUAGE_MAX_LENGTH
     if name == "profilePicture":
         attrs["type"] = "url"
     return forms.CharField(

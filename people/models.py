@@ -42,7 +42,8 @@ class Person(models.Model):
     address = models.CharField(max_length=256, blank=True, default="")
     city = models.CharField(max_length=50, blank=True, default="")
     country = models.CharField(max_length=50, blank=True, default="")
-    preferred_language = models.CharField(max_length=16, blank=True, default="")
+    # A language code, "en", or language-region, "en-GB" (DOMAIN.md): at most 5 characters.
+    preferred_language = models.CharField(max_length=5, blank=True, default="")
     profile_picture = models.CharField(max_length=2083, blank=True, default="")
     # Lower-cased, accent-stripped "first last" and "last first", kept by the services, so that
     # a name prefix search is an indexed range scan on every database.

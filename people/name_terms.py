@@ -1,6 +1,6 @@
 """The dictionary of the words in people's names (NameTerm, migration 0018), PostgreSQL only.
 
-The search corrects a name that finds nobody against it (people.search.similar_names): each
+The search corrects a name that finds nobody against it (directory.search.similar): each
 typed word is either spelled like the start of some word of a name, or replaced by the words
 most similar to it (pg_trgm's trigram similarity, served by the GIN index on ``term``).
 

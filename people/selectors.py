@@ -29,7 +29,7 @@ from people.models import (
     Tag,
 )
 from people.name_keys import name_key
-from people.search import RelatedRowsField, instances_from_json, with_related_rows
+from people.related_rows import RelatedRowsField, instances_from_json, with_related_rows
 
 HISTORY_PAGE_SIZE = 20
 TAG_SUGGESTIONS = 10

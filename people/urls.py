@@ -7,8 +7,6 @@ from people import views
 app_name = "people"
 
 urlpatterns = [
-    path("search/value-field", views.search_value_field, name="search_value_field"),
-    path("tags/suggest", views.tag_suggestions, name="tag_suggestions"),
     path("person/new/", views.person_create, name="create"),
     path("person/<int:pk>/", views.person_detail, name="detail"),
     path("person/<int:pk>/header", views.person_header, name="header"),

@@ -1,4 +1,4 @@
-"""Operator UI for people: search, the person page and its in-place (htmx) actions.
+"""Operator UI for people: the person page and its in-place (htmx) actions.
 
 Each view authorizes, parses, calls one service or selector, and renders: a section partial
 for an htmx request, a redirect back to the person page otherwise. A DomainError is shown at
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -18,8 +17,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -32,13 +29,10 @@ from people.forms import (
     INPUT_TYPES,
     PersonCreateForm,
     PersonForm,
-    SearchForm,
     split_list,
 )
 from people.history import Actor
-from people.models import AttributeDefinition, DataType, EventKind, Person, PersonType
-from people.search import SearchQuery, prefetched, search_people
-from people.templatetags.people_ui import phone_for_reading
+from people.models import AttributeDefinition, DataType, EventKind, Person
 from portal.paths import path
 
 PERSON_CHANGED = "personChanged"
@@ -103,172 +97,11 @@ def own_version(request: HttpRequest, made: Person) -> bool:
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Search
-
-
-def canonical_search_url(request: HttpRequest) -> str:
-    """The search URL with only the parameters that mean something (what back/reload use)."""
-    params = [
-        (key, value)
-        for key in request.GET
-        if key != "go"
-        for value in request.GET.getlist(key)
-        if value.strip() and not (key == "op" and value == "eq")
-    ]
-    return path("home") + (f"?{urlencode(params)}" if params else "")
-
-
-@operator_required
-@require_GET
-def search(request: HttpRequest) -> HttpResponse:
-    """The start page: one box and filters; results update as you type (htmx).
-
-    A plain submit (Enter, or no JavaScript) carries ``go``: one exact identifier match then
-    opens that profile directly. The URLs pushed while typing leave ``go`` out, so back,
-    reload and shared links show the list.
-    """
-    # The search box's answer is the results alone: the filter selects are not shown.
-    results_only = bool(request.htmx) and not request.htmx.history_restore_request
-    form = SearchForm(request.GET or None, given_choices_only=results_only)
-    page = None
-    if not form.is_bound:
-        page = search_people(SearchQuery())
-    elif form.is_valid():
-        try:
-            page = search_people(form.to_query(), after=_int_or_none(request.GET.get("after")))
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
-            if "go" in request.GET and not request.htmx and page.single_exact is not None:
-                return redirect(person_url(page.single_exact))
-    context = {
-        "form": form,
-        "q": form.data.get("q", "") if form.is_bound else "",
-        "filters": filter_controls(form),
-        "attribute_options": options_of(form, "attribute"),
-        "page": page,
-        "rows": result_rows(page.people) if page else [],
-        "can_edit": can_edit(request.user),
-        "search_url": canonical_search_url(request),
-        "next_url": _page_url(request, page.next_cursor) if page and page.next_cursor else None,
-        "first_url": _page_url(request, None) if request.GET.get("after") else None,
-        "corrected_url": _page_url(request, None, q=page.corrected)
-        if page and page.corrected
-        else None,
-        "other_spellings": [
-            (spelling, _page_url(request, None, q=spelling)) for spelling in page.other_spellings
-        ]
-        if page
-        else [],
-    }
-    if results_only:
-        response = render(request, "people/_search_results.html", context)
-        response["HX-Push-Url"] = context["search_url"]
-        return response
-    return render(request, "people/search.html", context)
-
-
 def _int_or_none(text: str | None) -> int | None:
     try:
         return int(text) if text else None
     except ValueError:
         return None
-
-
-def _page_url(request: HttpRequest, cursor: int | None, q: str | None = None) -> str:
-    """This search with another page: after ``cursor``, or the first page for None; with
-    ``q`` instead of the text typed when given."""
-    params = [
-        (key, q if q is not None and key == "q" else value)
-        for key in request.GET
-        if key not in ("go", "after")
-        for value in request.GET.getlist(key)
-        if value.strip()
-    ]
-    if cursor is not None:
-        params.append(("after", str(cursor)))
-    return path("home") + ("?" + urlencode(params) if params else "")
-
-
-FILTERS = ("type", "app", "platform", "primary", "push")
-
-
-def options_of(form: SearchForm, name: str) -> SafeString:
-    """The ``<option>`` elements of a select, the one given selected: written out here, which
-    is several times cheaper than the widget's templates, or a template loop, per option."""
-    current = form.data.get(name, "") if form.is_bound else ""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        (
-            (value, mark_safe(" selected") if value == current else "", label)
-            for value, label in form.fields[name].choices
-        ),
-    )
-
-
-def filter_controls(form: SearchForm) -> list[dict[str, Any]]:
-    return [
-        {"name": name, "label": form.fields[name].label, "options": options_of(form, name)}
-        for name in FILTERS
-    ]
-
-
-def result_rows(people: list[Person]) -> list[dict[str, Any]]:
-    """What each result row shows, as text, from the prefetched relations (no query per
-    row, no template logic per cell)."""
-    types = dict(PersonType.choices)
-    rows = []
-    for person in people:
-        identities = prefetched(person, "identities")
-        phones = [i for i in identities if i.kind == "PHONE"]
-        emails = [i.value for i in identities if i.kind == "EMAIL"]
-        devices = prefetched(person, "installations")
-        modified = timezone.localtime(person.modified_at)
-        rows.append(
-            {
-                "url": path("people:detail", person.pk),
-                "name": person.display_name,
-                "external_id": person.external_id,
-                "type": person.type.lower(),
-                "type_label": types.get(person.type, person.type),
-                "phone": (
-                    phone_for_reading(phones[0].value, phones[0].national_number) if phones else ""
-                ),
-                "more_phones": max(len(phones) - 1, 0),
-                "email": emails[0] if emails else "",
-                "more_emails": max(len(emails) - 1, 0),
-                "devices": len(devices),
-                "platforms": ", ".join(sorted({d.os or "unknown" for d in devices})),
-                "has_primary": any(d.is_primary for d in devices),
-                "tags": [tag.name for tag in prefetched(person, "tags")],
-                "modified_iso": modified.isoformat(),
-                "modified": modified.strftime("%Y-%m-%d %H:%M"),
-            }
-        )
-    return rows
-
-
-@operator_required
-@require_GET
-def search_value_field(request: HttpRequest) -> HttpResponse:
-    """The attribute-value input of the search filters, typed by the chosen definition."""
-    form = SearchForm(request.GET)
-    return render(request, "people/_search_value_field.html", {"form": form})
-
-
-@operator_required
-@require_GET
-def tag_suggestions(request: HttpRequest) -> HttpResponse:
-    """<option>s of existing tags starting with what was typed (for a <datalist>)."""
-    text = request.GET.get("name") or request.GET.get("tags") or ""
-    # The search filter takes a comma-separated list: suggest for the last name typed.
-    prefix = text.split(",")[-1].strip()
-    names = selectors.tag_suggestions(prefix, exclude=split_list(text)[:-1])
-    head = ", ".join(split_list(text)[:-1])
-    options = [f"{head}, {name}" if head else name for name in names]
-    return render(request, "people/_tag_options.html", {"options": options})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -139,6 +139,14 @@ TEMPLATES = [
             "builtins": ["portal.templatetags.paths"],
         },
     },
+    {
+        # The hot partial of the search page (directory/templating.py), by name only.
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "directory.templating.environment"},
+    },
 ]
 
 DATABASES = {

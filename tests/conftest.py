@@ -50,9 +50,9 @@ def application(db) -> Application:
 
 @pytest.fixture(autouse=True)
 def _forget_tag_sizes():
-    """Each test starts with no remembered tag sizes (people.search._tags_over): its own tags
+    """Each test starts with no remembered tag sizes (directory.search.filters): its own tags
     may have the ids of an earlier test's."""
-    from people.search import forget_tag_sizes
+    from directory.search import forget_tag_sizes
 
     forget_tag_sizes()
 

@@ -12,7 +12,7 @@ from typing import Any
 from installations.models import Application, Installation
 from people import custom_attributes as attribute_types
 from people.models import IdentityKind, Person
-from people.search import profile_queryset
+from people.related_rows import profile_queryset
 
 # The vendor's enums (PushApiInstanceSystemData in the vendor's OpenAPI document). Stored values
 # are what devices sent; the vendor's spelling is chosen on the way out, and a value the vendor's
@@ -118,7 +118,7 @@ def personalization_response(person: Person, *, return_push: bool = False) -> di
     """A PushUserPersonalizationResponse: the person the installation now belongs to.
 
     Contacts in the vendor's plural lists; with ``returnPush`` also every push registration.
-    The person is read again with all of it in one statement (search.profile_queryset); if
+    The person is read again with all of it in one statement (related_rows.profile_queryset); if
     another request deleted it a moment ago, the answer is what the service returned.
     """
     person = profile_queryset().filter(pk=person.pk).first() or person

@@ -15,7 +15,8 @@ from rest_framework import serializers
 
 from core.api.fields import AnyJSONField, StrictStringField
 from people import custom_attributes as attribute_types
-from people.fields import STANDARD_FIELDS, vendor_value
+from people.fields import LANGUAGE_MAX_LENGTH, STANDARD_FIELDS, vendor_value
+from people.identifier_lookups import IDENTIFIER_TYPES
 from people.models import (
     AttributeDefinition,
     DataType,
@@ -27,7 +28,6 @@ from people.models import (
     Tag,
 )
 from people.name_keys import name_key
-from people.search import IDENTIFIER_TYPES
 
 MAX_BATCH = 1000
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
@@ -36,7 +36,7 @@ STANDARD_SCHEMA: dict[str, dict[str, Any]] = {
     "type": {"enum": PersonType.values},
     "gender": {"enum": Gender.values},
     "birthDate": {"format": "date"},
-    "preferredLanguage": {"max_length": 5},
+    "preferredLanguage": {"max_length": LANGUAGE_MAX_LENGTH},
     "profilePicture": {"format": "uri"},
 }
 # Our origins in the vendor's IamOrigin vocabulary.

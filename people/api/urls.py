@@ -1,4 +1,5 @@
-"""The People API v2 paths, included at /people/2/ by portal/urls.py."""
+"""The People API v2 paths, included at /people/2/ by portal/urls.py (``persons`` itself is
+directory.api.urls': its GET also lists people)."""
 
 from django.urls import path, re_path
 
@@ -9,7 +10,6 @@ from people.api import views
 NAME = r"(?P<name>[\s\S]+)"
 
 urlpatterns = [
-    path("persons", views.PersonsView.as_view(), name="api-persons"),
     path(
         "persons/contactInformation",
         views.ContactInformationView.as_view(),

@@ -16,7 +16,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
 )
 from rest_framework import status
@@ -31,24 +30,16 @@ from core.errors import DomainError, ErrorCode
 from people import batches, services
 from people.api import serializers as bodies
 from people.api.actors import actor_from_request
-from people.api.filters import (
-    PERSON_DEFAULT_ORDER,
-    PageParamsSerializer,
-    PersonFilterSet,
-    name_ordering,
-    page_of,
-    page_params,
-    person_ordering,
-)
+from people.api.filters import PageParamsSerializer, name_ordering, page_of, page_params
 from people.fields import STANDARD_FIELDS
-from people.models import AttributeDefinition, Person, Tag
-from people.name_keys import name_key
-from people.search import (
+from people.identifier_lookups import (
     IDENTIFIER_TYPES,
     person_id_by_identifier,
     person_ids_by_identifiers,
-    profile_queryset,
 )
+from people.models import AttributeDefinition, Person, Tag
+from people.name_keys import name_key
+from people.related_rows import profile_queryset
 
 logger = logging.getLogger(__name__)
 
@@ -304,27 +295,8 @@ def page_parameters(order_help: str) -> list:
     return [PageParamsSerializer, OpenApiParameter("orderBy", str, description=order_help)]
 
 
-LIST_PARAMETERS = [
-    *page_parameters(
-        "firstName, lastName, createdAt or modifiedAt, with :asc or :desc "
-        f"(default {PERSON_DEFAULT_ORDER})"
-    ),
-    OpenApiParameter(
-        "filter",
-        str,
-        description='The vendor\'s JSON filter, e.g. {"#and":[{"firstName":"Alex"},'
-        '{"#contains":{"tags":"VIP"}}]}. Operators #and #or #eq #ne #contains #notContain '
-        "#startsWith #endsWith #gt #lt #gte #lte; fields: standard attributes, tags, "
-        "customAttributes.<name>.",
-    ),
-]
 NAME_PARAMETER = OpenApiParameter(
     "name", str, OpenApiParameter.PATH, description="Name (case-insensitive)"
-)
-PersonOrList = PolymorphicProxySerializer(
-    component_name="PersonOrPersonList",
-    serializers=[bodies.PersonSerializer, bodies.PersonListSerializer],
-    resource_type_field_name=None,
 )
 TEXT_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="What was done, in words")
 DONE_RESPONSE = OpenApiResponse(description="Done (no body)")
@@ -352,41 +324,20 @@ ETAG_HEADER = OpenApiParameter(
 
 
 class PersonsView(VendorAPIView):
-    """One person by identifier and type, a page of people, create, replace, update, delete."""
+    """One person by identifier and type, create, replace, update, delete."""
 
     administrator_methods = frozenset({"DELETE"})
 
     @extend_schema(
-        operation_id="get-a-single-person-or-a-list-of-people",
-        summary="Get a single person (identifier + type) or a page of people",
-        parameters=[*IDENTITY_PARAMETERS, *LIST_PARAMETERS, ETAG_HEADER],
-        responses={200: PersonOrList, **error_responses(400, 404)},
+        operation_id="get-a-single-person",
+        summary="Get a single person (identifier + type)",
+        parameters=[*IDENTITY_PARAMETERS, ETAG_HEADER],
+        responses={200: bodies.PersonSerializer, **error_responses(400, 404)},
         tags=["persons"],
     )
     def get(self, request):
-        identity = identity_from_params(request.query_params)
-        if identity is not None:
-            return person_response(resolve(identity))
-        params = page_params(request.query_params)
-        order_by, ordering = person_ordering(request.query_params.get("orderBy", ""))
-        filterset = PersonFilterSet(request.query_params, queryset=Person.objects.all())
-        if not filterset.is_valid():
-            raise ValidationError(filterset.errors)
-        # The page's ids first, then their profiles (page_of).
-        people, total = page_of(
-            filterset.qs.order_by(*ordering),
-            params,
-            rows_of=lambda ids: profile_queryset().filter(pk__in=ids),
-        )
-        body: dict[str, Any] = {
-            "persons": [bodies.person_body(person) for person in people],
-            "limit": params["limit"],
-            "page": params["page"],
-            "orderBy": order_by,
-        }
-        if total is not None:
-            body["totalCount"] = total
-        return Response(body)
+        """One person by identifier and type (directory.api.views.PersonsView adds the list)."""
+        return person_response(resolve(required_identity(request.query_params)))
 
     @extend_schema(
         operation_id="create-a-new-person",

@@ -109,49 +109,6 @@ def field_group(field: forms.BoundField) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every value is escaped above
 
 
-@register.simple_tag
-def result_row(row: dict[str, Any]) -> SafeString:
-    """One row of the search results (people.views.result_rows gives its values).
-
-    Written out here rather than as a dozen template variables per row: a page has 25
-    rows and this is its costliest part to render. Every value is escaped.
-    """
-    external_id = (
-        f'<div class="sub mono">{escape(row["external_id"])}</div>' if row["external_id"] else ""
-    )
-    more_phones = (
-        f' <span class="muted">+{row["more_phones"]:d}</span>' if row["more_phones"] else ""
-    )
-    more_emails = (
-        f' <span class="muted">+{row["more_emails"]:d}</span>' if row["more_emails"] else ""
-    )
-    if row["devices"]:
-        star = (
-            ' <span class="star" title="has a primary device"'
-            ' aria-label="has a primary device">★</span>'
-            if row["has_primary"]
-            else ""
-        )
-        devices = f"{row['devices']:d} · {escape(row['platforms'])}{star}"
-    else:
-        devices = '<span class="muted">—</span>'
-    tags = "".join(f'<span class="chip chip-small">{escape(tag)}</span>' for tag in row["tags"])
-    return mark_safe(  # noqa: S308 - every value above and below is escaped
-        "<tr>"
-        f'<td><a href="{escape(row["url"])}" class="row-link">{escape(row["name"])}</a>'
-        f"{external_id}</td>"
-        f'<td><span class="badge badge-{escape(row["type"])}">'
-        f"{escape(row['type_label'])}</span></td>"
-        f'<td class="nowrap">{escape(row["phone"] or "—")}{more_phones}</td>'
-        f"<td>{escape(row['email'] or '—')}{more_emails}</td>"
-        f"<td>{devices}</td>"
-        f"<td>{tags}</td>"
-        f'<td class="nowrap"><time datetime="{escape(row["modified_iso"])}">'
-        f"{escape(row['modified'])}</time></td>"
-        "</tr>"
-    )
-
-
 def _time(moment: Any, shown: str) -> str:
     if moment is None:
         return ""

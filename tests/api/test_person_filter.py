@@ -169,7 +169,7 @@ def test_a_tag_with_a_name_prefix_finds_the_same_people_either_way(
 ):
     """A common tag is tested on each person walked (on PostgreSQL on the person's tag ids);
     a rare one's people are read first: the same people either way."""
-    from people import search
+    from directory.search import filters as search
 
     monkeypatch.setattr(search, "RARE_TAG_PEOPLE", rare_tag_people)
     assert names(read_client, query) == expected
@@ -202,7 +202,7 @@ def test_a_common_tag_is_tested_on_the_entries_of_the_index_walked(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from people import search
+    from directory.search import filters as search
     from tests.search.test_explain import plan_nodes, plan_of
 
     monkeypatch.setattr(search, "RARE_TAG_PEOPLE", 0)
@@ -247,7 +247,7 @@ def test_a_tag_with_custom_attributes_finds_the_same_people_either_way(
 ):
     """A rare tag's people probed for the attributes (PostgreSQL) or the conditions apart:
     the same people."""
-    from people import search
+    from directory.search import filters as search
 
     monkeypatch.setattr(search, "RARE_TAG_PEOPLE", rare_tag_people)
     assert names(read_client, query) == expected

@@ -14,10 +14,10 @@ import pytest
 from django.apps import apps
 
 from core.errors import DomainError, ErrorCode
+from directory.search import SearchQuery, search_people
 from people import services
 from people.identities import normalize_email, normalize_external_id
 from people.models import ContactIdentity, Person
-from people.search import SearchQuery, search_people
 from tests.api.conftest import assert_vendor_error
 
 pytestmark = pytest.mark.django_db

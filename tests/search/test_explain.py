@@ -11,9 +11,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from directory.search import SearchQuery, search_people
 from installations.models import Installation
 from people.models import AttributeValue, ContactIdentity, IdentityKind, Person
-from people.search import SearchQuery, search_people
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db]
 
@@ -160,7 +160,7 @@ def test_every_search_kind_reads_large_tables_through_indexes(generated):
 def test_a_result_page_reads_its_peoples_tags_by_the_ids_on_their_rows(generated):
     """The tags shown beside each person come from people_tag by the person's tag_ids
     (migration 0010), not from the person's entries of people_person_tags (cold pages)."""
-    from people.search import list_queryset
+    from people.related_rows import list_queryset
     from people.selectors import person_for_page
 
     tagged = Person.objects.exclude(last_name="").filter(tags__isnull=False).first()
@@ -191,7 +191,7 @@ def test_a_profile_reads_phones_and_emails_from_the_covering_index(generated):
     identities from the index on person_id too; created_at, the one column it lacks, is
     deferred."""
     from people.api.serializers import person_body
-    from people.search import profile_queryset
+    from people.related_rows import profile_queryset
 
     ids = list(Person.objects.filter(identities__isnull=False).values_list("pk", flat=True)[:20])
     scans = scans_during(lambda: list(profile_queryset().filter(pk__in=ids)))
@@ -237,7 +237,7 @@ def test_a_name_page_is_two_ordered_index_ranges_without_a_sort(generated):
 def test_a_name_page_with_a_tag_tests_the_tag_on_the_name_index_entries(generated, monkeypatch):
     """Each range walks its name index alone (index-only), the tag tested on the entry's
     tag_ids (migration 0010): no probe of people_person_tags per person walked."""
-    from people import search
+    from directory.search import filters as search
 
     monkeypatch.setattr(search, "RARE_TAG_PEOPLE", 0)  # on 400 people every tag is rare
     named = Person.objects.exclude(last_name="").first()
@@ -312,8 +312,8 @@ def test_a_text_prefix_is_a_range_of_the_capitalized_index(generated, prefix):
     """What the API's ``#startsWith`` compares (search.text_values_starting) is what
     attr_text_upper_idx holds (people 0015): the values of a prefix are an index range, not
     every value of the attribute."""
+    from directory.search.filters import text_values_starting
     from people.models import AttributeDefinition
-    from people.search import text_values_starting
 
     store = AttributeDefinition.objects.get(name="Favourite store")
     sql, params = (
@@ -358,7 +358,7 @@ def test_a_substring_filter_of_the_api_can_read_a_trigram_index(
     small set the planner would rather walk a table or a whole B-tree, so only bitmap scans
     (what an index condition gives) are left to it: the trigram index must be the one that
     holds the condition."""
-    from people.api.filters import LOOKUPS
+    from directory.api.filters import LOOKUPS
 
     rows = model.objects.filter(**{f"{column}__{LOOKUPS[op]}": "zzqx"}).values("pk")
     sql, params = rows.query.sql_with_params()

@@ -1,12 +1,13 @@
-"""The search box and filters through people.search, on every database."""
+"""The search box and filters through directory.search, on every database."""
 
 import pytest
 from django.db import connection
 
+from directory.search import SearchQuery, estimated_count, exact_matches, search_people
+from directory.search import filters as search
 from installations.models import Installation
-from people import search, services
+from people import services
 from people.models import PersonType
-from people.search import SearchQuery, estimated_count, exact_matches, search_people
 from tests.factories import InstallationFactory
 
 pytestmark = pytest.mark.django_db

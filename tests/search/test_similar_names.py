@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from directory.search import SIMILAR_SPELLINGS, SearchQuery, search_people, similar_names
+from directory.search import similar as search_module
 from people import name_terms, services
-from people import search as search_module
 from people.fields import fold
 from people.models import NameTerm, Person
-from people.search import SIMILAR_SPELLINGS, SearchQuery, search_people, similar_names
 from tests.search.test_explain import bitmap_plan_indexes, mistyped
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from directory.search import DEFAULT_PAGE_SIZE
 from people import services
-from people.search import DEFAULT_PAGE_SIZE
 from tests.factories import InstallationFactory
 from tests.ui.conftest import HTMX
 

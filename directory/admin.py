@@ -1,0 +1,233 @@
+"""Django admin for people: the changelist (its search box and list filters read as one query,
+directory.search) and the change page with the person's phones, emails and installations.
+
+Every save and delete goes through people.services (as people.admin describes); lists stay
+fast on large tables: the search box runs the indexed lookups of directory.search, filters are
+EXISTS subqueries, the page count is capped, and related rows are prefetched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from django.contrib import admin
+from django.db.models import Prefetch
+
+from core.admin import ServiceAdmin
+from directory.search import SearchQuery, people_of
+from installations.admin import InstallationInline
+from installations.models import Application, Installation, Platform
+from people import services
+from people.admin import (
+    PERSON_DOMAIN_FIELDS,
+    ContactIdentityInline,
+    PersonAdminForm,
+    admin_actor,
+    person_link,
+)
+from people.models import AttributeValue, ContactIdentity, Event, IdentityKind, Person, Tag
+
+# ---------------------------------------------------------------------------------------------
+# The changelist's parameters as one query
+
+
+def changelist_query(params) -> SearchQuery:
+    """The people a changelist shows: its search box (``q``), its type (Django's own field
+    filter, ``type__exact``) and the list filters below (``tag``, ``application``,
+    ``platform``)."""
+    tag = params.get("tag") or ""
+    return SearchQuery(
+        q=params.get("q") or "",
+        type=params.get("type__exact") or None,
+        tags=[tag] if tag else [],
+        application=params.get("application") or None,
+        platform=params.get("platform") or None,
+    )
+
+
+class QueryListFilter(admin.SimpleListFilter):
+    """A list filter whose value is a field of the changelist's query: applied with the rest
+    of it by PersonAdmin.get_search_results, not on its own."""
+
+    def queryset(self, request, queryset):
+        return queryset
+
+
+class TagListFilter(QueryListFilter):
+    title = "tag"
+    parameter_name = "tag"
+    max_choices = 200
+
+    def lookups(self, request, model_admin):
+        return [(t.name, t.name) for t in Tag.objects.order_by("name")[: self.max_choices]]
+
+
+class ApplicationListFilter(QueryListFilter):
+    title = "application"
+    parameter_name = "application"
+
+    def lookups(self, request, model_admin):
+        return list(Application.objects.order_by("name").values_list("code", "name"))
+
+
+class PlatformListFilter(QueryListFilter):
+    title = "platform"
+    parameter_name = "platform"
+
+    def lookups(self, request, model_admin):
+        return list(Platform.choices)
+
+
+# ---------------------------------------------------------------------------------------------
+# Person
+
+
+@admin.register(Person)
+class PersonAdmin(ServiceAdmin):
+    form = PersonAdminForm
+    inlines = [ContactIdentityInline, InstallationInline]
+    list_display = (
+        "name",
+        "type",
+        "external_id",
+        "main_phone",
+        "main_email",
+        "devices",
+        "modified_at",
+    )
+    list_filter = ("type", TagListFilter, ApplicationListFilter, PlatformListFilter)
+    # The search box and the filters are one query (get_search_results); one field makes the
+    # box appear.
+    search_fields = ("external_id",)
+    search_help_text = (
+        "pushRegistrationId, phone (any format), email, externalId (exact), or the start of a name."
+    )
+    readonly_fields = ("origin", "version", "created_at", "modified_at")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "type",
+                    "external_id",
+                    ("first_name", "middle_name", "last_name"),
+                    ("gender", "birth_date"),
+                    ("address", "city", "country"),
+                    ("preferred_language", "profile_picture"),
+                )
+            },
+        ),
+        ("Tags and custom attributes", {"fields": ("tags_text", "custom_attributes_text")}),
+        ("System", {"fields": ("origin", "version", "created_at", "modified_at")}),
+        (None, {"fields": ("expected_version",)}),
+    )
+    domain_field_names = PERSON_DOMAIN_FIELDS
+
+    def get_queryset(self, request):
+        return Person.objects.prefetch_related(
+            Prefetch(
+                "identities",
+                queryset=ContactIdentity.objects.order_by("id"),
+            ),
+            Prefetch(
+                "installations",
+                queryset=Installation.objects.only("id", "person_id", "os").order_by("id"),
+            ),
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        """The changelist's search box and list filters as one query (changelist_query), on
+        the queryset Django has filtered by type already."""
+        query = replace(changelist_query(request.GET), q=search_term, type=None)
+        return people_of(query, queryset), False
+
+    @admin.display(description="name", ordering="search_name")
+    def name(self, person: Person) -> str:
+        return " ".join(p for p in (person.first_name, person.last_name) if p) or "(no name)"
+
+    @admin.display(description="main phone")
+    def main_phone(self, person: Person) -> str:
+        phones = [i.value for i in person.identities.all() if i.kind == IdentityKind.PHONE]
+        return phones[0] if phones else "-"
+
+    @admin.display(description="main email")
+    def main_email(self, person: Person) -> str:
+        emails = [i.value for i in person.identities.all() if i.kind == IdentityKind.EMAIL]
+        return emails[0] if emails else "-"
+
+    @admin.display(description="devices")
+    def devices(self, person: Person) -> str:
+        installations = person.installations.all()
+        if not installations:
+            return "-"
+        platforms = sorted({i.os for i in installations if i.os})
+        return (
+            f"{len(installations)} ({', '.join(platforms)})"
+            if platforms
+            else str(len(installations))
+        )
+
+    # Writes -----------------------------------------------------------------------------------
+
+    def save_model(self, request, obj: Person, form: PersonAdminForm, change: bool) -> None:
+        actor = admin_actor(request)
+        if change:
+            saved = services.person_update(
+                person=obj,
+                actor=actor,
+                changes=form.person_changes,
+                expected_version=form.cleaned_data.get("expected_version"),
+            )
+        else:
+            saved = services.person_create(
+                actor=actor,
+                fields=form.standard_values(),
+                tags=form.tag_names(),
+                custom_attributes=form.custom_attribute_values() or {},
+            )
+        # The admin goes on with ``obj`` (log entry, redirect): the saved row, read again.
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change) -> None:
+        inlines = {
+            inline.model: inline for inline in self.get_inline_instances(request, form.instance)
+        }
+        for formset in formsets:
+            inline = inlines.get(formset.model)
+            if inline is not None:
+                inline.save_through_services(request, form.instance, formset)
+            # What construct_change_message reads after a formset.save().
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def delete_model(self, request, obj: Person) -> None:
+        services.person_delete(person=obj, actor=admin_actor(request))
+
+    def get_deleted_objects(self, objs, request):
+        """What deleting people does (person_delete), instead of Django's cascade walk.
+
+        The installations are not deleted: they move to fresh anonymous profiles.
+        """
+        people = list(objs)
+        ids = [p.pk for p in people]
+        identities = ContactIdentity.objects.filter(person_id__in=ids).count()
+        values = AttributeValue.objects.filter(person_id__in=ids).count()
+        events = Event.objects.filter(person_id__in=ids).count()
+        installations = Installation.objects.filter(person_id__in=ids).count()
+        summary = [person_link(p) for p in people]
+        summary.append(
+            f"{identities} phones and emails, {values} custom attribute values and "
+            f"{events} history events are deleted with them."
+        )
+        if installations:
+            summary.append(
+                f"Their {installations} installations are kept and move to fresh anonymous "
+                "profiles."
+            )
+        count = {
+            "people": len(people),
+            "contact identities": identities,
+            "custom attribute values": values,
+            "history events": events,
+        }
+        return summary, count, set(), []

@@ -1,0 +1,10 @@
+"""The People API's ``persons`` path, included at /people/2/ by portal/urls.py before
+people.api.urls (which has the others)."""
+
+from django.urls import path
+
+from directory.api import views
+
+urlpatterns = [
+    path("persons", views.PersonsView.as_view(), name="api-persons"),
+]

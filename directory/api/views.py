@@ -1,0 +1,87 @@
+"""The People API's ``persons`` path: one person by identifier and type (people.api.views), or a
+page of people: the list's query parameters read as the one query (directory.api.filters) and
+compiled with the JSON ``filter``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from core.api.schema import error_responses
+from directory.api.filters import (
+    PERSON_DEFAULT_ORDER,
+    PersonFilterSet,
+    api_query,
+    person_ordering,
+)
+from directory.search import people_of
+from people.api import serializers as bodies
+from people.api import views as people_api
+from people.api.filters import page_of
+from people.api.views import ETAG_HEADER, IDENTITY_PARAMETERS, identity_from_params, page_parameters
+from people.related_rows import profile_queryset
+
+LIST_PARAMETERS = [
+    *page_parameters(
+        "firstName, lastName, createdAt or modifiedAt, with :asc or :desc "
+        f"(default {PERSON_DEFAULT_ORDER})"
+    ),
+    OpenApiParameter(
+        "filter",
+        str,
+        description='The vendor\'s JSON filter, e.g. {"#and":[{"firstName":"Alex"},'
+        '{"#contains":{"tags":"VIP"}}]}. Operators #and #or #eq #ne #contains #notContain '
+        "#startsWith #endsWith #gt #lt #gte #lte; fields: standard attributes, tags, "
+        "customAttributes.<name>.",
+    ),
+]
+PersonOrList = PolymorphicProxySerializer(
+    component_name="PersonOrPersonList",
+    serializers=[bodies.PersonSerializer, bodies.PersonListSerializer],
+    resource_type_field_name=None,
+)
+
+
+class PersonsView(people_api.PersonsView):
+    """One person by identifier and type, a page of people, create, replace, update, delete."""
+
+    @extend_schema(
+        operation_id="get-a-single-person-or-a-list-of-people",
+        summary="Get a single person (identifier + type) or a page of people",
+        parameters=[*IDENTITY_PARAMETERS, *LIST_PARAMETERS, ETAG_HEADER],
+        responses={200: PersonOrList, **error_responses(400, 404)},
+        tags=["persons"],
+    )
+    def get(self, request):
+        identity = identity_from_params(request.query_params)
+        if identity is not None:
+            return super().get(request)
+        query = api_query(request.query_params)
+        order_by, ordering = person_ordering(query.order_by or "")
+        filterset = PersonFilterSet(request.query_params, queryset=people_of(query))
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        params = {
+            "page": query.page,
+            "limit": query.limit,
+            "includeTotalCount": query.include_total,
+        }
+        # The page's ids first, then their profiles (page_of).
+        people, total = page_of(
+            filterset.qs.order_by(*ordering),
+            params,
+            rows_of=lambda ids: profile_queryset().filter(pk__in=ids),
+        )
+        body: dict[str, Any] = {
+            "persons": [bodies.person_body(person) for person in people],
+            "limit": query.limit,
+            "page": query.page,
+            "orderBy": order_by,
+        }
+        if total is not None:
+            body["totalCount"] = total
+        return Response(body)
