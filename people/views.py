@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -50,7 +51,7 @@ def actor_of(request: HttpRequest) -> Actor:
 
 def person_url(person: Person | int, anchor: str = "") -> str:
     pk = person.pk if isinstance(person, Person) else person
-    return path("people:detail", pk) + (f"#{anchor}" if anchor else "")
+    return reverse("people:detail", args=[pk]) + (f"#{anchor}" if anchor else "")
 
 
 OVERVIEW = "people/_overview.html"
@@ -633,8 +634,8 @@ def editor_state(row: selectors.AttributeRow, person_pk: int) -> dict[str, Any]:
         # Text, not a number: the template uses it a dozen times and localizes numbers.
         "pk": str(definition.pk),
         "type_label": definition.get_data_type_display(),
-        "set_url": path("people:attribute_set", person_pk, definition.pk),
-        "remove_url": path("people:attribute_remove", person_pk, definition.pk),
+        "set_url": reverse("people:attribute_set", args=[person_pk, definition.pk]),
+        "remove_url": reverse("people:attribute_remove", args=[person_pk, definition.pk]),
         # What the editor shows, sent back with a save (see _shown).
         "shown": attribute_types.fingerprint(definition, row.value),
     }

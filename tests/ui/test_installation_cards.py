@@ -286,12 +286,11 @@ OLD_FACTS_TEMPLATE = """<dl class="device-facts">
 
 
 @pytest.mark.parametrize("filled", [True, False], ids=["every fact", "empty facts"])
-def test_the_written_out_device_facts_match_the_template_they_replace(profile, filled):
+def test_the_device_facts_template_shows_every_fact_escaped(profile, filled):
     import re
 
     from django.template import Context, Template
-
-    from people.templatetags.people_ui import device_facts
+    from django.template.loader import render_to_string
 
     installation = profile.primary
     if filled:
@@ -307,7 +306,10 @@ def test_the_written_out_device_facts_match_the_template_they_replace(profile, f
         return re.sub(r">\s+<", "><", str(html)).strip()
 
     expected = Template(OLD_FACTS_TEMPLATE).render(Context({"installation": installation}))
-    assert markup(device_facts(installation)) == markup(expected)
+    shown = render_to_string("installations/_device_facts.html", {"installation": installation})
+    assert markup(shown) == markup(expected)
+    if filled:
+        assert "&lt;&amp;&gt;" in shown and "<&>" not in shown
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
-"""{% path %} and portal.paths.path: the URL reverse() gives, from a pattern reversed once."""
+"""portal.paths.path (left to the search views): the URL reverse() gives, from a pattern
+reversed once."""
 
 import pytest
-from django.template import engines
 from django.urls import NoReverseMatch, URLPattern, get_resolver, reverse, set_script_prefix
 
 from portal import paths
@@ -62,11 +62,3 @@ def test_the_script_prefix_is_part_of_the_url():
         set_script_prefix("/")
     assert paths.path("people:detail", 7) == plain
 
-
-def test_the_tag_renders_the_url_and_sets_a_variable():
-    template = engines["django"].from_string(
-        "{% path 'people:detail' pk %}|{% path 'people:attribute_set' pk 3 as url %}{{ url }}"
-    )
-    assert template.render({"pk": 5}) == (
-        reverse("people:detail", args=[5]) + "|" + reverse("people:attribute_set", args=[5, 3])
-    )

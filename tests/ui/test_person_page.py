@@ -696,11 +696,12 @@ def test_events_by_an_operator_name_the_operator(editor_client, profile):
 
 
 @pytest.mark.parametrize("bound", [True, False], ids=["with errors", "initial values"])
-def test_the_written_out_basic_information_fields_match_djangos_field_templates(bound):
+def test_the_basic_information_fields_are_djangos_field_groups(bound):
     import re
 
+    from django.template.loader import render_to_string
+
     from people.forms import PersonForm
-    from people.templatetags.people_ui import field_group
 
     if bound:
         form = PersonForm(
@@ -716,5 +717,11 @@ def test_the_written_out_basic_information_fields_match_djangos_field_templates(
 
     fields = [field for field in form if not field.is_hidden]
     assert len(fields) == 12
+    html = markup(
+        render_to_string(
+            "people/_overview.html",
+            {"person": Person(pk=1, version=1), "overview_form": form, "can_edit": True},
+        )
+    )
     for field in fields:
-        assert markup(field_group(field)) == markup(field.as_field_group()), field.name
+        assert markup(field.as_field_group()) in html, field.name
