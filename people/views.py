@@ -2,8 +2,9 @@
 
 Each view authorizes, parses, calls one service or selector, and renders: a section partial
 for an htmx request, a redirect back to the person page otherwise. A DomainError is shown at
-the field it names. Every write response sends the ``personChanged`` event, on which the
-person header and the history refresh themselves.
+the field it names. A change answers with everything it changed in one response: the
+section, and out of band the person header and the first page of history
+(``changed_fragments``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
 
 from core.access import delete_required, edit_required, operator_required
 from core.errors import DomainError, ErrorCode
@@ -37,12 +37,17 @@ from people.forms import (
     split_list,
 )
 from people.history import Actor
-from people.models import AttributeDefinition, DataType, EventKind, Person, PersonType
+from people.models import (
+    AttributeDefinition,
+    DataType,
+    EventKind,
+    IdentityKind,
+    Person,
+    PersonType,
+)
 from people.search import SearchQuery, prefetched, search_people
 from people.templatetags.people_ui import phone_for_reading
 from portal.paths import path
-
-PERSON_CHANGED = "personChanged"
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -55,7 +60,23 @@ def person_url(person: Person | int, anchor: str = "") -> str:
 
 
 OVERVIEW = "people/_overview.html"
-VERSION_OOB = "people/_version_oob.html"
+CHANGED = "people/_changed.html"
+
+
+def changed_fragments(
+    request: HttpRequest, person: Person, *, version_person: Person | None = None
+) -> str:
+    """The header and the first page of history of ``person`` as a change left it, as htmx
+    out-of-band swaps (and the form's new version, when ``version_person`` is given): what
+    the page shows of a change besides the section it was made in."""
+    history = selectors.history_page(person)
+    context = {
+        "person": person,
+        "history": describe_history(history),
+        "can_delete": can_delete_people(request.user),
+        "version_person": version_person,
+    }
+    return render_to_string(CHANGED, context, request=request)
 
 
 def section_response(
@@ -80,9 +101,10 @@ def section_response(
     context = {"person": person, "can_edit": can_edit(request.user), **context}
     response = render(request, template, context, status=422 if error else 200)
     if error is None:
-        if made is not None and own_version(request, made):
-            response.content += render_to_string(VERSION_OOB, {"person": made}).encode()
-        trigger_client_event(response, PERSON_CHANGED)
+        moved_on = made is not None and own_version(request, made)
+        response.content += changed_fragments(
+            request, made or person, version_person=made if moved_on else None
+        ).encode()
     return response
 
 
@@ -451,7 +473,7 @@ def identity_add(request: HttpRequest, pk: int) -> HttpResponse:
         made = add(person=person, actor=actor_of(request), **{argument: value})
     except DomainError as exc:
         error = exc
-    return _identities_response(request, pk, kind, value, error, made)
+    return _identities_response(request, person, kind, value, error, made)
 
 
 @edit_required
@@ -467,21 +489,22 @@ def identity_remove(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         error = exc
-    return _identities_response(request, pk, kind, "", error, made)
+    return _identities_response(request, person, kind, "", error, made)
 
 
 def _identities_response(
     request: HttpRequest,
-    pk: int,
+    person: Person,
     kind: str,
     value: str,
     error: DomainError | None,
     made: Person | None,
 ) -> HttpResponse:
-    person = selectors.person_for_page(pk)
+    person = made or person  # as the change left it
+    identities = list(person.identities.order_by("kind", "id"))
     context = {
-        "phones": selectors.phones_of(person),
-        "emails": selectors.emails_of(person),
+        "phones": [i for i in identities if i.kind == IdentityKind.PHONE],
+        "emails": [i for i in identities if i.kind == IdentityKind.EMAIL],
         f"{kind}_error": error,
         f"{kind}_value": value if error else "",
     }
@@ -508,7 +531,7 @@ def tags_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         error = exc
-    return _tags_response(request, pk, error, text if error else "", made)
+    return _tags_response(request, person, error, text if error else "", made)
 
 
 @edit_required
@@ -522,14 +545,19 @@ def tags_remove(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         error = exc
-    return _tags_response(request, pk, error, "", made)
+    return _tags_response(request, person, error, "", made)
 
 
 def _tags_response(
-    request: HttpRequest, pk: int, error: DomainError | None, value: str, made: Person | None
+    request: HttpRequest,
+    person: Person,
+    error: DomainError | None,
+    value: str,
+    made: Person | None,
 ) -> HttpResponse:
-    person = selectors.person_for_page(pk)
-    context = {"tags": list(person.tags.all()), "tag_error": error, "tag_value": value}
+    person = made or person  # as the change left it
+    tags = list(person.tags.order_by("name_key", "id"))
+    context = {"tags": tags, "tag_error": error, "tag_value": value}
     return section_response(
         request, person, "people/_tags.html", context, error=error, anchor="attributes", made=made
     )
