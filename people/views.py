@@ -25,14 +25,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import delete_required, edit_required, operator_required
-from core.errors import DomainError, ErrorCode
+from core.errors import DomainError
 from core.roles import can_delete_people, can_edit
 from people import custom_attributes as attribute_types
 from people import selectors, services
 from people.forms import (
     INPUT_TYPES,
     PersonCreateForm,
-    PersonForm,
     SearchForm,
     split_list,
 )
@@ -40,7 +39,6 @@ from people.history import Actor
 from people.models import (
     AttributeDefinition,
     DataType,
-    EventKind,
     IdentityKind,
     Person,
     PersonType,
@@ -292,159 +290,6 @@ def tag_suggestions(request: HttpRequest) -> HttpResponse:
     head = ", ".join(split_list(text)[:-1])
     options = [f"{head}, {name}" if head else name for name in names]
     return render(request, "people/_tag_options.html", {"options": options})
-
-
-# ---------------------------------------------------------------------------------------------
-# The person page
-
-
-def page_context(request: HttpRequest, person: Person, **extra: Any) -> dict[str, Any]:
-    history = selectors.history_page(person, before=request.GET.get("before"))
-    return {
-        "person": person,
-        "phones": selectors.phones_of(person),
-        "emails": selectors.emails_of(person),
-        "installations": list(person.installations.all()),
-        "tags": list(person.tags.all()),
-        "attribute_rows": [
-            editor_state(row, person.pk) for row in selectors.attribute_rows(person)
-        ],
-        "history": describe_history(history),
-        "history_before": request.GET.get("before") or "",
-        "overview_form": PersonForm(initial=PersonForm.initial_for(person)),
-        "can_edit": can_edit(request.user),
-        "can_delete": can_delete_people(request.user),
-        **extra,
-    }
-
-
-@operator_required
-@require_GET
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = selectors.person_for_page(pk)
-    return render(request, "people/person_detail.html", page_context(request, person))
-
-
-@operator_required
-@require_GET
-def person_header(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(Person, pk=pk)
-    context = {"person": person, "can_delete": can_delete_people(request.user)}
-    return render(request, "people/_person_header.html", context)
-
-
-@operator_required
-@require_GET
-def person_history(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(Person, pk=pk)
-    before = request.GET.get("before") or ""
-    history = selectors.history_page(person, before=before or None)
-    context = {"person": person, "history": describe_history(history), "history_before": before}
-    if not request.htmx:
-        return redirect(person_url(person) + (f"?before={before}" if before else "") + "#history")
-    # The pager links push the person URL with ``before``: a reload shows the same page.
-    return render(request, "people/_history.html", context)
-
-
-@edit_required
-@require_POST
-def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save the basic information; an edit of an outdated version is refused.
-
-    The refusal names who changed the profile and when, keeps what the operator typed, and
-    offers to reload the latest version or to save the typed values over it (issue 8).
-    """
-    person = get_object_or_404(Person, pk=pk)
-    form = PersonForm(request.POST)
-    error = None
-    conflict = None
-    if form.is_valid():
-        try:
-            person = services.person_edit(
-                person=person,
-                actor=actor_of(request),
-                fields=form.standard_values(),
-                expected_version=started_from(request, form),
-            )
-        except DomainError as exc:
-            error = exc
-            form.add_domain_error(exc)
-            if exc.code == ErrorCode.VERSION_CONFLICT:
-                person = selectors.person_for_page(pk)
-                conflict = edit_conflict(person, form, started_from(request, form), request.user)
-        else:
-            form = PersonForm(initial=PersonForm.initial_for(person))
-    else:
-        error = DomainError(ErrorCode.BAD_REQUEST, "Check the highlighted fields.")
-    if conflict is not None and not request.htmx:
-        # Without htmx, show the whole page with the typed values rather than losing them.
-        context = page_context(request, person, overview_form=form, conflict=conflict)
-        return render(request, "people/person_detail.html", context, status=409)
-    return section_response(
-        request,
-        person,
-        OVERVIEW,
-        {"overview_form": form, "saved": error is None, "conflict": conflict},
-        error=error,
-        anchor="overview",
-    )
-
-
-# Events of the edits that bump Person.version: the ones an outdated edit collides with.
-VERSION_EVENTS = [
-    EventKind.PERSON_CREATED,
-    EventKind.PERSONALIZE,
-    EventKind.ATTRIBUTES_CHANGED,
-    EventKind.TAGS_CHANGED,
-    EventKind.CUSTOM_ATTRIBUTES_CHANGED,
-    EventKind.CONTACTS_CHANGED,
-    EventKind.PERSON_UPDATED,
-]
-
-
-def started_from(request: HttpRequest, form: PersonForm) -> int | None:
-    """The version the edit expects: the page's, or the newer one a conflict offered."""
-    reapply = _int_or_none(request.POST.get("reapply_version"))
-    return reapply if reapply is not None else form.cleaned_data.get("version")
-
-
-# At most this many of the edits since the form's version are read to name one.
-CONFLICT_EVENTS = 20
-
-
-def edit_conflict(
-    person: Person, form: PersonForm, started: int | None, operator: Any
-) -> dict[str, Any]:
-    """Who changed the profile since the version the edit started from, and how; and where
-    the typed values differ from the latest ones.
-
-    Each version after ``started`` was made by one edit with one event of VERSION_EVENTS, so
-    the newest ``person.version - started`` of them are the edits in between. Named is the
-    newest of them by someone else: the operator's own tag or contact change on this page is
-    not what the save collides with. When they are all the operator's (another tab), the
-    newest.
-    """
-    since = person.version - started if started is not None else 1
-    newer = list(
-        person.events.filter(kind__in=VERSION_EVENTS)[: max(1, min(since, CONFLICT_EVENTS))]
-    )
-    latest = next(
-        (event for event in newer if event.actor_user_id != operator.pk),
-        newer[0] if newer else None,
-    )
-    saved = PersonForm.initial_for(person)
-    typed = form.standard_values()
-    differences = [
-        {"label": form.fields[name].label, "saved": saved[name], "typed": typed[name]}
-        for name in typed
-        if str(saved[name] or "") != str(typed[name] or "")
-    ]
-    return {
-        "version": person.version,
-        "event": latest,
-        "lines": describe_changes(latest.changes) if latest else [],
-        "differences": differences,
-    }
 
 
 IDENTITY_SERVICES = {
