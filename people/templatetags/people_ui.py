@@ -100,4 +100,3 @@ def result_row(row: dict[str, Any]) -> SafeString:
         f"{escape(row['modified'])}</time></td>"
         "</tr>"
     )
-

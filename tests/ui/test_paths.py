@@ -61,4 +61,3 @@ def test_the_script_prefix_is_part_of_the_url():
     finally:
         set_script_prefix("/")
     assert paths.path("people:detail", 7) == plain
-

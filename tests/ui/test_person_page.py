@@ -49,7 +49,7 @@ def test_nothing_on_the_page_fetches_the_header_or_the_history_after_a_change(
     # fetches them again on an event.
     html = detail(editor_client, profile.person)
     assert "personChanged" not in html
-    assert 'hx-swap-oob' not in html
+    assert "hx-swap-oob" not in html
     for target in ("history", "person-header"):
         response = editor_client.get(
             reverse(
