@@ -1,15 +1,20 @@
-"""Operator UI routes of people (included at the site root): the person pages
-(people.urls) and the search's own partials, under one namespace."""
+"""The operator UI's ``people`` routes (included at the site root): people's own actions
+(people.urls), the person page, which shows people and installations together, and the
+search's own partials, under one namespace."""
 
 from django.urls import path
 
-from directory import views
-from people.urls import urlpatterns as people_patterns
+from directory.views import person, search
+from people import urls as people_urls
 
 app_name = "people"
 
 urlpatterns = [
-    path("search/value-field", views.search_value_field, name="search_value_field"),
-    path("tags/suggest", views.tag_suggestions, name="tag_suggestions"),
-    *people_patterns,
+    path("search/value-field", search.search_value_field, name="search_value_field"),
+    path("tags/suggest", search.tag_suggestions, name="tag_suggestions"),
+    *people_urls.urlpatterns,
+    path("person/<int:pk>/", person.person_detail, name="detail"),
+    path("person/<int:pk>/header", person.person_header, name="header"),
+    path("person/<int:pk>/history", person.person_history, name="history"),
+    path("person/<int:pk>/overview", person.person_overview, name="overview"),
 ]

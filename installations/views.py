@@ -1,20 +1,21 @@
 """Operator UI for installation cards on the person page (htmx endpoints).
 
-Each action calls one service and answers with the card re-rendered in place. Making a card
-primary also re-renders, out of band, the card that lost the flag, so the page never needs a
-reload. Remote logout answers with nothing in the card's place (the card leaves the page)
-and a status line naming the new anonymous profile.
+Each action calls one service and answers with the card re-rendered in place and, out of
+band, the person header and the first page of history (people.views.changed_fragments): one
+response holds everything the action changed. Making a card primary also re-renders, out of
+band, the card that lost the flag, so the page never needs a reload. Remote logout answers
+with nothing in the card's place (the card leaves the page), a status line naming the new
+anonymous profile and the person's new count of installations.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, Subquery
+from django.db.models import Count, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
 
 from core.access import edit_required, operator_required
 from core.api.json import JSONInputError, parse_json
@@ -22,7 +23,8 @@ from core.errors import DomainError, ErrorCode
 from core.roles import can_edit
 from installations import services
 from installations.models import Installation
-from people.views import PERSON_CHANGED, actor_of, person_url
+from people.models import Person
+from people.views import actor_of, changed_fragments, person_url
 
 CARD = "installations/_card_response.html"
 
@@ -55,8 +57,17 @@ def _card_response(
     }
     response = render(request, CARD, context, status=422 if error else 200)
     if error is None:
-        trigger_client_event(response, PERSON_CHANGED)
+        # The service locked and returned the person: the header shows it as it is now.
+        response.content += changed_fragments(request, installation.person).encode()
     return response
+
+
+def _stored(stored: Installation, read: Installation) -> Installation:
+    """The installation as the service stored it, with the application read before (an
+    installation keeps its application: nothing is read back)."""
+    if stored.application_id == read.application_id:
+        stored.application = read.application
+    return stored
 
 
 @operator_required
@@ -106,8 +117,7 @@ def set_primary(request: HttpRequest, pk: int) -> HttpResponse:
         return _card_response(request, installation, error=exc)
     if not request.htmx:
         return redirect(person_url(installation.person_id, f"installation-{pk}"))
-    if stored.application_id == installation.application_id:
-        stored.application = installation.application  # an installation keeps its app
+    stored = _stored(stored, installation)
     if is_primary and stored.person_id == installation.person_id:
         for other in previous:  # the service unset them (installations._set_primary_locked)
             other.is_primary = False
@@ -128,12 +138,12 @@ def set_push(request: HttpRequest, pk: int) -> HttpResponse:
                 "enabled must be true or false.",
                 "registrationEnabled",
             )
-        services.installation_set_push(
+        stored = services.installation_set_push(
             installation=installation, actor=actor_of(request), enabled=enabled
         )
     except DomainError as exc:
         return _card_response(request, installation, error=exc)
-    return _card_response(request, _installation(pk))
+    return _card_response(request, _stored(stored, installation))
 
 
 @edit_required
@@ -159,7 +169,7 @@ def set_additional_data(request: HttpRequest, pk: int) -> HttpResponse:
                 else f"additionalData must be a JSON object: {exc}.",
                 _join("additionalData", exc.field),
             ) from None
-        services.installation_set_additional_data(
+        stored = services.installation_set_additional_data(
             installation=installation,
             actor=actor_of(request),
             data=data,
@@ -172,7 +182,7 @@ def set_additional_data(request: HttpRequest, pk: int) -> HttpResponse:
         return _card_response(
             request, installation, error=exc, extra={"additional_data_text": text}
         )
-    return _card_response(request, _installation(pk))
+    return _card_response(request, _stored(stored, installation))
 
 
 def _join(field: str, inner: str | None) -> str:
@@ -202,10 +212,12 @@ def depersonalize(request: HttpRequest, pk: int) -> HttpResponse:
         return _card_response(request, installation, error=exc)
     if not request.htmx:
         return redirect(person_url(person_id, "contacts"))
-    response = render(
-        request,
-        "installations/_logged_out.html",
-        {"installation": installation, "anonymous": anonymous},
-    )
-    trigger_client_event(response, PERSON_CHANGED)
+    person = Person.objects.annotate(installation_count=Count("installations")).get(pk=person_id)
+    context = {
+        "installation": installation,
+        "anonymous": anonymous,
+        "installation_count": person.installation_count,
+    }
+    response = render(request, "installations/_logged_out.html", context)
+    response.content += changed_fragments(request, person).encode()
     return response

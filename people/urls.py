@@ -1,4 +1,5 @@
-"""Operator UI routes for people (included at the site root)."""
+"""Operator UI routes of people's own actions; directory.urls adds the person page's routes to
+the same ``people`` namespace (included at the site root)."""
 
 from django.urls import path
 
@@ -8,10 +9,6 @@ app_name = "people"
 
 urlpatterns = [
     path("person/new/", views.person_create, name="create"),
-    path("person/<int:pk>/", views.person_detail, name="detail"),
-    path("person/<int:pk>/header", views.person_header, name="header"),
-    path("person/<int:pk>/history", views.person_history, name="history"),
-    path("person/<int:pk>/overview", views.person_overview, name="overview"),
     path("person/<int:pk>/identities/add", views.identity_add, name="identity_add"),
     path("person/<int:pk>/identities/remove", views.identity_remove, name="identity_remove"),
     path("person/<int:pk>/tags/add", views.tags_add, name="tags_add"),

@@ -1,9 +1,11 @@
-"""Operator UI for people: the person page and its in-place (htmx) actions.
+"""Operator UI for people: the in-place (htmx) actions of the person page (the page itself is
+directory.views.person; the search, directory.views.search).
 
 Each view authorizes, parses, calls one service or selector, and renders: a section partial
 for an htmx request, a redirect back to the person page otherwise. A DomainError is shown at
-the field it names. Every write response sends the ``personChanged`` event, on which the
-person header and the history refresh themselves.
+the field it names. A change answers with everything it changed in one response: the
+section, and out of band the person header and the first page of history
+(``changed_fragments``).
 """
 
 from __future__ import annotations
@@ -16,26 +18,27 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
+from django.views.decorators.http import require_POST
 
-from core.access import delete_required, edit_required, operator_required
-from core.errors import DomainError, ErrorCode
+from core.access import delete_required, edit_required
+from core.errors import DomainError
 from core.roles import can_delete_people, can_edit
 from people import custom_attributes as attribute_types
 from people import selectors, services
 from people.forms import (
     INPUT_TYPES,
     PersonCreateForm,
-    PersonForm,
     split_list,
 )
 from people.history import Actor
-from people.models import AttributeDefinition, DataType, EventKind, Person
-from portal.paths import path
-
-PERSON_CHANGED = "personChanged"
+from people.models import (
+    AttributeDefinition,
+    DataType,
+    IdentityKind,
+    Person,
+)
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -44,11 +47,27 @@ def actor_of(request: HttpRequest) -> Actor:
 
 def person_url(person: Person | int, anchor: str = "") -> str:
     pk = person.pk if isinstance(person, Person) else person
-    return path("people:detail", pk) + (f"#{anchor}" if anchor else "")
+    return reverse("people:detail", args=[pk]) + (f"#{anchor}" if anchor else "")
 
 
 OVERVIEW = "people/_overview.html"
-VERSION_OOB = "people/_version_oob.html"
+CHANGED = "people/_changed.html"
+
+
+def changed_fragments(
+    request: HttpRequest, person: Person, *, version_person: Person | None = None
+) -> str:
+    """The header and the first page of history of ``person`` as a change left it, as htmx
+    out-of-band swaps (and the form's new version, when ``version_person`` is given): what
+    the page shows of a change besides the section it was made in."""
+    history = selectors.history_page(person)
+    context = {
+        "person": person,
+        "history": describe_history(history),
+        "can_delete": can_delete_people(request.user),
+        "version_person": version_person,
+    }
+    return render_to_string(CHANGED, context, request=request)
 
 
 def section_response(
@@ -73,9 +92,10 @@ def section_response(
     context = {"person": person, "can_edit": can_edit(request.user), **context}
     response = render(request, template, context, status=422 if error else 200)
     if error is None:
-        if made is not None and own_version(request, made):
-            response.content += render_to_string(VERSION_OOB, {"person": made}).encode()
-        trigger_client_event(response, PERSON_CHANGED)
+        moved_on = made is not None and own_version(request, made)
+        response.content += changed_fragments(
+            request, made or person, version_person=made if moved_on else None
+        ).encode()
     return response
 
 
@@ -104,159 +124,6 @@ def _int_or_none(text: str | None) -> int | None:
         return None
 
 
-# ---------------------------------------------------------------------------------------------
-# The person page
-
-
-def page_context(request: HttpRequest, person: Person, **extra: Any) -> dict[str, Any]:
-    history = selectors.history_page(person, before=request.GET.get("before"))
-    return {
-        "person": person,
-        "phones": selectors.phones_of(person),
-        "emails": selectors.emails_of(person),
-        "installations": list(person.installations.all()),
-        "tags": list(person.tags.all()),
-        "attribute_rows": [
-            editor_state(row, person.pk) for row in selectors.attribute_rows(person)
-        ],
-        "history": describe_history(history),
-        "history_before": request.GET.get("before") or "",
-        "overview_form": PersonForm(initial=PersonForm.initial_for(person)),
-        "can_edit": can_edit(request.user),
-        "can_delete": can_delete_people(request.user),
-        **extra,
-    }
-
-
-@operator_required
-@require_GET
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = selectors.person_for_page(pk)
-    return render(request, "people/person_detail.html", page_context(request, person))
-
-
-@operator_required
-@require_GET
-def person_header(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(Person, pk=pk)
-    context = {"person": person, "can_delete": can_delete_people(request.user)}
-    return render(request, "people/_person_header.html", context)
-
-
-@operator_required
-@require_GET
-def person_history(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(Person, pk=pk)
-    before = request.GET.get("before") or ""
-    history = selectors.history_page(person, before=before or None)
-    context = {"person": person, "history": describe_history(history), "history_before": before}
-    if not request.htmx:
-        return redirect(person_url(person) + (f"?before={before}" if before else "") + "#history")
-    # The pager links push the person URL with ``before``: a reload shows the same page.
-    return render(request, "people/_history.html", context)
-
-
-@edit_required
-@require_POST
-def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save the basic information; an edit of an outdated version is refused.
-
-    The refusal names who changed the profile and when, keeps what the operator typed, and
-    offers to reload the latest version or to save the typed values over it (issue 8).
-    """
-    person = get_object_or_404(Person, pk=pk)
-    form = PersonForm(request.POST)
-    error = None
-    conflict = None
-    if form.is_valid():
-        try:
-            person = services.person_edit(
-                person=person,
-                actor=actor_of(request),
-                fields=form.standard_values(),
-                expected_version=started_from(request, form),
-            )
-        except DomainError as exc:
-            error = exc
-            form.add_domain_error(exc)
-            if exc.code == ErrorCode.VERSION_CONFLICT:
-                person = selectors.person_for_page(pk)
-                conflict = edit_conflict(person, form, started_from(request, form), request.user)
-        else:
-            form = PersonForm(initial=PersonForm.initial_for(person))
-    else:
-        error = DomainError(ErrorCode.BAD_REQUEST, "Check the highlighted fields.")
-    if conflict is not None and not request.htmx:
-        # Without htmx, show the whole page with the typed values rather than losing them.
-        context = page_context(request, person, overview_form=form, conflict=conflict)
-        return render(request, "people/person_detail.html", context, status=409)
-    return section_response(
-        request,
-        person,
-        OVERVIEW,
-        {"overview_form": form, "saved": error is None, "conflict": conflict},
-        error=error,
-        anchor="overview",
-    )
-
-
-# Events of the edits that bump Person.version: the ones an outdated edit collides with.
-VERSION_EVENTS = [
-    EventKind.PERSON_CREATED,
-    EventKind.PERSONALIZE,
-    EventKind.ATTRIBUTES_CHANGED,
-    EventKind.TAGS_CHANGED,
-    EventKind.CUSTOM_ATTRIBUTES_CHANGED,
-    EventKind.CONTACTS_CHANGED,
-    EventKind.PERSON_UPDATED,
-]
-
-
-def started_from(request: HttpRequest, form: PersonForm) -> int | None:
-    """The version the edit expects: the page's, or the newer one a conflict offered."""
-    reapply = _int_or_none(request.POST.get("reapply_version"))
-    return reapply if reapply is not None else form.cleaned_data.get("version")
-
-
-# At most this many of the edits since the form's version are read to name one.
-CONFLICT_EVENTS = 20
-
-
-def edit_conflict(
-    person: Person, form: PersonForm, started: int | None, operator: Any
-) -> dict[str, Any]:
-    """Who changed the profile since the version the edit started from, and how; and where
-    the typed values differ from the latest ones.
-
-    Each version after ``started`` was made by one edit with one event of VERSION_EVENTS, so
-    the newest ``person.version - started`` of them are the edits in between. Named is the
-    newest of them by someone else: the operator's own tag or contact change on this page is
-    not what the save collides with. When they are all the operator's (another tab), the
-    newest.
-    """
-    since = person.version - started if started is not None else 1
-    newer = list(
-        person.events.filter(kind__in=VERSION_EVENTS)[: max(1, min(since, CONFLICT_EVENTS))]
-    )
-    latest = next(
-        (event for event in newer if event.actor_user_id != operator.pk),
-        newer[0] if newer else None,
-    )
-    saved = PersonForm.initial_for(person)
-    typed = form.standard_values()
-    differences = [
-        {"label": form.fields[name].label, "saved": saved[name], "typed": typed[name]}
-        for name in typed
-        if str(saved[name] or "") != str(typed[name] or "")
-    ]
-    return {
-        "version": person.version,
-        "event": latest,
-        "lines": describe_changes(latest.changes) if latest else [],
-        "differences": differences,
-    }
-
-
 IDENTITY_SERVICES = {
     "phone": (services.person_add_phone, services.person_remove_phone, "number"),
     "email": (services.person_add_email, services.person_remove_email, "address"),
@@ -283,7 +150,7 @@ def identity_add(request: HttpRequest, pk: int) -> HttpResponse:
         made = add(person=person, actor=actor_of(request), **{argument: value})
     except DomainError as exc:
         error = exc
-    return _identities_response(request, pk, kind, value, error, made)
+    return _identities_response(request, person, kind, value, error, made)
 
 
 @edit_required
@@ -299,21 +166,22 @@ def identity_remove(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         error = exc
-    return _identities_response(request, pk, kind, "", error, made)
+    return _identities_response(request, person, kind, "", error, made)
 
 
 def _identities_response(
     request: HttpRequest,
-    pk: int,
+    person: Person,
     kind: str,
     value: str,
     error: DomainError | None,
     made: Person | None,
 ) -> HttpResponse:
-    person = selectors.person_for_page(pk)
+    person = made or person  # as the change left it
+    identities = list(person.identities.order_by("kind", "id"))
     context = {
-        "phones": selectors.phones_of(person),
-        "emails": selectors.emails_of(person),
+        "phones": [i for i in identities if i.kind == IdentityKind.PHONE],
+        "emails": [i for i in identities if i.kind == IdentityKind.EMAIL],
         f"{kind}_error": error,
         f"{kind}_value": value if error else "",
     }
@@ -340,7 +208,7 @@ def tags_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         error = exc
-    return _tags_response(request, pk, error, text if error else "", made)
+    return _tags_response(request, person, error, text if error else "", made)
 
 
 @edit_required
@@ -354,14 +222,19 @@ def tags_remove(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         error = exc
-    return _tags_response(request, pk, error, "", made)
+    return _tags_response(request, person, error, "", made)
 
 
 def _tags_response(
-    request: HttpRequest, pk: int, error: DomainError | None, value: str, made: Person | None
+    request: HttpRequest,
+    person: Person,
+    error: DomainError | None,
+    value: str,
+    made: Person | None,
 ) -> HttpResponse:
-    person = selectors.person_for_page(pk)
-    context = {"tags": list(person.tags.all()), "tag_error": error, "tag_value": value}
+    person = made or person  # as the change left it
+    tags = list(person.tags.order_by("name_key", "id"))
+    context = {"tags": tags, "tag_error": error, "tag_value": value}
     return section_response(
         request, person, "people/_tags.html", context, error=error, anchor="attributes", made=made
     )
@@ -466,8 +339,8 @@ def editor_state(row: selectors.AttributeRow, person_pk: int) -> dict[str, Any]:
         # Text, not a number: the template uses it a dozen times and localizes numbers.
         "pk": str(definition.pk),
         "type_label": definition.get_data_type_display(),
-        "set_url": path("people:attribute_set", person_pk, definition.pk),
-        "remove_url": path("people:attribute_remove", person_pk, definition.pk),
+        "set_url": reverse("people:attribute_set", args=[person_pk, definition.pk]),
+        "remove_url": reverse("people:attribute_remove", args=[person_pk, definition.pk]),
         # What the editor shows, sent back with a save (see _shown).
         "shown": attribute_types.fingerprint(definition, row.value),
     }

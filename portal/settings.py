@@ -135,8 +135,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.roles",
             ],
-            # {% path %}: {% url %} without a reverse() per link (portal/paths.py).
-            "builtins": ["portal.templatetags.paths"],
         },
     },
     {

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from core.access import operator_required
-from directory import views as directory_views
+from directory.views import search as search_views
 from installations.models import Installation, Platform
 from people.models import Person, PersonType
 from portal.middleware import is_database_timeout
@@ -36,8 +36,8 @@ class LogoutView(auth_views.LogoutView):
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The start page is the search (directory.views.search); the URL name stays "home"."""
-    return directory_views.search(request)
+    """The start page is the search (directory.views.search.search); the URL name stays "home"."""
+    return search_views.search(request)
 
 
 def capped_count(queryset: QuerySet) -> dict:

@@ -127,13 +127,20 @@ def test_an_operator_edits_a_profile_in_place_and_sees_it_in_history(page, edito
     screenshot(page, "person-page-tablet")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.evaluate("window.notReloaded = true")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(f"{request.method} {request.url}"))
 
-    # Make the second installation primary: the first card loses its badge, no reload.
+    # Make the second installation primary: the first card loses its badge, no reload. One
+    # request: its answer carries the header and the history too.
     card(page, "push-ana-tablet").get_by_role("button", name="Make primary").click()
     expect(card(page, "push-ana-tablet").get_by_test_id("primary-badge")).to_be_visible()
     expect(card(page, "push-ana-phone").get_by_test_id("primary-badge")).to_have_count(0)
     expect(card(page, "push-ana-phone").get_by_role("button", name="Make primary")).to_be_visible()
     expect(history(page, "PRIMARY_CHANGED")).to_have_count(1)
+    page.wait_for_timeout(300)  # what a follow-up fetch would need to start
+    assert [re.sub(r"^(\w+) https?://[^/]+", r"\1 ", r) for r in requests] == [
+        f"POST /installations/{ana.second.pk}/primary"
+    ]
 
     # Push off and on.
     phone_card = card(page, "push-ana-phone")
@@ -196,6 +203,8 @@ def test_an_operator_edits_a_profile_in_place_and_sees_it_in_history(page, edito
     expect(history(page, "CUSTOM_ATTRIBUTES_CHANGED")).to_have_count(2)
 
     assert page.evaluate("window.notReloaded") is True
+    # Every change answered with the header and the history: none was fetched again.
+    assert not [r for r in requests if re.search(r"/person/\d+/(header|history)", r)], requests
     screenshot(page.locator("#history"), "person-history")
 
     # A phone that belongs to someone else: refused, with a link to that profile.

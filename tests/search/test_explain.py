@@ -160,8 +160,8 @@ def test_every_search_kind_reads_large_tables_through_indexes(generated):
 def test_a_result_page_reads_its_peoples_tags_by_the_ids_on_their_rows(generated):
     """The tags shown beside each person come from people_tag by the person's tag_ids
     (migration 0010), not from the person's entries of people_person_tags (cold pages)."""
+    from directory.person_page import person_page
     from people.related_rows import list_queryset
-    from people.selectors import person_for_page
 
     tagged = Person.objects.exclude(last_name="").filter(tags__isnull=False).first()
     scans = scans_of(SearchQuery(q=tagged.last_name[:3]))
@@ -173,8 +173,8 @@ def test_a_result_page_reads_its_peoples_tags_by_the_ids_on_their_rows(generated
     assert links
     listed = list_queryset().get(pk=tagged.pk)
     assert [tag.name for tag in listed.tags.all()] == links
-    shown = person_for_page(tagged.pk)
-    assert sorted(tag.name for tag in shown.tags.all()) == links
+    shown = person_page(tagged.pk)
+    assert sorted(tag.name for tag in shown.tags) == links
 
 
 def test_a_result_page_reads_phones_emails_and_devices_from_the_covering_indexes(generated):

@@ -1,0 +1,188 @@
+"""The person page: the profile with its installations, tags, attributes and history, and the
+save of its basic information (which, refused for an outdated version, shows the whole page
+again without htmx).
+
+The page reads ``directory.person_page`` (people and installations together); the in-place
+actions of its sections are people's (people.views) and installations' (installations.views),
+each answering with what it changed, out of band included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from core.access import edit_required, operator_required
+from core.errors import DomainError, ErrorCode
+from core.roles import can_delete_people, can_edit
+from directory.person_page import PersonPage, person_page
+from people import selectors, services
+from people.forms import PersonForm
+from people.models import EventKind, Person
+from people.views import (
+    OVERVIEW,
+    actor_of,
+    describe_changes,
+    describe_history,
+    editor_state,
+    person_url,
+    section_response,
+)
+
+
+def _int_or_none(text: str | None) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
+
+
+def page_context(request: HttpRequest, page: PersonPage, **extra: Any) -> dict[str, Any]:
+    person = page.person
+    return {
+        "person": person,
+        "phones": page.phones,
+        "emails": page.emails,
+        "installations": page.installations,
+        "tags": page.tags,
+        "attribute_rows": [editor_state(row, person.pk) for row in page.attribute_rows()],
+        "history": describe_history(page.history),
+        "history_before": request.GET.get("before") or "",
+        "overview_form": PersonForm(initial=PersonForm.initial_for(person)),
+        "can_edit": can_edit(request.user),
+        "can_delete": can_delete_people(request.user),
+        **extra,
+    }
+
+
+@operator_required
+@require_GET
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    page = person_page(pk, before=request.GET.get("before"))
+    return render(request, "people/person_detail.html", page_context(request, page))
+
+
+@operator_required
+@require_GET
+def person_header(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=pk)
+    context = {"person": person, "can_delete": can_delete_people(request.user)}
+    return render(request, "people/_person_header.html", context)
+
+
+@operator_required
+@require_GET
+def person_history(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=pk)
+    before = request.GET.get("before") or ""
+    history = selectors.history_page(person, before=before or None)
+    context = {"person": person, "history": describe_history(history), "history_before": before}
+    if not request.htmx:
+        return redirect(person_url(person) + (f"?before={before}" if before else "") + "#history")
+    # The pager links push the person URL with ``before``: a reload shows the same page.
+    return render(request, "people/_history.html", context)
+
+
+@edit_required
+@require_POST
+def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the basic information; an edit of an outdated version is refused.
+
+    The refusal names who changed the profile and when, keeps what the operator typed, and
+    offers to reload the latest version or to save the typed values over it (issue 8).
+    """
+    person = get_object_or_404(Person, pk=pk)
+    form = PersonForm(request.POST)
+    error = None
+    conflict = None
+    if form.is_valid():
+        try:
+            person = services.person_edit(
+                person=person,
+                actor=actor_of(request),
+                fields=form.standard_values(),
+                expected_version=started_from(request, form),
+            )
+        except DomainError as exc:
+            error = exc
+            form.add_domain_error(exc)
+            if exc.code == ErrorCode.VERSION_CONFLICT:
+                page = person_page(pk, before=request.GET.get("before"))
+                person = page.person
+                conflict = edit_conflict(person, form, started_from(request, form), request.user)
+        else:
+            form = PersonForm(initial=PersonForm.initial_for(person))
+    else:
+        error = DomainError(ErrorCode.BAD_REQUEST, "Check the highlighted fields.")
+    if conflict is not None and not request.htmx:
+        # Without htmx, show the whole page with the typed values rather than losing them.
+        context = page_context(request, page, overview_form=form, conflict=conflict)
+        return render(request, "people/person_detail.html", context, status=409)
+    return section_response(
+        request,
+        person,
+        OVERVIEW,
+        {"overview_form": form, "saved": error is None, "conflict": conflict},
+        error=error,
+        anchor="overview",
+    )
+
+
+# Events of the edits that bump Person.version: the ones an outdated edit collides with.
+VERSION_EVENTS = [
+    EventKind.PERSON_CREATED,
+    EventKind.PERSONALIZE,
+    EventKind.ATTRIBUTES_CHANGED,
+    EventKind.TAGS_CHANGED,
+    EventKind.CUSTOM_ATTRIBUTES_CHANGED,
+    EventKind.CONTACTS_CHANGED,
+    EventKind.PERSON_UPDATED,
+]
+
+
+def started_from(request: HttpRequest, form: PersonForm) -> int | None:
+    """The version the edit expects: the page's, or the newer one a conflict offered."""
+    reapply = _int_or_none(request.POST.get("reapply_version"))
+    return reapply if reapply is not None else form.cleaned_data.get("version")
+
+
+# At most this many of the edits since the form's version are read to name one.
+CONFLICT_EVENTS = 20
+
+
+def edit_conflict(
+    person: Person, form: PersonForm, started: int | None, operator: Any
+) -> dict[str, Any]:
+    """Who changed the profile since the version the edit started from, and how; and where
+    the typed values differ from the latest ones.
+
+    Each version after ``started`` was made by one edit with one event of VERSION_EVENTS, so
+    the newest ``person.version - started`` of them are the edits in between. Named is the
+    newest of them by someone else: the operator's own tag or contact change on this page is
+    not what the save collides with. When they are all the operator's (another tab), the
+    newest.
+    """
+    since = person.version - started if started is not None else 1
+    newer = list(
+        person.events.filter(kind__in=VERSION_EVENTS)[: max(1, min(since, CONFLICT_EVENTS))]
+    )
+    latest = next(
+        (event for event in newer if event.actor_user_id != operator.pk),
+        newer[0] if newer else None,
+    )
+    saved = PersonForm.initial_for(person)
+    typed = form.standard_values()
+    differences = [
+        {"label": form.fields[name].label, "saved": saved[name], "typed": typed[name]}
+        for name in typed
+        if str(saved[name] or "") != str(typed[name] or "")
+    ]
+    return {
+        "version": person.version,
+        "event": latest,
+        "lines": describe_changes(latest.changes) if latest else [],
+        "differences": differences,
+    }
