@@ -35,6 +35,7 @@ test: install-test
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DATABASE_URL= $(PY) manage.py makemigrations --check --dry-run --settings=tests.settings
 
 format: install-test
 	$(VENV)/bin/ruff check --fix .
