@@ -7,96 +7,27 @@ case. Workflows live in services.py.
 This module is the schema: every index is in a ``Meta.indexes`` and every trigger in a
 ``Meta.triggers`` (django-pgtrigger). Indexes that only PostgreSQL can hold (a collation, an
 operator class, GIN, the search's covering indexes) are ``PostgreSQLIndex`` and
-``PostgreSQLGinIndex``: on SQLite they are not made, and the search probes what is there.
+``PostgreSQLGinIndex`` (people/db_fields.py): on SQLite they are not made, and the search
+probes what is there.
 The few things no model option can say (extended statistics, statistics targets of index
 columns, the pattern index Django adds beside a text primary key) are migration 0002, on
 PostgreSQL only.
 """
 
-import json
-
 import pgtrigger
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import OpClass
 from django.db import models
 from django.db.models.functions import Collate, Substr, Upper
 
+from people.db_fields import (
+    CodePointCharField,
+    DatabaseKeptArrayField,
+    PostgreSQLGinIndex,
+    PostgreSQLIndex,
+    trigram_index,
+)
 from people.name_keys import NameKeyField
-
-
-class PostgreSQLOnly:
-    """An index that exists on PostgreSQL only: on another database, creating or dropping
-    it runs nothing but an SQL comment (its expressions, opclasses or method are
-    PostgreSQL's)."""
-
-    def create_sql(self, model, schema_editor, using="", **kwargs):
-        if schema_editor.connection.vendor != "postgresql":
-            return f"-- {self.name}: PostgreSQL only"
-        return super().create_sql(model, schema_editor, using=using, **kwargs)
-
-    def remove_sql(self, model, schema_editor, **kwargs):
-        if schema_editor.connection.vendor != "postgresql":
-            return f"-- {self.name}: PostgreSQL only"
-        return super().remove_sql(model, schema_editor, **kwargs)
-
-
-class PostgreSQLIndex(PostgreSQLOnly, models.Index):
-    pass
-
-
-class PostgreSQLGinIndex(PostgreSQLOnly, GinIndex):
-    pass
-
-
-def trigram_index(expression, name: str) -> PostgreSQLGinIndex:
-    """A pg_trgm GIN index on ``expression``: what the API's ``#contains``, ``#endsWith``
-    (and ``#startsWith`` on the city) compare, UPPER(column) LIKE UPPER('%text%')."""
-    return PostgreSQLGinIndex(OpClass(expression, name="gin_trgm_ops"), name=name)
-
-
-class DatabaseKeptArrayField(ArrayField):
-    """An array that the database keeps (triggers): the ORM reads it and writes it only in
-    the INSERT of a new row. An UPDATE through the ORM (``save()``) writes the column as
-    itself, so a row read before a change that the triggers made never puts back what it
-    read.
-
-    PostgreSQL's array; other databases hold it as JSON text that nothing keeps or reads.
-    """
-
-    def db_type(self, connection):
-        if connection.vendor == "postgresql":
-            return super().db_type(connection)
-        return "text"
-
-    def get_db_prep_value(self, value, connection, prepared=False):
-        if connection.vendor == "postgresql" or value is None:
-            return super().get_db_prep_value(value, connection, prepared)
-        return json.dumps(value)
-
-    def get_placeholder(self, value, compiler, connection):
-        if connection.vendor == "postgresql":
-            return super().get_placeholder(value, compiler, connection)
-        return "%s"
-
-    def from_db_value(self, value, expression, connection):
-        return json.loads(value) if isinstance(value, str) else value
-
-    def pre_save(self, model_instance, add):
-        if add:
-            return super().pre_save(model_instance, add)
-        return models.F(self.attname)
-
-
-class CodePointCharField(models.CharField):
-    """Text compared in code point order: COLLATE "C" on PostgreSQL (whatever the database's
-    collation); SQLite's default order (BINARY) already is."""
-
-    def db_parameters(self, connection):
-        params = super().db_parameters(connection)
-        if connection.vendor == "postgresql":
-            params["collation"] = "C"
-        return params
 
 
 class PersonType(models.TextChoices):

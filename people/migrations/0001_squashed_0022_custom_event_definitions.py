@@ -16,7 +16,7 @@ import django.contrib.postgres.operations
 import django.db.models.deletion
 import django.db.models.functions.comparison
 import django.db.models.functions.text
-import people.models
+import people.db_fields
 import people.name_keys
 import pgtrigger.compiler
 import pgtrigger.migrations
@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                 ('search_name', models.CharField(blank=True, default='', editable=False, max_length=520)),
                 ('search_name_reversed', models.CharField(blank=True, default='', editable=False, max_length=520)),
                 ('origin', models.CharField(choices=[('DEVICE', 'Device registration'), ('UI', 'Operator portal'), ('API', 'API'), ('ADMIN', 'Django admin'), ('SYSTEM', 'System')], default='SYSTEM', max_length=8)),
-                ('tag_ids', people.models.DatabaseKeptArrayField(base_field=models.BigIntegerField(), db_default=[], default=list, editable=False, size=None)),
+                ('tag_ids', people.db_fields.DatabaseKeptArrayField(base_field=models.BigIntegerField(), db_default=[], default=list, editable=False, size=None)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('modified_at', models.DateTimeField(auto_now=True, db_index=True)),
                 ('version', models.PositiveIntegerField(default=1)),
@@ -122,10 +122,10 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='NameTerm',
             fields=[
-                ('term', people.models.CodePointCharField(max_length=520, primary_key=True, serialize=False)),
+                ('term', people.db_fields.CodePointCharField(max_length=520, primary_key=True, serialize=False)),
             ],
             options={
-                'indexes': [people.models.PostgreSQLGinIndex(fields=['term'], name='name_term_trgm_idx', opclasses=['gin_trgm_ops'])],
+                'indexes': [people.db_fields.PostgreSQLGinIndex(fields=['term'], name='name_term_trgm_idx', opclasses=['gin_trgm_ops'])],
             },
         ),
         migrations.CreateModel(
@@ -189,7 +189,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name_plural': 'contact identities',
                 'ordering': ['id'],
-                'indexes': [models.Index(condition=models.Q(('kind', 'PHONE')), fields=['national_number'], name='identity_national_idx'), models.Index(fields=['person'], include=('id', 'kind', 'value', 'national_number'), name='identity_person_list_idx'), people.models.PostgreSQLGinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('value'), name='gin_trgm_ops'), name='identity_value_trgm_idx')],
+                'indexes': [models.Index(condition=models.Q(('kind', 'PHONE')), fields=['national_number'], name='identity_national_idx'), models.Index(fields=['person'], include=('id', 'kind', 'value', 'national_number'), name='identity_person_list_idx'), people.db_fields.PostgreSQLGinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('value'), name='gin_trgm_ops'), name='identity_value_trgm_idx')],
                 'constraints': [models.UniqueConstraint(fields=('kind', 'value'), name='identity_unique_value'), models.CheckConstraint(condition=models.Q(('kind__in', ['PHONE', 'EMAIL'])), name='identity_kind_valid')],
             },
         ),
@@ -207,7 +207,7 @@ class Migration(migrations.Migration):
                 ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attribute_values', to='people.person')),
             ],
             options={
-                'indexes': [models.Index(fields=['definition', 'value_number'], name='attr_number_idx'), models.Index(fields=['definition', 'value_date'], name='attr_date_idx'), models.Index(fields=['definition', 'value_datetime'], name='attr_datetime_idx'), models.Index(fields=['definition', 'value_bool'], name='attr_bool_idx'), models.Index(models.F('definition'), django.db.models.functions.text.Substr('value_text', 1, 200), name='attr_text_idx'), people.models.PostgreSQLIndex(models.F('definition'), django.db.models.functions.text.Substr('value_text', 1, 200), models.F('person'), name='attr_text_person_idx'), people.models.PostgreSQLIndex(fields=['definition', 'value_number', 'person'], name='attr_number_person_idx'), people.models.PostgreSQLIndex(fields=['definition', 'value_bool', 'person'], name='attr_bool_person_idx'), people.models.PostgreSQLIndex(fields=['definition', 'value_date', 'person'], name='attr_date_person_idx'), people.models.PostgreSQLIndex(models.F('definition'), django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper(django.db.models.functions.text.Substr('value_text', 1, 200)), name='text_pattern_ops'), models.F('person'), name='attr_text_upper_idx'), people.models.PostgreSQLGinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('value_text'), name='gin_trgm_ops'), name='attr_text_trgm_idx')],
+                'indexes': [models.Index(fields=['definition', 'value_number'], name='attr_number_idx'), models.Index(fields=['definition', 'value_date'], name='attr_date_idx'), models.Index(fields=['definition', 'value_datetime'], name='attr_datetime_idx'), models.Index(fields=['definition', 'value_bool'], name='attr_bool_idx'), models.Index(models.F('definition'), django.db.models.functions.text.Substr('value_text', 1, 200), name='attr_text_idx'), people.db_fields.PostgreSQLIndex(models.F('definition'), django.db.models.functions.text.Substr('value_text', 1, 200), models.F('person'), name='attr_text_person_idx'), people.db_fields.PostgreSQLIndex(fields=['definition', 'value_number', 'person'], name='attr_number_person_idx'), people.db_fields.PostgreSQLIndex(fields=['definition', 'value_bool', 'person'], name='attr_bool_person_idx'), people.db_fields.PostgreSQLIndex(fields=['definition', 'value_date', 'person'], name='attr_date_person_idx'), people.db_fields.PostgreSQLIndex(models.F('definition'), django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper(django.db.models.functions.text.Substr('value_text', 1, 200)), name='text_pattern_ops'), models.F('person'), name='attr_text_upper_idx'), people.db_fields.PostgreSQLGinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('value_text'), name='gin_trgm_ops'), name='attr_text_trgm_idx')],
                 'constraints': [models.UniqueConstraint(fields=('person', 'definition'), name='attribute_value_unique')],
             },
         ),
@@ -253,31 +253,31 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='person',
-            index=people.models.PostgreSQLIndex(django.db.models.functions.comparison.Collate('search_name', 'C'), models.F('id'), include=('tag_ids',), name='person_search_name_c_idx'),
+            index=people.db_fields.PostgreSQLIndex(django.db.models.functions.comparison.Collate('search_name', 'C'), models.F('id'), include=('tag_ids',), name='person_search_name_c_idx'),
         ),
         migrations.AddIndex(
             model_name='person',
-            index=people.models.PostgreSQLIndex(django.db.models.functions.comparison.Collate('search_name_reversed', 'C'), models.F('id'), include=('search_name', 'tag_ids'), name='person_search_name_rev_c_idx'),
+            index=people.db_fields.PostgreSQLIndex(django.db.models.functions.comparison.Collate('search_name_reversed', 'C'), models.F('id'), include=('search_name', 'tag_ids'), name='person_search_name_rev_c_idx'),
         ),
         migrations.AddIndex(
             model_name='person',
-            index=people.models.PostgreSQLIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('first_name'), name='text_pattern_ops'), include=('id', 'first_name', 'created_at', 'tag_ids'), name='person_first_name_upper_idx'),
+            index=people.db_fields.PostgreSQLIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('first_name'), name='text_pattern_ops'), include=('id', 'first_name', 'created_at', 'tag_ids'), name='person_first_name_upper_idx'),
         ),
         migrations.AddIndex(
             model_name='person',
-            index=people.models.PostgreSQLIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('last_name'), name='text_pattern_ops'), include=('id', 'last_name', 'created_at', 'tag_ids'), name='person_last_name_upper_idx'),
+            index=people.db_fields.PostgreSQLIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('last_name'), name='text_pattern_ops'), include=('id', 'last_name', 'created_at', 'tag_ids'), name='person_last_name_upper_idx'),
         ),
         migrations.AddIndex(
             model_name='person',
-            index=people.models.PostgreSQLGinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('first_name'), name='gin_trgm_ops'), name='person_first_name_trgm_idx'),
+            index=people.db_fields.PostgreSQLGinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('first_name'), name='gin_trgm_ops'), name='person_first_name_trgm_idx'),
         ),
         migrations.AddIndex(
             model_name='person',
-            index=people.models.PostgreSQLGinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('last_name'), name='gin_trgm_ops'), name='person_last_name_trgm_idx'),
+            index=people.db_fields.PostgreSQLGinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('last_name'), name='gin_trgm_ops'), name='person_last_name_trgm_idx'),
         ),
         migrations.AddIndex(
             model_name='person',
-            index=people.models.PostgreSQLGinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('city'), name='gin_trgm_ops'), name='person_city_trgm_idx'),
+            index=people.db_fields.PostgreSQLGinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('city'), name='gin_trgm_ops'), name='person_city_trgm_idx'),
         ),
         migrations.AddConstraint(
             model_name='person',

@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from people import services
+from people.db_fields import PostgreSQLOnly
 from people.history import Actor
-from people.models import Person, PostgreSQLOnly, Source
+from people.models import Person, Source
 from tests.factories import PersonFactory
 
 APPS = ("people", "installations")
