@@ -53,6 +53,8 @@ lint: install-test
 	$(LOCK) --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	DATABASE_URL= $(PY) manage.py makemigrations --check --dry-run --settings=tests.settings
 
 format: install-test
 	$(VENV)/bin/ruff check --fix .

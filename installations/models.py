@@ -61,7 +61,10 @@ class Platform(models.TextChoices):
 
 
 class Installation(models.Model):
-    push_registration_id = models.CharField(max_length=255, unique=True)
+    # Unique by a constraint (Meta), not unique=True: every lookup is by equality (the search,
+    # the API, the vendor's identifier PUSH), which the unique index answers; Django's
+    # varchar_pattern_ops twin of it would be another B-tree written by every registration.
+    push_registration_id = models.CharField(max_length=255)
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="installations"
     )
@@ -112,6 +115,10 @@ class Installation(models.Model):
     class Meta:
         ordering = ["-is_primary", "id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["push_registration_id"],
+                name="installations_installation_push_registration_id_key",
+            ),
             models.UniqueConstraint(
                 fields=["person"],
                 condition=models.Q(is_primary=True),

@@ -3,11 +3,30 @@
 Invariants that must hold whatever writes the row are database constraints here: unique
 externalId, one owner per phone and per email, tag and definition names unique regardless of
 case. Workflows live in services.py.
+
+This module is the schema: every index is in a ``Meta.indexes`` and every trigger in a
+``Meta.triggers`` (django-pgtrigger). Indexes that only PostgreSQL can hold (a collation, an
+operator class, GIN, the search's covering indexes) are ``PostgreSQLIndex`` and
+``PostgreSQLGinIndex`` (people/db_fields.py): on SQLite they are not made, and the search
+probes what is there.
+The few things no model option can say (extended statistics, statistics targets of index
+columns, the pattern index Django adds beside a text primary key) are migration 0002, on
+PostgreSQL only.
 """
 
+import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.indexes import OpClass
 from django.db import models
+from django.db.models.functions import Collate, Substr, Upper
 
+from people.db_fields import (
+    CodePointCharField,
+    DatabaseKeptArrayField,
+    PostgreSQLGinIndex,
+    PostgreSQLIndex,
+    trigram_index,
+)
 from people.name_keys import NameKeyField
 
 
@@ -33,7 +52,10 @@ class Origin(models.TextChoices):
 
 class Person(models.Model):
     type = models.CharField(max_length=8, choices=PersonType.choices, default=PersonType.CUSTOMER)
-    external_id = models.CharField(max_length=256, null=True, blank=True, unique=True)
+    # Unique by a constraint (Meta), not unique=True: Django would add a varchar_pattern_ops
+    # twin of the unique index on PostgreSQL, and externalIds are only compared by equality
+    # (the API's #startsWith compares UPPER(external_id), which that index never served).
+    external_id = models.CharField(max_length=256, null=True, blank=True)
     first_name = models.CharField(max_length=255, blank=True, default="")
     last_name = models.CharField(max_length=255, blank=True, default="")
     middle_name = models.CharField(max_length=50, blank=True, default="")
@@ -50,9 +72,14 @@ class Person(models.Model):
     search_name = models.CharField(max_length=520, blank=True, default="", editable=False)
     search_name_reversed = models.CharField(max_length=520, blank=True, default="", editable=False)
     origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.SYSTEM)
-    # On PostgreSQL the database also keeps each person's tag ids on the row (tag_ids, not a
-    # model field, migration 0010) for the search's index walks.
-    tags = models.ManyToManyField("Tag", related_name="people", blank=True)
+    tags = models.ManyToManyField("Tag", through="PersonTag", related_name="people", blank=True)
+    # The person's tag ids, in order: on PostgreSQL the database keeps them equal to the
+    # person's rows of people_person_tags (PersonTag's triggers), and the indexes the search
+    # walks hold them, so a tag is tested on the index entry. Elsewhere nothing keeps them
+    # and the search probes people_person_tags.
+    tag_ids = DatabaseKeptArrayField(
+        models.BigIntegerField(), default=list, db_default=[], editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True, db_index=True)
     # Bumped by every write through the services; lets an edit say which version it started from.
@@ -77,12 +104,74 @@ class Person(models.Model):
                 opclasses=["varchar_pattern_ops"],
             ),
             models.Index(fields=["type", "id"], name="person_type_idx"),
-            # On PostgreSQL also INCLUDE (tag_ids): migration 0010.
-            models.Index(fields=["created_at", "id"], name="person_created_idx"),
+            # The API's newest-first list; on PostgreSQL with the tag ids, tested on the entry.
+            models.Index(
+                fields=["created_at", "id"], include=["tag_ids"], name="person_created_idx"
+            ),
+            # A name search is a range on the folded name in code point order, its page
+            # ordered by (name, id): the first entries of these, with no sort of every match.
+            # The "last first" one carries "first last" too: a person listed under "first
+            # last" is left out of the "last first" range from the index alone.
+            PostgreSQLIndex(
+                Collate("search_name", "C"),
+                "id",
+                include=["tag_ids"],
+                name="person_search_name_c_idx",
+            ),
+            PostgreSQLIndex(
+                Collate("search_name_reversed", "C"),
+                "id",
+                include=["search_name", "tag_ids"],
+                name="person_search_name_rev_c_idx",
+            ),
+            # The API's firstName/lastName #startsWith (UPPER(name) LIKE 'HOR%'), with what a
+            # newest-first page of ids needs from the index alone.
+            *(
+                PostgreSQLIndex(
+                    OpClass(Upper(column), name="text_pattern_ops"),
+                    include=["id", column, "created_at", "tag_ids"],
+                    name=f"person_{column}_upper_idx",
+                )
+                for column in ("first_name", "last_name")
+            ),
+            trigram_index(Upper("first_name"), "person_first_name_trgm_idx"),
+            trigram_index(Upper("last_name"), "person_last_name_trgm_idx"),
+            trigram_index(Upper("city"), "person_city_trgm_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="people_person_external_id_key"),
             models.CheckConstraint(
                 condition=models.Q(type__in=PersonType.values), name="person_type_valid"
+            ),
+        ]
+        triggers = [
+            # The words of every name written, whatever writes it, into the similar-name
+            # dictionary (NameTerm): in word order, so that two writers adding the same new
+            # words wait for each other in one order, never in a circle.
+            *(
+                pgtrigger.Trigger(
+                    name=name,
+                    when=pgtrigger.After,
+                    operation=operation,
+                    condition=pgtrigger.Condition(condition),
+                    func="""
+                        INSERT INTO people_nameterm (term)
+                        SELECT DISTINCT word
+                        FROM unnest(string_to_array(NEW.search_name, ' ')) AS word
+                        WHERE word <> '' ORDER BY word
+                        ON CONFLICT DO NOTHING;
+                        RETURN NULL;
+                    """,
+                )
+                for name, operation, condition in (
+                    ("person_name_terms_created", pgtrigger.Insert, "NEW.search_name <> ''"),
+                    (
+                        "person_name_terms_renamed",
+                        pgtrigger.UpdateOf("search_name"),
+                        "NEW.search_name <> ''"
+                        " AND NEW.search_name IS DISTINCT FROM OLD.search_name",
+                    ),
+                )
             ),
         ]
 
@@ -141,6 +230,7 @@ class ContactIdentity(models.Model):
                 include=["id", "kind", "value", "national_number"],
                 name="identity_person_list_idx",
             ),
+            trigram_index(Upper("value"), "identity_value_trgm_idx"),
         ]
 
     def __str__(self) -> str:
@@ -149,15 +239,25 @@ class ContactIdentity(models.Model):
 
 class NameTerm(models.Model):
     """A word of someone's folded name ("smith", "ana"): the dictionary that a name search
-    which finds nobody corrects its words against (people.search.similar_names).
+    which finds nobody corrects its words against (directory.search.similar).
 
     On PostgreSQL the database keeps it: a trigger on people_person adds the words of every
     name written, whatever writes it; ``manage.py prune_name_terms`` takes out the words
-    nobody's name has any more (migration 0018). Elsewhere it stays empty and a name search
-    has no similar-name fallback.
+    nobody's name has any more. Elsewhere it stays empty and a name search has no
+    similar-name fallback.
     """
 
-    term = models.CharField(max_length=520, primary_key=True)
+    # In code point order: the primary key answers "is any word spelled starting with this?"
+    # as a range, like the name indexes.
+    term = CodePointCharField(max_length=520, primary_key=True)
+
+    class Meta:
+        indexes = [
+            # The words similar to a typed one (pg_trgm).
+            PostgreSQLGinIndex(
+                fields=["term"], opclasses=["gin_trgm_ops"], name="name_term_trgm_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.term
@@ -177,6 +277,87 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# What the tag_ids triggers do: add the rows' tags to their people, and take them off. Each
+# works on the row's current value (a concurrent change of the same person is re-read before
+# the update), so two transactions tagging the same person both count.
+_ADD_TAG_IDS = """
+    UPDATE people_person AS p
+    SET tag_ids = ARRAY(SELECT DISTINCT t FROM unnest(p.tag_ids || added.ids) AS t ORDER BY t)
+    FROM (SELECT person_id, array_agg(tag_id) AS ids FROM added_links GROUP BY person_id)
+        AS added
+    WHERE p.id = added.person_id AND NOT p.tag_ids @> added.ids;
+"""
+_REMOVE_TAG_IDS = """
+    UPDATE people_person AS p
+    SET tag_ids = ARRAY(
+        SELECT t FROM unnest(p.tag_ids) AS t WHERE t <> ALL (removed.ids) ORDER BY t
+    )
+    FROM (SELECT person_id, array_agg(tag_id) AS ids FROM removed_links GROUP BY person_id)
+        AS removed
+    WHERE p.id = removed.person_id AND p.tag_ids && removed.ids;
+"""
+
+
+class PersonTag(models.Model):
+    """Who has which tag: the one record of it (Person.tags). On PostgreSQL, statement
+    triggers keep people_person.tag_ids equal to a person's rows here, whatever writes them
+    (the services, admin, a bulk load, a cascade, a TRUNCATE)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE)
+    # Indexed by person_tags_tag_person_idx (tag first).
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, db_index=False)
+
+    class Meta:
+        db_table = "people_person_tags"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "tag"], name="people_person_tags_person_id_tag_id_eeb66cb0_uniq"
+            ),
+        ]
+        indexes = [
+            # The people of a tag, in person order, from the index alone: the tag list and
+            # every combination with a tag read a tag's people first.
+            models.Index(fields=["tag", "person"], name="person_tags_tag_person_idx"),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="person_tags_added",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                referencing=pgtrigger.Referencing(new="added_links"),
+                func=_ADD_TAG_IDS + "RETURN NULL;",
+            ),
+            pgtrigger.Trigger(
+                name="person_tags_removed",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Delete,
+                referencing=pgtrigger.Referencing(old="removed_links"),
+                func=_REMOVE_TAG_IDS + "RETURN NULL;",
+            ),
+            pgtrigger.Trigger(
+                name="person_tags_changed",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Update,
+                referencing=pgtrigger.Referencing(old="removed_links", new="added_links"),
+                func=_REMOVE_TAG_IDS + _ADD_TAG_IDS + "RETURN NULL;",
+            ),
+            # A TRUNCATE fires no row events: it empties everyone's tag_ids.
+            pgtrigger.Trigger(
+                name="person_tags_truncated",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Truncate,
+                func="UPDATE people_person SET tag_ids = '{}' WHERE tag_ids <> '{}'; RETURN NULL;",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"tag {self.tag_id} of person {self.person_id}"
 
 
 class DataType(models.TextChoices):
@@ -250,6 +431,33 @@ class AttributeValue(models.Model):
                 models.functions.Substr("value_text", 1, 200),
                 name="attr_text_idx",
             ),
+            # A filter that matches many people wants the newest of them: with the person id
+            # last, equal values come in person order, and the newest matches are the end of
+            # an index range, read backwards (index-only when the text is short).
+            PostgreSQLIndex(
+                "definition",
+                Substr("value_text", 1, 200),
+                "person",
+                name="attr_text_person_idx",
+            ),
+            PostgreSQLIndex(
+                fields=["definition", "value_number", "person"], name="attr_number_person_idx"
+            ),
+            PostgreSQLIndex(
+                fields=["definition", "value_bool", "person"], name="attr_bool_person_idx"
+            ),
+            PostgreSQLIndex(
+                fields=["definition", "value_date", "person"], name="attr_date_person_idx"
+            ),
+            # The API's #startsWith on a text attribute, in any casing
+            # (search.text_values_starting compares this expression with the capitalized prefix).
+            PostgreSQLIndex(
+                "definition",
+                OpClass(Upper(Substr("value_text", 1, 200)), name="text_pattern_ops"),
+                "person",
+                name="attr_text_upper_idx",
+            ),
+            trigram_index(Upper("value_text"), "attr_text_trgm_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,7 @@ vendor's ``PushApiErrorResponse``, ``{"errorCode": <int>, "errorMessage": "..."}
 The vendor's OpenAPI document gives that body as the only 400 of its four push operations,
 with three codes: 48001, 48012 and 48013. The other refusals (a wrong field, a broken rule of
 DOMAIN.md) carry the portal's own numbers, 48100 and up, one per error code of the shared
-vocabulary (people/errors.py): the table below, also in the README. A number, once given, is
+vocabulary (core/errors.py): the table below, also in the README. A number, once given, is
 never reused for another meaning. ``errorMessage`` names the field and the rule broken.
 
 Other statuses keep the vendor's ``ApiException`` body, as the document gives them (401, 403,

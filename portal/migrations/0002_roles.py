@@ -38,8 +38,8 @@ def remove_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("portal", "0001_initial"),
-        ("people", "0001_initial"),
-        ("installations", "0001_initial"),
+        ("people", "0001_squashed_0022_custom_event_definitions"),
+        ("installations", "0001_squashed_0007_installation_sdk_fields_database_defaults"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

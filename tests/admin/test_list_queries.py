@@ -12,7 +12,7 @@ from tests.factories import ApplicationFactory, InstallationFactory
 pytestmark = pytest.mark.django_db
 
 # Session, user, role, permissions (2), the filter choices (tags, applications), the tag
-# filter's id-and-frequency lookup (people.search: the planner gets tag ids as values), the
+# filter's id-and-frequency lookup (directory.search: the planner gets tag ids as values), the
 # exact lookups, the capped count, the page and its two prefetches.
 MAX_QUERIES = 13
 

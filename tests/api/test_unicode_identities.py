@@ -7,11 +7,9 @@ keep their case. Phones are unchanged.
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import pytest
-from django.apps import apps
 
 from core.errors import DomainError, ErrorCode
 from directory.search import SearchQuery, search_people
@@ -129,37 +127,3 @@ def test_the_search_box_finds_a_look_alike_email(system_actor):
     for typed in ("Joe@BÜCHER.de", "joe@xn--bcher-kva.de", "ＪＯＥ@bücher.de"):
         page = search_people(SearchQuery(q=typed))
         assert [row.pk for row in page.people] == [person.pk], typed
-
-
-def renormalize() -> None:
-    migration = importlib.import_module(
-        "people.migrations.0021_renormalize_emails_and_external_ids"
-    )
-    migration.renormalize(apps, None)
-
-
-def test_the_migration_rewrites_stored_emails_and_external_ids(system_actor):
-    person = services.person_create(
-        actor=system_actor, fields={"externalId": "x"}, emails=["a@example.com", "b@example.com"]
-    )
-    # As the old rules stored them: lower-cased only, not composed.
-    ContactIdentity.objects.filter(value="a@example.com").update(value="ſtan@bücher.de")
-    ContactIdentity.objects.filter(value="b@example.com").update(value="stan@xn--bcher-kva.de")
-    Person.objects.filter(pk=person.pk).update(external_id="Cafe\u0301")
-
-    renormalize()
-
-    assert list(person.identities.values_list("value", flat=True)) == ["stan@xn--bcher-kva.de"]
-    person.refresh_from_db()
-    assert person.external_id == "Caf\u00e9"
-
-
-def test_the_migration_stops_naming_two_owners_of_one_mailbox(system_actor):
-    first = services.person_create(actor=system_actor, emails=["a@example.com"])
-    second = services.person_create(actor=system_actor, emails=["b@example.com"])
-    ContactIdentity.objects.filter(person=first).update(value="stan@example.com")
-    ContactIdentity.objects.filter(person=second).update(value="ſtan@example.com")
-
-    with pytest.raises(RuntimeError, match=f"of person {second.pk} is 'stan@example.com'"):
-        renormalize()
-    assert ContactIdentity.objects.get(person=second).value == "ſtan@example.com"

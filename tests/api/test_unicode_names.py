@@ -7,13 +7,11 @@ column the unique constraint is on, so every door finds the row the index holds.
 
 from __future__ import annotations
 
-import importlib
 import json
 from urllib.parse import quote
 
 import pytest
-from django.apps import apps
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from people.models import AttributeDefinition, DataType, Person, Tag
 from people.name_keys import name_key
@@ -128,43 +126,3 @@ def test_the_database_refuses_two_tags_or_definitions_of_one_folded_name():
     AttributeDefinition.objects.create(name="İl", data_type=DataType.STRING)
     with pytest.raises(IntegrityError), transaction.atomic():
         AttributeDefinition.objects.create(name="i̇L", data_type=DataType.STRING)
-
-
-class _SchemaEditor:
-    connection = connection
-
-    def execute(self, sql: str) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-
-
-def fill_name_keys() -> None:
-    migration = importlib.import_module("people.migrations.0020_name_keys")
-    migration.fill_name_keys(apps, _SchemaEditor())
-
-
-def test_the_migration_merges_tags_that_now_fold_to_one_name(system_actor):
-    # Rows as the old rule let them in: keys from before, names that now fold alike.
-    first = person_create(actor=system_actor, tags=["t1"])
-    both = person_create(actor=system_actor, tags=["t1", "t2"])
-    second = person_create(actor=system_actor, tags=["t2"])
-    Tag.objects.filter(name="t1").update(name="ΑΣ")
-    Tag.objects.filter(name="t2").update(name="ας")
-    kept = Tag.objects.get(name="ΑΣ")
-
-    fill_name_keys()
-
-    assert list(Tag.objects.values_list("pk", "name", "name_key")) == [(kept.pk, "ΑΣ", "ασ")]
-    for person in (first, both, second):
-        assert list(person.tags.values_list("pk", flat=True)) == [kept.pk]
-
-
-def test_the_migration_stops_naming_definitions_that_now_fold_to_one_name():
-    AttributeDefinition.objects.create(name="d1", data_type=DataType.STRING)
-    AttributeDefinition.objects.create(name="d2", data_type=DataType.INTEGER)
-    AttributeDefinition.objects.filter(name="d1").update(name="ΛΙΣΤΑΣ")
-    AttributeDefinition.objects.filter(name="d2").update(name="λιστασ")
-
-    with pytest.raises(RuntimeError, match="'ΛΙΣΤΑΣ' .* and 'λιστασ'"):
-        fill_name_keys()
-    assert set(AttributeDefinition.objects.values_list("name_key", flat=True)) == {"d1", "d2"}

@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     (DOMAIN.md), as the form, the API and the domain rule already read it."""
 
     dependencies = [
-        ("people", "0022_custom_event_definitions"),
+        ("people", "0002_postgresql_statistics_and_triggers"),
     ]
 
     operations = [
