@@ -1,10 +1,9 @@
-"""Fixtures of the operator UI tests: a profile with contact data, devices, tags and values."""
+"""The operator UI tests' profile: a person with contact data, devices, tags and values (its
+fixtures are in tests/conftest.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pytest
 
 from installations.models import Application, Installation
 from people import services
@@ -73,29 +72,6 @@ def make_profile(actor: Actor) -> Profile:
         device_model="iPad Air",
     )
     return Profile(person, primary, second, app, definitions)
-
-
-@pytest.fixture
-def profile(db, system_actor) -> Profile:
-    return make_profile(system_actor)
-
-
-@pytest.fixture
-def editor_client(client, editor):
-    client.force_login(editor)
-    return client
-
-
-@pytest.fixture
-def viewer_client(client, viewer):
-    client.force_login(viewer)
-    return client
-
-
-@pytest.fixture
-def admin_client_(client, administrator):
-    client.force_login(administrator)
-    return client
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

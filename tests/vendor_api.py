@@ -1,4 +1,5 @@
-"""Clients with API keys, and the vendor's OpenAPI document as response validators."""
+"""Clients with API keys (their fixtures are in tests/conftest.py), and the vendor's OpenAPI
+document as response validators."""
 
 from __future__ import annotations
 
@@ -7,16 +8,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from jsonschema import Draft202012Validator
 from rest_framework.test import APIClient
 
-from portal.models import ApiKey, ApiKeyRole
+from portal.models import ApiKey
 
 VENDOR_DOCUMENT = Path("/work/shared/reference/infobip-people-openapi.json")
 if not VENDOR_DOCUMENT.exists():  # a checkout next to the shared folder
     VENDOR_DOCUMENT = (
-        Path(__file__).resolve().parents[3] / "shared/reference/infobip-people-openapi.json"
+        Path(__file__).resolve().parents[2] / "shared/reference/infobip-people-openapi.json"
     )
 
 
@@ -109,13 +109,3 @@ def key_client(role: str, name: str = "crm-sync") -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"App {raw}")
     return client
-
-
-@pytest.fixture
-def manage_client(db) -> APIClient:
-    return key_client(ApiKeyRole.MANAGE)
-
-
-@pytest.fixture
-def read_client(db) -> APIClient:
-    return key_client(ApiKeyRole.READ, name="reporting")

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.access.routes import ANONYMOUS_ALLOWED, Route, iter_routes
+from tests.core.routes import ANONYMOUS_ALLOWED, Route, iter_routes
 
 pytestmark = pytest.mark.django_db
 

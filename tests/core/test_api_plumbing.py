@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from installations.api.authentication import DeviceRateThrottle
 from portal.api.throttling import PerKeyRateThrottle
 from portal.models import ApiKey, ApiKeyRole, hash_key
-from tests.api.conftest import assert_vendor_error
+from tests.vendor_api import assert_vendor_error
 
 pytestmark = pytest.mark.django_db
 

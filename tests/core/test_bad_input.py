@@ -22,8 +22,8 @@ from django.urls import reverse
 from people.models import AttributeValue
 from portal.models import ApiKey, ApiKeyRole
 from tests.admin.test_person_admin import change_url, person_form, with_identities
-from tests.api.conftest import assert_vendor_error, key_client
-from tests.ui.conftest import HTMX, make_profile
+from tests.profiles import HTMX, make_profile
+from tests.vendor_api import assert_vendor_error, key_client
 
 pytestmark = pytest.mark.django_db
 

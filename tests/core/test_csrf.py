@@ -1,6 +1,6 @@
 """Every state-changing request made with an operator's session needs a CSRF token.
 
-The endpoints are the URLconf's routes, enumerated when the tests run (tests/access/routes.py),
+The endpoints are the URLconf's routes, enumerated when the tests run (tests/core/routes.py),
 so a page, htmx endpoint or admin view added later is covered without being listed here. Each
 is sent every write method by a signed-in Administrator whose browser holds the CSRF cookie but
 whose request carries no token (what a forged cross-site form sends): 403, and nothing in the
@@ -20,9 +20,9 @@ from django.conf import settings
 from django.test import Client
 from django.utils.crypto import get_random_string
 
-from tests.access import conftest as access
-from tests.access.conftest import World, snapshot
-from tests.access.routes import Route, iter_routes
+from tests.core import conftest as access
+from tests.core.conftest import World, snapshot
+from tests.core.routes import Route, iter_routes
 
 # The access tests' rows (a person with identities, tags, attributes, two installations, keys).
 world = access.world

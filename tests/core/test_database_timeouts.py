@@ -27,8 +27,8 @@ from django.test import Client
 from django.urls import reverse
 
 from portal.models import ApiKey, ApiKeyRole
+from tests.core.test_serve import fetch, free_port
 from tests.factories import PersonFactory
-from tests.hardening.test_serve import fetch, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

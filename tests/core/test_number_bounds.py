@@ -22,9 +22,9 @@ from people import services
 from people.history import Actor
 from people.models import AttributeValue, DataType, Person
 from portal.models import ApiKeyRole
-from tests.api.conftest import assert_vendor_error, key_client
-from tests.api.push_support import device_client, device_url
 from tests.factories import ApplicationFactory, InstallationFactory
+from tests.installations.push_support import device_client, device_url
+from tests.vendor_api import assert_vendor_error, key_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

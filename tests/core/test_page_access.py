@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.ui.conftest import HTMX
+from tests.profiles import HTMX
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.hardening.test_concurrency_http import (  # noqa: F401 (served is a fixture)
+from tests.core.test_concurrency_http import (  # noqa: F401 (served is a fixture)
     APP_CODE,
     Served,
     register,

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from people.models import AttributeDefinition, DataType, Person
-from tests.api.conftest import assert_vendor_error
+from tests.vendor_api import assert_vendor_error
 
 pytestmark = pytest.mark.django_db
 BATCH = "/people/2/persons/batch"

@@ -1,6 +1,6 @@
 """Every write endpoint of the UI, the API and admin, enforced by role.
 
-The endpoints are the URLconf's routes (tests/access/routes.py) tried with every write method,
+The endpoints are the URLconf's routes (tests/core/routes.py) tried with every write method,
 so routes added later are covered too. A Viewer (and a read API key) is refused with 403, or
 the method is not allowed at all (405), and nothing in the database changes. An Editor is
 let through (whatever the answer to the test's generic body) except on administrator-only
@@ -19,8 +19,8 @@ from django.urls import reverse
 from installations.models import Application
 from people.models import AttributeDefinition, ContactIdentity, Person, Tag
 from portal.models import ApiKey
-from tests.access.conftest import snapshot
-from tests.access.routes import ANONYMOUS_ALLOWED, WRITE_METHODS, Route, iter_routes
+from tests.core.conftest import snapshot
+from tests.core.routes import ANONYMOUS_ALLOWED, WRITE_METHODS, Route, iter_routes
 
 pytestmark = pytest.mark.django_db
 

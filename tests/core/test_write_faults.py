@@ -4,7 +4,7 @@ Each test replaces an inner step of an operation (recording the history event, m
 installation, applying the attributes) with one that fails after the earlier steps wrote,
 and checks that every table is exactly as before. A batch writes all its valid items in one
 transaction: a fault part way writes nothing of any item (a rule an item breaks is that
-item's error in the per-item report, tests/api/test_person_batches.py).
+item's error in the per-item report, tests/people/test_api_person_batches.py).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from people.models import (
     Tag,
 )
 from portal.models import ApiKeyRole
-from tests.api.conftest import key_client
 from tests.factories import ApplicationFactory, InstallationFactory
+from tests.vendor_api import key_client
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 from installations.models import Installation
 from people.models import PersonType
 from portal.models import ApiKeyRole
-from tests.api.push_support import api_client, assert_vendor_shape, push_url, send
 from tests.factories import ApplicationFactory, InstallationFactory, PersonFactory
+from tests.installations.push_support import api_client, assert_vendor_shape, push_url, send
 
 OPERATIONS = [
     ("get", ""),

@@ -6,7 +6,8 @@ import pytest
 
 from installations.models import Installation
 from people.models import ActorKind, EventKind, Person, PersonType, Source
-from tests.api.push_support import (
+from tests.factories import ApplicationFactory
+from tests.installations.push_support import (
     api_client,
     assert_vendor_shape,
     device_client,
@@ -14,7 +15,6 @@ from tests.api.push_support import (
     push_url,
     send,
 )
-from tests.factories import ApplicationFactory
 
 PHONE = "79810000000"
 

@@ -11,7 +11,7 @@ from installations import services
 from installations.models import Installation
 from people.history import Actor
 from people.models import EventKind
-from tests.ui.conftest import HTMX
+from tests.profiles import HTMX
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from people.models import (
     Tag,
 )
 from people.services import person_create
-from tests.api.conftest import assert_vendor_error, assert_vendor_response
+from tests.vendor_api import assert_vendor_error, assert_vendor_response
 
 BATCH = "/people/2/persons/batch"
 

@@ -22,8 +22,8 @@ from people import services
 from people.history import Actor
 from people.models import AttributeDefinition, DataType, Event, Person
 from portal.models import ApiKeyRole
-from tests.api.conftest import assert_vendor_error, key_client
 from tests.factories import ApplicationFactory, InstallationFactory
+from tests.vendor_api import assert_vendor_error, key_client
 
 PERSONS = "/people/2/persons"
 CONTACTS = "/people/2/persons/contactInformation"

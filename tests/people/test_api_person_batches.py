@@ -6,8 +6,8 @@ import pytest
 
 from people.models import Event, Person, Source
 from people.services import person_create
-from tests.api.conftest import assert_vendor_error, assert_vendor_response
 from tests.factories import InstallationFactory
+from tests.vendor_api import assert_vendor_error, assert_vendor_response
 
 pytestmark = pytest.mark.django_db
 CONTACTS = "/people/2/persons/contactInformation"

@@ -7,8 +7,8 @@ from django.db import connection
 
 from people.models import AttributeDefinition, DataType, Event, Person, PersonType, Source
 from people.services import person_create
-from tests.api.conftest import assert_vendor_error, assert_vendor_list, assert_vendor_response
 from tests.factories import InstallationFactory
+from tests.vendor_api import assert_vendor_error, assert_vendor_list, assert_vendor_response
 
 pytestmark = pytest.mark.django_db
 PERSONS = "/people/2/persons"

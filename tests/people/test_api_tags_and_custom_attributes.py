@@ -6,7 +6,7 @@ import pytest
 
 from people.models import AttributeDefinition, DataType, Event, Person, Tag
 from people.services import person_create
-from tests.api.conftest import (
+from tests.vendor_api import (
     assert_vendor_error,
     assert_vendor_list,
     assert_vendor_response,

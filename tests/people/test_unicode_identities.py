@@ -18,7 +18,7 @@ from people.errors import DomainError, ErrorCode
 from people.identities import normalize_email, normalize_external_id
 from people.models import ContactIdentity, Person
 from people.search import SearchQuery, search_people
-from tests.api.conftest import assert_vendor_error
+from tests.vendor_api import assert_vendor_error
 
 pytestmark = pytest.mark.django_db
 PERSONS = "/people/2/persons"

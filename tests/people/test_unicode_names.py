@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from people.models import AttributeDefinition, DataType, Person, Tag
 from people.name_keys import name_key
 from people.services import person_create
-from tests.api.conftest import assert_vendor_error, assert_vendor_response
+from tests.vendor_api import assert_vendor_error, assert_vendor_response
 
 pytestmark = pytest.mark.django_db
 PERSONS = "/people/2/persons"

@@ -11,7 +11,7 @@ from people import services
 from people.history import Actor
 from people.models import Event, IdentityKind, Person
 from tests.factories import InstallationFactory
-from tests.ui.conftest import HTMX
+from tests.profiles import HTMX
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 
 from people.models import AttributeDefinition, DataType
 from people.services import person_create
-from tests.api.conftest import assert_vendor_error, assert_vendor_list
+from tests.vendor_api import assert_vendor_error, assert_vendor_list
 
 pytestmark = pytest.mark.django_db
 PERSONS = "/people/2/persons"

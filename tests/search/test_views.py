@@ -6,7 +6,7 @@ from django.urls import reverse
 from people import services
 from people.search import DEFAULT_PAGE_SIZE
 from tests.factories import InstallationFactory
-from tests.ui.conftest import HTMX
+from tests.profiles import HTMX
 
 pytestmark = pytest.mark.django_db
 
