@@ -17,17 +17,36 @@ import json
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.test import Client
 from django.utils.crypto import get_random_string
 
+from portal import roles
 from tests.core import conftest as access
-from tests.core.conftest import World, snapshot
+from tests.core.conftest import World, snapshot, world_operator
 from tests.core.routes import Route, iter_routes
 
 # The access tests' rows (a person with identities, tags, attributes, two installations, keys).
 world = access.world
 
 pytestmark = pytest.mark.django_db
+
+
+# The shared world's operators (tests/core/conftest.py), in place of tests/conftest.py's own.
+@pytest.fixture
+def viewer(db, shared_world) -> User:
+    return world_operator(shared_world, roles.VIEWER)
+
+
+@pytest.fixture
+def editor(db, shared_world) -> User:
+    return world_operator(shared_world, roles.EDITOR)
+
+
+@pytest.fixture
+def administrator(db, shared_world) -> User:
+    return world_operator(shared_world, roles.ADMINISTRATOR)
+
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 # Signing in is a write too (login CSRF), made before there is a session.

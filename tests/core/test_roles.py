@@ -18,11 +18,29 @@ from django.urls import reverse
 
 from installations.models import Application
 from people.models import AttributeDefinition, ContactIdentity, Person, Tag
+from portal import roles
 from portal.models import ApiKey
-from tests.core.conftest import snapshot
+from tests.core.conftest import snapshot, world_operator
 from tests.core.routes import ANONYMOUS_ALLOWED, WRITE_METHODS, Route, iter_routes
 
 pytestmark = pytest.mark.django_db
+
+
+# The shared world's operators (tests/core/conftest.py), in place of tests/conftest.py's own.
+@pytest.fixture
+def viewer(db, shared_world) -> User:
+    return world_operator(shared_world, roles.VIEWER)
+
+
+@pytest.fixture
+def editor(db, shared_world) -> User:
+    return world_operator(shared_world, roles.EDITOR)
+
+
+@pytest.fixture
+def administrator(db, shared_world) -> User:
+    return world_operator(shared_world, roles.ADMINISTRATOR)
+
 
 # Routes that write nothing however they are called: signing out, and reads sent as POST
 # (a search with a body).
