@@ -13,7 +13,7 @@ from people.models import Person
 from tests.browser.conftest import sign_in
 from tests.profiles import make_profile
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

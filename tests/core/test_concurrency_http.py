@@ -36,11 +36,12 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg
 import pytest
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+# The interpreter running the tests, and the gunicorn installed beside it.
+PYTHON = Path(sys.executable)
+GUNICORN = PYTHON.with_name("gunicorn")
 CLIENTS = 16
 WORKERS = 4
 APP_CODE = "conc-app"

@@ -249,6 +249,7 @@ def close_the_portals_connections_on_the_server() -> int:
     return closed
 
 
+@pytest.mark.slow
 def test_a_connection_the_server_closed_while_idle_costs_no_request_a_503(gunicorn_one_worker):
     _, key = ApiKey.issue(name="crm-sync", role=ApiKeyRole.READ)
     api = gunicorn_one_worker + "/people/2/persons?limit=1"
@@ -263,6 +264,7 @@ def test_a_connection_the_server_closed_while_idle_costs_no_request_a_503(gunico
     assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"})
 
 
+@pytest.mark.slow
 def test_the_served_portal_answers_health_503_within_seconds_while_people_are_locked(
     gunicorn_one_worker,
 ):

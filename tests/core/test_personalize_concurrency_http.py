@@ -25,7 +25,7 @@ from tests.core.test_concurrency_http import (  # noqa: F401 (served is a fixtur
     served,
 )
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 EXTERNAL_IDS = ["race-ana", "race-ben", "race-cid", "race-dora"]
 ROUNDS = 10

@@ -47,7 +47,7 @@ from people.services import person_create
 from portal.models import ApiKey, ApiKeyRole
 from tests.factories import ApplicationFactory, InstallationFactory
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db]
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db, pytest.mark.slow]
 
 DEVICE_PATHS = r"^/(mobile/1/appinstance|people/2/contactInformation/push)"
 DEVICE_FIELDS = INSTANCE_FIELDS | {"pushRegId", "userIdentity", "userAttributes"}

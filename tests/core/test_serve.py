@@ -23,8 +23,10 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+# The environment of the interpreter running the tests (`make serve` takes its gunicorn).
+VENV = Path(sys.executable).parent.parent
 # The served portal reads the test database: it must exist even when this module runs alone.
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 STARTUP_SECONDS = 60
 
 
@@ -98,7 +100,16 @@ def served(django_db_setup, serve_dir):
             check=True,
         )
     process = subprocess.Popen(
-        ["make", "-o", ".venv/.installed", "serve", f"PORT={port}"],
+        # The interpreter running the tests and its environment, installed already.
+        [
+            "make",
+            "-o",
+            f"{VENV}/.installed",
+            "serve",
+            f"VENV={VENV}",
+            f"PY={sys.executable}",
+            f"PORT={port}",
+        ],
         cwd=ROOT,
         env=environment,
         stdout=log.open("wb"),

@@ -20,6 +20,7 @@ import re
 import secrets
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -33,11 +34,12 @@ import psycopg
 import pytest
 import redis
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+# The interpreter running the tests, and the gunicorn installed beside it.
+PYTHON = Path(sys.executable)
+GUNICORN = PYTHON.with_name("gunicorn")
 WORKERS = 3
 API_RATE = 20
 DEVICE_RATE = 10

@@ -81,6 +81,7 @@ def aim_at_real_data(case, world: World) -> dict[str, str]:
     return headers
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=40,

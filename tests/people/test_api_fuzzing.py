@@ -101,6 +101,7 @@ def api_key(db, system_actor) -> str:
 
 
 @pytest.mark.postgres_only
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("path", "method", "mode"),
     CASES,

@@ -120,6 +120,7 @@ def decorated(draw) -> tuple[str, str]:
     return prefix + body, digits
 
 
+@pytest.mark.slow
 @given(decorated())
 def test_any_decoration_of_a_valid_number_normalizes_to_the_same_digits(case):
     text, digits = case
