@@ -208,7 +208,7 @@ def _lock_people_and_installation(
     lock waited for the person, while the writer holding the person unset that primary flag
     (tests/installations/test_concurrency.py). So did taking a second person (a personalize
     target) after the installation, and taking the person an installation named a moment
-    before it moved (tests/hardening/test_personalize_concurrency_http.py).
+    before it moved (tests/core/test_personalize_concurrency_http.py).
 
     A writer that moves the installation (personalize, depersonalize) first waits for the
     other writers of the installation (``_serialize_installation``) and passes its

@@ -4,9 +4,12 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from core import roles
+from core.models import ApiKeyRole
 from installations.models import Application
 from people.history import Actor
 from tests.factories import ApplicationFactory
+from tests.profiles import Profile, make_profile
+from tests.vendor_api import key_client
 
 
 def make_operator(username: str, role: str) -> User:
@@ -46,6 +49,39 @@ def operator_actor(editor) -> Actor:
 @pytest.fixture
 def application(db) -> Application:
     return ApplicationFactory(name="Shop", code="shop-app-code")
+
+
+@pytest.fixture
+def manage_client(db):
+    return key_client(ApiKeyRole.MANAGE)
+
+
+@pytest.fixture
+def read_client(db):
+    return key_client(ApiKeyRole.READ, name="reporting")
+
+
+@pytest.fixture
+def profile(db, system_actor) -> Profile:
+    return make_profile(system_actor)
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def admin_client_(client, administrator):
+    client.force_login(administrator)
+    return client
 
 
 @pytest.fixture(autouse=True)

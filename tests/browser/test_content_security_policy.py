@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 
 from people.history import Actor
 from tests.browser.conftest import sign_in
-from tests.ui.conftest import make_profile
+from tests.profiles import make_profile
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];

@@ -27,7 +27,7 @@ from people.models import AttributeDefinition, DataType, Person
 from tests.browser.conftest import sign_in
 from tests.factories import ApplicationFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def script(label: str) -> str:

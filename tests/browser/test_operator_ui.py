@@ -11,9 +11,9 @@ from people import services
 from people.history import Actor
 from people.models import Person
 from tests.browser.conftest import sign_in
-from tests.ui.conftest import make_profile
+from tests.profiles import make_profile
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from rest_framework.test import APIClient
 from core.models import ApiKeyRole
 from installations.models import Installation
 from people.models import ActorKind, EventKind, Person, PersonType, Source
-from tests.api.push_support import api_client, device_client, device_url, send
 from tests.factories import ApplicationFactory, InstallationFactory
+from tests.installations.push_support import api_client, device_client, device_url, send
 
 SDK_INSTANCE = {
     "regEnabled": True,

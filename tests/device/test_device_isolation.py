@@ -14,8 +14,8 @@ from installations.models import Installation
 from people import services as person_services
 from people.history import Actor
 from people.models import EventKind, Person
-from tests.api.push_support import device_client, device_url, send
 from tests.factories import ApplicationFactory
+from tests.installations.push_support import device_client, device_url, send
 
 VICTIM = "victim@example.com"
 

@@ -20,7 +20,7 @@ from django.conf import settings
 
 from bench.run import ADMIN_KINDS, EXACT_KINDS, KINDS
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 SEARCHES = 4

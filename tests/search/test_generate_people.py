@@ -49,7 +49,7 @@ def test_tags_are_spread_unevenly(generated):
 def test_each_persons_tag_ids_are_written_with_the_row(generated):
     """The person rows carry their tag ids (the search tests tags on them, migration 0010):
     equal to the person's rows in people_person_tags."""
-    from tests.people.test_person_tag_ids import disagreements
+    from tests.people.test_models_tag_ids import disagreements
 
     assert disagreements() == 0
     assert Person.objects.filter(tags__isnull=False).distinct().count() > 200

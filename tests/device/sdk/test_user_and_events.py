@@ -33,8 +33,8 @@ from people.models import (
     Person,
     Source,
 )
-from tests.api.push_support import api_client
 from tests.factories import ApplicationFactory, DefinitionFactory, InstallationFactory
+from tests.installations.push_support import api_client
 
 ANDROID_SYSTEM_DATA = {
     # InstallationMapper.toBackend: what UserEventsSynchronizer sends as a session's systemData
