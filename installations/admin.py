@@ -115,7 +115,7 @@ class InstallationInline(admin.TabularInline):
             if moving and data.get("is_primary") is False:
                 del data["is_primary"]
             if data:
-                services.installation_update(
+                services.installation_edit(
                     installation=form.instance.push_registration_id,
                     actor=actor,
                     is_primary=data.get("is_primary"),
@@ -283,14 +283,13 @@ class InstallationAdmin(ServiceAdmin):
 
     def save_model(self, request, obj: Installation, form, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in form.changed_data}
-        saved = services.installation_update(
+        saved = services.installation_edit(
             installation=obj.push_registration_id,
             actor=admin_actor(request),
             is_primary=data.get("is_primary"),
             registration_enabled=data.get("registration_enabled"),
             additional_data=data.get("additional_data"),
-            additional_data_mode="replace",
-            additional_data_from=_object_or_none(form.shown("additional_data")),
+            additional_data_shown=_object_or_none(form.shown("additional_data")),
         )
         for field in Installation._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))
@@ -311,15 +310,13 @@ class InstallationAdmin(ServiceAdmin):
     make_primary = installation_action(
         "Make primary",
         "Made primary",
-        lambda push_id, actor: services.installation_set_primary(
-            installation=push_id, actor=actor, is_primary=True
-        ),
+        lambda push_id, actor: services.installation_set_primary(installation=push_id, actor=actor),
     )
     unset_primary = installation_action(
         "Unset primary",
         "Unset primary",
-        lambda push_id, actor: services.installation_set_primary(
-            installation=push_id, actor=actor, is_primary=False
+        lambda push_id, actor: services.installation_unset_primary(
+            installation=push_id, actor=actor
         ),
     )
     remote_logout = installation_action(
@@ -332,14 +329,14 @@ class InstallationAdmin(ServiceAdmin):
     push_on = installation_action(
         "Push on",
         "Push turned on",
-        lambda push_id, actor: services.installation_set_push(
+        lambda push_id, actor: services.installation_set_push_enabled(
             installation=push_id, actor=actor, enabled=True
         ),
     )
     push_off = installation_action(
         "Push off",
         "Push turned off",
-        lambda push_id, actor: services.installation_set_push(
+        lambda push_id, actor: services.installation_set_push_enabled(
             installation=push_id, actor=actor, enabled=False
         ),
     )

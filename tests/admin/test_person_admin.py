@@ -283,7 +283,7 @@ def test_installation_rows_left_as_shown_keep_what_changed_meanwhile(admin_clien
         if item.is_primary:
             data[f"{row}-is_primary"] = "on"
     phone = installation("push-ana-phone")
-    installation_services.installation_set_push(
+    installation_services.installation_set_push_enabled(
         installation=phone, actor=Actor.system("sdk"), enabled=False
     )
     assert admin_client.post(change_url(ana), data).status_code == 302

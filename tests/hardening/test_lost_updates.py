@@ -483,7 +483,7 @@ def test_a_write_of_one_part_locks_the_person_row_first(require_postgresql, syst
             person=person.pk, actor=system_actor, values={"Score": 3}
         ),
         "set primary": lambda: installation_services.installation_set_primary(
-            installation=installation.push_registration_id, actor=system_actor, is_primary=True
+            installation=installation.push_registration_id, actor=system_actor
         ),
     }
 

@@ -128,7 +128,6 @@ def test_the_final_vacuum_waits_for_transactions_older_than_the_load():
 
     import psycopg
     from django.db import connection
-
     from people.management.commands.generate_people import Command
 
     settings = connection.settings_dict
