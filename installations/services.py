@@ -14,18 +14,29 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
 
 from core.errors import DomainError, ErrorCode, reject_nul
 from installations.models import Application, Installation, mask_push_service_token
 from people import custom_attributes as attribute_types
+from people.batches import ROWS_PER_STATEMENT, in_one_transaction, not_found
 from people.fields import FIELD_ALIASES, STANDARD_FIELDS, clean_standard_fields
-from people.history import Actor, record_audit, record_event
+from people.history import Actor, event_row, record_audit, record_event
 from people.identities import normalize_email, normalize_external_id, parse_phone
-from people.models import ContactIdentity, Event, EventKind, IdentityKind, Origin, Person
+from people.models import (
+    ContactIdentity,
+    Event,
+    EventKind,
+    IdentityKind,
+    Origin,
+    Person,
+    PersonType,
+)
 from people.services import (
     REPLACE,
     SYSTEM,
@@ -656,25 +667,49 @@ def _is_anonymous(person: Person) -> bool:
     return not person.external_id and not ContactIdentity.objects.filter(person=person).exists()
 
 
-def _depersonalize_locked(installation: Installation, person: Person, actor: Actor) -> Person:
-    anonymous = new_anonymous_person(origin=Origin.SYSTEM)
-    installation.person = anonymous
-    installation.is_primary = False
-    installation.save(update_fields=["person", "is_primary", "modified_at"])
-    record_event(
-        person=person,
-        kind=EventKind.DEPERSONALIZE,
-        actor=actor,
-        push_registration_id=installation.push_registration_id,
-        changes={"installation": installation.push_registration_id, "movedTo": anonymous.pk},
+def depersonalize_locked(installations: list[Installation], actor: Actor) -> list[Person]:
+    """The one way an installation leaves its person (DOMAIN.md, Depersonalize): each of
+    ``installations`` (locked, as their people are) moves to a fresh anonymous lead profile of
+    its own and is no longer primary. Answers the new profiles, in the same order.
+
+    Remote logout, a forced personalization and deleting a person all come here, so the
+    history says the same for each: a Depersonalize event on the person it left, naming the
+    profile it went to (``movedTo``), and one on that profile, naming the person it came
+    from (``movedFrom``). Deleting the person takes the first event with its history. A few
+    statements for any number of installations (a batch deletes a thousand people at once).
+    """
+    anonymous = [Person(type=PersonType.LEAD, origin=Origin.SYSTEM) for _ in installations]
+    Person.objects.bulk_create(anonymous, batch_size=ROWS_PER_STATEMENT)
+    now = timezone.now()
+    events = []
+    for installation, fresh in zip(installations, anonymous, strict=True):
+        push_id = installation.push_registration_id
+        left = Person(pk=installation.person_id)
+        events.append(
+            event_row(
+                person=left,
+                kind=EventKind.DEPERSONALIZE,
+                actor=actor,
+                push_registration_id=push_id,
+                changes={"installation": push_id, "movedTo": fresh.pk},
+            )
+        )
+        events.append(
+            event_row(
+                person=fresh,
+                kind=EventKind.DEPERSONALIZE,
+                actor=actor,
+                push_registration_id=push_id,
+                changes={"installation": push_id, "movedFrom": left.pk},
+            )
+        )
+        installation.person = fresh
+        installation.is_primary = False
+        installation.modified_at = now
+    Installation.objects.bulk_update(
+        installations, ["person", "is_primary", "modified_at"], batch_size=ROWS_PER_STATEMENT
     )
-    record_event(
-        person=anonymous,
-        kind=EventKind.DEPERSONALIZE,
-        actor=actor,
-        push_registration_id=installation.push_registration_id,
-        changes={"installation": installation.push_registration_id, "movedFrom": person.pk},
-    )
+    Event.objects.bulk_create(events, batch_size=ROWS_PER_STATEMENT)
     return anonymous
 
 
@@ -688,7 +723,75 @@ def installation_depersonalize(*, installation: Installation | str, actor: Actor
     locked, person = _lock_installation(installation, moves=True)
     if _is_anonymous(person) and not person.installations.exclude(pk=locked.pk).exists():
         return person
-    return _depersonalize_locked(locked, person, actor)
+    (anonymous,) = depersonalize_locked([locked], actor)
+    return anonymous
+
+
+# ---------------------------------------------------------------------------------------------
+# Deleting people: what joins both apps (people does not know installations)
+
+
+@transaction.atomic
+def person_delete(*, person: Person | int, actor: Actor) -> None:
+    """Delete a person (DOMAIN.md): its contact identities, custom attribute values and
+    history go with it; its installations go to fresh anonymous profiles
+    (``depersonalize_locked``, as a remote logout). The deletion itself is kept in the audit
+    log, since the history that would say it goes with the person."""
+    locked = lock_person(person)
+    installations = list(
+        Installation.objects.select_for_update().filter(person=locked).order_by("pk")
+    )
+    depersonalize_locked(installations, actor)
+    record_audit(
+        action="person deleted",
+        target=f"person {locked.pk}",
+        actor=actor,
+        installations_moved=len(installations),
+    )
+    locked.delete()
+
+
+def person_delete_batch(*, actor: Actor, person_ids: list[int | Exception]) -> list[Any]:
+    """Delete each item's person (as ``person_delete``), or keep the item's error; all of them
+    in one transaction (people.batches). The same person twice: the second is NOT_FOUND, as
+    it would be after the first."""
+    return in_one_transaction(lambda: _delete_batch(actor, person_ids))
+
+
+def _delete_batch(actor: Actor, person_ids: list[int | Exception]) -> list[Any]:
+    outcomes: list[Any] = list(person_ids)
+    wanted = sorted({pk for pk in person_ids if not isinstance(pk, Exception)})
+    locked = set(
+        Person.objects.select_for_update()
+        .filter(pk__in=wanted)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    deleted: set[int] = set()
+    for index, pk in enumerate(person_ids):
+        if isinstance(pk, Exception):
+            continue
+        if pk not in locked or pk in deleted:
+            outcomes[index] = not_found(pk)
+        else:
+            deleted.add(pk)
+            outcomes[index] = None
+    if not deleted:
+        return outcomes
+    installations = list(
+        Installation.objects.select_for_update().filter(person_id__in=deleted).order_by("pk")
+    )
+    moved = Counter(installation.person_id for installation in installations)
+    depersonalize_locked(installations, actor)
+    for pk in sorted(deleted):
+        record_audit(
+            action="person deleted",
+            target=f"person {pk}",
+            actor=actor,
+            installations_moved=moved[pk],
+        )
+    Person.objects.filter(pk__in=deleted).delete()
+    return outcomes
 
 
 def parse_identity(identity: Any) -> dict[str, Any]:
@@ -946,7 +1049,7 @@ def installation_personalize(
                     "forceDepersonalize",
                     details={"personId": current.pk},
                 )
-            current = _depersonalize_locked(locked, current, actor)
+            (current,) = depersonalize_locked([locked], actor)
         if candidate is not None:
             target = people[candidate]
             _move_installation(locked, current, target)

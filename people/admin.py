@@ -274,8 +274,9 @@ def search_people(queryset: QuerySet, search_term: str) -> QuerySet:
     return queryset.filter(condition)
 
 
-@admin.register(Person)
 class PersonAdmin(ServiceAdmin):
+    """Registered by directory.admin, whose delete moves the installations."""
+
     form = PersonAdminForm
     inlines = [ContactIdentityInline]
     list_display = (
@@ -393,9 +394,6 @@ class PersonAdmin(ServiceAdmin):
                 inline.save_through_services(request, form.instance, formset)
             # What construct_change_message reads after a formset.save().
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-
-    def delete_model(self, request, obj: Person) -> None:
-        services.person_delete(person=obj, actor=admin_actor(request))
 
     def get_deleted_objects(self, objs, request):
         """What deleting people does (person_delete), instead of Django's cascade walk.

@@ -4,7 +4,8 @@ A batch first validates every item, then writes the valid ones in ONE transactio
 or (when the database fails part way) none, so that the client either gets the per-item report
 of what was written or an error with nothing written, and a retry of the same request
 duplicates nothing (issue 24, item 3). Each item keeps the rules of its single-person service
-(``person_create``, ``person_update``, ``person_delete``, ``person_add_tags``): uniqueness
+(``person_create``, ``person_update``, ``person_add_tags``; deleting people moves their
+installations and is installations.services.person_delete_batch): uniqueness
 against the database and within the batch, in item order, normalization, limits, the same
 errors and the same history events. Only the look-ups and writes are gathered: a few
 statements per batch, not per item (1,000 items took 25 s one at a time, a few now).
@@ -27,7 +28,7 @@ from core.errors import DomainError, ErrorCode
 from people import custom_attributes as attribute_types
 from people import services
 from people.fields import STANDARD_FIELDS
-from people.history import Actor, event_row, record_audit
+from people.history import Actor, event_row
 from people.models import (
     AttributeDefinition,
     AttributeValue,
@@ -35,7 +36,6 @@ from people.models import (
     Event,
     EventKind,
     IdentityKind,
-    Origin,
     Person,
     PersonType,
     Tag,
@@ -573,73 +573,6 @@ def _write_values(profiles: Iterable[Profile]) -> None:
         update_fields=VALUE_COLUMNS,
         batch_size=ROWS_PER_STATEMENT,
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Delete
-
-
-def person_delete_batch(*, actor: Actor, person_ids: list[int | Exception]) -> list[Any]:
-    """Delete each item's person (as ``person_delete``), or keep the item's error. The same
-    person twice: the second is NOT_FOUND, as it would be after the first."""
-    return in_one_transaction(lambda: _delete(actor, person_ids))
-
-
-def _delete(actor: Actor, person_ids: list[int | Exception]) -> list[Any]:
-    outcomes: list[Any] = list(person_ids)
-    wanted = sorted({pk for pk in person_ids if not isinstance(pk, Exception)})
-    locked = set(
-        Person.objects.select_for_update()
-        .filter(pk__in=wanted)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    deleted: set[int] = set()
-    for index, pk in enumerate(person_ids):
-        if isinstance(pk, Exception):
-            continue
-        if pk not in locked or pk in deleted:
-            outcomes[index] = not_found(pk)
-        else:
-            deleted.add(pk)
-            outcomes[index] = None
-    if not deleted:
-        return outcomes
-    Installation = Person._meta.get_field("installations").related_model
-    installations = list(
-        Installation.objects.select_for_update().filter(person_id__in=deleted).order_by("pk")
-    )
-    anonymous = [Person(type=PersonType.LEAD, origin=Origin.SYSTEM) for _ in installations]
-    Person.objects.bulk_create(anonymous, batch_size=ROWS_PER_STATEMENT)
-    now = timezone.now()
-    events, moved = [], {}
-    for installation, fresh in zip(installations, anonymous, strict=True):
-        events.append(
-            event_row(
-                person=fresh,
-                kind=EventKind.DEPERSONALIZE,
-                actor=actor,
-                push_registration_id=installation.push_registration_id,
-                changes={"reason": f"person {installation.person_id} was deleted"},
-            )
-        )
-        moved[installation.person_id] = moved.get(installation.person_id, 0) + 1
-        installation.person = fresh
-        installation.is_primary = False
-        installation.modified_at = now
-    Installation.objects.bulk_update(
-        installations, ["person", "is_primary", "modified_at"], batch_size=ROWS_PER_STATEMENT
-    )
-    Event.objects.bulk_create(events, batch_size=ROWS_PER_STATEMENT)
-    for pk in sorted(deleted):
-        record_audit(
-            action="person deleted",
-            target=f"person {pk}",
-            actor=actor,
-            installations_moved=moved.get(pk, 0),
-        )
-    Person.objects.filter(pk__in=deleted).delete()
-    return outcomes
 
 
 # ---------------------------------------------------------------------------------------------

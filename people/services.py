@@ -773,38 +773,6 @@ def new_anonymous_person(*, origin: str = Origin.DEVICE) -> Person:
     return Person.objects.create(type=PersonType.LEAD, origin=origin)
 
 
-@transaction.atomic
-def person_delete(*, person: Person | int, actor: Actor) -> None:
-    """Delete a person, its identities and values; its installations get fresh anonymous leads.
-
-    The installations are reached through the reverse relation: people does not import the
-    installations app (DESIGN.md's dependency direction).
-    """
-    locked = lock_person(person)
-    moved: list[str] = []
-    for installation in locked.installations.select_for_update():
-        anonymous = new_anonymous_person(origin=Origin.SYSTEM)
-        installation.person = anonymous
-        installation.is_primary = False
-        installation.save(update_fields=["person", "is_primary", "modified_at"])
-        record_event(
-            person=anonymous,
-            kind=EventKind.DEPERSONALIZE,
-            actor=actor,
-            push_registration_id=installation.push_registration_id,
-            changes={"reason": f"person {locked.pk} was deleted"},
-        )
-        moved.append(installation.push_registration_id)
-    # The person's history goes with it: the deletion itself is kept in the audit log.
-    record_audit(
-        action="person deleted",
-        target=f"person {locked.pk}",
-        actor=actor,
-        installations_moved=len(moved),
-    )
-    locked.delete()
-
-
 # ---------------------------------------------------------------------------------------------
 # Tags and custom attribute definitions
 

@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from core.access import delete_required, edit_required, operator_required
+from core.access import edit_required, operator_required
 from core.errors import DomainError, ErrorCode
 from core.roles import can_delete_people, can_edit
 from people import custom_attributes as attribute_types
@@ -778,7 +778,7 @@ def describe_history(page: selectors.HistoryPage) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Create and delete
+# Create
 
 
 @edit_required
@@ -801,19 +801,3 @@ def person_create(request: HttpRequest) -> HttpResponse:
         {"form": form, "merge_error": getattr(form, "domain_error", None)},
         status=status,
     )
-
-
-@delete_required
-def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    """A confirmation that names the person (GET), then the deletion (POST)."""
-    person = get_object_or_404(Person, pk=pk)
-    if request.method == "POST":
-        name = person.display_name
-        try:
-            services.person_delete(person=person, actor=actor_of(request))
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect(person_url(person))
-        messages.success(request, f"Deleted {name} (person {pk}).")
-        return redirect("home")
-    return render(request, "people/person_delete.html", {"person": person})

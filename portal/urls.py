@@ -16,9 +16,10 @@ urlpatterns = [
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     # Operator UI
-    path("", include("people.urls")),
+    path("", include("directory.urls")),
     path("installations/", include("installations.urls")),
     # HTTP API (the vendor's paths)
+    path("people/2/", include("directory.api.urls")),
     path("people/2/", include("people.api.urls")),
     path("peopleevents/2/", include("people.api.event_definitions")),
     path("", include("installations.api.urls")),

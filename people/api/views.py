@@ -427,18 +427,6 @@ class PersonsView(VendorAPIView):
         changes = merge_changes(validated(bodies.PersonInputSerializer, request.data))
         return update_person(request, person_id, changes)
 
-    @extend_schema(
-        operation_id="delete-a-person",
-        summary="Delete a person; its installations move to fresh anonymous profiles",
-        parameters=IDENTITY_PARAMETERS,
-        responses={200: DONE_RESPONSE, **error_responses(400, 404)},
-        tags=["persons"],
-    )
-    def delete(self, request):
-        person_id = resolve(required_identity(request.query_params))
-        services.person_delete(person=person_id, actor=actor_from_request(request))
-        return Response(status=status.HTTP_200_OK)
-
 
 class ContactInformationView(VendorAPIView):
     """Replace, add or remove the phones and emails of one person."""
@@ -660,32 +648,6 @@ class BatchView(VendorAPIView):
                 result.update(failure(outcome))
             else:
                 result.update(status=status.HTTP_200_OK, isModified=outcome)
-            results.append(result)
-        return batch_response(results)
-
-    @extend_schema(
-        operation_id="batch-people-delete",
-        summary=f"Delete up to {bodies.MAX_BATCH} people",
-        request=bodies.BatchQueryRequestSerializer,
-        responses={
-            200: bodies.BatchDeleteResponseSerializer,
-            207: bodies.BatchDeleteResponseSerializer,
-            **error_responses(400),
-        },
-        tags=["persons"],
-    )
-    def delete(self, request):
-        people = batch_items(request.data)
-        outcomes = batches.person_delete_batch(
-            actor=actor_from_request(request), person_ids=resolve_all(queries_of(people))
-        )
-        results = []
-        for item, outcome in zip(people, outcomes, strict=True):
-            result: dict[str, Any] = {"query": query_echo(item)}
-            if isinstance(outcome, Exception):
-                result.update(failure(outcome))
-            else:
-                result["status"] = status.HTTP_200_OK
             results.append(result)
         return batch_response(results)
 

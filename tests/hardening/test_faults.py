@@ -246,21 +246,20 @@ def test_a_fault_after_the_first_installation_left_a_deleted_person_writes_nothi
     InstallationFactory(application=application, person=person, is_primary=True)
     InstallationFactory(application=application, person=person)
     before = database_state()
-    calls: list = []
     injected: list = []
-
-    def second_call(*args, **kwargs):
-        calls.append(True)
-        return len(calls) == 2
-
+    # After both installations moved to their anonymous profiles, with their events.
     monkeypatch.setattr(
-        person_services,
-        "record_event",
-        fail_before(person_services.record_event, injected, when=second_call),
+        installation_services,
+        "record_audit",
+        fail_before(
+            installation_services.record_audit,
+            injected,
+            check=lambda: not Installation.objects.filter(person=person).exists(),
+        ),
     )
 
     with pytest.raises(InjectedFault):
-        person_services.person_delete(person=person, actor=ACTOR)
+        installation_services.person_delete(person=person, actor=ACTOR)
 
     assert injected
     assert database_state() == before
@@ -276,9 +275,13 @@ def test_a_fault_while_deleting_over_the_api_answers_500_and_writes_nothing(
     before = database_state()
     injected: list = []
     monkeypatch.setattr(
-        person_services,
-        "record_event",
-        fail_before(person_services.record_event, injected),
+        installation_services,
+        "record_audit",
+        fail_before(
+            installation_services.record_audit,
+            injected,
+            check=lambda: not Installation.objects.filter(person=person).exists(),
+        ),
     )
 
     response = api.delete(f"{PERSONS}?identifier=crm-1&type=EXTERNAL_ID")
@@ -441,12 +444,12 @@ def test_a_fault_part_way_through_a_batch_delete_keeps_every_person_whole(
     before = database_state()
     injected: list = []
     monkeypatch.setattr(
-        batches,
+        installation_services,
         "event_row",
         fail_before(
-            batches.event_row,
+            installation_services.event_row,
             injected,
-            when=lambda **kwargs: kwargs["changes"]["reason"] == f"person {failing.pk} was deleted",
+            when=lambda **kwargs: kwargs["changes"].get("movedFrom") == failing.pk,
             check=lambda: Person.objects.count() > len(before["people"]),
         ),
     )

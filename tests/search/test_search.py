@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 
+from installations import services as installation_services
 from installations.models import Installation
 from people import search, services
 from people.models import PersonType
@@ -218,8 +219,8 @@ def test_an_identifier_spelled_like_a_name_finds_its_person_before_the_names(
     assert ids(page) == [owner.pk]
     assert page.exact and page.matches[0].kind == kind
     # Also with no name starting so: the name page is empty, the identifier still found.
-    services.person_delete(person=named[0], actor=actor)
-    services.person_delete(person=named[1], actor=actor)
+    installation_services.person_delete(person=named[0], actor=actor)
+    installation_services.person_delete(person=named[1], actor=actor)
     page = search_people(SearchQuery(q="horvat"))
     assert ids(page) == [owner.pk] and page.matches[0].kind == kind
     # A filter the identifier's person fails: the names are the answer, not an empty page.

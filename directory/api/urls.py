@@ -1,0 +1,11 @@
+"""The People API paths whose deletes join installations, included at /people/2/ by
+portal/urls.py before people.api.urls (which has the others)."""
+
+from django.urls import path
+
+from directory.api import views
+
+urlpatterns = [
+    path("persons", views.PersonsView.as_view(), name="api-persons"),
+    path("persons/batch", views.BatchView.as_view(), name="api-persons-batch"),
+]
