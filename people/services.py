@@ -162,7 +162,6 @@ def attribute_definitions_named(names: Iterable[Any]) -> dict[str, AttributeDefi
 def parse_custom_attributes(
     raw: Any,
     *,
-    from_text: bool = False,
     definitions: dict[str, AttributeDefinition] | None = None,
 ) -> dict[AttributeDefinition, Any]:
     """definition -> parsed value (None means remove) for a name -> value mapping.
@@ -192,9 +191,7 @@ def parse_custom_attributes(
             )
         value = raw[name]
         parsed[definition] = (
-            None
-            if value is None
-            else attribute_types.parse_value(definition, value, from_text=from_text)
+            None if value is None else attribute_types.parse_value(definition, value)
         )
     return parsed
 
@@ -226,7 +223,6 @@ def person_changes(
     tags_remove: Iterable[str] = (),
     custom_attributes: dict[str, Any] | None = None,
     custom_attributes_mode: str = MERGE,
-    custom_attributes_from_text: bool = False,
     custom_attributes_shown: dict[str, str] | None = None,
     phones: Iterable[Any] | None = None,
     emails: Iterable[Any] | None = None,
@@ -246,9 +242,7 @@ def person_changes(
         tags_mode=tags_mode,
         tags_remove=parse_tag_names(tags_remove),
         custom_attributes=(
-            parse_custom_attributes(
-                custom_attributes, from_text=custom_attributes_from_text, definitions=definitions
-            )
+            parse_custom_attributes(custom_attributes, definitions=definitions)
             if custom_attributes is not None
             else None
         ),
@@ -586,7 +580,6 @@ def person_create(
     custom_attributes: dict[str, Any] | None = None,
     phones: Iterable[Any] | None = None,
     emails: Iterable[Any] | None = None,
-    custom_attributes_from_text: bool = False,
     origin: str | None = None,
 ) -> Person:
     """Create a person. Without a type it is a CUSTOMER (DOMAIN.md)."""
@@ -594,7 +587,6 @@ def person_create(
         fields=fields,
         tags=tags,
         custom_attributes=custom_attributes,
-        custom_attributes_from_text=custom_attributes_from_text,
         phones=phones,
         emails=emails,
     )
@@ -692,7 +684,6 @@ def person_set_custom_attributes(
     person: Person | int,
     actor: Actor,
     values: dict[str, Any],
-    from_text: bool = False,
     shown: dict[str, str] | None = None,
 ) -> Person:
     """Set (or with a None value, remove) custom attributes; the others stay.
@@ -704,7 +695,6 @@ def person_set_custom_attributes(
         person=person,
         actor=actor,
         custom_attributes=values,
-        custom_attributes_from_text=from_text,
         custom_attributes_shown=shown,
     )
 

@@ -33,6 +33,7 @@ from people.forms import (
     PersonCreateForm,
     PersonForm,
     SearchForm,
+    attribute_value,
     split_list,
 )
 from people.history import Actor
@@ -547,8 +548,7 @@ def attribute_set(request: HttpRequest, pk: int, definition_pk: int) -> HttpResp
         person = services.person_set_custom_attributes(
             person=person,
             actor=actor_of(request),
-            values={definition.name: raw},
-            from_text=True,
+            values={definition.name: attribute_value(definition, raw)},
             shown=_shown(request, definition),
         )
     except DomainError as exc:
@@ -693,7 +693,7 @@ def _item_rows(definition: AttributeDefinition, items: list[dict[str, str]]) -> 
 
 
 def submitted_value(definition: AttributeDefinition, post: Any) -> Any:
-    """What the editor sent, as the service reads text (None removes the value)."""
+    """What the editor sent, as text (None removes the value): forms.attribute_value reads it."""
     if definition.data_type == DataType.BOOLEAN:
         return "true" if post.get("value") else "false"
     if definition.data_type != DataType.LIST_OF_OBJECTS:

@@ -78,8 +78,7 @@ def grow(profile, actor, n):
     services.person_set_custom_attributes(
         person=person,
         actor=actor,
-        values={"Visits": str(n), "Newsletter": "true", "Orders": [{"sku": "A", "qty": "1"}] * n},
-        from_text=True,
+        values={"Visits": n, "Newsletter": True, "Orders": [{"sku": "A", "qty": 1}] * n},
     )
 
 
