@@ -24,7 +24,8 @@ from django.utils import timezone
 from core.errors import DomainError, ErrorCode, reject_nul
 from installations.models import Application, Installation, mask_push_service_token
 from people import custom_attributes as attribute_types
-from people.batches import ROWS_PER_STATEMENT, in_one_transaction, not_found
+from people.batch_checks import not_found
+from people.batches import ROWS_PER_STATEMENT, in_one_transaction
 from people.fields import FIELD_ALIASES, STANDARD_FIELDS, clean_standard_fields
 from people.history import Actor, event_row, record_audit, record_event
 from people.identities import normalize_email, normalize_external_id, parse_phone
