@@ -1,6 +1,6 @@
 """A batch's items checked before anything is written (people.batches writes them).
 
-Each item is parsed as its single-person service parses it (``person_changes``); then the
+Each item is parsed as its single-person service parses it (``merge_changes``); then the
 unique identifiers it asks for (externalId, phones, emails) are looked up at once, so that an
 item that would take one another person holds, or one an earlier item of the batch took, gets
 the merge error its single edit gets, and a contact limit its limit error.
@@ -146,7 +146,7 @@ def lock_definitions(
 
 
 def parse_items(items: list[dict[str, Any] | Exception]) -> tuple[list[Any], dict[int, Any]]:
-    """Each item's ``person_changes`` (or its error), the definitions looked up at once."""
+    """Each item's ``merge_changes`` (or its error), the definitions looked up at once."""
     outcomes: list[Any] = list(items)
     names = {
         name
@@ -160,7 +160,7 @@ def parse_items(items: list[dict[str, Any] | Exception]) -> tuple[list[Any], dic
         if isinstance(item, Exception):
             continue
         try:
-            parsed[index] = services.person_changes(**item, definitions=definitions)
+            parsed[index] = services.merge_changes(**item, definitions=definitions)
         except DomainError as error:
             outcomes[index] = error
     return outcomes, parsed

@@ -233,7 +233,7 @@ class Profile:
 def person_update_batch(
     *, actor: Actor, items: list[tuple[int, dict[str, Any]] | Exception]
 ) -> list[bool | Exception]:
-    """Apply a merge edit (``person_changes`` keyword arguments) to each item's person, or keep
+    """Apply a merge edit (``merge_changes`` keyword arguments) to each item's person, or keep
     the item's error. Answers, per item, whether the person changed, or the error. Items run in
     their order: the same person twice gets both edits, one after the other."""
     outcomes, parsed = parse_items(

@@ -243,7 +243,7 @@ def _standard_field(name: str) -> forms.Field:
 
 
 class PersonForm(DomainErrorsMixin, forms.Form):
-    """Basic information: every standard attribute, sent whole to ``person_edit``."""
+    """Basic information: every standard attribute, sent whole to ``person_set_fields``."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

@@ -338,7 +338,7 @@ def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
     conflict = None
     if form.is_valid():
         try:
-            person = services.person_edit(
+            person = services.person_set_fields(
                 person=person,
                 actor=actor_of(request),
                 fields=form.standard_values(),

@@ -251,15 +251,12 @@ def replace_changes(data: dict[str, Any]) -> services.PersonChanges:
     if data.get("type") is not None:
         fields["type"] = data["type"]
     phones, emails = _contacts(data)
-    return services.person_changes(
+    return services.replace_changes(
         fields=fields,
         tags=data.get("tags") or [],
-        tags_mode=services.REPLACE,
         custom_attributes=data.get("customAttributes") or {},
-        custom_attributes_mode=services.REPLACE,
         phones=phones or [],
         emails=emails or [],
-        contacts_mode=services.REPLACE,
     )
 
 
@@ -276,7 +273,7 @@ def merge_arguments(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge_changes(data: dict[str, Any]) -> services.PersonChanges:
-    return services.person_changes(**merge_arguments(data))
+    return services.merge_changes(**merge_arguments(data))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,9 +447,7 @@ class ContactInformationView(VendorAPIView):
     )
     def put(self, request):
         person_id, phones, emails = self._contacts(request)
-        changes = services.person_changes(
-            phones=phones, emails=emails, contacts_mode=services.REPLACE
-        )
+        changes = services.replaced_contacts(phones=phones, emails=emails)
         return self._apply(request, person_id, changes)
 
     @extend_schema(
@@ -466,7 +461,7 @@ class ContactInformationView(VendorAPIView):
     def patch(self, request):
         person_id, phones, emails = self._contacts(request)
         return self._apply(
-            request, person_id, services.person_changes(phones=phones, emails=emails)
+            request, person_id, services.contact_changes(phones=phones, emails=emails)
         )
 
     @extend_schema(
@@ -479,7 +474,7 @@ class ContactInformationView(VendorAPIView):
     )
     def delete(self, request):
         person_id, phones, emails = self._contacts(request)
-        changes = services.person_changes(phones_remove=phones, emails_remove=emails)
+        changes = services.contact_changes(phones_remove=phones, emails_remove=emails)
         return self._apply(request, person_id, changes)
 
 

@@ -238,7 +238,7 @@ def test_an_external_id_of_another_person_is_refused_at_the_field(admin_client, 
 
 def test_saving_over_a_newer_edit_is_refused_with_version_conflict(admin_client, ana):
     stale = person_form(ana, first_name="Stale")
-    services.person_edit(person=ana, actor=Actor.system(), fields={"lastName": "Newer"})
+    services.person_set_fields(person=ana, actor=Actor.system(), fields={"lastName": "Newer"})
     response = admin_client.post(change_url(ana), with_identities(ana, stale))
     assert response.status_code == 200
     assert "VERSION_CONFLICT" in response.content.decode()

@@ -128,7 +128,7 @@ def test_a_fault_after_the_installation_moved_to_its_owner_writes_nothing(monkey
         actor=ACTOR, fields={"firstName": "Ana"}, phones=["+385 91 641 9710"]
     )
     device = InstallationFactory(application=application)
-    person_services.person_edit(person=device.person, actor=ACTOR, tags=["anonymous-history"])
+    person_services.person_add_tags(person=device.person, actor=ACTOR, names=["anonymous-history"])
     before = database_state()
     injected: list = []
     monkeypatch.setattr(
@@ -222,15 +222,16 @@ def test_a_fault_after_every_part_of_an_edit_was_applied_writes_nothing(monkeypa
     )
 
     with pytest.raises(InjectedFault):
-        person_services.person_edit(
+        person_services.person_update(
             person=person,
             actor=ACTOR,
-            fields={"firstName": "Anna", "city": "Split"},
-            tags=["new"],
-            tags_mode=person_services.REPLACE,
-            custom_attributes={"Score": 7},
-            phones=["+385 91 641 9710"],
-            emails_remove=["ana@example.com"],
+            changes=person_services.replace_changes(
+                fields={"firstName": "Anna", "city": "Split"},
+                tags=["new"],
+                custom_attributes={"Score": 7},
+                phones=["+385 91 641 9710"],
+                emails=[],
+            ),
         )
 
     assert injected
@@ -302,10 +303,12 @@ def test_a_fault_between_the_person_and_its_phones_in_admin_writes_nothing(
     injected: list = []
     monkeypatch.setattr(
         person_services,
-        "person_edit",
+        "person_update",
         fail_before(
-            person_services.person_edit,
+            person_services.person_update,
             injected,
+            # The phones and emails of the change page, after the person was saved.
+            when=lambda **kwargs: kwargs["changes"].phones is not None,
             check=lambda: Person.objects.get(pk=person.pk).city == "Split",
         ),
     )

@@ -211,7 +211,7 @@ def test_an_identifier_spelled_like_a_name_finds_its_person_before_the_names(
     someone, so the identifier's person is the answer, as for any other identifier."""
     owner = make_person(actor, "Ivo", "Babic")
     if kind == "externalId":
-        services.person_edit(person=owner, actor=actor, fields={"externalId": "horvat"})
+        services.person_set_fields(person=owner, actor=actor, fields={"externalId": "horvat"})
     else:
         InstallationFactory(application=shop, person=owner, push_registration_id="horvat")
     named = [make_person(actor, "Ana", "Horvat"), make_person(actor, "Zora", "Horvatic")]
