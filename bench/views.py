@@ -98,11 +98,12 @@ def set_primary(request: HttpRequest, pk: int) -> HttpResponse:
     from installations import services
 
     installation = services.Installation.objects.get(pk=pk)
-    services.installation_set_primary(
-        installation=installation,
-        actor=Actor.operator(request.user),
-        is_primary=request.POST.get("is_primary") == "true",
+    operation = (
+        services.installation_set_primary
+        if request.POST.get("is_primary") == "true"
+        else services.installation_unset_primary
     )
+    operation(installation=installation, actor=Actor.operator(request.user))
     return HttpResponse("ok")
 
 

@@ -15,6 +15,7 @@ from django.db.models import Prefetch
 
 from core.admin import ServiceAdmin
 from directory.search import SearchQuery, people_of
+from installations import services as installation_services
 from installations.admin import InstallationInline
 from installations.models import Application, Installation, Platform
 from people import services
@@ -201,7 +202,8 @@ class PersonAdmin(ServiceAdmin):
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj: Person) -> None:
-        services.person_delete(person=obj, actor=admin_actor(request))
+        # The person's installations move to fresh anonymous profiles.
+        installation_services.person_delete(person=obj, actor=admin_actor(request))
 
     def get_deleted_objects(self, objs, request):
         """What deleting people does (person_delete), instead of Django's cascade walk.

@@ -1,6 +1,6 @@
 """The operator UI's ``people`` routes (included at the site root): people's own actions
-(people.urls), the person page, which shows people and installations together, and the
-search's own partials, under one namespace."""
+(people.urls), the person page and its deletion, which join people and installations, and
+the search's own partials, under one namespace."""
 
 from django.urls import path
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("person/<int:pk>/header", person.person_header, name="header"),
     path("person/<int:pk>/history", person.person_history, name="history"),
     path("person/<int:pk>/overview", person.person_overview, name="overview"),
+    path("person/<int:pk>/delete", person.person_delete, name="delete"),
 ]

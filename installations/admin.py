@@ -116,7 +116,7 @@ class InstallationInline(admin.TabularInline):
             if moving and data.get("is_primary") is False:
                 del data["is_primary"]
             if data:
-                services.installation_update(
+                services.installation_edit(
                     installation=form.instance.push_registration_id,
                     actor=actor,
                     is_primary=data.get("is_primary"),
@@ -269,14 +269,13 @@ class InstallationAdmin(ServiceAdmin):
 
     def save_model(self, request, obj: Installation, form, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in form.changed_data}
-        saved = services.installation_update(
+        saved = services.installation_edit(
             installation=obj.push_registration_id,
             actor=admin_actor(request),
             is_primary=data.get("is_primary"),
             registration_enabled=data.get("registration_enabled"),
             additional_data=data.get("additional_data"),
-            additional_data_mode="replace",
-            additional_data_from=_object_or_none(form.shown("additional_data")),
+            additional_data_shown=_object_or_none(form.shown("additional_data")),
         )
         for field in Installation._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))
@@ -303,7 +302,7 @@ class InstallationAdmin(ServiceAdmin):
             request,
             queryset.order_by("id"),
             lambda item: services.installation_set_primary(
-                installation=item.push_registration_id, actor=actor, is_primary=True
+                installation=item.push_registration_id, actor=actor
             ),
             "Made primary",
         )
@@ -315,8 +314,8 @@ class InstallationAdmin(ServiceAdmin):
             self,
             request,
             queryset.order_by("id"),
-            lambda item: services.installation_set_primary(
-                installation=item.push_registration_id, actor=actor, is_primary=False
+            lambda item: services.installation_unset_primary(
+                installation=item.push_registration_id, actor=actor
             ),
             "Unset primary",
         )
@@ -341,7 +340,7 @@ class InstallationAdmin(ServiceAdmin):
             self,
             request,
             queryset.order_by("id"),
-            lambda item: services.installation_set_push(
+            lambda item: services.installation_set_push_enabled(
                 installation=item.push_registration_id, actor=actor, enabled=True
             ),
             "Push turned on",
@@ -354,7 +353,7 @@ class InstallationAdmin(ServiceAdmin):
             self,
             request,
             queryset.order_by("id"),
-            lambda item: services.installation_set_push(
+            lambda item: services.installation_set_push_enabled(
                 installation=item.push_registration_id, actor=actor, enabled=False
             ),
             "Push turned off",

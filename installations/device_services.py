@@ -19,7 +19,7 @@ from installations.services import (
     _device_may_write_profile,
     _lock_installation,
     clean_system_data,
-    installation_update,
+    installation_device_update,
 )
 from people import custom_attributes as attribute_types
 from people import event_definitions
@@ -204,8 +204,8 @@ def device_report_sessions(
     sessions = parse_sessions(session_starts, session_bounds)
     system = session_system_data(system_data)
     if system:
-        installation_update(
-            installation=installation, actor=actor, system_data=system, device_of=device_of
+        installation_device_update(
+            installation=installation, actor=actor, application=device_of, system_data=system
         )
     locked, person = _lock_installation(installation)
     recorded = {

@@ -14,18 +14,30 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
 
 from core.errors import DomainError, ErrorCode, reject_nul
 from installations.models import Application, Installation, mask_push_service_token
 from people import custom_attributes as attribute_types
+from people.batch_checks import not_found
+from people.batches import ROWS_PER_STATEMENT, in_one_transaction
 from people.fields import FIELD_ALIASES, STANDARD_FIELDS, clean_standard_fields
-from people.history import Actor, record_audit, record_event
+from people.history import Actor, event_row, record_audit, record_event
 from people.identities import normalize_email, normalize_external_id, parse_phone
-from people.models import ContactIdentity, Event, EventKind, IdentityKind, Origin, Person
+from people.models import (
+    ContactIdentity,
+    Event,
+    EventKind,
+    IdentityKind,
+    Origin,
+    Person,
+    PersonType,
+)
 from people.services import (
     REPLACE,
     SYSTEM,
@@ -295,7 +307,7 @@ def installation_register(
             ErrorCode.REQUEST_FORMAT_INVALID, "pushRegId must be a string.", "pushRegId"
         )
     if is_primary is not None and not isinstance(is_primary, bool):
-        # Checked here too: a new installation does not go through installation_update.
+        # Checked here too: a new installation does not go through installation_device_update.
         raise DomainError(
             ErrorCode.REQUEST_FORMAT_INVALID, "isPrimary must be true or false.", "isPrimary"
         )
@@ -344,15 +356,168 @@ def installation_register(
             "This pushRegId is registered for another application.",
             "pushRegId",
         )
-    installation = installation_update(
+    installation = installation_device_update(
         installation=existing,
         actor=actor,
+        application=application,
         system_data=system_data,
         additional_data=additional_data,
         is_primary=is_primary,
-        device_of=application,
     )
     return installation, False
+
+
+# ---------------------------------------------------------------------------------------------
+# Changing an installation: one function per operation, each one transaction and one event
+
+# Model field -> its name in the vendor's and the SDK's bodies (the history speaks those).
+VENDOR_NAMES = {model: vendor for vendor, (model, _) in DEVICE_SYSTEM_FIELDS.items()}
+
+
+class _Edit:
+    """What one operation changes on one locked installation: the new values, the before and
+    after of each for the history, and the columns to save. ``save`` writes them and records
+    the one event of the operation (nothing when nothing changed)."""
+
+    def __init__(self, installation: Installation) -> None:
+        self.installation = installation
+        self.diffs: dict[str, Any] = {}
+        self.columns = {"modified_at"}
+
+    def set_fields(self, fields: dict[str, Any]) -> None:
+        """System data and push on/off (model field -> value, checked by the caller)."""
+        for model_field, value in fields.items():
+            old = getattr(self.installation, model_field)
+            if old != value:
+                shown = MASKED_IN_HISTORY.get(model_field, _as_is)
+                self.diffs[VENDOR_NAMES[model_field]] = {
+                    "before": shown(old),
+                    "after": shown(value),
+                }
+                setattr(self.installation, model_field, value)
+                self.columns.add(model_field)
+
+    def set_primary(self, is_primary: bool) -> None:
+        if is_primary != self.installation.is_primary:
+            self.diffs["isPrimary"] = {"before": self.installation.is_primary, "after": is_primary}
+            _set_primary_locked(self.installation, is_primary)
+            self.columns.add("is_primary")
+
+    def merge_additional_data(self, data: dict[str, Any], *, onto: dict[str, Any] | None = None):
+        """Set the names of ``data`` (a None value removes the name) over ``onto`` (by default
+        what is stored: the other names stay)."""
+        before = dict(self.installation.additional_data or {})
+        after = dict(before if onto is None else onto)
+        for key, value in data.items():
+            if value is None:
+                after.pop(key, None)
+            else:
+                after[key] = value
+        if {k: _typed(v) for k, v in after.items()} != {k: _typed(v) for k, v in before.items()}:
+            self.diffs["additionalData"] = {"before": before, "after": after}
+            self.installation.additional_data = after
+            self.columns.add("additional_data")
+
+    def replace_additional_data(self, typed: dict[str, Any], shown: dict[str, Any] | None):
+        """additionalData as an editor typed it whole; with ``shown``, what it showed before,
+        only what the operator changed is written over what is stored now
+        (``edit_of_additional_data``)."""
+        if shown is None:
+            self.merge_additional_data(typed, onto={})
+        else:
+            stored = dict(self.installation.additional_data or {})
+            self.merge_additional_data(edit_of_additional_data(stored, shown, typed))
+
+    def save(self, actor: Actor) -> Installation:
+        locked = self.installation
+        if not self.diffs:
+            return locked
+        locked.save(update_fields=self.columns)
+        if set(self.diffs) == {"isPrimary"}:
+            kind = EventKind.PRIMARY_CHANGED
+        elif set(self.diffs) == {"registrationEnabled"}:
+            kind = EventKind.PUSH_CHANGED
+        else:
+            kind = EventKind.INSTALLATION_CHANGED
+        record_event(
+            person=locked.person,
+            kind=kind,
+            actor=actor,
+            push_registration_id=locked.push_registration_id,
+            changes=self.diffs,
+        )
+        return locked
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _check_flag(value: Any, message: str, field: str) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise DomainError(ErrorCode.REQUEST_FORMAT_INVALID, message, field)
+
+
+def _check_is_primary(is_primary: Any) -> None:
+    _check_flag(is_primary, "isPrimary must be true or false.", "isPrimary")
+
+
+def _check_push_enabled(enabled: Any) -> None:
+    _check_flag(
+        enabled, "registrationEnabled must be true or false.", "systemData.registrationEnabled"
+    )
+
+
+def _additional_data(data: Any) -> dict[str, Any] | None:
+    return attribute_types.validate_additional_data(data) if data is not None else None
+
+
+@transaction.atomic
+def installation_set_primary(*, installation: Installation | str, actor: Actor) -> Installation:
+    """Make this the person's primary device: its other installations lose the flag."""
+    locked, _person = _lock_installation(installation)
+    edit = _Edit(locked)
+    edit.set_primary(True)
+    return edit.save(actor)
+
+
+@transaction.atomic
+def installation_unset_primary(*, installation: Installation | str, actor: Actor) -> Installation:
+    """This installation is no longer the person's primary device (none is, then)."""
+    locked, _person = _lock_installation(installation)
+    edit = _Edit(locked)
+    edit.set_primary(False)
+    return edit.save(actor)
+
+
+@transaction.atomic
+def installation_set_push_enabled(
+    *, installation: Installation | str, actor: Actor, enabled: bool
+) -> Installation:
+    """Turn push on or off for one installation."""
+    _check_push_enabled(enabled)
+    locked, _person = _lock_installation(installation)
+    edit = _Edit(locked)
+    edit.set_fields({"registration_enabled": enabled})
+    return edit.save(actor)
+
+
+@transaction.atomic
+def installation_set_additional_data(
+    *,
+    installation: Installation | str,
+    actor: Actor,
+    data: dict[str, Any],
+    shown: dict[str, Any] | None = None,
+) -> Installation:
+    """Put ``data`` in place of the whole additionalData, as an editor typed it; with
+    ``shown``, the value the editor showed, only what the operator changed from it is written
+    over what is stored now (``edit_of_additional_data``)."""
+    typed = attribute_types.validate_additional_data(data)
+    locked, _person = _lock_installation(installation)
+    edit = _Edit(locked)
+    edit.replace_additional_data(typed, shown)
+    return edit.save(actor)
 
 
 @transaction.atomic
@@ -363,88 +528,80 @@ def installation_update(
     is_primary: bool | None = None,
     registration_enabled: bool | None = None,
     additional_data: dict[str, Any] | None = None,
-    additional_data_mode: str = "merge",
-    additional_data_from: dict[str, Any] | None = None,
-    system_data: dict[str, Any] | None = None,
-    device_of: Application | None = None,
 ) -> Installation:
-    """Change what may change on an installation, in one transaction with one event.
+    """The push API's PATCH: what an operator or automation may write, in one event (None:
+    unchanged). In ``additional_data`` a None value removes that name; the others stay."""
+    _check_push_enabled(registration_enabled)
+    _check_is_primary(is_primary)
+    extra = _additional_data(additional_data)
+    locked, _person = _lock_installation(installation)
+    edit = _Edit(locked)
+    if registration_enabled is not None:
+        edit.set_fields({"registration_enabled": registration_enabled})
+    if is_primary is not None:
+        edit.set_primary(is_primary)
+    if extra is not None:
+        edit.merge_additional_data(extra)
+    return edit.save(actor)
 
-    ``system_data`` is the device's to write (the device API); operators and automation
-    change only the primary flag, push on/off and additionalData. In additionalData, a None
-    value removes that name. ``additional_data_from`` is the additionalData an editor showed
-    before its whole new value was typed (``REPLACE``): see ``edit_of_additional_data``.
 
-    ``device_of``: a device of this application asks. It changes only its own application's
-    installations: when another application's installation is its person's primary one, a
-    request to make this one primary leaves it non-primary (its answer says isPrimary false).
+@transaction.atomic
+def installation_edit(
+    *,
+    installation: Installation | str,
+    actor: Actor,
+    is_primary: bool | None = None,
+    registration_enabled: bool | None = None,
+    additional_data: dict[str, Any] | None = None,
+    additional_data_shown: dict[str, Any] | None = None,
+) -> Installation:
+    """An operator's form (admin's change page and its inline), in one event: the primary flag,
+    push on/off, and additionalData typed whole over what the form showed
+    (``additional_data_shown``, as ``installation_set_additional_data``). None: unchanged."""
+    _check_push_enabled(registration_enabled)
+    _check_is_primary(is_primary)
+    typed = _additional_data(additional_data)
+    locked, _person = _lock_installation(installation)
+    edit = _Edit(locked)
+    if registration_enabled is not None:
+        edit.set_fields({"registration_enabled": registration_enabled})
+    if is_primary is not None:
+        edit.set_primary(is_primary)
+    if typed is not None:
+        edit.replace_additional_data(typed, additional_data_shown)
+    return edit.save(actor)
+
+
+@transaction.atomic
+def installation_device_update(
+    *,
+    installation: Installation | str,
+    actor: Actor,
+    application: Application,
+    system_data: dict[str, Any] | None = None,
+    is_primary: bool | None = None,
+    additional_data: dict[str, Any] | None = None,
+) -> Installation:
+    """What a device of ``application`` reports of its installation, in one event: system data,
+    the primary flag and additionalData (names set, a None value removes one, the others stay).
+
+    A device changes only its own application's installations: when another application's
+    installation is its person's primary one, a request to make this one primary leaves it
+    non-primary (its answer says isPrimary false).
     """
     fields = clean_system_data(system_data) if system_data is not None else {}
-    if registration_enabled is not None:
-        if not isinstance(registration_enabled, bool):
-            raise DomainError(
-                ErrorCode.REQUEST_FORMAT_INVALID,
-                "registrationEnabled must be true or false.",
-                "systemData.registrationEnabled",
-            )
-        fields["registration_enabled"] = registration_enabled
-    if is_primary is not None and not isinstance(is_primary, bool):
-        raise DomainError(
-            ErrorCode.REQUEST_FORMAT_INVALID, "isPrimary must be true or false.", "isPrimary"
-        )
-    extra = (
-        attribute_types.validate_additional_data(additional_data)
-        if additional_data is not None
-        else None
-    )
+    _check_is_primary(is_primary)
+    extra = _additional_data(additional_data)
     locked, _person = _lock_installation(installation)
-    diffs: dict[str, Any] = {}
-    changed = {"modified_at"}
-    names = {model: vendor for vendor, (model, _) in DEVICE_SYSTEM_FIELDS.items()}
-    for model_field, value in fields.items():
-        old = getattr(locked, model_field)
-        if old != value:
-            shown = MASKED_IN_HISTORY.get(model_field, lambda v: v)
-            diffs[names[model_field]] = {"before": shown(old), "after": shown(value)}
-            setattr(locked, model_field, value)
-            changed.add(model_field)
-    if is_primary and device_of is not None and _primary_of_another_application(locked, device_of):
+    edit = _Edit(locked)
+    edit.set_fields(fields)
+    if is_primary and _primary_of_another_application(locked, application):
         is_primary = None  # not the device's to take from another application
-    if is_primary is not None and is_primary != locked.is_primary:
-        diffs["isPrimary"] = {"before": locked.is_primary, "after": is_primary}
-        _set_primary_locked(locked, is_primary)
-        changed.add("is_primary")
+    if is_primary is not None:
+        edit.set_primary(is_primary)
     if extra is not None:
-        before = dict(locked.additional_data or {})
-        if additional_data_mode == REPLACE and additional_data_from is not None:
-            extra = edit_of_additional_data(before, additional_data_from, extra)
-            additional_data_mode = "merge"
-        after = {} if additional_data_mode == REPLACE else dict(before)
-        for key, value in extra.items():
-            if value is None:
-                after.pop(key, None)
-            else:
-                after[key] = value
-        if {k: _typed(v) for k, v in after.items()} != {k: _typed(v) for k, v in before.items()}:
-            diffs["additionalData"] = {"before": before, "after": after}
-            locked.additional_data = after
-            changed.add("additional_data")
-    if diffs:
-        locked.save(update_fields=changed)
-        if set(diffs) == {"isPrimary"}:
-            kind = EventKind.PRIMARY_CHANGED
-        elif set(diffs) == {"registrationEnabled"}:
-            kind = EventKind.PUSH_CHANGED
-        else:
-            kind = EventKind.INSTALLATION_CHANGED
-        record_event(
-            person=locked.person,
-            kind=kind,
-            actor=actor,
-            push_registration_id=locked.push_registration_id,
-            changes=diffs,
-        )
-    return locked
+        edit.merge_additional_data(extra)
+    return edit.save(actor)
 
 
 def edit_of_additional_data(
@@ -488,40 +645,6 @@ def _same(a: Any, b: Any) -> bool:
     return _typed(a) == _typed(b)
 
 
-def installation_set_primary(
-    *, installation: Installation | str, actor: Actor, is_primary: bool
-) -> Installation:
-    """Make this the person's primary device (the others lose the flag), or unset it."""
-    return installation_update(installation=installation, actor=actor, is_primary=is_primary)
-
-
-def installation_set_push(
-    *, installation: Installation | str, actor: Actor, enabled: bool
-) -> Installation:
-    """Turn push on or off for one installation."""
-    return installation_update(installation=installation, actor=actor, registration_enabled=enabled)
-
-
-def installation_set_additional_data(
-    *,
-    installation: Installation | str,
-    actor: Actor,
-    data: dict[str, Any],
-    replace: bool = False,
-    shown: dict[str, Any] | None = None,
-) -> Installation:
-    """Merge ``data`` into additionalData, or put it in place of all (``replace``); with
-    ``shown``, the value an editor showed, only what the operator changed from it is written
-    (``edit_of_additional_data``)."""
-    return installation_update(
-        installation=installation,
-        actor=actor,
-        additional_data=data,
-        additional_data_mode=REPLACE if replace else "merge",
-        additional_data_from=shown,
-    )
-
-
 @transaction.atomic
 def installation_delete(*, installation: Installation | str, actor: Actor) -> Person:
     """Uninstall: the installation goes; an Uninstall event stays in its person's history."""
@@ -545,25 +668,49 @@ def _is_anonymous(person: Person) -> bool:
     return not person.external_id and not ContactIdentity.objects.filter(person=person).exists()
 
 
-def _depersonalize_locked(installation: Installation, person: Person, actor: Actor) -> Person:
-    anonymous = new_anonymous_person(origin=Origin.SYSTEM)
-    installation.person = anonymous
-    installation.is_primary = False
-    installation.save(update_fields=["person", "is_primary", "modified_at"])
-    record_event(
-        person=person,
-        kind=EventKind.DEPERSONALIZE,
-        actor=actor,
-        push_registration_id=installation.push_registration_id,
-        changes={"installation": installation.push_registration_id, "movedTo": anonymous.pk},
+def depersonalize_locked(installations: list[Installation], actor: Actor) -> list[Person]:
+    """The one way an installation leaves its person (DOMAIN.md, Depersonalize): each of
+    ``installations`` (locked, as their people are) moves to a fresh anonymous lead profile of
+    its own and is no longer primary. Answers the new profiles, in the same order.
+
+    Remote logout, a forced personalization and deleting a person all come here, so the
+    history says the same for each: a Depersonalize event on the person it left, naming the
+    profile it went to (``movedTo``), and one on that profile, naming the person it came
+    from (``movedFrom``). Deleting the person takes the first event with its history. A few
+    statements for any number of installations (a batch deletes a thousand people at once).
+    """
+    anonymous = [Person(type=PersonType.LEAD, origin=Origin.SYSTEM) for _ in installations]
+    Person.objects.bulk_create(anonymous, batch_size=ROWS_PER_STATEMENT)
+    now = timezone.now()
+    events = []
+    for installation, fresh in zip(installations, anonymous, strict=True):
+        push_id = installation.push_registration_id
+        left = Person(pk=installation.person_id)
+        events.append(
+            event_row(
+                person=left,
+                kind=EventKind.DEPERSONALIZE,
+                actor=actor,
+                push_registration_id=push_id,
+                changes={"installation": push_id, "movedTo": fresh.pk},
+            )
+        )
+        events.append(
+            event_row(
+                person=fresh,
+                kind=EventKind.DEPERSONALIZE,
+                actor=actor,
+                push_registration_id=push_id,
+                changes={"installation": push_id, "movedFrom": left.pk},
+            )
+        )
+        installation.person = fresh
+        installation.is_primary = False
+        installation.modified_at = now
+    Installation.objects.bulk_update(
+        installations, ["person", "is_primary", "modified_at"], batch_size=ROWS_PER_STATEMENT
     )
-    record_event(
-        person=anonymous,
-        kind=EventKind.DEPERSONALIZE,
-        actor=actor,
-        push_registration_id=installation.push_registration_id,
-        changes={"installation": installation.push_registration_id, "movedFrom": person.pk},
-    )
+    Event.objects.bulk_create(events, batch_size=ROWS_PER_STATEMENT)
     return anonymous
 
 
@@ -577,7 +724,75 @@ def installation_depersonalize(*, installation: Installation | str, actor: Actor
     locked, person = _lock_installation(installation, moves=True)
     if _is_anonymous(person) and not person.installations.exclude(pk=locked.pk).exists():
         return person
-    return _depersonalize_locked(locked, person, actor)
+    (anonymous,) = depersonalize_locked([locked], actor)
+    return anonymous
+
+
+# ---------------------------------------------------------------------------------------------
+# Deleting people: what joins both apps (people does not know installations)
+
+
+@transaction.atomic
+def person_delete(*, person: Person | int, actor: Actor) -> None:
+    """Delete a person (DOMAIN.md): its contact identities, custom attribute values and
+    history go with it; its installations go to fresh anonymous profiles
+    (``depersonalize_locked``, as a remote logout). The deletion itself is kept in the audit
+    log, since the history that would say it goes with the person."""
+    locked = lock_person(person)
+    installations = list(
+        Installation.objects.select_for_update().filter(person=locked).order_by("pk")
+    )
+    depersonalize_locked(installations, actor)
+    record_audit(
+        action="person deleted",
+        target=f"person {locked.pk}",
+        actor=actor,
+        installations_moved=len(installations),
+    )
+    locked.delete()
+
+
+def person_delete_batch(*, actor: Actor, person_ids: list[int | Exception]) -> list[Any]:
+    """Delete each item's person (as ``person_delete``), or keep the item's error; all of them
+    in one transaction (people.batches). The same person twice: the second is NOT_FOUND, as
+    it would be after the first."""
+    return in_one_transaction(lambda: _delete_batch(actor, person_ids))
+
+
+def _delete_batch(actor: Actor, person_ids: list[int | Exception]) -> list[Any]:
+    outcomes: list[Any] = list(person_ids)
+    wanted = sorted({pk for pk in person_ids if not isinstance(pk, Exception)})
+    locked = set(
+        Person.objects.select_for_update()
+        .filter(pk__in=wanted)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    deleted: set[int] = set()
+    for index, pk in enumerate(person_ids):
+        if isinstance(pk, Exception):
+            continue
+        if pk not in locked or pk in deleted:
+            outcomes[index] = not_found(pk)
+        else:
+            deleted.add(pk)
+            outcomes[index] = None
+    if not deleted:
+        return outcomes
+    installations = list(
+        Installation.objects.select_for_update().filter(person_id__in=deleted).order_by("pk")
+    )
+    moved = Counter(installation.person_id for installation in installations)
+    depersonalize_locked(installations, actor)
+    for pk in sorted(deleted):
+        record_audit(
+            action="person deleted",
+            target=f"person {pk}",
+            actor=actor,
+            installations_moved=moved[pk],
+        )
+    Person.objects.filter(pk__in=deleted).delete()
+    return outcomes
 
 
 def parse_identity(identity: Any) -> dict[str, Any]:
@@ -835,7 +1050,7 @@ def installation_personalize(
                     "forceDepersonalize",
                     details={"personId": current.pk},
                 )
-            current = _depersonalize_locked(locked, current, actor)
+            (current,) = depersonalize_locked([locked], actor)
         if candidate is not None:
             target = people[candidate]
             _move_installation(locked, current, target)

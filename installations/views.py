@@ -110,9 +110,10 @@ def set_primary(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return _card_response(request, installation, error=error)
     try:
-        stored = services.installation_set_primary(
-            installation=installation, actor=actor_of(request), is_primary=is_primary
+        operation = (
+            services.installation_set_primary if is_primary else services.installation_unset_primary
         )
+        stored = operation(installation=installation, actor=actor_of(request))
     except DomainError as exc:
         return _card_response(request, installation, error=exc)
     if not request.htmx:
@@ -138,7 +139,7 @@ def set_push(request: HttpRequest, pk: int) -> HttpResponse:
                 "enabled must be true or false.",
                 "registrationEnabled",
             )
-        stored = services.installation_set_push(
+        stored = services.installation_set_push_enabled(
             installation=installation, actor=actor_of(request), enabled=enabled
         )
     except DomainError as exc:
@@ -173,7 +174,6 @@ def set_additional_data(request: HttpRequest, pk: int) -> HttpResponse:
             installation=installation,
             actor=actor_of(request),
             data=data,
-            replace=True,
             shown=shown,
         )
     except DomainError as exc:

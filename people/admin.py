@@ -153,12 +153,8 @@ class PersonAdminForm(ServiceModelForm):
         if custom is None:
             return cleaned
         try:
-            self.person_changes = services.person_changes(
-                fields=self.standard_values(),
-                tags=self.tag_names(),
-                tags_mode=services.REPLACE,
-                custom_attributes=custom,
-                custom_attributes_mode=services.REPLACE,
+            self.person_changes = services.replace_changes(
+                fields=self.standard_values(), tags=self.tag_names(), custom_attributes=custom
             )
         except DomainError as error:
             self.add_domain_error(error, PERSON_DOMAIN_FIELDS)
@@ -263,7 +259,7 @@ class ContactIdentityInline(admin.TabularInline):
     extra = 1
 
     def save_through_services(self, request, person: Person, formset) -> None:
-        """Add and remove the phones and emails of the formset with one person_edit."""
+        """Add and remove the phones and emails of the formset in one edit (one event)."""
         add: dict[str, list[str]] = {IdentityKind.PHONE: [], IdentityKind.EMAIL: []}
         remove: dict[str, list[str]] = {IdentityKind.PHONE: [], IdentityKind.EMAIL: []}
         for form in formset.forms:
@@ -275,14 +271,13 @@ class ContactIdentityInline(admin.TabularInline):
             if not formset._should_delete_form(form) and form.cleaned_data.get("value"):
                 add[form.cleaned_data["kind"]].append(form.cleaned_data["value"])
         if any(add.values()) or any(remove.values()):
-            services.person_edit(
-                person=person,
-                actor=admin_actor(request),
+            changes = services.contact_changes(
                 phones=add[IdentityKind.PHONE],
                 emails=add[IdentityKind.EMAIL],
                 phones_remove=remove[IdentityKind.PHONE],
                 emails_remove=remove[IdentityKind.EMAIL],
             )
+            services.person_update(person=person, actor=admin_actor(request), changes=changes)
 
 
 # ---------------------------------------------------------------------------------------------

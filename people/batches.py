@@ -4,7 +4,8 @@ A batch first validates every item, then writes the valid ones in ONE transactio
 or (when the database fails part way) none, so that the client either gets the per-item report
 of what was written or an error with nothing written, and a retry of the same request
 duplicates nothing (issue 24, item 3). Each item keeps the rules of its single-person service
-(``person_create``, ``person_update``, ``person_delete``, ``person_add_tags``): uniqueness
+(``person_create``, ``person_update``, ``person_add_tags``; deleting people moves their
+installations and is installations.services.person_delete_batch): uniqueness
 against the database and within the batch, in item order, normalization, limits, the same
 errors and the same history events. Only the look-ups and writes are gathered: a few
 statements per batch, not per item (1,000 items took 25 s one at a time, a few now).
@@ -26,8 +27,19 @@ from django.utils import timezone
 from core.errors import DomainError, ErrorCode
 from people import custom_attributes as attribute_types
 from people import services
+from people.batch_checks import (
+    EXTERNAL_ID,
+    Claim,
+    check_claims,
+    claims_of,
+    limit_error,
+    lock_definitions,
+    not_found,
+    owners_of,
+    parse_items,
+)
 from people.fields import STANDARD_FIELDS
-from people.history import Actor, event_row, record_audit
+from people.history import Actor, event_row
 from people.models import (
     AttributeDefinition,
     AttributeValue,
@@ -35,7 +47,6 @@ from people.models import (
     Event,
     EventKind,
     IdentityKind,
-    Origin,
     Person,
     PersonType,
     Tag,
@@ -49,7 +60,6 @@ ROWS_PER_STATEMENT = 2000
 # A unique constraint that refuses a row means a concurrent writer took an identifier after the
 # batch looked it up: the batch runs again, and that item then gets USER_MERGE_INTERRUPTED.
 ATTEMPTS = 3
-EXTERNAL_ID = "EXTERNAL_ID"
 
 
 def in_one_transaction(write: Callable[[], T]) -> T:
@@ -62,83 +72,6 @@ def in_one_transaction(write: Callable[[], T]) -> T:
             if attempt == ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
-
-
-def chunks(values: Iterable[T], size: int = ROWS_PER_STATEMENT) -> Iterable[list[T]]:
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def not_found(person_id: int) -> DomainError:
-    return DomainError(
-        ErrorCode.NOT_FOUND, f"Person {person_id} does not exist.", details={"personId": person_id}
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Unique identifiers: who holds each one, in the database and in the batch so far
-
-
-@dataclass
-class Claim:
-    """One unique identifier an item asks for, with the words of its merge error."""
-
-    key: tuple[str, str]  # (kind, value); kind EXTERNAL_ID for an externalId
-    field: str
-    what: str
-    national: str = ""
-
-
-def claims_of(changes: services.PersonChanges) -> list[Claim]:
-    """The unique identifiers an edit asks for, in the order the services check them."""
-    claims = []
-    external_id = changes.fields.get("external_id")
-    if external_id is not None:
-        claims.append(
-            Claim((EXTERNAL_ID, external_id), "externalId", f"externalId {external_id!r}")
-        )
-    for phone in changes.phones or []:
-        claims.append(
-            Claim(
-                (IdentityKind.PHONE, phone.number),
-                "contactInformation.phone",
-                f"phone {phone.number}",
-                phone.national_number,
-            )
-        )
-    for email in changes.emails or []:
-        claims.append(
-            Claim((IdentityKind.EMAIL, email), "contactInformation.email", f"email {email}")
-        )
-    return claims
-
-
-def owners_of(keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """(kind, value) -> the person holding it in the database: one query per kind."""
-    owners: dict[tuple[str, str], int] = {}
-    by_kind: dict[str, set[str]] = {}
-    for kind, value in keys:
-        by_kind.setdefault(kind, set()).add(value)
-    for kind, values in by_kind.items():
-        for part in chunks(values, 10_000):
-            if kind == EXTERNAL_ID:
-                rows = Person.objects.filter(external_id__in=part).values_list("external_id", "id")
-            else:
-                rows = ContactIdentity.objects.filter(kind=kind, value__in=part).values_list(
-                    "value", "person_id"
-                )
-            owners.update({(kind, value): person_id for value, person_id in rows})
-    return owners
-
-
-def limit_error(kind: str) -> DomainError:
-    name = "phone" if kind == IdentityKind.PHONE else "email"
-    return DomainError(
-        ErrorCode.BAD_REQUEST,
-        f"A person can have at most {services.MAX_CONTACTS_PER_KIND} {name}s.",
-        f"contactInformation.{name}",
-    )
 
 
 def contact_diffs(new: list[ContactIdentity]) -> dict[str, Any]:
@@ -163,50 +96,6 @@ def tags_for(names: Iterable[str]) -> dict[str, Tag]:
     """name as given -> its Tag row, created where missing (services._tags_by_name)."""
     names = list(dict.fromkeys(names))
     return dict(zip(names, services._tags_by_name(names), strict=True))
-
-
-def lock_definitions(
-    parsed: dict[int, services.PersonChanges], outcomes: list[Any]
-) -> dict[int, services.PersonChanges]:
-    """Lock FOR SHARE the definitions the batch writes values of, before any person: the order
-    of attribute_definition_delete, so that a batch and a delete wait for each other instead
-    of deadlocking or failing a foreign key at commit. An item whose definition was deleted
-    since it was parsed gets the error a single edit gets; answers the items left."""
-    wanted = {d.pk for changes in parsed.values() for d in changes.custom_attributes or {}}
-    gone = wanted - services._lock_for_share(AttributeDefinition, sorted(wanted))
-    kept: dict[int, services.PersonChanges] = {}
-    for index, changes in parsed.items():
-        missing = [d for d in changes.custom_attributes or {} if d.pk in gone]
-        if missing:
-            outcomes[index] = DomainError(
-                ErrorCode.BAD_REQUEST,
-                f"No custom attribute named {missing[0].name!r} is defined; define it first.",
-                f"customAttributes.{missing[0].name}",
-            )
-        else:
-            kept[index] = changes
-    return kept
-
-
-def parse_items(items: list[dict[str, Any] | Exception]) -> tuple[list[Any], dict[int, Any]]:
-    """Each item's ``person_changes`` (or its error), the definitions looked up at once."""
-    outcomes: list[Any] = list(items)
-    names = {
-        name
-        for item in items
-        if isinstance(item, dict) and isinstance(item.get("custom_attributes"), dict)
-        for name in item["custom_attributes"]
-    }
-    definitions = services.attribute_definitions_named(names)
-    parsed: dict[int, services.PersonChanges] = {}
-    for index, item in enumerate(items):
-        if isinstance(item, Exception):
-            continue
-        try:
-            parsed[index] = services.person_changes(**item, definitions=definitions)
-        except DomainError as error:
-            outcomes[index] = error
-    return outcomes, parsed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,7 +233,7 @@ class Profile:
 def person_update_batch(
     *, actor: Actor, items: list[tuple[int, dict[str, Any]] | Exception]
 ) -> list[bool | Exception]:
-    """Apply a merge edit (``person_changes`` keyword arguments) to each item's person, or keep
+    """Apply a merge edit (``merge_changes`` keyword arguments) to each item's person, or keep
     the item's error. Answers, per item, whether the person changed, or the error. Items run in
     their order: the same person twice gets both edits, one after the other."""
     outcomes, parsed = parse_items(
@@ -406,7 +295,7 @@ def _update(
         if profile is None:
             outcomes[index] = not_found(targets[index])
             continue
-        error = _check_claims(profile, claims[index], owners)
+        error = check_claims(profile.person, profile.identities, claims[index], owners)
         if error is not None:
             outcomes[index] = error
             continue
@@ -469,29 +358,6 @@ def _update(
     _write_values(profiles.values())
     Event.objects.bulk_create(events, batch_size=ROWS_PER_STATEMENT)
     return outcomes
-
-
-def _check_claims(
-    profile: Profile, claims: list[Claim], owners: dict[tuple[str, str], int]
-) -> DomainError | None:
-    """The error of the first identifier another person holds, or of a contact limit."""
-    person = profile.person
-    counts = {kind: len(values) for kind, values in profile.identities.items()}
-    for claim in claims:
-        kind, value = claim.key
-        if kind == EXTERNAL_ID:
-            if value == person.external_id:
-                continue
-        elif value in profile.identities[kind]:
-            continue
-        else:
-            counts[kind] += 1
-            if counts[kind] > services.MAX_CONTACTS_PER_KIND:
-                return limit_error(kind)
-        owner = owners.get(claim.key)
-        if owner is not None and owner != person.pk:
-            return services._merge_error(claim.field, claim.what, owner)
-    return None
 
 
 def _update_fields(profile: Profile, changes: services.PersonChanges, diffs: dict) -> None:
@@ -573,73 +439,6 @@ def _write_values(profiles: Iterable[Profile]) -> None:
         update_fields=VALUE_COLUMNS,
         batch_size=ROWS_PER_STATEMENT,
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Delete
-
-
-def person_delete_batch(*, actor: Actor, person_ids: list[int | Exception]) -> list[Any]:
-    """Delete each item's person (as ``person_delete``), or keep the item's error. The same
-    person twice: the second is NOT_FOUND, as it would be after the first."""
-    return in_one_transaction(lambda: _delete(actor, person_ids))
-
-
-def _delete(actor: Actor, person_ids: list[int | Exception]) -> list[Any]:
-    outcomes: list[Any] = list(person_ids)
-    wanted = sorted({pk for pk in person_ids if not isinstance(pk, Exception)})
-    locked = set(
-        Person.objects.select_for_update()
-        .filter(pk__in=wanted)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    deleted: set[int] = set()
-    for index, pk in enumerate(person_ids):
-        if isinstance(pk, Exception):
-            continue
-        if pk not in locked or pk in deleted:
-            outcomes[index] = not_found(pk)
-        else:
-            deleted.add(pk)
-            outcomes[index] = None
-    if not deleted:
-        return outcomes
-    Installation = Person._meta.get_field("installations").related_model
-    installations = list(
-        Installation.objects.select_for_update().filter(person_id__in=deleted).order_by("pk")
-    )
-    anonymous = [Person(type=PersonType.LEAD, origin=Origin.SYSTEM) for _ in installations]
-    Person.objects.bulk_create(anonymous, batch_size=ROWS_PER_STATEMENT)
-    now = timezone.now()
-    events, moved = [], {}
-    for installation, fresh in zip(installations, anonymous, strict=True):
-        events.append(
-            event_row(
-                person=fresh,
-                kind=EventKind.DEPERSONALIZE,
-                actor=actor,
-                push_registration_id=installation.push_registration_id,
-                changes={"reason": f"person {installation.person_id} was deleted"},
-            )
-        )
-        moved[installation.person_id] = moved.get(installation.person_id, 0) + 1
-        installation.person = fresh
-        installation.is_primary = False
-        installation.modified_at = now
-    Installation.objects.bulk_update(
-        installations, ["person", "is_primary", "modified_at"], batch_size=ROWS_PER_STATEMENT
-    )
-    Event.objects.bulk_create(events, batch_size=ROWS_PER_STATEMENT)
-    for pk in sorted(deleted):
-        record_audit(
-            action="person deleted",
-            target=f"person {pk}",
-            actor=actor,
-            installations_moved=moved.get(pk, 0),
-        )
-    Person.objects.filter(pk__in=deleted).delete()
-    return outcomes
 
 
 # ---------------------------------------------------------------------------------------------

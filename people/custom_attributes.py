@@ -238,6 +238,44 @@ def format_decimal(value: Decimal) -> str:
     return format(value, "f")
 
 
+def read_text(data_type: str, text: Any) -> Any:
+    """A scalar as an HTML form sends it (text) read as a value of ``data_type``: "12" as 12,
+    "12.5" as Decimal("12.5"), "yes" as True. Text that does not read as the type is answered
+    as it is, for ``parse_scalar`` to refuse with the type's own message; dates and date-times
+    stay text (ISO 8601, as the API sends them). Reading only: ranges and limits are
+    ``parse_scalar``'s."""
+    if not isinstance(text, str):
+        return text
+    if data_type == DataType.INTEGER and re.fullmatch(r"\s*[-+]?\d+\s*", text):
+        # A number past the range stays exact (a Decimal) for parse_scalar to name the range;
+        # int() of thousands of digits is the slow part.
+        return int(text) if integer_text_in_range(text) else Decimal(text.strip())
+    if data_type == DataType.DECIMAL and re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)\s*", text):
+        return Decimal(text.strip())
+    if data_type == DataType.BOOLEAN and text.strip().lower() in _TRUE_TEXT | _FALSE_TEXT:
+        return text.strip().lower() in _TRUE_TEXT
+    return text
+
+
+def read_value_text(definition: AttributeDefinition, text: Any) -> Any:
+    """A custom attribute's value as an HTML form sends it (``read_text``; a list of objects as
+    a list of {field: text}), for ``parse_value``. None stays None (remove)."""
+    if definition.data_type != DataType.LIST_OF_OBJECTS:
+        return read_text(definition.data_type, text)
+    if not isinstance(text, list):
+        return text
+    schema = definition.object_schema or {}
+    return [
+        {
+            key: read_text(schema[key], value) if key in schema else value
+            for key, value in item.items()
+        }
+        if isinstance(item, dict)
+        else item
+        for item in text
+    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # Person custom attribute values
 

@@ -12,6 +12,7 @@ from django import forms
 from django.db.models.functions import Lower
 
 from core.errors import DomainError
+from people import custom_attributes as attribute_types
 from people.fields import LANGUAGE_MAX_LENGTH, STANDARD_FIELDS
 from people.models import AttributeDefinition, DataType, Gender, Person, PersonType
 
@@ -110,7 +111,7 @@ def _standard_field(name: str) -> forms.Field:
 
 
 class PersonForm(DomainErrorsMixin, forms.Form):
-    """Basic information: every standard attribute, sent whole to ``person_edit``."""
+    """Basic information: every standard attribute, sent whole to ``person_set_fields``."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -188,22 +189,23 @@ class PersonCreateForm(DomainErrorsMixin, forms.Form):
         return [self[name] for name in self.attribute_fields]
 
     def service_arguments(self) -> dict[str, Any]:
+        """``person_create``'s arguments: the typed text read as values of each type
+        (``read_text``; what does not read as one is left for the service to refuse)."""
         data = self.cleaned_data
         custom: dict[str, Any] = {}
         for field_name, definition in self.attribute_fields.items():
             raw = data.get(field_name)
             if definition.data_type == DataType.BOOLEAN:
                 if raw:
-                    custom[definition.name] = "true"
+                    custom[definition.name] = True
             elif raw not in (None, ""):
-                custom[definition.name] = raw
+                custom[definition.name] = attribute_types.read_text(definition.data_type, raw)
         return {
             "fields": {name: data.get(name) or "" for name in STANDARD_FIELDS},
             "phones": split_lines(data.get("phones") or ""),
             "emails": split_lines(data.get("emails") or ""),
             "tags": split_list(data.get("tags") or ""),
             "custom_attributes": custom,
-            "custom_attributes_from_text": True,
         }
 
 
@@ -212,7 +214,8 @@ def split_lines(text: str) -> list[str]:
 
 
 def attribute_form_field(definition: AttributeDefinition) -> forms.Field:
-    """A form field for a scalar custom attribute; the value is parsed by the service."""
+    """A form field for a scalar custom attribute: text, read as the type by
+    ``service_arguments`` and checked by the service."""
     label = f"{definition.name} ({definition.get_data_type_display()})"
     if definition.data_type == DataType.BOOLEAN:
         return forms.BooleanField(required=False, label=label)
@@ -226,3 +229,10 @@ def attribute_form_field(definition: AttributeDefinition) -> forms.Field:
     return forms.CharField(
         required=False, label=label, strip=False, widget=forms.TextInput(attrs=attrs)
     )
+
+
+def attribute_value(definition: AttributeDefinition, submitted: Any) -> Any:
+    """What a custom attribute's editor on the person page sent (text, or a list of
+    {field: text} for a list of objects; None removes the value) as values of the attribute's
+    type, for ``person_set_custom_attributes`` (``read_value_text``)."""
+    return attribute_types.read_value_text(definition, submitted)

@@ -162,7 +162,6 @@ def attribute_definitions_named(names: Iterable[Any]) -> dict[str, AttributeDefi
 def parse_custom_attributes(
     raw: Any,
     *,
-    from_text: bool = False,
     definitions: dict[str, AttributeDefinition] | None = None,
 ) -> dict[AttributeDefinition, Any]:
     """definition -> parsed value (None means remove) for a name -> value mapping.
@@ -192,16 +191,15 @@ def parse_custom_attributes(
             )
         value = raw[name]
         parsed[definition] = (
-            None
-            if value is None
-            else attribute_types.parse_value(definition, value, from_text=from_text)
+            None if value is None else attribute_types.parse_value(definition, value)
         )
     return parsed
 
 
 @dataclass
 class PersonChanges:
-    """What an edit asks for, already parsed and validated (built by ``person_changes``)."""
+    """What an edit asks for, already parsed and validated (``merge_changes``,
+    ``replace_changes``, ``contact_changes``, ...), for ``person_update``."""
 
     fields: dict[str, Any] = field(default_factory=dict)  # model field -> value
     tags: list[str] | None = None
@@ -218,51 +216,90 @@ class PersonChanges:
     emails_remove: list[str] = field(default_factory=list)
 
 
-def person_changes(
+def _fields(fields: Any) -> dict[str, Any]:
+    if fields is not None and not isinstance(fields, dict):
+        raise DomainError(ErrorCode.REQUEST_FORMAT_INVALID, "Expected an object of attributes.")
+    return clean_standard_fields(fields or {})
+
+
+def _shown_values(shown: dict[str, str] | None) -> dict[str, str]:
+    return {name_key(str(name)): str(text) for name, text in (shown or {}).items()}
+
+
+def merge_changes(
     *,
     fields: dict[str, Any] | None = None,
     tags: Iterable[str] | None = None,
-    tags_mode: str = MERGE,
-    tags_remove: Iterable[str] = (),
     custom_attributes: dict[str, Any] | None = None,
-    custom_attributes_mode: str = MERGE,
-    custom_attributes_from_text: bool = False,
-    custom_attributes_shown: dict[str, str] | None = None,
     phones: Iterable[Any] | None = None,
     emails: Iterable[Any] | None = None,
-    contacts_mode: str = MERGE,
-    phones_remove: Iterable[Any] = (),
-    emails_remove: Iterable[Any] = (),
     definitions: dict[str, AttributeDefinition] | None = None,
 ) -> PersonChanges:
-    """Parse every part of an edit up front, so that a bad value fails before any write.
+    """A merge edit, parsed before any write (the API's PATCH, a batch item, a new person):
+    the named standard attributes change, tags, phones and emails are added, custom
+    attributes are set (a None value removes one); what is not named stays.
 
     ``definitions``: see ``parse_custom_attributes``."""
-    if fields is not None and not isinstance(fields, dict):
-        raise DomainError(ErrorCode.REQUEST_FORMAT_INVALID, "Expected an object of attributes.")
-    changes = PersonChanges(
-        fields=clean_standard_fields(fields or {}),
+    return PersonChanges(
+        fields=_fields(fields),
         tags=parse_tag_names(tags) if tags is not None else None,
-        tags_mode=tags_mode,
-        tags_remove=parse_tag_names(tags_remove),
         custom_attributes=(
-            parse_custom_attributes(
-                custom_attributes, from_text=custom_attributes_from_text, definitions=definitions
-            )
+            parse_custom_attributes(custom_attributes, definitions=definitions)
             if custom_attributes is not None
             else None
         ),
-        custom_attributes_mode=custom_attributes_mode,
-        custom_attributes_shown={
-            name_key(str(name)): str(text) for name, text in (custom_attributes_shown or {}).items()
-        },
         phones=parse_phones(phones) if phones is not None else None,
         emails=parse_emails(emails) if emails is not None else None,
-        contacts_mode=contacts_mode,
+    )
+
+
+def replace_changes(
+    *,
+    fields: dict[str, Any] | None,
+    tags: Iterable[str],
+    custom_attributes: dict[str, Any],
+    phones: Iterable[Any] | None = None,
+    emails: Iterable[Any] | None = None,
+) -> PersonChanges:
+    """A whole profile, parsed before any write (the API's PUT, admin's form): the given
+    standard attributes, and tags and custom attributes exactly these; phones and emails
+    exactly these when given (None: they stay)."""
+    changes = PersonChanges(
+        fields=_fields(fields),
+        tags=parse_tag_names(tags),
+        tags_mode=REPLACE,
+        custom_attributes=parse_custom_attributes(custom_attributes),
+        custom_attributes_mode=REPLACE,
+        phones=parse_phones(phones) if phones is not None else None,
+        emails=parse_emails(emails) if emails is not None else None,
+    )
+    if phones is not None or emails is not None:
+        changes.contacts_mode = REPLACE
+    return changes
+
+
+def contact_changes(
+    *,
+    phones: Iterable[Any] | None = None,
+    emails: Iterable[Any] | None = None,
+    phones_remove: Iterable[Any] = (),
+    emails_remove: Iterable[Any] = (),
+) -> PersonChanges:
+    """Phones and emails added and removed in one edit (the API's contactInformation PATCH
+    and DELETE, admin's phones and emails)."""
+    return PersonChanges(
+        phones=parse_phones(phones) if phones is not None else None,
+        emails=parse_emails(emails) if emails is not None else None,
         phones_remove=[p.number for p in parse_phones(phones_remove)],
         emails_remove=parse_emails(emails_remove),
     )
-    return changes
+
+
+def replaced_contacts(*, phones: Iterable[Any], emails: Iterable[Any]) -> PersonChanges:
+    """Exactly these phones and emails (the API's contactInformation PUT)."""
+    return PersonChanges(
+        phones=parse_phones(phones), emails=parse_emails(emails), contacts_mode=REPLACE
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -586,17 +623,11 @@ def person_create(
     custom_attributes: dict[str, Any] | None = None,
     phones: Iterable[Any] | None = None,
     emails: Iterable[Any] | None = None,
-    custom_attributes_from_text: bool = False,
     origin: str | None = None,
 ) -> Person:
     """Create a person. Without a type it is a CUSTOMER (DOMAIN.md)."""
-    changes = person_changes(
-        fields=fields,
-        tags=tags,
-        custom_attributes=custom_attributes,
-        custom_attributes_from_text=custom_attributes_from_text,
-        phones=phones,
-        emails=emails,
+    changes = merge_changes(
+        fields=fields, tags=tags, custom_attributes=custom_attributes, phones=phones, emails=emails
     )
     person = Person(type=PersonType.CUSTOMER, origin=origin or _origin_of(actor))
     # Set the attributes before the first save so that the row is complete when inserted.
@@ -642,7 +673,7 @@ def person_update(
     changes: PersonChanges,
     expected_version: int | None = None,
 ) -> Person:
-    """Apply an edit (see ``person_changes``) in one transaction with one history event.
+    """Apply an edit (``PersonChanges``) in one transaction with one history event.
 
     ``expected_version`` is the version the editor started from: an edit of an older version
     is refused with VERSION_CONFLICT and nothing is written. The person returned carries
@@ -668,23 +699,31 @@ def person_update(
     return locked
 
 
-def person_edit(*, person: Person | int, actor: Actor, **kwargs: Any) -> Person:
-    """``person_update`` with the keyword arguments of ``person_changes``."""
-    expected_version = kwargs.pop("expected_version", None)
+def person_set_fields(
+    *,
+    person: Person | int,
+    actor: Actor,
+    fields: dict[str, Any],
+    expected_version: int | None = None,
+) -> Person:
+    """Set standard attributes (the person page's basic information); see ``person_update``
+    for ``expected_version``."""
     return person_update(
         person=person,
         actor=actor,
-        changes=person_changes(**kwargs),
+        changes=PersonChanges(fields=_fields(fields)),
         expected_version=expected_version,
     )
 
 
 def person_add_tags(*, person: Person | int, actor: Actor, names: Iterable[str]) -> Person:
-    return person_edit(person=person, actor=actor, tags=list(names))
+    changes = PersonChanges(tags=parse_tag_names(list(names)))
+    return person_update(person=person, actor=actor, changes=changes)
 
 
 def person_remove_tags(*, person: Person | int, actor: Actor, names: Iterable[str]) -> Person:
-    return person_edit(person=person, actor=actor, tags_remove=list(names))
+    changes = PersonChanges(tags_remove=parse_tag_names(list(names)))
+    return person_update(person=person, actor=actor, changes=changes)
 
 
 def person_set_custom_attributes(
@@ -692,7 +731,6 @@ def person_set_custom_attributes(
     person: Person | int,
     actor: Actor,
     values: dict[str, Any],
-    from_text: bool = False,
     shown: dict[str, str] | None = None,
 ) -> Person:
     """Set (or with a None value, remove) custom attributes; the others stay.
@@ -700,13 +738,11 @@ def person_set_custom_attributes(
     ``shown``: name -> the value an editor showed (``attribute_types.fingerprint``); a value
     someone else changed since is not overwritten (VERSION_CONFLICT), unless to the same.
     """
-    return person_edit(
-        person=person,
-        actor=actor,
-        custom_attributes=values,
-        custom_attributes_from_text=from_text,
-        custom_attributes_shown=shown,
+    changes = PersonChanges(
+        custom_attributes=parse_custom_attributes(values),
+        custom_attributes_shown=_shown_values(shown),
     )
+    return person_update(person=person, actor=actor, changes=changes)
 
 
 def person_remove_custom_attribute(
@@ -721,19 +757,23 @@ def person_remove_custom_attribute(
 
 
 def person_add_phone(*, person: Person | int, actor: Actor, number: str) -> Person:
-    return person_edit(person=person, actor=actor, phones=[number])
+    changes = PersonChanges(phones=parse_phones([number]))
+    return person_update(person=person, actor=actor, changes=changes)
 
 
 def person_remove_phone(*, person: Person | int, actor: Actor, number: str) -> Person:
-    return person_edit(person=person, actor=actor, phones_remove=[number])
+    changes = PersonChanges(phones_remove=[p.number for p in parse_phones([number])])
+    return person_update(person=person, actor=actor, changes=changes)
 
 
 def person_add_email(*, person: Person | int, actor: Actor, address: str) -> Person:
-    return person_edit(person=person, actor=actor, emails=[address])
+    changes = PersonChanges(emails=parse_emails([address]))
+    return person_update(person=person, actor=actor, changes=changes)
 
 
 def person_remove_email(*, person: Person | int, actor: Actor, address: str) -> Person:
-    return person_edit(person=person, actor=actor, emails_remove=[address])
+    changes = PersonChanges(emails_remove=parse_emails([address]))
+    return person_update(person=person, actor=actor, changes=changes)
 
 
 def _definition_locked_for_share(name: str) -> AttributeDefinition | None:
@@ -771,38 +811,6 @@ def person_append_list_item(
 def new_anonymous_person(*, origin: str = Origin.DEVICE) -> Person:
     """A fresh anonymous lead profile, as a device gets when it registers."""
     return Person.objects.create(type=PersonType.LEAD, origin=origin)
-
-
-@transaction.atomic
-def person_delete(*, person: Person | int, actor: Actor) -> None:
-    """Delete a person, its identities and values; its installations get fresh anonymous leads.
-
-    The installations are reached through the reverse relation: people does not import the
-    installations app (DESIGN.md's dependency direction).
-    """
-    locked = lock_person(person)
-    moved: list[str] = []
-    for installation in locked.installations.select_for_update():
-        anonymous = new_anonymous_person(origin=Origin.SYSTEM)
-        installation.person = anonymous
-        installation.is_primary = False
-        installation.save(update_fields=["person", "is_primary", "modified_at"])
-        record_event(
-            person=anonymous,
-            kind=EventKind.DEPERSONALIZE,
-            actor=actor,
-            push_registration_id=installation.push_registration_id,
-            changes={"reason": f"person {locked.pk} was deleted"},
-        )
-        moved.append(installation.push_registration_id)
-    # The person's history goes with it: the deletion itself is kept in the audit log.
-    record_audit(
-        action="person deleted",
-        target=f"person {locked.pk}",
-        actor=actor,
-        installations_moved=len(moved),
-    )
-    locked.delete()
 
 
 # ---------------------------------------------------------------------------------------------

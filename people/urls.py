@@ -23,5 +23,4 @@ urlpatterns = [
         views.attribute_remove,
         name="attribute_remove",
     ),
-    path("person/<int:pk>/delete", views.person_delete, name="delete"),
 ]

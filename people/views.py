@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.access import delete_required, edit_required
+from core.access import edit_required
 from core.errors import DomainError
 from core.roles import can_delete_people, can_edit
 from people import custom_attributes as attribute_types
@@ -30,6 +30,7 @@ from people import selectors, services
 from people.forms import (
     INPUT_TYPES,
     PersonCreateForm,
+    attribute_value,
     split_list,
 )
 from people.history import Actor
@@ -253,8 +254,7 @@ def attribute_set(request: HttpRequest, pk: int, definition_pk: int) -> HttpResp
         person = services.person_set_custom_attributes(
             person=person,
             actor=actor_of(request),
-            values={definition.name: raw},
-            from_text=True,
+            values={definition.name: attribute_value(definition, raw)},
             shown=_shown(request, definition),
         )
     except DomainError as exc:
@@ -399,7 +399,7 @@ def _item_rows(definition: AttributeDefinition, items: list[dict[str, str]]) -> 
 
 
 def submitted_value(definition: AttributeDefinition, post: Any) -> Any:
-    """What the editor sent, as the service reads text (None removes the value)."""
+    """What the editor sent, as text (None removes the value): forms.attribute_value reads it."""
     if definition.data_type == DataType.BOOLEAN:
         return "true" if post.get("value") else "false"
     if definition.data_type != DataType.LIST_OF_OBJECTS:
@@ -484,7 +484,7 @@ def describe_history(page: selectors.HistoryPage) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Create and delete
+# Create
 
 
 @edit_required
@@ -507,19 +507,3 @@ def person_create(request: HttpRequest) -> HttpResponse:
         {"form": form, "merge_error": getattr(form, "domain_error", None)},
         status=status,
     )
-
-
-@delete_required
-def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    """A confirmation that names the person (GET), then the deletion (POST)."""
-    person = get_object_or_404(Person, pk=pk)
-    if request.method == "POST":
-        name = person.display_name
-        try:
-            services.person_delete(person=person, actor=actor_of(request))
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect(person_url(person))
-        messages.success(request, f"Deleted {name} (person {pk}).")
-        return redirect("home")
-    return render(request, "people/person_delete.html", {"person": person})

@@ -4,6 +4,7 @@ fixtures are in tests/conftest.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from installations.models import Application, Installation
 from people import services
@@ -51,8 +52,7 @@ def make_profile(actor: Actor) -> Profile:
         phones=["+385 1 6419-710"],
         emails=["Ana.Horvat@Example.com"],
         tags=["vip", "newsletter"],
-        custom_attributes={"Nickname": "Annie", "Balance": "12.50"},
-        custom_attributes_from_text=True,
+        custom_attributes={"Nickname": "Annie", "Balance": Decimal("12.50")},
     )
     primary = InstallationFactory(
         person=person,

@@ -1,5 +1,6 @@
-"""The People API's ``persons`` path, included at /people/2/ by portal/urls.py before
-people.api.urls (which has the others)."""
+"""The People API's paths that join people and installations (the list's search, deletes that
+move installations), included at /people/2/ by portal/urls.py before people.api.urls (which
+has the others)."""
 
 from django.urls import path
 
@@ -7,4 +8,5 @@ from directory.api import views
 
 urlpatterns = [
     path("persons", views.PersonsView.as_view(), name="api-persons"),
+    path("persons/batch", views.BatchView.as_view(), name="api-persons-batch"),
 ]

@@ -1,6 +1,7 @@
-"""The People API's ``persons`` path: one person by identifier and type (people.api.views), or a
-page of people: the list's query parameters read as the one query (directory.api.filters) and
-compiled with the JSON ``filter``.
+"""The People API's ``persons`` paths that join people and installations: a page of people
+(the list's query parameters read as the one query, directory.api.filters, and compiled with
+the JSON ``filter``), and deletes, which move a person's installations to fresh anonymous
+profiles (installations.services.person_delete). The rest is people.api.views'.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
@@ -19,8 +21,10 @@ from directory.api.filters import (
     person_ordering,
 )
 from directory.search import people_of
+from installations import services as installation_services
 from people.api import serializers as bodies
 from people.api import views as people_api
+from people.api.actors import actor_from_request
 from people.api.filters import page_of
 from people.api.views import ETAG_HEADER, IDENTITY_PARAMETERS, identity_from_params, page_parameters
 from people.related_rows import profile_queryset
@@ -85,3 +89,46 @@ class PersonsView(people_api.PersonsView):
         if total is not None:
             body["totalCount"] = total
         return Response(body)
+
+    @extend_schema(
+        operation_id="delete-a-person",
+        summary="Delete a person; its installations move to fresh anonymous profiles",
+        parameters=people_api.IDENTITY_PARAMETERS,
+        responses={200: people_api.DONE_RESPONSE, **error_responses(400, 404)},
+        tags=["persons"],
+    )
+    def delete(self, request):
+        person_id = people_api.resolve(people_api.required_identity(request.query_params))
+        installation_services.person_delete(person=person_id, actor=actor_from_request(request))
+        return Response(status=status.HTTP_200_OK)
+
+
+class BatchView(people_api.BatchView):
+    """Create, update or delete many people: a result per item, 207 when some failed."""
+
+    @extend_schema(
+        operation_id="batch-people-delete",
+        summary=f"Delete up to {bodies.MAX_BATCH} people",
+        request=bodies.BatchQueryRequestSerializer,
+        responses={
+            200: bodies.BatchDeleteResponseSerializer,
+            207: bodies.BatchDeleteResponseSerializer,
+            **error_responses(400),
+        },
+        tags=["persons"],
+    )
+    def delete(self, request):
+        people = people_api.batch_items(request.data)
+        outcomes = installation_services.person_delete_batch(
+            actor=actor_from_request(request),
+            person_ids=people_api.resolve_all(people_api.queries_of(people)),
+        )
+        results = []
+        for item, outcome in zip(people, outcomes, strict=True):
+            result: dict[str, Any] = {"query": people_api.query_echo(item)}
+            if isinstance(outcome, Exception):
+                result.update(people_api.failure(outcome))
+            else:
+                result["status"] = status.HTTP_200_OK
+            results.append(result)
+        return people_api.batch_response(results)

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from core.access import edit_required, operator_required
+from core.access import delete_required, edit_required, operator_required
 from core.errors import DomainError, ErrorCode
 from core.roles import can_delete_people, can_edit
 from directory.person_page import PersonPage, person_page
+from installations import services as installation_services
 from people import selectors, services
 from people.forms import PersonForm
 from people.models import EventKind, Person
@@ -100,7 +102,7 @@ def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
     conflict = None
     if form.is_valid():
         try:
-            person = services.person_edit(
+            person = services.person_set_fields(
                 person=person,
                 actor=actor_of(request),
                 fields=form.standard_values(),
@@ -186,3 +188,20 @@ def edit_conflict(
         "lines": describe_changes(latest.changes) if latest else [],
         "differences": differences,
     }
+
+
+@delete_required
+def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """A confirmation that names the person (GET), then the deletion (POST): its installations
+    move to fresh anonymous profiles (installations.services.person_delete)."""
+    person = get_object_or_404(Person, pk=pk)
+    if request.method == "POST":
+        name = person.display_name
+        try:
+            installation_services.person_delete(person=person, actor=actor_of(request))
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect(person_url(person))
+        messages.success(request, f"Deleted {name} (person {pk}).")
+        return redirect("home")
+    return render(request, "people/person_delete.html", {"person": person})

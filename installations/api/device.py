@@ -48,9 +48,9 @@ from installations.models import Installation
 from installations.services import (
     installation_delete,
     installation_depersonalize,
+    installation_device_update,
     installation_personalize,
     installation_register,
-    installation_update,
 )
 
 # Every name the services take for an SDK field (system data and the device-only fields).
@@ -268,10 +268,10 @@ class DeviceInstallation(DeviceView):
             raise RequestFieldError(
                 ErrorCode.BAD_REQUEST, "pushRegId cannot be changed.", "pushRegId"
             )
-        installation = installation_update(
+        installation = installation_device_update(
             installation=installation,
             actor=request.user.actor,
-            device_of=request.user.application,
+            application=request.user.application,
             **instance_changes(body),
         )
         return Response(self.answer(installation))

@@ -1,5 +1,5 @@
-"""The People API v2 paths, included at /people/2/ by portal/urls.py (``persons`` itself is
-directory.api.urls': its GET also lists people)."""
+"""The People API v2 paths, included at /people/2/ by portal/urls.py (``persons`` and
+``persons/batch`` are directory.api.urls': their deletes move installations)."""
 
 from django.urls import path, re_path
 
@@ -15,7 +15,6 @@ urlpatterns = [
         views.ContactInformationView.as_view(),
         name="api-contact-information",
     ),
-    path("persons/batch", views.BatchView.as_view(), name="api-persons-batch"),
     path("persons/match", views.MatchView.as_view(), name="api-persons-match"),
     path("tags", views.TagsView.as_view(), name="api-tags"),
     re_path(rf"^tags/{NAME}/persons$", views.TagPersonsView.as_view(), name="api-tag-persons"),

@@ -242,15 +242,12 @@ def replace_changes(data: dict[str, Any]) -> services.PersonChanges:
     if data.get("type") is not None:
         fields["type"] = data["type"]
     phones, emails = _contacts(data)
-    return services.person_changes(
+    return services.replace_changes(
         fields=fields,
         tags=data.get("tags") or [],
-        tags_mode=services.REPLACE,
         custom_attributes=data.get("customAttributes") or {},
-        custom_attributes_mode=services.REPLACE,
         phones=phones or [],
         emails=emails or [],
-        contacts_mode=services.REPLACE,
     )
 
 
@@ -267,7 +264,7 @@ def merge_arguments(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge_changes(data: dict[str, Any]) -> services.PersonChanges:
-    return services.person_changes(**merge_arguments(data))
+    return services.merge_changes(**merge_arguments(data))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,18 +375,6 @@ class PersonsView(VendorAPIView):
         changes = merge_changes(validated(bodies.PersonInputSerializer, request.data))
         return update_person(request, person_id, changes)
 
-    @extend_schema(
-        operation_id="delete-a-person",
-        summary="Delete a person; its installations move to fresh anonymous profiles",
-        parameters=IDENTITY_PARAMETERS,
-        responses={200: DONE_RESPONSE, **error_responses(400, 404)},
-        tags=["persons"],
-    )
-    def delete(self, request):
-        person_id = resolve(required_identity(request.query_params))
-        services.person_delete(person=person_id, actor=actor_from_request(request))
-        return Response(status=status.HTTP_200_OK)
-
 
 class ContactInformationView(VendorAPIView):
     """Replace, add or remove the phones and emails of one person."""
@@ -413,9 +398,7 @@ class ContactInformationView(VendorAPIView):
     )
     def put(self, request):
         person_id, phones, emails = self._contacts(request)
-        changes = services.person_changes(
-            phones=phones, emails=emails, contacts_mode=services.REPLACE
-        )
+        changes = services.replaced_contacts(phones=phones, emails=emails)
         return self._apply(request, person_id, changes)
 
     @extend_schema(
@@ -429,7 +412,7 @@ class ContactInformationView(VendorAPIView):
     def patch(self, request):
         person_id, phones, emails = self._contacts(request)
         return self._apply(
-            request, person_id, services.person_changes(phones=phones, emails=emails)
+            request, person_id, services.contact_changes(phones=phones, emails=emails)
         )
 
     @extend_schema(
@@ -442,7 +425,7 @@ class ContactInformationView(VendorAPIView):
     )
     def delete(self, request):
         person_id, phones, emails = self._contacts(request)
-        changes = services.person_changes(phones_remove=phones, emails_remove=emails)
+        changes = services.contact_changes(phones_remove=phones, emails_remove=emails)
         return self._apply(request, person_id, changes)
 
 
@@ -611,32 +594,6 @@ class BatchView(VendorAPIView):
                 result.update(failure(outcome))
             else:
                 result.update(status=status.HTTP_200_OK, isModified=outcome)
-            results.append(result)
-        return batch_response(results)
-
-    @extend_schema(
-        operation_id="batch-people-delete",
-        summary=f"Delete up to {bodies.MAX_BATCH} people",
-        request=bodies.BatchQueryRequestSerializer,
-        responses={
-            200: bodies.BatchDeleteResponseSerializer,
-            207: bodies.BatchDeleteResponseSerializer,
-            **error_responses(400),
-        },
-        tags=["persons"],
-    )
-    def delete(self, request):
-        people = batch_items(request.data)
-        outcomes = batches.person_delete_batch(
-            actor=actor_from_request(request), person_ids=resolve_all(queries_of(people))
-        )
-        results = []
-        for item, outcome in zip(people, outcomes, strict=True):
-            result: dict[str, Any] = {"query": query_echo(item)}
-            if isinstance(outcome, Exception):
-                result.update(failure(outcome))
-            else:
-                result["status"] = status.HTTP_200_OK
             results.append(result)
         return batch_response(results)
 

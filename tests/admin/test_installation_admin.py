@@ -104,8 +104,11 @@ def as_shown(admin_client, item: Installation) -> dict[str, str]:
 
 def device_sets(item: Installation, **data) -> None:
     """The device (its SDK) changes additionalData while the change page is open."""
-    services.installation_set_additional_data(
-        installation=item, actor=Actor.system("sdk"), data=data
+    services.installation_device_update(
+        installation=item,
+        actor=Actor.system("sdk"),
+        application=item.application,
+        additional_data=data,
     )
 
 
@@ -125,7 +128,7 @@ def test_fields_left_as_shown_keep_what_changed_meanwhile(admin_client, ana):
     data = as_shown(admin_client, item)
     device_sets(item, locale="hr")
     services.installation_set_primary(
-        installation=installation("push-ana-tablet"), actor=Actor.system("ops"), is_primary=True
+        installation=installation("push-ana-tablet"), actor=Actor.system("ops")
     )
     del data["registration_enabled"]
     assert admin_client.post(change_url(item), data).status_code == 302

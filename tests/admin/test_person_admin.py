@@ -238,7 +238,7 @@ def test_an_external_id_of_another_person_is_refused_at_the_field(admin_client, 
 
 def test_saving_over_a_newer_edit_is_refused_with_version_conflict(admin_client, ana):
     stale = person_form(ana, first_name="Stale")
-    services.person_edit(person=ana, actor=Actor.system(), fields={"lastName": "Newer"})
+    services.person_set_fields(person=ana, actor=Actor.system(), fields={"lastName": "Newer"})
     response = admin_client.post(change_url(ana), with_identities(ana, stale))
     assert response.status_code == 200
     assert "VERSION_CONFLICT" in response.content.decode()
@@ -283,7 +283,7 @@ def test_installation_rows_left_as_shown_keep_what_changed_meanwhile(admin_clien
         if item.is_primary:
             data[f"{row}-is_primary"] = "on"
     phone = installation("push-ana-phone")
-    installation_services.installation_set_push(
+    installation_services.installation_set_push_enabled(
         installation=phone, actor=Actor.system("sdk"), enabled=False
     )
     assert admin_client.post(change_url(ana), data).status_code == 302
@@ -382,10 +382,12 @@ def test_the_identity_rows_show_the_stored_values_and_a_changed_row_replaces_its
 
 
 def test_a_refusal_after_the_person_was_written_rolls_the_whole_save_back(admin_client, ana):
-    """save_model writes the name, then save_related's person_edit refuses the 101st email
+    """save_model writes the name, then save_related's person_update refuses the 101st email
     (a limit the form does not check): nothing of the save stays, the refusal is a message."""
     emails = [f"ana{n}@example.com" for n in range(services.MAX_CONTACTS_PER_KIND - 1)]
-    services.person_edit(person=ana, actor=Actor.system(), emails=emails)
+    services.person_update(
+        person=ana, actor=Actor.system(), changes=services.merge_changes(emails=emails)
+    )
     ana.refresh_from_db()
     events = Event.objects.filter(person=ana).count()
     data = with_identities(

@@ -128,7 +128,7 @@ def test_a_fault_after_the_installation_moved_to_its_owner_writes_nothing(monkey
         actor=ACTOR, fields={"firstName": "Ana"}, phones=["+385 91 641 9710"]
     )
     device = InstallationFactory(application=application)
-    person_services.person_edit(person=device.person, actor=ACTOR, tags=["anonymous-history"])
+    person_services.person_add_tags(person=device.person, actor=ACTOR, names=["anonymous-history"])
     before = database_state()
     injected: list = []
     monkeypatch.setattr(
@@ -222,15 +222,16 @@ def test_a_fault_after_every_part_of_an_edit_was_applied_writes_nothing(monkeypa
     )
 
     with pytest.raises(InjectedFault):
-        person_services.person_edit(
+        person_services.person_update(
             person=person,
             actor=ACTOR,
-            fields={"firstName": "Anna", "city": "Split"},
-            tags=["new"],
-            tags_mode=person_services.REPLACE,
-            custom_attributes={"Score": 7},
-            phones=["+385 91 641 9710"],
-            emails_remove=["ana@example.com"],
+            changes=person_services.replace_changes(
+                fields={"firstName": "Anna", "city": "Split"},
+                tags=["new"],
+                custom_attributes={"Score": 7},
+                phones=["+385 91 641 9710"],
+                emails=[],
+            ),
         )
 
     assert injected
@@ -246,21 +247,20 @@ def test_a_fault_after_the_first_installation_left_a_deleted_person_writes_nothi
     InstallationFactory(application=application, person=person, is_primary=True)
     InstallationFactory(application=application, person=person)
     before = database_state()
-    calls: list = []
     injected: list = []
-
-    def second_call(*args, **kwargs):
-        calls.append(True)
-        return len(calls) == 2
-
+    # After both installations moved to their anonymous profiles, with their events.
     monkeypatch.setattr(
-        person_services,
-        "record_event",
-        fail_before(person_services.record_event, injected, when=second_call),
+        installation_services,
+        "record_audit",
+        fail_before(
+            installation_services.record_audit,
+            injected,
+            check=lambda: not Installation.objects.filter(person=person).exists(),
+        ),
     )
 
     with pytest.raises(InjectedFault):
-        person_services.person_delete(person=person, actor=ACTOR)
+        installation_services.person_delete(person=person, actor=ACTOR)
 
     assert injected
     assert database_state() == before
@@ -276,9 +276,13 @@ def test_a_fault_while_deleting_over_the_api_answers_500_and_writes_nothing(
     before = database_state()
     injected: list = []
     monkeypatch.setattr(
-        person_services,
-        "record_event",
-        fail_before(person_services.record_event, injected),
+        installation_services,
+        "record_audit",
+        fail_before(
+            installation_services.record_audit,
+            injected,
+            check=lambda: not Installation.objects.filter(person=person).exists(),
+        ),
     )
 
     response = api.delete(f"{PERSONS}?identifier=crm-1&type=EXTERNAL_ID")
@@ -299,10 +303,12 @@ def test_a_fault_between_the_person_and_its_phones_in_admin_writes_nothing(
     injected: list = []
     monkeypatch.setattr(
         person_services,
-        "person_edit",
+        "person_update",
         fail_before(
-            person_services.person_edit,
+            person_services.person_update,
             injected,
+            # The phones and emails of the change page, after the person was saved.
+            when=lambda **kwargs: kwargs["changes"].phones is not None,
             check=lambda: Person.objects.get(pk=person.pk).city == "Split",
         ),
     )
@@ -441,12 +447,12 @@ def test_a_fault_part_way_through_a_batch_delete_keeps_every_person_whole(
     before = database_state()
     injected: list = []
     monkeypatch.setattr(
-        batches,
+        installation_services,
         "event_row",
         fail_before(
-            batches.event_row,
+            installation_services.event_row,
             injected,
-            when=lambda **kwargs: kwargs["changes"]["reason"] == f"person {failing.pk} was deleted",
+            when=lambda **kwargs: kwargs["changes"].get("movedFrom") == failing.pk,
             check=lambda: Person.objects.count() > len(before["people"]),
         ),
     )

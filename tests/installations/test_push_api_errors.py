@@ -271,11 +271,11 @@ def test_personalize_refuses_an_invalid_identity(installation, automation, ident
 
 def test_personalize_with_identities_of_two_people_is_ambiguous(installation, automation):
     from people.history import Actor
-    from people.services import person_edit
+    from people.services import person_add_email, person_add_phone
 
     phone_owner, email_owner = PersonFactory(), PersonFactory()
-    person_edit(person=phone_owner, actor=Actor.system(), phones=["+385 1 6419 710"])
-    person_edit(person=email_owner, actor=Actor.system(), emails=["jane@example.com"])
+    person_add_phone(person=phone_owner, actor=Actor.system(), number="+385 1 6419 710")
+    person_add_email(person=email_owner, actor=Actor.system(), address="jane@example.com")
     body = {"identity": {"phoneNumber": "38516419710", "email": "jane@example.com"}}
     url = push_url(installation.push_registration_id, "personalize")
     response = send(automation, "post", url, body)

@@ -1,5 +1,7 @@
 """Register, set primary, push on/off, additionalData, depersonalize and uninstall."""
 
+import inspect
+
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -175,10 +177,8 @@ def test_making_an_installation_primary_takes_the_flag_from_the_others(
     three_devices, operator_actor, editor
 ):
     person, (a, b, c) = three_devices
-    services.installation_set_primary(installation=a, actor=operator_actor, is_primary=True)
-    services.installation_set_primary(
-        installation=b.push_registration_id, actor=operator_actor, is_primary=True
-    )
+    services.installation_set_primary(installation=a, actor=operator_actor)
+    services.installation_set_primary(installation=b.push_registration_id, actor=operator_actor)
     assert [reload(i).is_primary for i in (a, b, c)] == [False, True, False]
     event = person.events.first()
     assert (event.kind, event.actor_user, event.source) == ("PRIMARY_CHANGED", editor, "UI")
@@ -188,22 +188,22 @@ def test_making_an_installation_primary_takes_the_flag_from_the_others(
 
 def test_unsetting_primary_leaves_the_person_without_a_primary(three_devices, system_actor):
     person, (a, b, c) = three_devices
-    services.installation_set_primary(installation=a, actor=system_actor, is_primary=True)
-    services.installation_set_primary(installation=a, actor=system_actor, is_primary=False)
+    services.installation_set_primary(installation=a, actor=system_actor)
+    services.installation_unset_primary(installation=a, actor=system_actor)
     assert not Installation.objects.filter(person=person, is_primary=True).exists()
     assert person.events.first().changes == {"isPrimary": {"before": True, "after": False}}
 
 
 def test_setting_primary_to_what_it_is_records_nothing(three_devices, system_actor):
     person, (a, _, _) = three_devices
-    services.installation_set_primary(installation=a, actor=system_actor, is_primary=False)
+    services.installation_unset_primary(installation=a, actor=system_actor)
     assert person.events.count() == 1  # the creation only
 
 
 def test_primary_must_be_true_or_false(three_devices, system_actor):
     _, (a, _, _) = three_devices
     with pytest.raises(DomainError) as caught:
-        services.installation_set_primary(installation=a, actor=system_actor, is_primary="yes")
+        services.installation_update(installation=a, actor=system_actor, is_primary="yes")
     assert (caught.value.code, caught.value.field) == (
         ErrorCode.REQUEST_FORMAT_INVALID,
         "isPrimary",
@@ -215,9 +215,11 @@ def test_primary_must_be_true_or_false(three_devices, system_actor):
 
 def test_push_is_turned_off_and_on_with_an_event_each(register, operator_actor):
     installation = register("reg-1")
-    services.installation_set_push(installation=installation, actor=operator_actor, enabled=False)
+    services.installation_set_push_enabled(
+        installation=installation, actor=operator_actor, enabled=False
+    )
     assert reload(installation).registration_enabled is False
-    services.installation_set_push(installation="reg-1", actor=operator_actor, enabled=True)
+    services.installation_set_push_enabled(installation="reg-1", actor=operator_actor, enabled=True)
     assert reload(installation).registration_enabled is True
     on, off = installation.person.events.all()[:2]
     assert (off.kind, off.changes) == (
@@ -230,15 +232,19 @@ def test_push_is_turned_off_and_on_with_an_event_each(register, operator_actor):
 def test_push_must_be_true_or_false(register, system_actor):
     installation = register("reg-1")
     with pytest.raises(DomainError) as caught:
-        services.installation_set_push(installation=installation, actor=system_actor, enabled=0)
+        services.installation_set_push_enabled(
+            installation=installation, actor=system_actor, enabled=0
+        )
     assert caught.value.code == ErrorCode.REQUEST_FORMAT_INVALID
     assert reload(installation).registration_enabled is True
 
 
 def test_additional_data_is_merged_and_a_null_removes_a_name(register, system_actor):
     installation = register("reg-1", additional_data={"theme": "dark", "otp": True})
-    services.installation_set_additional_data(
-        installation=installation, actor=system_actor, data={"theme": "light", "otp": None, "n": 3}
+    services.installation_update(
+        installation=installation,
+        actor=system_actor,
+        additional_data={"theme": "light", "otp": None, "n": 3},
     )
     assert reload(installation).additional_data == {"theme": "light", "n": 3}
     event = installation.person.events.first()
@@ -254,7 +260,7 @@ def test_additional_data_is_merged_and_a_null_removes_a_name(register, system_ac
 def test_additional_data_can_be_replaced_whole(register, system_actor):
     installation = register("reg-1", additional_data={"theme": "dark", "otp": True})
     services.installation_set_additional_data(
-        installation=installation, actor=system_actor, data={"n": 3}, replace=True
+        installation=installation, actor=system_actor, data={"n": 3}
     )
     assert reload(installation).additional_data == {"n": 3}
 
@@ -263,8 +269,8 @@ def test_additional_data_can_be_replaced_whole(register, system_actor):
 def test_a_value_of_another_json_type_is_a_change(register, system_actor, stored, sent):
     """In JSON true is not 1 (Python's == says it is): the new type is stored and recorded."""
     installation = register("reg-1", additional_data={"flag": stored})
-    services.installation_set_additional_data(
-        installation=installation, actor=system_actor, data={"flag": sent}
+    services.installation_update(
+        installation=installation, actor=system_actor, additional_data={"flag": sent}
     )
     value = reload(installation).additional_data["flag"]
     assert type(value) is type(sent) and value == sent
@@ -275,7 +281,7 @@ def test_the_same_names_and_values_in_another_order_are_no_change(register, syst
     installation = register("reg-1", additional_data={"theme": "dark", "n": 3})
     events = installation.person.events.count()
     services.installation_set_additional_data(
-        installation=installation, actor=system_actor, data={"n": 3, "theme": "dark"}, replace=True
+        installation=installation, actor=system_actor, data={"n": 3, "theme": "dark"}
     )
     assert installation.person.events.count() == events
 
@@ -285,13 +291,15 @@ def test_an_edit_from_what_an_editor_showed_keeps_what_changed_meanwhile(registe
     both sides is a VERSION_CONFLICT naming it, with the stored values, and writes nothing."""
     installation = register("reg-1", additional_data={"theme": "dark", "otp": True})
     shown = {"theme": "dark", "otp": True}
-    services.installation_set_additional_data(
-        installation=installation, actor=system_actor, data={"locale": "hr", "otp": False}
+    services.installation_update(
+        installation=installation,
+        actor=system_actor,
+        additional_data={"locale": "hr", "otp": False},
     )
 
     def typed(data: dict) -> None:  # what the operator typed in the editor that showed ``shown``
         services.installation_set_additional_data(
-            installation=installation, actor=system_actor, data=data, replace=True, shown=shown
+            installation=installation, actor=system_actor, data=data, shown=shown
         )
 
     typed({"theme": "light", "otp": True})
@@ -321,9 +329,15 @@ def test_system_data_of_an_installation_cannot_be_given_by_operators_as_push_dat
     register, system_actor
 ):
     installation = register("reg-1")
+    # Only the device's own update takes system data, and only the names it knows.
+    assert "system_data" not in inspect.signature(services.installation_update).parameters
+    assert "system_data" not in inspect.signature(services.installation_edit).parameters
     with pytest.raises(DomainError):
-        services.installation_update(
-            installation=installation, actor=system_actor, system_data={"colour": "red"}
+        services.installation_device_update(
+            installation=installation,
+            actor=system_actor,
+            application=installation.application,
+            system_data={"colour": "red"},
         )
 
 
@@ -334,7 +348,7 @@ def test_depersonalize_moves_the_installation_to_a_fresh_anonymous_lead(
     three_devices, operator_actor, editor
 ):
     person, (a, b, _) = three_devices
-    services.installation_set_primary(installation=a, actor=operator_actor, is_primary=True)
+    services.installation_set_primary(installation=a, actor=operator_actor)
     anonymous = services.installation_depersonalize(installation=a, actor=operator_actor)
     a = reload(a)
     assert a.person_id == anonymous.pk != person.pk
@@ -376,8 +390,11 @@ def test_uninstall_removes_the_installation_and_leaves_an_event(three_devices, s
 @pytest.mark.parametrize(
     ("operation", "kwargs"),
     [
-        (services.installation_set_primary, {"is_primary": True}),
-        (services.installation_set_push, {"enabled": False}),
+        (services.installation_set_primary, {}),
+        (services.installation_unset_primary, {}),
+        (services.installation_set_push_enabled, {"enabled": False}),
+        (services.installation_update, {"is_primary": True}),
+        (services.installation_edit, {"registration_enabled": False}),
         (services.installation_set_additional_data, {"data": {"a": 1}}),
         (services.installation_depersonalize, {}),
         (services.installation_delete, {}),
@@ -420,7 +437,9 @@ def test_a_registration_with_unstorable_text_is_rejected(application, kwargs, fi
 def test_a_registration_id_with_a_nul_character_is_no_registration(register, system_actor):
     register("reg-1")
     with pytest.raises(DomainError) as caught:
-        services.installation_set_push(installation="reg-1\x00", actor=system_actor, enabled=False)
+        services.installation_set_push_enabled(
+            installation="reg-1\x00", actor=system_actor, enabled=False
+        )
     assert caught.value.code == ErrorCode.NO_REGISTRATION
 
 

@@ -66,7 +66,7 @@ def test_twenty_devices_made_primary_at_once_leave_exactly_one_primary(
     errors = run_together(
         [
             lambda push_id=device.push_registration_id: services.installation_set_primary(
-                installation=push_id, actor=actor, is_primary=True
+                installation=push_id, actor=actor
             )
             for device in devices
         ]
@@ -93,15 +93,11 @@ def test_making_devices_primary_while_others_are_unset_and_logged_out_keeps_the_
         push_id = device.push_registration_id
         if index % 3 == 0:
             calls.append(
-                lambda p=push_id: services.installation_set_primary(
-                    installation=p, actor=actor, is_primary=False
-                )
+                lambda p=push_id: services.installation_unset_primary(installation=p, actor=actor)
             )
         elif index % 3 == 1:
             calls.append(
-                lambda p=push_id: services.installation_set_primary(
-                    installation=p, actor=actor, is_primary=True
-                )
+                lambda p=push_id: services.installation_set_primary(installation=p, actor=actor)
             )
         else:
             calls.append(

@@ -109,8 +109,11 @@ def test_invalid_additional_data_is_refused_in_place(editor_client, profile):
 
 def device_sets(installation, **data) -> None:
     """The device (its SDK) changes additionalData while the operator's editor is open."""
-    services.installation_set_additional_data(
-        installation=installation, actor=Actor.system("sdk"), data=data
+    services.installation_device_update(
+        installation=installation,
+        actor=Actor.system("sdk"),
+        application=installation.application,
+        additional_data=data,
     )
 
 

@@ -93,7 +93,7 @@ def test_an_edit_with_a_stale_etag_is_refused_with_412_and_writes_nothing(
     manage_client, ana, system_actor, method
 ):
     stale = manage_client.get(PERSONS + by_id(ana))["ETag"]
-    services.person_edit(person=ana, actor=system_actor, fields={"city": "Rijeka"})
+    services.person_set_fields(person=ana, actor=system_actor, fields={"city": "Rijeka"})
     before = snapshot(ana)
 
     response = getattr(manage_client, method)(
@@ -167,7 +167,7 @@ def test_a_malformed_if_match_is_a_400_that_names_the_header(manage_client, ana)
 @pytest.mark.django_db
 def test_contact_information_edits_honour_if_match_too(manage_client, ana, system_actor):
     stale = f'W/"{ana.pk}-{ana.version}"'
-    services.person_edit(person=ana, actor=system_actor, fields={"city": "Rijeka"})
+    services.person_set_fields(person=ana, actor=system_actor, fields={"city": "Rijeka"})
     before = snapshot(ana)
 
     response = manage_client.patch(
@@ -231,7 +231,7 @@ def overview_post(person: Person, version: int, **fields) -> dict:
 def test_a_stale_overview_edit_names_who_changed_the_profile_and_when(editor_client, ana):
     opened_at = ana.version
     other = Actor("OPERATOR", "maria.support", "UI")
-    services.person_edit(person=ana, actor=other, fields={"city": "Rijeka"})
+    services.person_set_fields(person=ana, actor=other, fields={"city": "Rijeka"})
     event = ana.events.first()
     before = snapshot(ana)
 
@@ -262,7 +262,7 @@ def test_a_conflict_names_the_other_edit_not_the_operators_own_change_after_it(
     save is refused, and the conflict names the city change, not the operator's own tag."""
     opened_at = ana.version
     other = Actor("OPERATOR", "maria.support", "UI")
-    services.person_edit(person=ana, actor=other, fields={"city": "Rijeka"})
+    services.person_set_fields(person=ana, actor=other, fields={"city": "Rijeka"})
     added = editor_client.post(
         reverse("people:tags_add", args=[ana.pk]), {"name": "gold", "version": opened_at}, **HTMX
     )
@@ -301,7 +301,7 @@ def test_a_conflict_with_only_the_operators_own_edits_names_the_newest(editor_cl
 @pytest.mark.django_db
 def test_saving_the_typed_values_over_the_latest_version_applies_them(editor_client, ana):
     opened_at = ana.version
-    services.person_edit(person=ana, actor=Actor.system("crm"), fields={"lastName": "Kovač"})
+    services.person_set_fields(person=ana, actor=Actor.system("crm"), fields={"lastName": "Kovač"})
     latest = Person.objects.get(pk=ana.pk).version
 
     data = overview_post(ana, opened_at, firstName="Anita", lastName="Kovač")
@@ -316,9 +316,9 @@ def test_saving_the_typed_values_over_the_latest_version_applies_them(editor_cli
 @pytest.mark.django_db
 def test_reapplying_over_a_version_that_changed_again_is_refused_again(editor_client, ana):
     opened_at = ana.version
-    services.person_edit(person=ana, actor=Actor.system("crm"), fields={"city": "Split"})
+    services.person_set_fields(person=ana, actor=Actor.system("crm"), fields={"city": "Split"})
     offered = Person.objects.get(pk=ana.pk).version
-    services.person_edit(person=ana, actor=Actor.system("crm"), fields={"city": "Pula"})
+    services.person_set_fields(person=ana, actor=Actor.system("crm"), fields={"city": "Pula"})
 
     data = overview_post(ana, opened_at, firstName="Anita")
     data["reapply_version"] = offered
@@ -332,7 +332,7 @@ def test_reapplying_over_a_version_that_changed_again_is_refused_again(editor_cl
 @pytest.mark.django_db
 def test_without_htmx_a_stale_edit_shows_the_page_with_the_typed_values(editor_client, ana):
     opened_at = ana.version
-    services.person_edit(person=ana, actor=Actor.system("crm"), fields={"city": "Split"})
+    services.person_set_fields(person=ana, actor=Actor.system("crm"), fields={"city": "Split"})
 
     response = editor_client.post(
         reverse("people:overview", args=[ana.pk]), overview_post(ana, opened_at, firstName="Anita")
@@ -349,7 +349,7 @@ def test_without_htmx_a_stale_edit_shows_the_page_with_the_typed_values(editor_c
 def test_adding_a_tag_from_an_outdated_page_keeps_the_newer_edit(editor_client, ana):
     # The page was opened at this version; someone else edits; the tag still goes on, and
     # the other edit stays: a tag write changes only the tags.
-    services.person_edit(person=ana, actor=Actor.system("crm"), fields={"city": "Split"})
+    services.person_set_fields(person=ana, actor=Actor.system("crm"), fields={"city": "Split"})
 
     response = editor_client.post(
         reverse("people:tags_add", args=[ana.pk]), {"name": "vip"}, **HTMX
@@ -444,7 +444,7 @@ def test_a_tag_added_during_a_whole_profile_edit_is_not_lost(require_postgresql)
         actor=Actor.system("t"), fields={"firstName": "Ana"}, tags=["old"]
     )
     calls = [
-        lambda: services.person_edit(
+        lambda: services.person_set_fields(
             person=person.pk, actor=Actor.system("form"), fields={"city": "Split"}
         ),
         lambda: services.person_add_tags(
@@ -483,7 +483,7 @@ def test_a_write_of_one_part_locks_the_person_row_first(require_postgresql, syst
             person=person.pk, actor=system_actor, values={"Score": 3}
         ),
         "set primary": lambda: installation_services.installation_set_primary(
-            installation=installation.push_registration_id, actor=system_actor, is_primary=True
+            installation=installation.push_registration_id, actor=system_actor
         ),
     }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from people.models import AttributeDefinition, DataType, Event, Person, Tag
@@ -193,8 +195,7 @@ def test_append_adds_one_item_to_a_list_of_objects(manage_client, system_actor):
     person_create(
         actor=system_actor,
         fields={"externalId": "shopper"},
-        custom_attributes={"Cart": [{"product": "Sneakers", "price": "25.33"}]},
-        custom_attributes_from_text=True,
+        custom_attributes={"Cart": [{"product": "Sneakers", "price": Decimal("25.33")}]},
     )
     url = f"{ATTRIBUTES}/cart/append?type=EXTERNAL_ID&identifier=shopper"
     response = manage_client.generic(

@@ -64,7 +64,11 @@ def test_the_services_adding_and_removing_tags_keep_tag_ids(actor, tags):
     services.person_remove_tags(person=person, actor=actor, names=["Gold"])
     assert stored_tag_ids(person) == [[silver.pk]]
 
-    services.person_edit(person=person, actor=actor, tags=["Bronze"], tags_mode=services.REPLACE)
+    services.person_update(
+        person=person,
+        actor=actor,
+        changes=services.replace_changes(fields=None, tags=["Bronze"], custom_attributes={}),
+    )
     assert stored_tag_ids(person) == [[bronze.pk]]
     assert disagreements() == 0
 

@@ -9,6 +9,7 @@ from django.db.models import ProtectedError
 
 from core.errors import DomainError, ErrorCode
 from people import custom_attributes, services
+from people.forms import attribute_value
 from people.models import AttributeDefinition, AttributeValue, Person
 from tests.factories import PersonFactory
 
@@ -23,16 +24,14 @@ def stored(person: Person) -> dict:
     return services.custom_attribute_values(Person.objects.get(pk=person.pk))
 
 
-def set_values(person, actor, values, from_text=False) -> Person:
-    return services.person_set_custom_attributes(
-        person=person, actor=actor, values=values, from_text=from_text
-    )
+def set_values(person, actor, values) -> Person:
+    return services.person_set_custom_attributes(person=person, actor=actor, values=values)
 
 
-def rejected(person, actor, values, from_text=False) -> DomainError:
+def rejected(person, actor, values) -> DomainError:
     before = stored(person)
     with pytest.raises(DomainError) as caught:
-        set_values(person, actor, values, from_text)
+        set_values(person, actor, values)
     assert stored(person) == before, "a rejected value must leave the stored ones alone"
     return caught.value
 
@@ -131,12 +130,15 @@ def test_values_serialize_with_their_json_types(every_type, system_actor):
 
 
 def test_form_text_is_read_into_each_type(every_type, system_actor):
+    """The person page's editors send text; the form reads it as the attribute's type and the
+    service gets typed values (people.forms.attribute_value)."""
     person = PersonFactory()
+    texts = {"Loyalty points": " 42 ", "Lifetime value": "12.50", "Newsletter opt-in": "true"}
+    definitions = services.attribute_definitions_named(texts)
     set_values(
         person,
         system_actor,
-        {"Loyalty points": " 42 ", "Lifetime value": "12.50", "Newsletter opt-in": "true"},
-        from_text=True,
+        {name: attribute_value(definitions[name], text) for name, text in texts.items()},
     )
     values = stored(person)
     assert values["Loyalty points"] == 42
@@ -516,3 +518,40 @@ def test_additional_data_with_a_nul_character_is_rejected(data, field):
     with pytest.raises(DomainError) as caught:
         custom_attributes.validate_additional_data(data)
     assert caught.value.field == field
+
+
+FORM_TEXTS = [
+    ("INTEGER", " 42 "),
+    ("INTEGER", "+7"),
+    ("INTEGER", "9" * 40),
+    ("INTEGER", "5.0"),
+    ("INTEGER", "abc"),
+    ("DECIMAL", "12.50"),
+    ("DECIMAL", ".5"),
+    ("DECIMAL", "1e3"),
+    ("DECIMAL", "1." + "0" * 30),
+    ("DECIMAL", "9" * 40),
+    ("BOOLEAN", " Yes "),
+    ("BOOLEAN", "off"),
+    ("BOOLEAN", "maybe"),
+    ("STRING", "12"),
+    ("DATE", "2027-03-15"),
+    ("DATE", "15.03.2027"),
+    ("DATE_TIME", "2026-10-03T14:25"),
+]
+
+
+@pytest.mark.parametrize(("data_type", "text"), FORM_TEXTS)
+def test_form_text_read_by_the_form_gets_the_answer_text_got_from_the_service(data_type, text):
+    """The form reads text (read_text) and the service checks typed values: the value, or the
+    error's code, message and field, are what reading the text in the service gave."""
+
+    def outcome(raw, from_text):
+        try:
+            return custom_attributes.parse_scalar(
+                data_type, raw, name="A", field="customAttributes.A", from_text=from_text
+            )
+        except DomainError as error:
+            return (error.code, error.message, error.field)
+
+    assert outcome(custom_attributes.read_text(data_type, text), False) == outcome(text, True)

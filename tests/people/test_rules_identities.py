@@ -220,7 +220,9 @@ def test_phones_and_emails_are_stored_normalized(ana):
 def test_an_identifier_of_another_person_is_never_merged(ana, system_actor, kwargs, field):
     other = PersonFactory()
     with pytest.raises(DomainError) as caught:
-        services.person_edit(person=other, actor=system_actor, **kwargs)
+        services.person_update(
+            person=other, actor=system_actor, changes=services.merge_changes(**kwargs)
+        )
     error = caught.value
     assert (error.code, error.field) == (ErrorCode.USER_MERGE_INTERRUPTED, field)
     assert error.details == {"personId": ana.pk}
@@ -252,8 +254,10 @@ def test_creating_a_person_with_another_persons_identifier_stores_nothing(
 def test_adding_an_identifier_a_person_has_already_in_another_form_changes_nothing(
     ana, system_actor
 ):
-    services.person_edit(
-        person=ana, actor=system_actor, phones=["0038516419710"], emails=["ANA@example.com"]
+    services.person_update(
+        person=ana,
+        actor=system_actor,
+        changes=services.merge_changes(phones=["0038516419710"], emails=["ANA@example.com"]),
     )
     assert ana.identities.count() == 2
     assert ana.events.count() == 1  # only the creation
@@ -279,7 +283,9 @@ def test_a_person_can_have_100_phones_and_100_emails_but_not_101(system_actor):
         ({"emails": ["person.100@example.com"]}, "contactInformation.email"),
     ]:
         with pytest.raises(DomainError) as caught:
-            services.person_edit(person=person, actor=system_actor, **kwargs)
+            services.person_update(
+                person=person, actor=system_actor, changes=services.merge_changes(**kwargs)
+            )
         assert caught.value.field == field
         assert "100" in caught.value.message
     assert ContactIdentity.objects.count() == 200

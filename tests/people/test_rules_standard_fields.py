@@ -169,7 +169,7 @@ def test_two_people_may_both_have_no_external_id(system_actor):
 
 def test_editing_the_external_id_to_null_removes_it(system_actor):
     person = create(system_actor, externalId="crm-1")
-    services.person_edit(person=person, actor=system_actor, fields={"externalId": "NULL"})
+    services.person_set_fields(person=person, actor=system_actor, fields={"externalId": "NULL"})
     assert Person.objects.get(pk=person.pk).external_id is None
     assert person.events.first().changes == {"externalId": {"before": "crm-1", "after": None}}
 
@@ -184,7 +184,7 @@ def test_an_unknown_attribute_is_rejected_by_name(system_actor):
 
 def test_editing_a_field_records_its_before_and_after(system_actor):
     person = create(system_actor, firstName="Ana", city="Zagreb")
-    services.person_edit(
+    services.person_set_fields(
         person=person, actor=system_actor, fields={"firstName": "Ivana", "city": "Zagreb"}
     )
     event = person.events.first()
@@ -195,7 +195,7 @@ def test_editing_a_field_records_its_before_and_after(system_actor):
 def test_an_edit_that_breaks_a_limit_changes_nothing(system_actor):
     person = create(system_actor, firstName="Ana")
     with pytest.raises(DomainError):
-        services.person_edit(
+        services.person_set_fields(
             person=person, actor=system_actor, fields={"lastName": "Horvat", "city": "c" * 51}
         )
     person.refresh_from_db()

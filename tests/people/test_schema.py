@@ -98,8 +98,10 @@ def test_saving_a_person_read_before_a_tag_change_keeps_the_new_tag_ids():
 
     assert Person.objects.get(pk=person.pk).tag_ids == [gold.pk]
     # The service reads the person, changes its tags, then saves the whole row.
-    services.person_edit(
-        person=person.pk, actor=actor, fields={"lastName": "Horvat"}, tags=["Silver"]
+    services.person_update(
+        person=person.pk,
+        actor=actor,
+        changes=services.merge_changes(fields={"lastName": "Horvat"}, tags=["Silver"]),
     )
     person = Person.objects.get(pk=person.pk)
     assert person.tag_ids == sorted(person.tags.values_list("pk", flat=True))

@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from core.errors import DomainError, ErrorCode
+from installations import services as installation_services
 from installations.models import Installation
 from people import services
 from people.history import Actor
@@ -146,8 +147,12 @@ def test_tags_are_removed_regardless_of_case(system_actor):
 def test_tags_are_replaced_as_a_set(system_actor):
     person = PersonFactory()
     services.person_add_tags(person=person, actor=system_actor, names=["VIP", "Sports"])
-    services.person_edit(
-        person=person, actor=system_actor, tags=["sports", "Pizza", "PIZZA"], tags_mode="replace"
+    services.person_update(
+        person=person,
+        actor=system_actor,
+        changes=services.replace_changes(
+            fields=None, tags=["sports", "Pizza", "PIZZA"], custom_attributes={}
+        ),
     )
     assert tag_names(person) == {"Sports", "Pizza"}
     assert person.events.first().changes == {"tags": {"added": ["Pizza"], "removed": ["VIP"]}}
@@ -157,7 +162,9 @@ def test_tags_are_replaced_as_a_set(system_actor):
 def test_a_bad_tag_name_is_rejected(system_actor, names):
     person = PersonFactory()
     with pytest.raises(DomainError) as caught:
-        services.person_edit(person=person, actor=system_actor, tags=names)
+        services.person_update(
+            person=person, actor=system_actor, changes=services.merge_changes(tags=names)
+        )
     assert caught.value.field == "tags"
     assert tag_names(person) == set()
 
@@ -215,8 +222,10 @@ def test_phones_and_emails_are_added_and_removed_in_any_format(system_actor):
 
 def test_phones_can_be_replaced_as_a_list(system_actor):
     person = services.person_create(actor=system_actor, phones=["+385 1 6419 710"])
-    services.person_edit(
-        person=person, actor=system_actor, phones=["+44 20 7946 0958"], contacts_mode="replace"
+    services.person_update(
+        person=person,
+        actor=system_actor,
+        changes=services.replaced_contacts(phones=["+44 20 7946 0958"], emails=[]),
     )
     assert contacts(person, "PHONE") == {"442079460958"}
 
@@ -232,7 +241,9 @@ def test_phones_can_be_replaced_as_a_list(system_actor):
 def test_an_invalid_contact_is_rejected_with_its_code(system_actor, kwargs, code):
     person = PersonFactory()
     with pytest.raises(DomainError) as caught:
-        services.person_edit(person=person, actor=system_actor, **kwargs)
+        services.person_update(
+            person=person, actor=system_actor, changes=services.contact_changes(**kwargs)
+        )
     assert caught.value.code == code
     assert caught.value.field.startswith("contactInformation.")
 
@@ -241,14 +252,16 @@ def test_a_failing_edit_leaves_nothing_half_written(system_actor, every_type):
     person = services.person_create(actor=system_actor, fields={"firstName": "Ana"})
     other = services.person_create(actor=system_actor, emails=["taken@example.com"])
     with pytest.raises(DomainError) as caught:
-        services.person_edit(
+        services.person_update(
             person=person,
             actor=system_actor,
-            fields={"firstName": "Ivana"},
-            phones=["+385 1 6419 710"],
-            emails=["taken@example.com"],
-            tags=["New"],
-            custom_attributes={"Loyalty points": 3},
+            changes=services.merge_changes(
+                fields={"firstName": "Ivana"},
+                phones=["+385 1 6419 710"],
+                emails=["taken@example.com"],
+                tags=["New"],
+                custom_attributes={"Loyalty points": 3},
+            ),
         )
     assert caught.value.details == {"personId": other.pk}
     person = Person.objects.get(pk=person.pk)
@@ -261,12 +274,14 @@ def test_a_failing_edit_leaves_nothing_half_written(system_actor, every_type):
 
 def test_an_edit_of_several_areas_is_one_person_updated_event(system_actor, every_type):
     person = PersonFactory(first_name="Ana")
-    services.person_edit(
+    services.person_update(
         person=person,
         actor=system_actor,
-        fields={"firstName": "Ivana"},
-        tags=["VIP"],
-        custom_attributes={"Loyalty points": 3},
+        changes=services.merge_changes(
+            fields={"firstName": "Ivana"},
+            tags=["VIP"],
+            custom_attributes={"Loyalty points": 3},
+        ),
     )
     (event,) = person.events.all()
     assert event.kind == "PERSON_UPDATED"
@@ -275,9 +290,9 @@ def test_an_edit_of_several_areas_is_one_person_updated_event(system_actor, ever
 
 def test_an_edit_from_an_older_version_is_refused(system_actor):
     person = services.person_create(actor=system_actor, fields={"firstName": "Ana"})
-    services.person_edit(person=person, actor=system_actor, fields={"firstName": "Ivana"})
+    services.person_set_fields(person=person, actor=system_actor, fields={"firstName": "Ivana"})
     with pytest.raises(DomainError) as caught:
-        services.person_edit(
+        services.person_set_fields(
             person=person, actor=system_actor, fields={"firstName": "Iva"}, expected_version=1
         )
     assert caught.value.code == ErrorCode.VERSION_CONFLICT
@@ -286,7 +301,7 @@ def test_an_edit_from_an_older_version_is_refused(system_actor):
 
 def test_editing_a_person_that_does_not_exist_is_not_found(system_actor):
     with pytest.raises(DomainError) as caught:
-        services.person_edit(person=999999, actor=system_actor, fields={"firstName": "X"})
+        services.person_set_fields(person=999999, actor=system_actor, fields={"firstName": "X"})
     assert caught.value.code == ErrorCode.NOT_FOUND
 
 
@@ -305,7 +320,7 @@ def test_deleting_a_person_removes_identities_values_and_moves_installations(edi
     )
     phone = InstallationFactory(person=person, is_primary=True)
     tablet = InstallationFactory(person=person)
-    services.person_delete(person=person, actor=actor)
+    installation_services.person_delete(person=person, actor=actor)
 
     assert not Person.objects.filter(pk=person.pk).exists()
     assert not ContactIdentity.objects.exists()
@@ -334,7 +349,7 @@ def test_the_identities_of_a_deleted_person_are_free_again(system_actor):
     person = services.person_create(
         actor=system_actor, fields={"externalId": "crm-1"}, emails=["ana@example.com"]
     )
-    services.person_delete(person=person, actor=system_actor)
+    installation_services.person_delete(person=person, actor=system_actor)
     again = services.person_create(
         actor=system_actor, fields={"externalId": "crm-1"}, emails=["ana@example.com"]
     )

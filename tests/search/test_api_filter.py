@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -29,7 +30,7 @@ def people(system_actor):
             tags=["VIP Client"],
             custom_attributes={
                 "Age": 9,
-                "Balance": "10.50",
+                "Balance": Decimal("10.50"),
                 "Company": "Acme",
                 "Vip": True,
                 "Renewal": "2027-01-01",
@@ -40,7 +41,12 @@ def people(system_actor):
         "alexa": dict(
             fields={"firstName": "Alexa", "lastName": "Jones", "gender": "FEMALE"},
             tags=["Newsletter"],
-            custom_attributes={"Age": 10, "Balance": "2.25", "Company": "Globex", "Vip": False},
+            custom_attributes={
+                "Age": 10,
+                "Balance": Decimal("2.25"),
+                "Company": "Globex",
+                "Vip": False,
+            },
             phones=["41793026727"],
         ),
         "bob": dict(
@@ -55,7 +61,6 @@ def people(system_actor):
         created[key] = person_create(
             actor=system_actor,
             custom_attributes=custom,
-            custom_attributes_from_text=True,
             **kwargs,
         ).pk
     return created
@@ -397,7 +402,6 @@ def test_a_long_text_attribute_equals_only_itself(read_client, people, system_ac
             actor=system_actor,
             fields={"firstName": name},
             custom_attributes={"Company": head + tail},
-            custom_attributes_from_text=True,
         )
     assert names(read_client, {"customAttributes.Company": head + "b"}) == ["Longer"]
     assert names(read_client, {"#ne": {"customAttributes.Company": head + "b"}}) == [
@@ -446,7 +450,6 @@ def test_a_text_attribute_prefix_matches_literally_in_any_casing(read_client, pe
             actor=system_actor,
             fields={"firstName": name},
             custom_attributes={"Company": company},
-            custom_attributes_from_text=True,
         )
 
     def starting(prefix: str) -> list[str]:

@@ -5,6 +5,7 @@ from django.db import connection
 
 from directory.search import SearchQuery, estimated_count, exact_matches, search_people
 from directory.search import filters as search
+from installations import services as installation_services
 from installations.models import Installation
 from people import services
 from people.models import PersonType
@@ -211,7 +212,7 @@ def test_an_identifier_spelled_like_a_name_finds_its_person_before_the_names(
     someone, so the identifier's person is the answer, as for any other identifier."""
     owner = make_person(actor, "Ivo", "Babic")
     if kind == "externalId":
-        services.person_edit(person=owner, actor=actor, fields={"externalId": "horvat"})
+        services.person_set_fields(person=owner, actor=actor, fields={"externalId": "horvat"})
     else:
         InstallationFactory(application=shop, person=owner, push_registration_id="horvat")
     named = [make_person(actor, "Ana", "Horvat"), make_person(actor, "Zora", "Horvatic")]
@@ -219,8 +220,8 @@ def test_an_identifier_spelled_like_a_name_finds_its_person_before_the_names(
     assert ids(page) == [owner.pk]
     assert page.exact and page.matches[0].kind == kind
     # Also with no name starting so: the name page is empty, the identifier still found.
-    services.person_delete(person=named[0], actor=actor)
-    services.person_delete(person=named[1], actor=actor)
+    installation_services.person_delete(person=named[0], actor=actor)
+    installation_services.person_delete(person=named[1], actor=actor)
     page = search_people(SearchQuery(q="horvat"))
     assert ids(page) == [owner.pk] and page.matches[0].kind == kind
     # A filter the identifier's person fails: the names are the answer, not an empty page.

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from directory.search import SIMILAR_SPELLINGS, SearchQuery, search_people, similar_names
 from directory.search import similar as search_module
+from installations import services as installation_services
 from people import name_terms, services
 from people.fields import fold
 from people.models import NameTerm, Person
@@ -39,7 +40,7 @@ def terms():
 def test_the_database_keeps_the_words_of_every_name_written(actor):
     person = make_person(actor, "Ana", "Kovačević")
     assert {"ana", "kovacevic"} <= terms()
-    services.person_edit(person=person, actor=actor, fields={"lastName": "Horvat Šimić"})
+    services.person_set_fields(person=person, actor=actor, fields={"lastName": "Horvat Šimić"})
     assert {"horvat", "simic"} <= terms()
     # Written without the services (a bulk load): the trigger adds them all the same.
     Person.objects.bulk_create([Person(search_name="zrinka babic", search_name_reversed="x")])
@@ -50,7 +51,7 @@ def test_the_database_keeps_the_words_of_every_name_written(actor):
 def test_prune_takes_out_the_words_no_name_has_any_more(actor):
     kept = make_person(actor, "Ana", "Horvat")
     gone = make_person(actor, "Zvonimir", "Przybylski")
-    services.person_delete(person=gone, actor=actor)
+    installation_services.person_delete(person=gone, actor=actor)
     assert {"zvonimir", "przybylski"} <= terms()
     call_command("prune_name_terms", stdout=None)
     remaining = terms()
@@ -312,7 +313,7 @@ def test_a_name_written_while_the_dictionary_is_pruned_keeps_its_words(actor):
     from django.db import transaction
 
     gone = make_person(actor, "Zvonimir", "Przybylski")
-    services.person_delete(person=gone, actor=actor)
+    installation_services.person_delete(person=gone, actor=actor)
     named = threading.Event()
     committing: list[float] = []
 
@@ -346,7 +347,7 @@ def test_a_prune_that_cannot_lock_the_dictionary_says_so_and_takes_nothing_out(a
     from django.db import transaction
 
     gone = make_person(actor, "Zvonimir", "Przybylski")
-    services.person_delete(person=gone, actor=actor)
+    installation_services.person_delete(person=gone, actor=actor)
     named, release = threading.Event(), threading.Event()
 
     def hold_the_dictionary() -> None:
