@@ -14,13 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import DomainError, ErrorCode
+from installations.locks import _lock_installation
 from installations.models import Application, Installation
-from installations.services import (
-    _device_may_write_profile,
-    _lock_installation,
-    clean_system_data,
-    installation_device_update,
-)
+from installations.personalize import _device_may_write_profile
+from installations.services import clean_system_data, installation_device_update
 from people import custom_attributes as attribute_types
 from people import event_definitions
 from people.fields import clean_standard_fields
@@ -117,7 +114,7 @@ def device_save_user(
 ) -> Person:
     """Save user: a device edits the profile of its installation, with the rules and history of
     every edit (people.services.person_update). It writes only a profile of its own
-    (installations.services._device_may_write_profile, as personalize's userAttributes): one
+    (installations.personalize._device_may_write_profile, as personalize's userAttributes): one
     no other application has an installation on and that an operator, the API or admin did not
     make; any other is refused (FORBIDDEN) and nothing is written."""
     changes = user_changes(body)

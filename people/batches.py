@@ -5,7 +5,7 @@ or (when the database fails part way) none, so that the client either gets the p
 of what was written or an error with nothing written, and a retry of the same request
 duplicates nothing (issue 24, item 3). Each item keeps the rules of its single-person service
 (``person_create``, ``person_update``, ``person_add_tags``; deleting people moves their
-installations and is installations.services.person_delete_batch): uniqueness
+installations and is installations.depersonalize.person_delete_batch): uniqueness
 against the database and within the batch, in item order, normalization, limits, the same
 errors and the same history events. Only the look-ups and writes are gathered: a few
 statements per batch, not per item (1,000 items took 25 s one at a time, a few now).

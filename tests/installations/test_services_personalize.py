@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.errors import DomainError, ErrorCode
-from installations import services
 from installations.models import Installation
+from installations.personalize import installation_personalize
 from people import services as person_services
 from people.history import Actor
 from people.models import ContactIdentity, Event, Person, PersonType
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def personalize(installation, identity, **kwargs) -> Person:
-    return services.installation_personalize(
+    return installation_personalize(
         installation=installation,
         actor=kwargs.pop("actor", Actor.system("tests")),
         identity=identity,

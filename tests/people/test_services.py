@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from core.errors import DomainError, ErrorCode
-from installations import services as installation_services
+from installations.depersonalize import person_delete
 from installations.models import Installation
 from people import services
 from people.history import Actor
@@ -320,7 +320,7 @@ def test_deleting_a_person_removes_identities_values_and_moves_installations(edi
     )
     phone = InstallationFactory(person=person, is_primary=True)
     tablet = InstallationFactory(person=person)
-    installation_services.person_delete(person=person, actor=actor)
+    person_delete(person=person, actor=actor)
 
     assert not Person.objects.filter(pk=person.pk).exists()
     assert not ContactIdentity.objects.exists()
@@ -349,7 +349,7 @@ def test_the_identities_of_a_deleted_person_are_free_again(system_actor):
     person = services.person_create(
         actor=system_actor, fields={"externalId": "crm-1"}, emails=["ana@example.com"]
     )
-    installation_services.person_delete(person=person, actor=system_actor)
+    person_delete(person=person, actor=system_actor)
     again = services.person_create(
         actor=system_actor, fields={"externalId": "crm-1"}, emails=["ana@example.com"]
     )

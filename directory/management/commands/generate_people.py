@@ -29,7 +29,7 @@ import phonenumbers
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from installations import services as installation_services
+from installations.applications import application_create
 from installations.models import Application, Installation
 from people import custom_attributes, name_terms, services
 from people.fields import search_names
@@ -653,7 +653,7 @@ class Command(BaseCommand):
         for code, name, os_name in APPLICATIONS:
             app = Application.objects.filter(code=code).first()
             if app is None:
-                app = installation_services.application_create(name=name, code=code)
+                app = application_create(name=name, code=code)
             applications[code] = (app.pk, os_name)
         existing = dict(Tag.objects.values_list("name_key", "id"))
         tag_ids = []
