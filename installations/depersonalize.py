@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from installations.locks import _lock_installation
 from installations.models import Installation
+from people.apply import lock_person
 from people.batch_checks import not_found
 from people.batches import ROWS_PER_STATEMENT, in_one_transaction
 from people.history import Actor, event_row, record_audit
@@ -21,9 +22,6 @@ from people.models import (
     Origin,
     Person,
     PersonType,
-)
-from people.services import (
-    lock_person,
 )
 
 

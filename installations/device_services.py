@@ -20,20 +20,20 @@ from installations.personalize import _device_may_write_profile
 from installations.services import clean_system_data, installation_device_update
 from people import custom_attributes as attribute_types
 from people import event_definitions
-from people.fields import clean_standard_fields
-from people.history import Actor, event_row
-from people.models import Event, EventKind, Person
-from people.services import (
+from people.apply import lock_references
+from people.changes import (
     MERGE,
     REPLACE,
     PersonChanges,
-    lock_references,
     parse_custom_attributes,
     parse_emails,
     parse_phones,
     parse_tag_names,
-    person_update,
 )
+from people.fields import clean_standard_fields
+from people.history import Actor, event_row
+from people.models import Event, EventKind, Person
+from people.services import person_update
 
 # The SDK's user field -> the vendor's standard attribute.
 USER_FIELDS = {

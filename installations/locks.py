@@ -19,11 +19,9 @@ from django.db import DatabaseError, connection, transaction
 
 from core.errors import DomainError, ErrorCode
 from installations.models import Installation
+from people.apply import lock_person
 from people.models import (
     Person,
-)
-from people.services import (
-    lock_person,
 )
 
 

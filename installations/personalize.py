@@ -18,6 +18,8 @@ from installations.locks import (
     _set_primary_locked,
 )
 from installations.models import Application, Installation
+from people.apply import apply_person_changes, lock_references, owner_of_external_id
+from people.changes import REPLACE, PersonChanges, parse_custom_attributes, parse_tag_names
 from people.fields import FIELD_ALIASES, STANDARD_FIELDS, clean_standard_fields
 from people.history import Actor, record_event
 from people.identities import normalize_email, normalize_external_id, parse_phone
@@ -28,15 +30,6 @@ from people.models import (
     IdentityKind,
     Origin,
     Person,
-)
-from people.services import (
-    REPLACE,
-    PersonChanges,
-    apply_person_changes,
-    lock_references,
-    owner_of_external_id,
-    parse_custom_attributes,
-    parse_tag_names,
 )
 
 

@@ -19,6 +19,8 @@ import people.services as person_services
 from core.models import ApiKeyRole
 from installations.models import Installation
 from people import batches
+from people.apply import custom_attribute_values
+from people.changes import replace_changes
 from people.history import Actor
 from people.models import (
     AttributeDefinition,
@@ -226,7 +228,7 @@ def test_a_fault_after_every_part_of_an_edit_was_applied_writes_nothing(monkeypa
         person_services.person_update(
             person=person,
             actor=ACTOR,
-            changes=person_services.replace_changes(
+            changes=replace_changes(
                 fields={"firstName": "Anna", "city": "Split"},
                 tags=["new"],
                 custom_attributes={"Score": 7},
@@ -398,7 +400,7 @@ def test_a_fault_part_way_through_a_batch_update_writes_nothing_of_any_item(
     for person in people:
         person.refresh_from_db()
         assert person.first_name == "Changed"
-        assert person_services.custom_attribute_values(person) == {"Score": 5}
+        assert custom_attribute_values(person) == {"Score": 5}
 
 
 def test_a_fault_part_way_through_a_batch_create_creates_nothing(monkeypatch, manage_api):
