@@ -264,13 +264,14 @@ class ContactIdentityInline(admin.TabularInline):
         """Add and remove the phones and emails of the formset in one edit (one event)."""
         add: dict[str, list[str]] = {IdentityKind.PHONE: [], IdentityKind.EMAIL: []}
         remove: dict[str, list[str]] = {IdentityKind.PHONE: [], IdentityKind.EMAIL: []}
+        deleted = formset.deleted_forms  # the formset is valid here
         for form in formset.forms:
-            if not form.has_changed() and not formset._should_delete_form(form):
+            if not form.has_changed() and form not in deleted:
                 continue
             old_kind, old_value = form.initial.get("kind"), form.initial.get("value")
-            if old_value and (formset._should_delete_form(form) or form.has_changed()):
+            if old_value and (form in deleted or form.has_changed()):
                 remove[old_kind].append(old_value)
-            if not formset._should_delete_form(form) and form.cleaned_data.get("value"):
+            if form not in deleted and form.cleaned_data.get("value"):
                 add[form.cleaned_data["kind"]].append(form.cleaned_data["value"])
         if any(add.values()) or any(remove.values()):
             changes = contact_changes(
