@@ -203,6 +203,20 @@ def test_a_phone_added_in_the_inline_is_normalized_and_recorded(admin_client, an
     assert event.changes["phones"]["added"] == ["385912345678"]
 
 
+def test_a_phone_deleted_in_the_inline_is_removed_and_recorded(admin_client, ana):
+    data = with_identities(ana, person_form(ana))
+    phone = ana.identities.get(kind="PHONE")
+    index = list(ana.identities.order_by("id")).index(phone)
+    data[f"identities-{index}-DELETE"] = "on"
+    response = admin_client.post(change_url(ana), data)
+    assert response.status_code == 302
+    assert list(ana.identities.values_list("kind", flat=True)) == ["EMAIL"]
+    event = Event.objects.filter(person=ana, kind=EventKind.CONTACTS_CHANGED).get()
+    assert event.source == Source.ADMIN
+    assert event.changes["phones"]["removed"] == [phone.value]
+    assert "emails" not in event.changes
+
+
 def test_an_invalid_phone_in_the_inline_is_refused_with_phone_invalid(admin_client, ana):
     data = with_identities(ana, person_form(ana), new=[("PHONE", "12ab")])
     response = admin_client.post(change_url(ana), data)
