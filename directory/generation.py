@@ -6,7 +6,6 @@ system data, at most one primary), 1.2 phones from eleven countries, 0.9 emails,
 externalIds, 1.4 tags out of 60 (spread unevenly), custom attribute values of the seven types
 on half the people, and history events (Install, Personalize, Person created).
 
-Rows go in with COPY (psycopg 3), in chunks, while a second thread builds the next chunk.
 Every value is made to keep DOMAIN.md's rules: phone numbers come from number blocks that
 ``phonenumbers`` reports valid (checked at start), every unique identifier is derived from a
 counter so none repeats, names are folded with people.fields.search_names, and the small
