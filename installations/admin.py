@@ -1,4 +1,4 @@
-"""Django admin for applications and installations, through installations.services.
+"""Django admin for applications and installations, through the services (installations.services, .applications, .depersonalize).
 
 The actions (Make primary, Unset primary, Remote logout, Push on, Push off) are the same
 service calls as the operator UI's buttons and the API's PATCH: the one-primary rule holds and

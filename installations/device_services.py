@@ -1,7 +1,7 @@
 """What an app reports about its user: save user, session reports, custom events.
 
 The writes of the device API's ``/user`` paths (installations.api.device_user), each in one
-transaction. Lock order as installations.services: the tags and definitions an edit attaches,
+transaction. Lock order as installations.locks: the tags and definitions an edit attaches,
 then the installation's person, then the installation.
 """
 
