@@ -1,4 +1,5 @@
-"""Django admin for applications and installations, through the services (installations.services, .applications, .depersonalize).
+"""Django admin for applications and installations, through their services
+(installations.services, installations.applications, installations.depersonalize).
 
 The actions (Make primary, Unset primary, Remote logout, Push on, Push off) are the same
 service calls as the operator UI's buttons and the API's PATCH: the one-primary rule holds and
