@@ -110,10 +110,10 @@ def set_primary(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def personalize(request: HttpRequest, push_registration_id: str) -> JsonResponse:
-    from installations import services
+    from installations.personalize import installation_personalize
 
     body = json.loads(request.body)
-    person = services.installation_personalize(
+    person = installation_personalize(
         installation=push_registration_id,
         actor=Actor.operator(request.user),
         identity=body.get("identity"),

@@ -15,8 +15,8 @@ from django.db.models import Prefetch
 
 from core.admin import ServiceAdmin
 from directory.search import SearchQuery, people_of
-from installations import services as installation_services
 from installations.admin import InstallationInline
+from installations.depersonalize import person_delete
 from installations.models import Application, Installation, Platform
 from people import services
 from people.admin import (
@@ -203,7 +203,7 @@ class PersonAdmin(ServiceAdmin):
 
     def delete_model(self, request, obj: Person) -> None:
         # The person's installations move to fresh anonymous profiles.
-        installation_services.person_delete(person=obj, actor=admin_actor(request))
+        person_delete(person=obj, actor=admin_actor(request))
 
     def get_deleted_objects(self, objs, request):
         """What deleting people does (person_delete), instead of Django's cascade walk.

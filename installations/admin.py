@@ -1,4 +1,5 @@
-"""Django admin for applications and installations, through installations.services.
+"""Django admin for applications and installations, through their services
+(installations.services, installations.applications, installations.depersonalize).
 
 The actions (Make primary, Unset primary, Remote logout, Push on, Push off) are the same
 service calls as the operator UI's buttons and the API's PATCH: the one-primary rule holds and
@@ -17,6 +18,13 @@ from django.db.models import Q
 from core.admin import ServiceAdmin, ServiceFormSet, ServiceModelForm, run_action
 from core.errors import DomainError, ErrorCode
 from installations import services
+from installations.applications import (
+    JWT_SECRET_MIN_BYTES,
+    KEEP,
+    application_create,
+    application_set_jwt,
+)
+from installations.depersonalize import installation_depersonalize
 from installations.models import Application, Installation, Platform
 from people import custom_attributes as attribute_types
 from people.admin import admin_actor, person_link
@@ -327,7 +335,7 @@ class InstallationAdmin(ServiceAdmin):
             self,
             request,
             queryset.order_by("id"),
-            lambda item: services.installation_depersonalize(
+            lambda item: installation_depersonalize(
                 installation=item.push_registration_id, actor=actor
             ),
             "Logged out",
@@ -446,11 +454,11 @@ def jwt_secret(text: str) -> str:
             "jwtSecret must be hexadecimal (the key as the vendor shows it: secretKeyHex).",
             "jwtSecret",
         ) from None
-    if not services.JWT_SECRET_MIN_BYTES <= len(raw) <= 128:
+    if not JWT_SECRET_MIN_BYTES <= len(raw) <= 128:
         raise DomainError(
             ErrorCode.BAD_REQUEST,
-            f"jwtSecret must be {services.JWT_SECRET_MIN_BYTES} to 128 bytes"
-            f" ({2 * services.JWT_SECRET_MIN_BYTES} to 256 hex digits).",
+            f"jwtSecret must be {JWT_SECRET_MIN_BYTES} to 128 bytes"
+            f" ({2 * JWT_SECRET_MIN_BYTES} to 256 hex digits).",
             "jwtSecret",
         )
     return secret
@@ -497,7 +505,7 @@ class ApplicationAdmin(ServiceAdmin):
         data = form.cleaned_data
         saved = obj
         if not change:
-            saved = services.application_create(
+            saved = application_create(
                 name=data["name"], code=data.get("code") or None, actor=admin_actor(request)
             )
         if set(form.changed_data) & set(JWT_SETTINGS):
@@ -507,12 +515,12 @@ class ApplicationAdmin(ServiceAdmin):
         obj._state.adding = False
 
     def _save_jwt(self, request, application: Application, data: dict) -> Application:
-        secret = services.KEEP
+        secret = KEEP
         if data.get("remove_jwt_secret"):
             secret = None
         elif data.get("new_jwt_secret"):
             secret = data["new_jwt_secret"]
-        return services.application_set_jwt(
+        return application_set_jwt(
             application=application,
             key_id=data.get("jwt_key_id") or "",
             secret=secret,

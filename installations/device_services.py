@@ -1,7 +1,7 @@
 """What an app reports about its user: save user, session reports, custom events.
 
 The writes of the device API's ``/user`` paths (installations.api.device_user), each in one
-transaction. Lock order as installations.services: the tags and definitions an edit attaches,
+transaction. Lock order as installations.locks: the tags and definitions an edit attaches,
 then the installation's person, then the installation.
 """
 
@@ -14,29 +14,26 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import DomainError, ErrorCode
+from installations.locks import _lock_installation
 from installations.models import Application, Installation
-from installations.services import (
-    _device_may_write_profile,
-    _lock_installation,
-    clean_system_data,
-    installation_device_update,
-)
+from installations.personalize import _device_may_write_profile
+from installations.services import clean_system_data, installation_device_update
 from people import custom_attributes as attribute_types
 from people import event_definitions
-from people.fields import clean_standard_fields
-from people.history import Actor, event_row
-from people.models import Event, EventKind, Person
-from people.services import (
+from people.apply import lock_references
+from people.changes import (
     MERGE,
     REPLACE,
     PersonChanges,
-    lock_references,
     parse_custom_attributes,
     parse_emails,
     parse_phones,
     parse_tag_names,
-    person_update,
 )
+from people.fields import clean_standard_fields
+from people.history import Actor, event_row
+from people.models import Event, EventKind, Person
+from people.services import person_update
 
 # The SDK's user field -> the vendor's standard attribute.
 USER_FIELDS = {
@@ -117,7 +114,7 @@ def device_save_user(
 ) -> Person:
     """Save user: a device edits the profile of its installation, with the rules and history of
     every edit (people.services.person_update). It writes only a profile of its own
-    (installations.services._device_may_write_profile, as personalize's userAttributes): one
+    (installations.personalize._device_may_write_profile, as personalize's userAttributes): one
     no other application has an installation on and that an operator, the API or admin did not
     make; any other is refused (FORBIDDEN) and nothing is written."""
     changes = user_changes(body)

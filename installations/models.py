@@ -69,7 +69,7 @@ class Installation(models.Model):
         Application, on_delete=models.PROTECT, related_name="installations"
     )
     # PROTECT: deleting a person moves its installations to fresh anonymous profiles first
-    # (installations.services.person_delete); nothing else may take them down with it.
+    # (installations.depersonalize.person_delete); nothing else may take them down with it.
     # Indexed by installation_person_list_idx (Meta), which also holds what a row shows.
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, related_name="installations", db_index=False

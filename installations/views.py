@@ -22,6 +22,7 @@ from core.api.json import JSONInputError, parse_json
 from core.errors import DomainError, ErrorCode
 from core.roles import can_edit
 from installations import services
+from installations.depersonalize import installation_depersonalize
 from installations.models import Installation
 from people.models import Person
 from people.views import actor_of, changed_fragments, person_url
@@ -205,9 +206,7 @@ def depersonalize(request: HttpRequest, pk: int) -> HttpResponse:
     installation = _installation(pk)
     person_id = installation.person_id
     try:
-        anonymous = services.installation_depersonalize(
-            installation=installation, actor=actor_of(request)
-        )
+        anonymous = installation_depersonalize(installation=installation, actor=actor_of(request))
     except DomainError as exc:
         return _card_response(request, installation, error=exc)
     if not request.htmx:

@@ -26,6 +26,8 @@ from core.api.json import JSONInputError, parse_json
 from core.errors import DomainError, ErrorCode
 from people import custom_attributes as attribute_types
 from people import event_definitions, services
+from people.apply import owner_of_external_id, owner_of_identity
+from people.changes import PersonChanges, contact_changes, parse_tag_names, replace_changes
 from people.fields import STANDARD_FIELDS
 from people.forms import split_lines
 from people.history import Actor
@@ -153,7 +155,7 @@ class PersonAdminForm(ServiceModelForm):
         if custom is None:
             return cleaned
         try:
-            self.person_changes = services.replace_changes(
+            self.person_changes = replace_changes(
                 fields=self.standard_values(), tags=self.tag_names(), custom_attributes=custom
             )
         except DomainError as error:
@@ -198,7 +200,7 @@ class IdentityForm(ServiceModelForm):
         if kind and value:
             stored = self.check(lambda: stored_identity(kind, value))
             if stored is not None:
-                owner = services.owner_of_identity(kind, stored)
+                owner = owner_of_identity(kind, stored)
                 if owner is not None and owner != self.person_id():
                     self.add_domain_error(identity_taken(kind, stored, owner))
         return cleaned
@@ -222,13 +224,13 @@ def identity_taken(kind: str, value: str, owner: int) -> DomainError:
 
 
 def person_refusals(
-    person: Person, changes: services.PersonChanges, expected_version: int | None
+    person: Person, changes: PersonChanges, expected_version: int | None
 ) -> list[DomainError]:
     """What person_create or person_update would refuse for the stored rows: an externalId of
     another person, an edit of an older version (they check again under their locks)."""
     refusals = []
     external_id = changes.fields.get("external_id")
-    owner = services.owner_of_external_id(external_id) if external_id else None
+    owner = owner_of_external_id(external_id) if external_id else None
     if owner is not None and owner != person.pk:
         refusals.append(
             DomainError(
@@ -262,16 +264,17 @@ class ContactIdentityInline(admin.TabularInline):
         """Add and remove the phones and emails of the formset in one edit (one event)."""
         add: dict[str, list[str]] = {IdentityKind.PHONE: [], IdentityKind.EMAIL: []}
         remove: dict[str, list[str]] = {IdentityKind.PHONE: [], IdentityKind.EMAIL: []}
+        deleted = formset.deleted_forms  # the formset is valid here
         for form in formset.forms:
-            if not form.has_changed() and not formset._should_delete_form(form):
+            if not form.has_changed() and form not in deleted:
                 continue
             old_kind, old_value = form.initial.get("kind"), form.initial.get("value")
-            if old_value and (formset._should_delete_form(form) or form.has_changed()):
+            if old_value and (form in deleted or form.has_changed()):
                 remove[old_kind].append(old_value)
-            if not formset._should_delete_form(form) and form.cleaned_data.get("value"):
+            if form not in deleted and form.cleaned_data.get("value"):
                 add[form.cleaned_data["kind"]].append(form.cleaned_data["value"])
         if any(add.values()) or any(remove.values()):
-            changes = services.contact_changes(
+            changes = contact_changes(
                 phones=add[IdentityKind.PHONE],
                 emails=add[IdentityKind.EMAIL],
                 phones_remove=remove[IdentityKind.PHONE],
@@ -368,7 +371,7 @@ class TagForm(ServiceModelForm):
         cleaned = super().clean()
         if self.instance.pk or not cleaned.get("name"):
             return cleaned
-        parsed = self.check(lambda: services.parse_tag_names([cleaned["name"]], field_name="name"))
+        parsed = self.check(lambda: parse_tag_names([cleaned["name"]], field_name="name"))
         if parsed and Tag.objects.filter(name_key=name_key(parsed[0])).exists():
             self.add_domain_error(
                 DomainError(ErrorCode.BAD_REQUEST, f"Tag {parsed[0]!r} exists already.", "name")

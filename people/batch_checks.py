@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from core.errors import DomainError, ErrorCode
-from people import services
+from people.apply import _lock_for_share, _merge_error
+from people.changes import (
+    MAX_CONTACTS_PER_KIND,
+    PersonChanges,
+    attribute_definitions_named,
+    merge_changes,
+)
 from people.models import AttributeDefinition, ContactIdentity, IdentityKind, Person
 
 T = TypeVar("T")
@@ -46,7 +52,7 @@ class Claim:
     national: str = ""
 
 
-def claims_of(changes: services.PersonChanges) -> list[Claim]:
+def claims_of(changes: PersonChanges) -> list[Claim]:
     """The unique identifiers an edit asks for, in the order the services check them."""
     claims = []
     external_id = changes.fields.get("external_id")
@@ -92,7 +98,7 @@ def limit_error(kind: str) -> DomainError:
     name = "phone" if kind == IdentityKind.PHONE else "email"
     return DomainError(
         ErrorCode.BAD_REQUEST,
-        f"A person can have at most {services.MAX_CONTACTS_PER_KIND} {name}s.",
+        f"A person can have at most {MAX_CONTACTS_PER_KIND} {name}s.",
         f"contactInformation.{name}",
     )
 
@@ -114,24 +120,24 @@ def check_claims(
             continue
         else:
             counts[kind] += 1
-            if counts[kind] > services.MAX_CONTACTS_PER_KIND:
+            if counts[kind] > MAX_CONTACTS_PER_KIND:
                 return limit_error(kind)
         owner = owners.get(claim.key)
         if owner is not None and owner != person.pk:
-            return services._merge_error(claim.field, claim.what, owner)
+            return _merge_error(claim.field, claim.what, owner)
     return None
 
 
 def lock_definitions(
-    parsed: dict[int, services.PersonChanges], outcomes: list[Any]
-) -> dict[int, services.PersonChanges]:
+    parsed: dict[int, PersonChanges], outcomes: list[Any]
+) -> dict[int, PersonChanges]:
     """Lock FOR SHARE the definitions the batch writes values of, before any person: the order
     of attribute_definition_delete, so that a batch and a delete wait for each other instead
     of deadlocking or failing a foreign key at commit. An item whose definition was deleted
     since it was parsed gets the error a single edit gets; answers the items left."""
     wanted = {d.pk for changes in parsed.values() for d in changes.custom_attributes or {}}
-    gone = wanted - services._lock_for_share(AttributeDefinition, sorted(wanted))
-    kept: dict[int, services.PersonChanges] = {}
+    gone = wanted - _lock_for_share(AttributeDefinition, sorted(wanted))
+    kept: dict[int, PersonChanges] = {}
     for index, changes in parsed.items():
         missing = [d for d in changes.custom_attributes or {} if d.pk in gone]
         if missing:
@@ -154,13 +160,13 @@ def parse_items(items: list[dict[str, Any] | Exception]) -> tuple[list[Any], dic
         if isinstance(item, dict) and isinstance(item.get("custom_attributes"), dict)
         for name in item["custom_attributes"]
     }
-    definitions = services.attribute_definitions_named(names)
-    parsed: dict[int, services.PersonChanges] = {}
+    definitions = attribute_definitions_named(names)
+    parsed: dict[int, PersonChanges] = {}
     for index, item in enumerate(items):
         if isinstance(item, Exception):
             continue
         try:
-            parsed[index] = services.merge_changes(**item, definitions=definitions)
+            parsed[index] = merge_changes(**item, definitions=definitions)
         except DomainError as error:
             outcomes[index] = error
     return outcomes, parsed

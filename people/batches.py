@@ -5,7 +5,7 @@ or (when the database fails part way) none, so that the client either gets the p
 of what was written or an error with nothing written, and a retry of the same request
 duplicates nothing (issue 24, item 3). Each item keeps the rules of its single-person service
 (``person_create``, ``person_update``, ``person_add_tags``; deleting people moves their
-installations and is installations.services.person_delete_batch): uniqueness
+installations and is installations.depersonalize.person_delete_batch): uniqueness
 against the database and within the batch, in item order, normalization, limits, the same
 errors and the same history events. Only the look-ups and writes are gathered: a few
 statements per batch, not per item (1,000 items took 25 s one at a time, a few now).
@@ -27,6 +27,14 @@ from django.utils import timezone
 from core.errors import DomainError, ErrorCode
 from people import custom_attributes as attribute_types
 from people import services
+from people.apply import (
+    _apply_fields,
+    _event_kind,
+    _jsonable,
+    _lock_for_share,
+    _merge_error,
+    _tags_by_name,
+)
 from people.batch_checks import (
     EXTERNAL_ID,
     Claim,
@@ -38,6 +46,7 @@ from people.batch_checks import (
     owners_of,
     parse_items,
 )
+from people.changes import MAX_CONTACTS_PER_KIND, MERGE, PersonChanges
 from people.fields import STANDARD_FIELDS
 from people.history import Actor, event_row
 from people.models import (
@@ -87,15 +96,15 @@ def attribute_diff(definition: AttributeDefinition, before: Any, after: Any) -> 
     def shown(value: Any) -> Any:
         if value is None:
             return None
-        return services._jsonable(attribute_types.serialize_value(definition, value))
+        return _jsonable(attribute_types.serialize_value(definition, value))
 
     return {"before": shown(before), "after": shown(after)}
 
 
 def tags_for(names: Iterable[str]) -> dict[str, Tag]:
-    """name as given -> its Tag row, created where missing (services._tags_by_name)."""
+    """name as given -> its Tag row, created where missing (_tags_by_name)."""
     names = list(dict.fromkeys(names))
-    return dict(zip(names, services._tags_by_name(names), strict=True))
+    return dict(zip(names, _tags_by_name(names), strict=True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,9 +123,7 @@ def person_create_batch(
     return in_one_transaction(lambda: _create(actor, parsed, list(outcomes)))
 
 
-def _create(
-    actor: Actor, parsed: dict[int, services.PersonChanges], outcomes: list[Any]
-) -> list[Any]:
+def _create(actor: Actor, parsed: dict[int, PersonChanges], outcomes: list[Any]) -> list[Any]:
     parsed = lock_definitions(parsed, outcomes)
     claims = {index: claims_of(changes) for index, changes in parsed.items()}
     owners = owners_of({claim.key for item in claims.values() for claim in item})
@@ -130,11 +137,11 @@ def _create(
             kind = claim.key[0]
             if kind in counts:
                 counts[kind] += 1
-                if counts[kind] > services.MAX_CONTACTS_PER_KIND:
+                if counts[kind] > MAX_CONTACTS_PER_KIND:
                     error = limit_error(kind)
                     break
             if claim.key in owners:
-                error = services._merge_error(claim.field, claim.what, owners[claim.key])
+                error = _merge_error(claim.field, claim.what, owners[claim.key])
                 break
             if claim.key in claimed_by:
                 later[index] = (claim, claimed_by[claim.key])
@@ -153,7 +160,7 @@ def _create(
         fields = dict(parsed[index].fields)
         external_id = fields.pop("external_id", None)
         person = Person(type=PersonType.CUSTOMER, origin=origin)
-        services._apply_fields(person, fields, {})
+        _apply_fields(person, fields, {})
         person.external_id = external_id
         people[index] = person
     Person.objects.bulk_create(people.values(), batch_size=ROWS_PER_STATEMENT)
@@ -207,7 +214,7 @@ def _create(
     for index in accepted:
         outcomes[index] = people[index]
     for index, (claim, holder) in later.items():
-        outcomes[index] = services._merge_error(claim.field, claim.what, people[holder].pk)
+        outcomes[index] = _merge_error(claim.field, claim.what, people[holder].pk)
     return outcomes
 
 
@@ -243,20 +250,16 @@ def person_update_batch(
     if not parsed:
         return outcomes
     for changes in parsed.values():
-        if changes.tags_mode != services.MERGE or changes.tags_remove:
+        if changes.tags_mode != MERGE or changes.tags_remove:
             raise ValueError("A batch update adds tags; it does not replace or remove them.")
-        if (
-            changes.contacts_mode != services.MERGE
-            or changes.phones_remove
-            or changes.emails_remove
-        ):
+        if changes.contacts_mode != MERGE or changes.phones_remove or changes.emails_remove:
             raise ValueError("A batch update adds phones and emails; it does not remove them.")
     return in_one_transaction(lambda: _update(actor, parsed, targets, list(outcomes)))
 
 
 def _update(
     actor: Actor,
-    parsed: dict[int, services.PersonChanges],
+    parsed: dict[int, PersonChanges],
     targets: dict[int, int],
     outcomes: list[Any],
 ) -> list[Any]:
@@ -334,7 +337,7 @@ def _update(
             events.append(
                 event_row(
                     person=profile.person,
-                    kind=services._event_kind(diffs),
+                    kind=_event_kind(diffs),
                     actor=actor,
                     changes=diffs,
                 )
@@ -360,14 +363,14 @@ def _update(
     return outcomes
 
 
-def _update_fields(profile: Profile, changes: services.PersonChanges, diffs: dict) -> None:
-    """``services._apply_fields`` without its externalId look-up (the batch made it)."""
+def _update_fields(profile: Profile, changes: PersonChanges, diffs: dict) -> None:
+    """``_apply_fields`` without its externalId look-up (the batch made it)."""
     person = profile.person
     values = dict(changes.fields)
     vendor_names = {model: vendor for vendor, (model, _) in STANDARD_FIELDS.items()}
     before = {name: getattr(person, name) for name in values}
     external_id = values.pop("external_id", person.external_id)
-    services._apply_fields(person, values, diffs)
+    _apply_fields(person, values, diffs)
     if external_id != person.external_id:
         diffs[vendor_names["external_id"]] = {"before": person.external_id, "after": external_id}
         person.external_id = external_id
@@ -376,7 +379,7 @@ def _update_fields(profile: Profile, changes: services.PersonChanges, diffs: dic
         profile.changed_fields |= changed | {"search_name", "search_name_reversed"}
 
 
-def _update_values(profile: Profile, changes: services.PersonChanges, diffs: dict) -> None:
+def _update_values(profile: Profile, changes: PersonChanges, diffs: dict) -> None:
     if not changes.custom_attributes:
         return
     shown = {}
@@ -460,7 +463,7 @@ def tag_remove_batch(*, tag: Tag, actor: Actor, person_ids: list[int]) -> int:
 def _tag_batch(tag: Tag, actor: Actor, person_ids: list[int], *, add: bool) -> int:
     # The tag first, FOR SHARE, then its people: tag_delete's order (no deadlock), and a tag
     # deleted meanwhile is a 404 rather than a foreign-key error at commit.
-    if not services._lock_for_share(Tag, [tag.pk]):
+    if not _lock_for_share(Tag, [tag.pk]):
         raise DomainError(ErrorCode.NOT_FOUND, f"There is no tag {tag.name!r}.", "name")
     ids = sorted(set(person_ids))
     locked = set(

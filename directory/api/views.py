@@ -1,7 +1,7 @@
 """The People API's ``persons`` paths that join people and installations: a page of people
 (the list's query parameters read as the one query, directory.api.filters, and compiled with
 the JSON ``filter``), and deletes, which move a person's installations to fresh anonymous
-profiles (installations.services.person_delete). The rest is people.api.views'.
+profiles (installations.depersonalize.person_delete). The rest is people.api.views'.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from directory.api.filters import (
     person_ordering,
 )
 from directory.search import people_of
-from installations import services as installation_services
+from installations.depersonalize import person_delete, person_delete_batch
 from people.api import serializers as bodies
 from people.api import views as people_api
 from people.api.actors import actor_from_request
@@ -99,7 +99,7 @@ class PersonsView(people_api.PersonsView):
     )
     def delete(self, request):
         person_id = people_api.resolve(people_api.required_identity(request.query_params))
-        installation_services.person_delete(person=person_id, actor=actor_from_request(request))
+        person_delete(person=person_id, actor=actor_from_request(request))
         return Response(status=status.HTTP_200_OK)
 
 
@@ -119,7 +119,7 @@ class BatchView(people_api.BatchView):
     )
     def delete(self, request):
         people = people_api.batch_items(request.data)
-        outcomes = installation_services.person_delete_batch(
+        outcomes = person_delete_batch(
             actor=actor_from_request(request),
             person_ids=people_api.resolve_all(people_api.queries_of(people)),
         )

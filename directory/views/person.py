@@ -20,7 +20,7 @@ from core.access import delete_required, edit_required, operator_required
 from core.errors import DomainError, ErrorCode
 from core.roles import can_delete_people, can_edit
 from directory.person_page import PersonPage, person_page
-from installations import services as installation_services
+from installations import depersonalize
 from people import selectors, services
 from people.forms import PersonForm
 from people.models import EventKind, Person
@@ -193,12 +193,12 @@ def edit_conflict(
 @delete_required
 def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """A confirmation that names the person (GET), then the deletion (POST): its installations
-    move to fresh anonymous profiles (installations.services.person_delete)."""
+    move to fresh anonymous profiles (installations.depersonalize.person_delete)."""
     person = get_object_or_404(Person, pk=pk)
     if request.method == "POST":
         name = person.display_name
         try:
-            installation_services.person_delete(person=person, actor=actor_of(request))
+            depersonalize.person_delete(person=person, actor=actor_of(request))
         except DomainError as error:
             messages.error(request, error.message)
             return redirect(person_url(person))

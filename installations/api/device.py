@@ -44,12 +44,12 @@ from installations.api.serializers import (
     DeviceUserSerializer,
     PersonalizeFlagsSerializer,
 )
+from installations.depersonalize import installation_depersonalize
 from installations.models import Installation
+from installations.personalize import installation_personalize
 from installations.services import (
     installation_delete,
-    installation_depersonalize,
     installation_device_update,
-    installation_personalize,
     installation_register,
 )
 

@@ -34,7 +34,7 @@ from installations.device_services import (
     device_report_sessions,
     device_save_user,
 )
-from installations.services import installation_personalize
+from installations.personalize import installation_personalize
 
 TAGS = ["mobile-app-instance"]
 

@@ -34,12 +34,10 @@ from installations.api.serializers import (
     PushInstanceUpdateSerializer,
     PushPersonalizeRequestSerializer,
 )
+from installations.depersonalize import installation_depersonalize
 from installations.models import Application, Installation
-from installations.services import (
-    installation_depersonalize,
-    installation_personalize,
-    installation_update,
-)
+from installations.personalize import installation_personalize
+from installations.services import installation_update
 from people.api.actors import actor_from_request
 
 APP_CODE_HEADER = OpenApiParameter(

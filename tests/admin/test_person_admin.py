@@ -6,6 +6,7 @@ from django.urls import reverse
 from installations import services as installation_services
 from installations.models import Installation
 from people import services
+from people.changes import MAX_CONTACTS_PER_KIND, merge_changes
 from people.history import Actor
 from people.models import (
     AttributeDefinition,
@@ -202,6 +203,20 @@ def test_a_phone_added_in_the_inline_is_normalized_and_recorded(admin_client, an
     assert event.changes["phones"]["added"] == ["385912345678"]
 
 
+def test_a_phone_deleted_in_the_inline_is_removed_and_recorded(admin_client, ana):
+    data = with_identities(ana, person_form(ana))
+    phone = ana.identities.get(kind="PHONE")
+    index = list(ana.identities.order_by("id")).index(phone)
+    data[f"identities-{index}-DELETE"] = "on"
+    response = admin_client.post(change_url(ana), data)
+    assert response.status_code == 302
+    assert list(ana.identities.values_list("kind", flat=True)) == ["EMAIL"]
+    event = Event.objects.filter(person=ana, kind=EventKind.CONTACTS_CHANGED).get()
+    assert event.source == Source.ADMIN
+    assert event.changes["phones"]["removed"] == [phone.value]
+    assert "emails" not in event.changes
+
+
 def test_an_invalid_phone_in_the_inline_is_refused_with_phone_invalid(admin_client, ana):
     data = with_identities(ana, person_form(ana), new=[("PHONE", "12ab")])
     response = admin_client.post(change_url(ana), data)
@@ -384,10 +399,8 @@ def test_the_identity_rows_show_the_stored_values_and_a_changed_row_replaces_its
 def test_a_refusal_after_the_person_was_written_rolls_the_whole_save_back(admin_client, ana):
     """save_model writes the name, then save_related's person_update refuses the 101st email
     (a limit the form does not check): nothing of the save stays, the refusal is a message."""
-    emails = [f"ana{n}@example.com" for n in range(services.MAX_CONTACTS_PER_KIND - 1)]
-    services.person_update(
-        person=ana, actor=Actor.system(), changes=services.merge_changes(emails=emails)
-    )
+    emails = [f"ana{n}@example.com" for n in range(MAX_CONTACTS_PER_KIND - 1)]
+    services.person_update(person=ana, actor=Actor.system(), changes=merge_changes(emails=emails))
     ana.refresh_from_db()
     events = Event.objects.filter(person=ana).count()
     data = with_identities(
@@ -397,10 +410,8 @@ def test_a_refusal_after_the_person_was_written_rolls_the_whole_save_back(admin_
     assert response.status_code == 302
     assert response.url == change_url(ana)
     shown = [str(m) for m in admin_client.get(change_url(ana)).context["messages"]]
-    assert shown == [
-        f"A person can have at most {services.MAX_CONTACTS_PER_KIND} emails. (BAD_REQUEST)"
-    ]
+    assert shown == [f"A person can have at most {MAX_CONTACTS_PER_KIND} emails. (BAD_REQUEST)"]
     ana.refresh_from_db()
     assert ana.first_name == "Ana"
-    assert ana.identities.filter(kind="EMAIL").count() == services.MAX_CONTACTS_PER_KIND
+    assert ana.identities.filter(kind="EMAIL").count() == MAX_CONTACTS_PER_KIND
     assert Event.objects.filter(person=ana).count() == events

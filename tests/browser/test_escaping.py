@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from installations import services as installation_services
 from installations.models import Installation
+from installations.personalize import installation_personalize
 from people import services
 from people.history import Actor
 from people.models import AttributeDefinition, DataType, Person
@@ -80,7 +81,7 @@ def hostile(transactional_db) -> Hostile:
         system_data={"os": "Android", "deviceModel": img("model"), "deviceName": script("dn")},
         additional_data={img("key"): script("value"), "plain": img("value")},
     )
-    installation_services.installation_personalize(
+    installation_personalize(
         installation=installation, actor=actor, identity={"externalId": script("external")}
     )
     installation.refresh_from_db()

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from people import services
+from people.apply import custom_attribute_values
 from people.history import Actor
 from people.models import Person
 from tests.browser.conftest import sign_in
@@ -192,7 +193,7 @@ def test_an_operator_edits_a_profile_in_place_and_sees_it_in_history(page, edito
     )
     expect(balance.get_by_role("textbox")).to_have_attribute("aria-invalid", "true")
     screenshot(page.locator("#attributes"), "person-attributes-and-tags")
-    assert str(services.custom_attribute_values(ana.person)["Balance"]) == "99.95"
+    assert str(custom_attribute_values(ana.person)["Balance"]) == "99.95"
 
     # A list of objects: rows of typed fields.
     orders = page.locator('[data-attribute="Orders"]')

@@ -13,11 +13,14 @@ from typing import Any
 
 import pytest
 
-import installations.services as installation_services
+import installations.depersonalize as depersonalization
+import installations.personalize as personalization
 import people.services as person_services
 from core.models import ApiKeyRole
 from installations.models import Installation
 from people import batches
+from people.apply import custom_attribute_values
+from people.changes import replace_changes
 from people.history import Actor
 from people.models import (
     AttributeDefinition,
@@ -102,17 +105,17 @@ def test_a_fault_after_the_anonymous_profile_took_the_identity_writes_nothing(
     before = database_state()
     injected: list = []
     monkeypatch.setattr(
-        installation_services,
+        personalization,
         "record_event",
         fail_before(
-            installation_services.record_event,
+            personalization.record_event,
             injected,
             check=lambda: ContactIdentity.objects.filter(value="385916419710").exists(),
         ),
     )
 
     with pytest.raises(InjectedFault):
-        installation_services.installation_personalize(
+        personalization.installation_personalize(
             installation=device.push_registration_id,
             actor=ACTOR,
             identity={"phoneNumber": "+385 91 641 9710", "externalId": "crm-1"},
@@ -132,13 +135,13 @@ def test_a_fault_after_the_installation_moved_to_its_owner_writes_nothing(monkey
     before = database_state()
     injected: list = []
     monkeypatch.setattr(
-        installation_services,
+        personalization,
         "_move_installation",
-        fail_after(installation_services._move_installation, injected),
+        fail_after(personalization._move_installation, injected),
     )
 
     with pytest.raises(InjectedFault):
-        installation_services.installation_personalize(
+        personalization.installation_personalize(
             installation=device.push_registration_id,
             actor=ACTOR,
             identity={"phoneNumber": "+385916419710"},
@@ -156,17 +159,17 @@ def test_a_fault_after_a_forced_depersonalize_and_move_writes_nothing(monkeypatc
     before = database_state()
     injected: list = []
     monkeypatch.setattr(
-        installation_services,
+        personalization,
         "apply_person_changes",
         fail_before(
-            installation_services.apply_person_changes,
+            personalization.apply_person_changes,
             injected,
             check=lambda: Installation.objects.get(pk=device.pk).person_id == second.pk,
         ),
     )
 
     with pytest.raises(InjectedFault):
-        installation_services.installation_personalize(
+        personalization.installation_personalize(
             installation=device.push_registration_id,
             actor=ACTOR,
             identity={"externalId": "crm-2"},
@@ -187,9 +190,9 @@ def test_a_fault_while_personalizing_over_the_push_api_answers_500_and_writes_no
     before = database_state()
     injected: list = []
     monkeypatch.setattr(
-        installation_services,
+        personalization,
         "record_event",
-        fail_before(installation_services.record_event, injected),
+        fail_before(personalization.record_event, injected),
     )
 
     response = api.post(
@@ -225,7 +228,7 @@ def test_a_fault_after_every_part_of_an_edit_was_applied_writes_nothing(monkeypa
         person_services.person_update(
             person=person,
             actor=ACTOR,
-            changes=person_services.replace_changes(
+            changes=replace_changes(
                 fields={"firstName": "Anna", "city": "Split"},
                 tags=["new"],
                 custom_attributes={"Score": 7},
@@ -250,17 +253,17 @@ def test_a_fault_after_the_first_installation_left_a_deleted_person_writes_nothi
     injected: list = []
     # After both installations moved to their anonymous profiles, with their events.
     monkeypatch.setattr(
-        installation_services,
+        depersonalization,
         "record_audit",
         fail_before(
-            installation_services.record_audit,
+            depersonalization.record_audit,
             injected,
             check=lambda: not Installation.objects.filter(person=person).exists(),
         ),
     )
 
     with pytest.raises(InjectedFault):
-        installation_services.person_delete(person=person, actor=ACTOR)
+        depersonalization.person_delete(person=person, actor=ACTOR)
 
     assert injected
     assert database_state() == before
@@ -276,10 +279,10 @@ def test_a_fault_while_deleting_over_the_api_answers_500_and_writes_nothing(
     before = database_state()
     injected: list = []
     monkeypatch.setattr(
-        installation_services,
+        depersonalization,
         "record_audit",
         fail_before(
-            installation_services.record_audit,
+            depersonalization.record_audit,
             injected,
             check=lambda: not Installation.objects.filter(person=person).exists(),
         ),
@@ -397,7 +400,7 @@ def test_a_fault_part_way_through_a_batch_update_writes_nothing_of_any_item(
     for person in people:
         person.refresh_from_db()
         assert person.first_name == "Changed"
-        assert person_services.custom_attribute_values(person) == {"Score": 5}
+        assert custom_attribute_values(person) == {"Score": 5}
 
 
 def test_a_fault_part_way_through_a_batch_create_creates_nothing(monkeypatch, manage_api):
@@ -447,10 +450,10 @@ def test_a_fault_part_way_through_a_batch_delete_keeps_every_person_whole(
     before = database_state()
     injected: list = []
     monkeypatch.setattr(
-        installation_services,
+        depersonalization,
         "event_row",
         fail_before(
-            installation_services.event_row,
+            depersonalization.event_row,
             injected,
             when=lambda **kwargs: kwargs["changes"].get("movedFrom") == failing.pk,
             check=lambda: Person.objects.count() > len(before["people"]),

@@ -2,7 +2,7 @@
 
 Remote logout (the person page's card, the push API, the device API, admin's action), a forced
 personalization and deleting a person (the page, the API, a batch, admin) all move an
-installation with installations.services.depersonalize_locked. The person it left gets
+installation with installations.depersonalize.depersonalize_locked. The person it left gets
 {"installation", "movedTo"}; the fresh anonymous profile gets {"installation", "movedFrom"}
 (deleting the person takes the first with its history).
 """

@@ -7,7 +7,10 @@ from django.db import IntegrityError, transaction
 
 from core.errors import DomainError, ErrorCode
 from installations import services
+from installations.applications import application_create
+from installations.depersonalize import installation_depersonalize
 from installations.models import Installation
+from installations.personalize import installation_personalize
 from people import services as person_services
 from people.history import Actor
 from people.models import Event, Person, PersonType
@@ -349,7 +352,7 @@ def test_depersonalize_moves_the_installation_to_a_fresh_anonymous_lead(
 ):
     person, (a, b, _) = three_devices
     services.installation_set_primary(installation=a, actor=operator_actor)
-    anonymous = services.installation_depersonalize(installation=a, actor=operator_actor)
+    anonymous = installation_depersonalize(installation=a, actor=operator_actor)
     a = reload(a)
     assert a.person_id == anonymous.pk != person.pk
     assert a.is_primary is False
@@ -366,7 +369,7 @@ def test_depersonalize_moves_the_installation_to_a_fresh_anonymous_lead(
 
 def test_depersonalizing_a_lone_anonymous_installation_changes_nothing(register, system_actor):
     installation = register("reg-1")
-    result = services.installation_depersonalize(installation=installation, actor=system_actor)
+    result = installation_depersonalize(installation=installation, actor=system_actor)
     assert result.pk == installation.person_id
     assert Person.objects.count() == 1
     assert reload(installation).person_id == installation.person_id
@@ -396,9 +399,9 @@ def test_uninstall_removes_the_installation_and_leaves_an_event(three_devices, s
         (services.installation_update, {"is_primary": True}),
         (services.installation_edit, {"registration_enabled": False}),
         (services.installation_set_additional_data, {"data": {"a": 1}}),
-        (services.installation_depersonalize, {}),
+        (installation_depersonalize, {}),
         (services.installation_delete, {}),
-        (services.installation_personalize, {"identity": {"externalId": "crm-1"}}),
+        (installation_personalize, {"identity": {"externalId": "crm-1"}}),
     ],
 )
 def test_every_operation_on_an_unknown_registration_is_no_registration(
@@ -449,5 +452,5 @@ def test_a_registration_id_with_a_nul_character_is_no_registration(register, sys
 )
 def test_an_application_with_a_nul_character_is_rejected(kwargs, field):
     with pytest.raises(DomainError) as caught:
-        services.application_create(**kwargs)
+        application_create(**kwargs)
     assert caught.value.field == field

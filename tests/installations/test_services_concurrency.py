@@ -10,7 +10,9 @@ import pytest
 from django.db import connection
 
 from installations import services
+from installations.depersonalize import installation_depersonalize
 from installations.models import Installation
+from installations.personalize import installation_personalize
 from people.history import Actor
 from people.models import Event, Person
 from tests.factories import ApplicationFactory, InstallationFactory, PersonFactory
@@ -100,9 +102,7 @@ def test_making_devices_primary_while_others_are_unset_and_logged_out_keeps_the_
                 lambda p=push_id: services.installation_set_primary(installation=p, actor=actor)
             )
         else:
-            calls.append(
-                lambda p=push_id: services.installation_depersonalize(installation=p, actor=actor)
-            )
+            calls.append(lambda p=push_id: installation_depersonalize(installation=p, actor=actor))
 
     errors = run_together(calls)
 
@@ -131,7 +131,7 @@ def test_ten_devices_personalized_with_one_new_external_id_end_with_one_person(
 
     errors = run_together(
         [
-            lambda push_id=device.push_registration_id: services.installation_personalize(
+            lambda push_id=device.push_registration_id: installation_personalize(
                 installation=push_id, actor=actor, identity=identity
             )
             for device in devices

@@ -5,9 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.errors import DomainError, ErrorCode
-from installations import services
 from installations.models import Installation
+from installations.personalize import installation_personalize
 from people import services as person_services
+from people.apply import custom_attribute_values
 from people.history import Actor
 from people.models import ContactIdentity, Event, Person, PersonType
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def personalize(installation, identity, **kwargs) -> Person:
-    return services.installation_personalize(
+    return installation_personalize(
         installation=installation,
         actor=kwargs.pop("actor", Actor.system("tests")),
         identity=identity,
@@ -179,7 +180,7 @@ def test_given_attributes_replace_the_stored_values_and_others_stay(register, an
     assert (ana.first_name, ana.last_name, ana.gender) == ("Ivana", "Horvat", "FEMALE")
     assert ana.birth_date.isoformat() == "1968-02-10"
     assert set(ana.tags.values_list("name", flat=True)) == {"Promotions"}
-    assert person_services.custom_attribute_values(ana) == {"Loyalty points": 9, "Store": "Online"}
+    assert custom_attribute_values(ana) == {"Loyalty points": 9, "Store": "Online"}
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from core.models import ApiKeyRole
 from installations import services as installation_services
 from installations.models import Installation
 from people import services
+from people.apply import custom_attribute_values
 from people.history import Actor
 from people.models import AttributeDefinition, DataType, Event, Person
 from tests.factories import ApplicationFactory, InstallationFactory
@@ -433,7 +434,7 @@ def test_different_attributes_set_at_once_are_all_kept(require_postgresql):
     )
 
     assert errors == []
-    values = services.custom_attribute_values(Person.objects.get(pk=person.pk))
+    values = custom_attribute_values(Person.objects.get(pk=person.pk))
     assert values == {name: index for index, name in enumerate(names)}
 
 

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from people import services
+from people.changes import replace_changes
 from people.history import Actor
 from people.models import Person, Source, Tag
 from tests.factories import PersonFactory
@@ -67,7 +68,7 @@ def test_the_services_adding_and_removing_tags_keep_tag_ids(actor, tags):
     services.person_update(
         person=person,
         actor=actor,
-        changes=services.replace_changes(fields=None, tags=["Bronze"], custom_attributes={}),
+        changes=replace_changes(fields=None, tags=["Bronze"], custom_attributes={}),
     )
     assert stored_tag_ids(person) == [[bronze.pk]]
     assert disagreements() == 0

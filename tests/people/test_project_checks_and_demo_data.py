@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db.models import Count, Q
 
 from installations.models import Installation
-from people import services
+from people.apply import custom_attribute_values
 from people.custom_attributes import MAX_STRING_LENGTH
 from people.identities import normalize_email, normalize_phone
 from people.models import (
@@ -98,7 +98,7 @@ def test_seed_demo_runs_twice_without_duplicating_and_its_data_keeps_the_rules()
         DataType.values
     )
     for person in Person.objects.filter(attribute_values__isnull=False).distinct()[:20]:
-        values = services.custom_attribute_values(person)
+        values = custom_attribute_values(person)
         assert values
         assert all(not isinstance(v, str) or len(v) <= MAX_STRING_LENGTH for v in values.values())
 

@@ -9,6 +9,8 @@ from django.db.models import ProtectedError
 
 from core.errors import DomainError, ErrorCode
 from people import custom_attributes, services
+from people.apply import custom_attribute_values
+from people.changes import attribute_definitions_named
 from people.forms import attribute_value
 from people.models import AttributeDefinition, AttributeValue, Person
 from tests.factories import PersonFactory
@@ -21,7 +23,7 @@ UTC = dt.UTC
 
 def stored(person: Person) -> dict:
     """The custom attributes as read back from the database, with their Python types."""
-    return services.custom_attribute_values(Person.objects.get(pk=person.pk))
+    return custom_attribute_values(Person.objects.get(pk=person.pk))
 
 
 def set_values(person, actor, values) -> Person:
@@ -134,7 +136,7 @@ def test_form_text_is_read_into_each_type(every_type, system_actor):
     service gets typed values (people.forms.attribute_value)."""
     person = PersonFactory()
     texts = {"Loyalty points": " 42 ", "Lifetime value": "12.50", "Newsletter opt-in": "true"}
-    definitions = services.attribute_definitions_named(texts)
+    definitions = attribute_definitions_named(texts)
     set_values(
         person,
         system_actor,

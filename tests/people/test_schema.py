@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from people import services
+from people.changes import merge_changes
 from people.db_fields import PostgreSQLOnly
 from people.history import Actor
 from people.models import Person, Source
@@ -101,7 +102,7 @@ def test_saving_a_person_read_before_a_tag_change_keeps_the_new_tag_ids():
     services.person_update(
         person=person.pk,
         actor=actor,
-        changes=services.merge_changes(fields={"lastName": "Horvat"}, tags=["Silver"]),
+        changes=merge_changes(fields={"lastName": "Horvat"}, tags=["Silver"]),
     )
     person = Person.objects.get(pk=person.pk)
     assert person.tag_ids == sorted(person.tags.values_list("pk", flat=True))

@@ -4,9 +4,11 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from core.errors import DomainError, ErrorCode
-from installations import services as installation_services
+from installations.depersonalize import person_delete
 from installations.models import Installation
 from people import services
+from people.apply import custom_attribute_values
+from people.changes import contact_changes, merge_changes, replace_changes, replaced_contacts
 from people.history import Actor
 from people.models import (
     AttributeValue,
@@ -49,7 +51,7 @@ def test_creating_a_person_stores_everything_and_records_who_did_it(editor, ever
     assert (person.type, person.first_name, person.external_id) == ("CUSTOMER", "Ana", "crm-1")
     assert person.origin == "UI"
     assert tag_names(person) == {"VIP", "Newsletter"}
-    assert services.custom_attribute_values(person) == {"Loyalty points": 10}
+    assert custom_attribute_values(person) == {"Loyalty points": 10}
     assert contacts(person, "PHONE") == {"38516419710"}
     assert contacts(person, "EMAIL") == {"ana@example.com"}
     (event,) = person.events.all()
@@ -150,7 +152,7 @@ def test_tags_are_replaced_as_a_set(system_actor):
     services.person_update(
         person=person,
         actor=system_actor,
-        changes=services.replace_changes(
+        changes=replace_changes(
             fields=None, tags=["sports", "Pizza", "PIZZA"], custom_attributes={}
         ),
     )
@@ -162,9 +164,7 @@ def test_tags_are_replaced_as_a_set(system_actor):
 def test_a_bad_tag_name_is_rejected(system_actor, names):
     person = PersonFactory()
     with pytest.raises(DomainError) as caught:
-        services.person_update(
-            person=person, actor=system_actor, changes=services.merge_changes(tags=names)
-        )
+        services.person_update(person=person, actor=system_actor, changes=merge_changes(tags=names))
     assert caught.value.field == "tags"
     assert tag_names(person) == set()
 
@@ -225,7 +225,7 @@ def test_phones_can_be_replaced_as_a_list(system_actor):
     services.person_update(
         person=person,
         actor=system_actor,
-        changes=services.replaced_contacts(phones=["+44 20 7946 0958"], emails=[]),
+        changes=replaced_contacts(phones=["+44 20 7946 0958"], emails=[]),
     )
     assert contacts(person, "PHONE") == {"442079460958"}
 
@@ -241,9 +241,7 @@ def test_phones_can_be_replaced_as_a_list(system_actor):
 def test_an_invalid_contact_is_rejected_with_its_code(system_actor, kwargs, code):
     person = PersonFactory()
     with pytest.raises(DomainError) as caught:
-        services.person_update(
-            person=person, actor=system_actor, changes=services.contact_changes(**kwargs)
-        )
+        services.person_update(person=person, actor=system_actor, changes=contact_changes(**kwargs))
     assert caught.value.code == code
     assert caught.value.field.startswith("contactInformation.")
 
@@ -255,7 +253,7 @@ def test_a_failing_edit_leaves_nothing_half_written(system_actor, every_type):
         services.person_update(
             person=person,
             actor=system_actor,
-            changes=services.merge_changes(
+            changes=merge_changes(
                 fields={"firstName": "Ivana"},
                 phones=["+385 1 6419 710"],
                 emails=["taken@example.com"],
@@ -268,7 +266,7 @@ def test_a_failing_edit_leaves_nothing_half_written(system_actor, every_type):
     assert person.first_name == "Ana"
     assert contacts(person, "PHONE") == set()
     assert tag_names(person) == set()
-    assert services.custom_attribute_values(person) == {}
+    assert custom_attribute_values(person) == {}
     assert person.events.count() == 1
 
 
@@ -277,7 +275,7 @@ def test_an_edit_of_several_areas_is_one_person_updated_event(system_actor, ever
     services.person_update(
         person=person,
         actor=system_actor,
-        changes=services.merge_changes(
+        changes=merge_changes(
             fields={"firstName": "Ivana"},
             tags=["VIP"],
             custom_attributes={"Loyalty points": 3},
@@ -320,7 +318,7 @@ def test_deleting_a_person_removes_identities_values_and_moves_installations(edi
     )
     phone = InstallationFactory(person=person, is_primary=True)
     tablet = InstallationFactory(person=person)
-    installation_services.person_delete(person=person, actor=actor)
+    person_delete(person=person, actor=actor)
 
     assert not Person.objects.filter(pk=person.pk).exists()
     assert not ContactIdentity.objects.exists()
@@ -349,7 +347,7 @@ def test_the_identities_of_a_deleted_person_are_free_again(system_actor):
     person = services.person_create(
         actor=system_actor, fields={"externalId": "crm-1"}, emails=["ana@example.com"]
     )
-    installation_services.person_delete(person=person, actor=system_actor)
+    person_delete(person=person, actor=system_actor)
     again = services.person_create(
         actor=system_actor, fields={"externalId": "crm-1"}, emails=["ana@example.com"]
     )

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from people import services
+from people.apply import custom_attribute_values
 from people.models import Person
 from tests.factories import InstallationFactory
 
@@ -45,7 +45,7 @@ def test_creating_a_person_normalizes_and_opens_the_profile(editor_client, profi
         "new@example.com",
     ]
     assert {t.name for t in person.tags.all()} == {"fresh", "vip"}
-    assert str(services.custom_attribute_values(person)["Balance"]) == "3.75"
+    assert str(custom_attribute_values(person)["Balance"]) == "3.75"
     assert person.origin == "UI"
     assert person.events.get().actor_label == "eddie.editor"
 

@@ -8,6 +8,7 @@ from django.db import connection
 from django.urls import reverse
 
 from people import services
+from people.apply import custom_attribute_values
 from people.history import Actor
 from people.models import Event, IdentityKind, Person
 from tests.factories import InstallationFactory
@@ -417,7 +418,7 @@ def test_a_custom_attribute_is_set_from_its_typed_input(
     url = reverse("people:attribute_set", args=[profile.person.pk, definition.pk])
     response = editor_client.post(url, {"value": typed}, **HTMX)
     assert response.status_code == 200
-    values = services.custom_attribute_values(Person.objects.get(pk=profile.person.pk))
+    values = custom_attribute_values(Person.objects.get(pk=profile.person.pk))
     from people import custom_attributes
 
     assert str(custom_attributes.serialize_value(definition, values[name])) == str(stored)
@@ -427,9 +428,9 @@ def test_a_boolean_attribute_is_a_checkbox(editor_client, profile):
     definition = profile.definitions["Newsletter"]
     url = reverse("people:attribute_set", args=[profile.person.pk, definition.pk])
     editor_client.post(url, {"value": "true"}, **HTMX)
-    assert services.custom_attribute_values(profile.person)["Newsletter"] is True
+    assert custom_attribute_values(profile.person)["Newsletter"] is True
     response = editor_client.post(url, {}, **HTMX)
-    assert services.custom_attribute_values(profile.person)["Newsletter"] is False
+    assert custom_attribute_values(profile.person)["Newsletter"] is False
     assert 'type="checkbox" name="value" value="true" aria' in response.content.decode()
 
 
@@ -441,22 +442,22 @@ def test_a_decimal_attribute_error_names_the_rule_and_saves_nothing(editor_clien
     html = response.content.decode()
     assert "Balance expects a number such as 12.5, not &#x27;12,5abc&#x27;." in html
     assert 'value="12,5abc"' in html
-    assert services.custom_attribute_values(profile.person)["Balance"] == __import__(
-        "decimal"
-    ).Decimal("12.50")
+    assert custom_attribute_values(profile.person)["Balance"] == __import__("decimal").Decimal(
+        "12.50"
+    )
 
 
 def test_an_empty_value_removes_the_attribute_and_so_does_remove(editor_client, profile):
     definition = profile.definitions["Nickname"]
     url = reverse("people:attribute_set", args=[profile.person.pk, definition.pk])
     editor_client.post(url, {"value": ""}, **HTMX)
-    assert "Nickname" not in services.custom_attribute_values(profile.person)
+    assert "Nickname" not in custom_attribute_values(profile.person)
     editor_client.post(url, {"value": "Back"}, **HTMX)
     response = editor_client.post(
         reverse("people:attribute_remove", args=[profile.person.pk, definition.pk]), **HTMX
     )
     assert response.status_code == 200
-    assert "Nickname" not in services.custom_attribute_values(profile.person)
+    assert "Nickname" not in custom_attribute_values(profile.person)
 
 
 SHOWN = re.compile(r'name="shown" value="([^"]*)"')
@@ -508,19 +509,19 @@ def test_a_value_changed_since_the_page_showed_it_is_not_overwritten(
         api_sets(profile, Orders=[{"sku": "A-1", "qty": 1}])
     shown = opened(editor_client, profile, name)
     api_sets(profile, **{name: meanwhile})
-    stored = services.custom_attribute_values(profile.person).get(name)
+    stored = custom_attribute_values(profile.person).get(name)
 
     response = save_attribute(editor_client, profile, name, {**typed, "shown": shown})
 
     html = response.content.decode()
     assert response.status_code == 422
     assert f"{name} was changed since the page showed it" in unescape(html)
-    assert services.custom_attribute_values(profile.person).get(name) == stored
+    assert custom_attribute_values(profile.person).get(name) == stored
     # The row now sends the stored value as shown: saving again writes the typed one.
     shown_now = shown_in(html, profile.definitions[name])
     again = save_attribute(editor_client, profile, name, {**typed, "shown": shown_now})
     assert again.status_code == 200
-    assert services.custom_attribute_values(profile.person).get(name) != stored
+    assert custom_attribute_values(profile.person).get(name) != stored
 
 
 def test_removing_a_value_changed_since_the_page_showed_it_is_refused(editor_client, profile):
@@ -533,7 +534,7 @@ def test_removing_a_value_changed_since_the_page_showed_it_is_refused(editor_cli
         **HTMX,
     )
     assert response.status_code == 422
-    assert services.custom_attribute_values(profile.person)["Nickname"] == "Ann"
+    assert custom_attribute_values(profile.person)["Nickname"] == "Ann"
 
 
 @pytest.mark.parametrize("meanwhile", ["Annie", "Anka"])
@@ -543,7 +544,7 @@ def test_a_value_unchanged_or_changed_to_the_same_is_saved(editor_client, profil
     api_sets(profile, Nickname=meanwhile)
     response = save_attribute(editor_client, profile, "Nickname", {"value": "Anka", "shown": shown})
     assert response.status_code == 200
-    assert services.custom_attribute_values(profile.person)["Nickname"] == "Anka"
+    assert custom_attribute_values(profile.person)["Nickname"] == "Anka"
 
 
 def test_other_attributes_changed_meanwhile_are_no_conflict(editor_client, profile):
@@ -566,7 +567,7 @@ def test_a_save_without_what_the_editor_showed_writes_as_before(editor_client, p
     api_sets(profile, Nickname="Ann")
     response = save_attribute(editor_client, profile, "Nickname", {"value": "Anka"})
     assert response.status_code == 200
-    assert services.custom_attribute_values(profile.person)["Nickname"] == "Anka"
+    assert custom_attribute_values(profile.person)["Nickname"] == "Anka"
 
 
 def test_a_list_of_objects_is_edited_as_rows(editor_client, profile):
@@ -583,7 +584,7 @@ def test_a_list_of_objects_is_edited_as_rows(editor_client, profile):
     }
     response = editor_client.post(url, data, **HTMX)
     assert response.status_code == 200
-    assert services.custom_attribute_values(profile.person)["Orders"] == [
+    assert custom_attribute_values(profile.person)["Orders"] == [
         {"sku": "A-1", "qty": 2, "paid": True},
         {"sku": "B-2"},
     ]
@@ -603,7 +604,7 @@ def test_a_list_of_objects_is_edited_as_rows(editor_client, profile):
     assert "Orders[1].qty expects a whole number" in response.content.decode()
     data["row-2-qty"] = "5"
     editor_client.post(url, data, **HTMX)
-    assert services.custom_attribute_values(profile.person)["Orders"] == [
+    assert custom_attribute_values(profile.person)["Orders"] == [
         {"sku": "B-2"},
         {"sku": "C-3", "qty": 5},
     ]

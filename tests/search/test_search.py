@@ -5,7 +5,7 @@ from django.db import connection
 
 from directory.search import SearchQuery, estimated_count, exact_matches, search_people
 from directory.search import filters as search
-from installations import services as installation_services
+from installations.depersonalize import person_delete
 from installations.models import Installation
 from people import services
 from people.models import PersonType
@@ -220,8 +220,8 @@ def test_an_identifier_spelled_like_a_name_finds_its_person_before_the_names(
     assert ids(page) == [owner.pk]
     assert page.exact and page.matches[0].kind == kind
     # Also with no name starting so: the name page is empty, the identifier still found.
-    installation_services.person_delete(person=named[0], actor=actor)
-    installation_services.person_delete(person=named[1], actor=actor)
+    person_delete(person=named[0], actor=actor)
+    person_delete(person=named[1], actor=actor)
     page = search_people(SearchQuery(q="horvat"))
     assert ids(page) == [owner.pk] and page.matches[0].kind == kind
     # A filter the identifier's person fails: the names are the answer, not an empty page.

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from directory.search import SIMILAR_SPELLINGS, SearchQuery, search_people, similar_names
 from directory.search import similar as search_module
-from installations import services as installation_services
+from installations.depersonalize import person_delete
 from people import name_terms, services
 from people.fields import fold
 from people.models import NameTerm, Person
@@ -51,7 +51,7 @@ def test_the_database_keeps_the_words_of_every_name_written(actor):
 def test_prune_takes_out_the_words_no_name_has_any_more(actor):
     kept = make_person(actor, "Ana", "Horvat")
     gone = make_person(actor, "Zvonimir", "Przybylski")
-    installation_services.person_delete(person=gone, actor=actor)
+    person_delete(person=gone, actor=actor)
     assert {"zvonimir", "przybylski"} <= terms()
     call_command("prune_name_terms", stdout=None)
     remaining = terms()
@@ -313,7 +313,7 @@ def test_a_name_written_while_the_dictionary_is_pruned_keeps_its_words(actor):
     from django.db import transaction
 
     gone = make_person(actor, "Zvonimir", "Przybylski")
-    installation_services.person_delete(person=gone, actor=actor)
+    person_delete(person=gone, actor=actor)
     named = threading.Event()
     committing: list[float] = []
 
@@ -347,7 +347,7 @@ def test_a_prune_that_cannot_lock_the_dictionary_says_so_and_takes_nothing_out(a
     from django.db import transaction
 
     gone = make_person(actor, "Zvonimir", "Przybylski")
-    installation_services.person_delete(person=gone, actor=actor)
+    person_delete(person=gone, actor=actor)
     named, release = threading.Event(), threading.Event()
 
     def hold_the_dictionary() -> None:

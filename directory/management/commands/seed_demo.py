@@ -13,7 +13,9 @@ from django.db import transaction
 
 from core import roles
 from installations import services as installation_services
+from installations.applications import application_create
 from installations.models import Application
+from installations.personalize import installation_personalize
 from people import services
 from people.fields import fold
 from people.history import Actor
@@ -158,15 +160,9 @@ class Command(BaseCommand):
     def load(self, count: int, rng: random.Random) -> None:
         actor = Actor.system("seed_demo", source=Source.COMMAND)
         apps = [
-            installation_services.application_create(
-                name="Shop (Android)", code="demo-shop-android", actor=actor
-            ),
-            installation_services.application_create(
-                name="Shop (iOS)", code="demo-shop-ios", actor=actor
-            ),
-            installation_services.application_create(
-                name="Wallet", code="demo-wallet", actor=actor
-            ),
+            application_create(name="Shop (Android)", code="demo-shop-android", actor=actor),
+            application_create(name="Shop (iOS)", code="demo-shop-ios", actor=actor),
+            application_create(name="Wallet", code="demo-wallet", actor=actor),
         ]
         for name, data_type, schema in DEFINITIONS:
             if not AttributeDefinition.objects.filter(name=name).exists():
@@ -244,7 +240,7 @@ class Command(BaseCommand):
             tags = rng.sample(TAGS, rng.randint(0, 3))
             if installations:
                 first_installation = installations[0]
-                person = installation_services.installation_personalize(
+                person = installation_personalize(
                     installation=first_installation,
                     actor=Actor.device(first_installation.application.code),
                     identity={
@@ -265,7 +261,7 @@ class Command(BaseCommand):
                     set_as_primary=len(installations) > 1,
                 )
                 for other in installations[1:]:
-                    installation_services.installation_personalize(
+                    installation_personalize(
                         installation=other,
                         actor=Actor.device(other.application.code),
                         identity={"phoneNumber": phone},

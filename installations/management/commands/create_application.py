@@ -7,7 +7,7 @@ devices send as ``Authorization: App <code>``).
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
-from installations.services import application_create
+from installations.applications import application_create
 from people.history import Actor
 from people.models import Source
 

@@ -20,7 +20,7 @@ import time
 import pytest
 from django.test import Client
 
-from installations import services
+from installations.applications import application_set_jwt
 from installations.models import Installation
 from people.models import EventKind, Person, PersonType
 from tests.device.sdk import sdk_requests as sdk
@@ -54,7 +54,7 @@ def client() -> Client:
 
 def with_jwt(code: str, name: str):
     application = ApplicationFactory(name=name, code=code)
-    return services.application_set_jwt(
+    return application_set_jwt(
         application=application, key_id=KEY_ID, secret=SECRET, required=False
     )
 

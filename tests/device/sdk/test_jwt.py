@@ -34,7 +34,6 @@ import jwt
 import pytest
 from rest_framework.test import APIClient
 
-from installations import services
 from installations.api.authentication import DevicePrincipal
 from installations.api.jwt_authentication import (
     JwtAuthenticationFailed,
@@ -43,6 +42,7 @@ from installations.api.jwt_authentication import (
     check_user_read,
     check_user_write,
 )
+from installations.applications import application_set_jwt
 from installations.models import Installation
 from tests.device.sdk import sdk_requests as sdk
 from tests.factories import ApplicationFactory, InstallationFactory
@@ -56,7 +56,7 @@ QUERY = "?forceDepersonalize=false&keepAsLead=false&setDeviceAsPrimary=false"
 @pytest.fixture
 def app(db):
     application = ApplicationFactory(name="Shop", code="0a1b2c3d4e5f60718293a4b5c6d7e8f9")
-    return services.application_set_jwt(
+    return application_set_jwt(
         application=application, key_id=KEY_ID, secret=SECRET, required=False
     )
 
@@ -272,7 +272,7 @@ def test_a_token_of_an_application_without_a_jwt_secret_is_refused(android):
 def test_a_good_token_of_another_application_reaches_none_of_this_applications_installations(
     app, android
 ):
-    other = services.application_set_jwt(
+    other = application_set_jwt(
         application=ApplicationFactory(name="Other"),
         key_id="other-key",
         secret=OTHER_SECRET,
@@ -286,7 +286,7 @@ def test_a_good_token_of_another_application_reaches_none_of_this_applications_i
 
 
 def test_an_ios_token_for_another_application_than_its_app_code_hash_is_refused(app, iphone):
-    other = services.application_set_jwt(
+    other = application_set_jwt(
         application=ApplicationFactory(name="Other"),
         key_id="other-key",
         secret=OTHER_SECRET,
@@ -319,7 +319,7 @@ def test_a_token_does_not_authorize_a_personalize_by_email_alone(app, android):
 
 @pytest.fixture
 def strict_app(app):
-    return services.application_set_jwt(application=app, key_id=KEY_ID, required=True)
+    return application_set_jwt(application=app, key_id=KEY_ID, required=True)
 
 
 def test_when_jwt_is_required_a_personalize_with_the_application_code_is_refused(
