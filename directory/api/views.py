@@ -27,7 +27,8 @@ from people.api import views as people_api
 from people.api.actors import actor_from_request
 from people.api.filters import page_of
 from people.api.views import ETAG_HEADER, IDENTITY_PARAMETERS, identity_from_params, page_parameters
-from people.related_rows import profile_queryset
+from people.models import Person
+from people.profiles import profiles
 
 LIST_PARAMETERS = [
     *page_parameters(
@@ -78,7 +79,7 @@ class PersonsView(people_api.PersonsView):
         people, total = page_of(
             filterset.qs.order_by(*ordering),
             params,
-            rows_of=lambda ids: profile_queryset().filter(pk__in=ids),
+            rows_of=lambda ids: profiles(Person.objects.filter(pk__in=ids)),
         )
         body: dict[str, Any] = {
             "persons": [bodies.person_body(person) for person in people],

@@ -39,7 +39,7 @@ from people.identifier_lookups import (
 )
 from people.models import AttributeDefinition, Person, Tag
 from people.name_keys import name_key
-from people.related_rows import profile_queryset
+from people.profiles import profile as read_profile
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def resolve(identity: IdentityQuery) -> int:
 
 
 def profile(person_id: int) -> dict[str, Any]:
-    return bodies.person_body(profile_queryset().get(pk=person_id))
+    return bodies.person_body(read_profile(person_id))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,8 +146,8 @@ def etag_of(person: Person) -> str:
 
 def person_response(person_id: int) -> Response:
     """The person's profile with its ETag."""
-    person = profile_queryset().get(pk=person_id)
-    return Response(bodies.person_body(person), headers={"ETag": etag_of(person)})
+    found = read_profile(person_id)
+    return Response(bodies.person_body(found), headers={"ETag": etag_of(found.person)})
 
 
 def expected_version(request, person_id: int) -> int | None:
