@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from directory.search import SearchQuery, search_people
 from people.history import Actor
 from people.models import Person
-from people.related_rows import list_queryset
+from people.profiles import list_people
 
 FLOOR = Template("<p>{{ person.first_name }} {{ person.last_name }}</p>")
 RESULTS = Template(
@@ -88,7 +88,7 @@ def person_list(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def person_page(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(list_queryset(), pk=pk)
+    person = get_object_or_404(list_people(), pk=pk)
     return HttpResponse(PERSON.render(Context({"person": person})))
 
 

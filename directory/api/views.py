@@ -22,12 +22,16 @@ from directory.api.filters import (
 )
 from directory.search import people_of
 from installations.depersonalize import person_delete, person_delete_batch
+from people.api import batches as people_batches
+from people.api import identities
 from people.api import serializers as bodies
 from people.api import views as people_api
 from people.api.actors import actor_from_request
 from people.api.filters import page_of
-from people.api.views import ETAG_HEADER, IDENTITY_PARAMETERS, identity_from_params, page_parameters
-from people.related_rows import profile_queryset
+from people.api.identities import identity_from_params
+from people.api.views import ETAG_HEADER, IDENTITY_PARAMETERS, page_parameters
+from people.models import Person
+from people.profiles import profiles
 
 LIST_PARAMETERS = [
     *page_parameters(
@@ -78,7 +82,7 @@ class PersonsView(people_api.PersonsView):
         people, total = page_of(
             filterset.qs.order_by(*ordering),
             params,
-            rows_of=lambda ids: profile_queryset().filter(pk__in=ids),
+            rows_of=lambda ids: profiles(Person.objects.filter(pk__in=ids)),
         )
         body: dict[str, Any] = {
             "persons": [bodies.person_body(person) for person in people],
@@ -98,12 +102,12 @@ class PersonsView(people_api.PersonsView):
         tags=["persons"],
     )
     def delete(self, request):
-        person_id = people_api.resolve(people_api.required_identity(request.query_params))
+        person_id = identities.resolve(identities.required_identity(request.query_params))
         person_delete(person=person_id, actor=actor_from_request(request))
         return Response(status=status.HTTP_200_OK)
 
 
-class BatchView(people_api.BatchView):
+class BatchView(people_batches.BatchView):
     """Create, update or delete many people: a result per item, 207 when some failed."""
 
     @extend_schema(
@@ -118,17 +122,17 @@ class BatchView(people_api.BatchView):
         tags=["persons"],
     )
     def delete(self, request):
-        people = people_api.batch_items(request.data)
+        people = people_batches.batch_items(request.data)
         outcomes = person_delete_batch(
             actor=actor_from_request(request),
-            person_ids=people_api.resolve_all(people_api.queries_of(people)),
+            person_ids=identities.resolve_all(identities.queries_of(people)),
         )
         results = []
         for item, outcome in zip(people, outcomes, strict=True):
-            result: dict[str, Any] = {"query": people_api.query_echo(item)}
+            result: dict[str, Any] = {"query": identities.query_echo(item)}
             if isinstance(outcome, Exception):
-                result.update(people_api.failure(outcome))
+                result.update(people_batches.failure(outcome))
             else:
                 result["status"] = status.HTTP_200_OK
             results.append(result)
-        return people_api.batch_response(results)
+        return people_batches.batch_response(results)

@@ -12,7 +12,7 @@ from typing import Any
 from installations.models import Application, Installation
 from people import custom_attributes as attribute_types
 from people.models import IdentityKind, Person
-from people.related_rows import profile_queryset
+from people.profiles import Profile, profile_of_person, profiles
 
 # The vendor's enums (PushApiInstanceSystemData in the vendor's OpenAPI document). Stored values
 # are what devices sent; the vendor's spelling is chosen on the way out, and a value the vendor's
@@ -82,12 +82,7 @@ def push_instance(installation: Installation) -> dict[str, Any]:
     }
 
 
-def _custom_attributes(person: Person, *, prefetched: bool = False) -> dict[str, Any]:
-    rows = (
-        person.attribute_values.all()
-        if prefetched
-        else person.attribute_values.select_related("definition")
-    )
+def _custom_attributes(rows) -> dict[str, Any]:
     return {
         row.definition.name: attribute_types.serialize_value(
             row.definition, attribute_types.from_row(row.definition, row)
@@ -96,9 +91,9 @@ def _custom_attributes(person: Person, *, prefetched: bool = False) -> dict[str,
     }
 
 
-def _identities(person: Person) -> tuple[list[str], list[str]]:
+def _identities(identities) -> tuple[list[str], list[str]]:
     phones, emails = [], []
-    for identity in person.identities.all():
+    for identity in identities:
         (phones if identity.kind == IdentityKind.PHONE else emails).append(identity.value)
     return phones, emails
 
@@ -118,26 +113,26 @@ def personalization_response(person: Person, *, return_push: bool = False) -> di
     """A PushUserPersonalizationResponse: the person the installation now belongs to.
 
     Contacts in the vendor's plural lists; with ``returnPush`` also every push registration.
-    The person is read again with all of it in one statement (related_rows.profile_queryset); if
-    another request deleted it a moment ago, the answer is what the service returned.
+    The person is read again with all of it in one statement (people.profiles); if another
+    request deleted it a moment ago, the answer is what the service returned.
     """
-    person = profile_queryset().filter(pk=person.pk).first() or person
-    phones, emails = _identities(person)
+    found = profiles(Person.objects.filter(pk=person.pk))
+    profile: Profile = found[0] if found else profile_of_person(person)
+    person = profile.person
+    phones, emails = _identities(profile.identities)
     body: dict[str, Any] = {}
     if person.external_id:
         body["externalId"] = person.external_id
     body.update(_standard(person))
     body["type"] = person.type
-    body["tags"] = sorted((tag.name for tag in person.tags.all()), key=str.casefold)
-    body["customAttributes"] = _custom_attributes(person, prefetched=True)
+    body["tags"] = sorted((tag.name for tag in profile.tags), key=str.casefold)
+    body["customAttributes"] = _custom_attributes(profile.attribute_values)
     contact: dict[str, Any] = {
         "phones": [{"number": number} for number in phones],
         "emails": [{"address": address} for address in emails],
     }
     if return_push:
-        contact["push"] = [
-            push_instance(installation) for installation in person.installations.all()
-        ]
+        contact["push"] = [push_instance(installation) for installation in profile.installations]
     body["contactInformation"] = contact
     return body
 
@@ -178,7 +173,7 @@ def device_user(
     are never shown to a device (DOMAIN.md); the profile itself is, as the vendor's SDK
     expects.
     """
-    phones, emails = _identities(person)
+    phones, emails = _identities(person.identities.all())
     body: dict[str, Any] = {}
     if person.external_id:
         body["externalUserId"] = person.external_id
@@ -189,7 +184,7 @@ def device_user(
     body["phones"] = [{"number": number} for number in phones]
     body["emails"] = [{"address": address} for address in emails]
     body["tags"] = sorted((tag.name for tag in person.tags.all()), key=str.casefold)
-    body["customAttributes"] = _custom_attributes(person, prefetched=True)
+    body["customAttributes"] = _custom_attributes(person.attribute_values.all())
     if return_push:
         # Both SDKs read the user's installations under "instances" (Android UserBody,
         # iOS MMUser(json:)).

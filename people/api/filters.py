@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -74,7 +74,7 @@ def page_of(
     queryset: QuerySet,
     params: dict[str, Any],
     *,
-    rows_of: Callable[[list[int]], QuerySet] | None = None,
+    rows_of: Callable[[list[int]], Iterable] | None = None,
 ) -> tuple[list, int | None]:
     """One page (OFFSET, as the vendor's page numbers require) and, when asked, the count.
 

@@ -23,11 +23,11 @@ from people.models import (
     Gender,
     IdentityKind,
     Origin,
-    Person,
     PersonType,
     Tag,
 )
 from people.name_keys import name_key
+from people.profiles import Profile
 
 MAX_BATCH = 1000
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
@@ -177,7 +177,7 @@ class ContactInformationSerializer(serializers.Serializer):
 
 
 class PersonSerializerBase(serializers.Serializer):
-    def to_representation(self, instance: Person) -> dict[str, Any]:
+    def to_representation(self, instance: Profile) -> dict[str, Any]:
         return person_body(instance)
 
 
@@ -208,8 +208,9 @@ class PersonListSerializer(serializers.Serializer):
     totalCount = serializers.IntegerField(required=False, help_text="Only when asked")  # noqa: N815
 
 
-def person_body(person: Person) -> dict[str, Any]:
-    """The vendor's IamPersonV2 of ``person`` (relations prefetched by search.profile_queryset)."""
+def person_body(profile: Profile) -> dict[str, Any]:
+    """The vendor's IamPersonV2 of a profile (people.profiles)."""
+    person = profile.person
     body: dict[str, Any] = {"id": person.pk, "type": person.type}
     for name in STANDARD_FIELDS:
         value = vendor_value(person, name)
@@ -217,18 +218,18 @@ def person_body(person: Person) -> dict[str, Any]:
             body[name] = value
     if person.origin in VENDOR_ORIGIN:
         body["origin"] = VENDOR_ORIGIN[person.origin]
-    body["tags"] = sorted((tag.name for tag in person.tags.all()), key=name_key)
+    body["tags"] = sorted((tag.name for tag in profile.tags), key=name_key)
     body["customAttributes"] = {
         row.definition.name: attribute_types.serialize_value(
             row.definition, attribute_types.from_row(row.definition, row)
         )
-        for row in person.attribute_values.all()
+        for row in profile.attribute_values
     }
-    identities = person.identities.all()
+    identities = profile.identities
     body["contactInformation"] = {
         "phone": [{"number": i.value} for i in identities if i.kind == IdentityKind.PHONE],
         "email": [{"address": i.value} for i in identities if i.kind == IdentityKind.EMAIL],
-        "push": [push_body(installation) for installation in person.installations.all()],
+        "push": [push_body(installation) for installation in profile.installations],
     }
     body["createdAt"] = timestamp(person.created_at)
     body["modifiedAt"] = timestamp(person.modified_at)

@@ -3,7 +3,7 @@
 
 from django.urls import path, re_path
 
-from people.api import views
+from people.api import batches, views
 
 # A tag or attribute name is any text, "/" and line breaks included (Django's <path:>
 # converter stops at a line break); the longer routes go first.
@@ -15,7 +15,7 @@ urlpatterns = [
         views.ContactInformationView.as_view(),
         name="api-contact-information",
     ),
-    path("persons/match", views.MatchView.as_view(), name="api-persons-match"),
+    path("persons/match", batches.MatchView.as_view(), name="api-persons-match"),
     path("tags", views.TagsView.as_view(), name="api-tags"),
     re_path(rf"^tags/{NAME}/persons$", views.TagPersonsView.as_view(), name="api-tag-persons"),
     re_path(rf"^tags/{NAME}$", views.TagView.as_view(), name="api-tag"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -19,113 +18,37 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from core.api.errors import DOMAIN_STATUS, RequestFormatInvalid, flatten_detail
-from core.api.permissions import CanReadViaApi
+from core.api.errors import RequestFormatInvalid
 from core.api.schema import error_responses
 from core.api.views import VendorAPIView
 from core.errors import DomainError, ErrorCode
 from people import batches, services
 from people.api import serializers as bodies
 from people.api.actors import actor_from_request
+from people.api.batches import batch_items
 from people.api.filters import PageParamsSerializer, name_ordering, page_of, page_params
-from people.fields import STANDARD_FIELDS
+from people.api.identities import parse_identity, required_identity, resolve, resolve_all
+from people.api.inputs import (
+    contacts,
+    create_arguments,
+    merge_changes,
+    replace_changes,
+    validated,
+)
 from people.identifier_lookups import (
     IDENTIFIER_TYPES,
-    person_id_by_identifier,
-    person_ids_by_identifiers,
 )
 from people.models import AttributeDefinition, Person, Tag
 from people.name_keys import name_key
-from people.related_rows import profile_queryset
+from people.profiles import profile as read_profile
 
 logger = logging.getLogger(__name__)
 
-# ---------------------------------------------------------------------------------------------
-# Identifying one person: identifier + type (+ sender), or the older ?phone= style aliases
-
-LEGACY_IDENTIFIERS = {
-    "phone": "PHONE",
-    "email": "EMAIL",
-    "externalId": "EXTERNAL_ID",
-    "pushRegistrationId": "PUSH",
-}
-
-
-@dataclass(frozen=True)
-class IdentityQuery:
-    type: str
-    identifier: str
-    sender: str | None = None
-
-    def as_body(self) -> dict[str, str]:
-        body = {"type": self.type, "identifier": self.identifier}
-        if self.sender:
-            body["sender"] = self.sender
-        return body
-
-
-def parse_identity(data: Any, *, prefix: str = "", sender_required: bool = True) -> IdentityQuery:
-    """An IdentityQuery from query parameters or a JSON object; a 400 naming what is wrong."""
-    if not isinstance(data, dict):
-        raise RequestFormatInvalid({prefix.rstrip(".") or "query": ["Expected an object."]})
-    identifier, kind, sender = data.get("identifier"), data.get("type"), data.get("sender")
-    errors: dict[str, list[str]] = {}
-    if identifier is None or identifier == "":
-        errors[f"{prefix}identifier"] = ["identifier is required."]
-    elif not isinstance(identifier, str):
-        errors[f"{prefix}identifier"] = ["identifier must be a string."]
-    if kind is None or kind == "":
-        errors[f"{prefix}type"] = [f"type is required: one of {', '.join(IDENTIFIER_TYPES)}."]
-    elif kind not in IDENTIFIER_TYPES:
-        errors[f"{prefix}type"] = [
-            f"type {kind!r} is not supported: use one of {', '.join(IDENTIFIER_TYPES)}."
-        ]
-    if sender is not None and not isinstance(sender, str):
-        errors[f"{prefix}sender"] = ["sender must be a string."]
-    elif kind == "PUSH" and not sender and sender_required:
-        errors[f"{prefix}sender"] = ["sender (the application code) is required for type PUSH."]
-    if errors:
-        raise ValidationError(errors)
-    return IdentityQuery(kind, identifier, sender or None)
-
-
-def identity_from_params(params) -> IdentityQuery | None:
-    if "identifier" in params or "type" in params:
-        return parse_identity({key: params.get(key) for key in ("identifier", "type", "sender")})
-    for name, kind in LEGACY_IDENTIFIERS.items():
-        if name in params:
-            return parse_identity(
-                {"identifier": params.get(name), "type": kind, "sender": params.get("sender")},
-                sender_required=False,
-            )
-    return None
-
-
-def required_identity(params) -> IdentityQuery:
-    identity = identity_from_params(params)
-    if identity is None:
-        raise ValidationError(
-            {"identifier": ["identifier and type are required to name the person."]}
-        )
-    return identity
-
-
-def resolve(identity: IdentityQuery) -> int:
-    """The id of the person ``identity`` names, or NOT_FOUND."""
-    person_id = person_id_by_identifier(identity.type, identity.identifier, sender=identity.sender)
-    if person_id is None:
-        raise DomainError(
-            ErrorCode.NOT_FOUND,
-            f"There is no person with {identity.type} {identity.identifier!r}.",
-        )
-    return person_id
-
 
 def profile(person_id: int) -> dict[str, Any]:
-    return bodies.person_body(profile_queryset().get(pk=person_id))
+    return bodies.person_body(read_profile(person_id))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,8 +69,8 @@ def etag_of(person: Person) -> str:
 
 def person_response(person_id: int) -> Response:
     """The person's profile with its ETag."""
-    person = profile_queryset().get(pk=person_id)
-    return Response(bodies.person_body(person), headers={"ETag": etag_of(person)})
+    found = read_profile(person_id)
+    return Response(bodies.person_body(found), headers={"ETag": etag_of(found.person)})
 
 
 def expected_version(request, person_id: int) -> int | None:
@@ -199,72 +122,6 @@ def update_person(request, person_id: int, changes: services.PersonChanges) -> R
             error.field = IF_MATCH
         raise
     return person_response(person_id)
-
-
-# ---------------------------------------------------------------------------------------------
-# Request bodies -> service arguments
-
-
-def validated(serializer_class, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    if not serializer.is_valid():
-        raise RequestFormatInvalid(serializer.errors)
-    return serializer.validated_data
-
-
-def _contacts(data: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
-    contact = data.get("contactInformation") or {}
-    phones = contact.get("phone")
-    emails = contact.get("email")
-    return (
-        [item["number"] for item in phones] if phones is not None else None,
-        [item["address"] for item in emails] if emails is not None else None,
-    )
-
-
-def create_arguments(data: dict[str, Any]) -> dict[str, Any]:
-    phones, emails = _contacts(data)
-    return {
-        "fields": {name: data[name] for name in STANDARD_FIELDS if name in data},
-        "tags": data.get("tags"),
-        "custom_attributes": data.get("customAttributes"),
-        "phones": phones,
-        "emails": emails,
-    }
-
-
-def replace_changes(data: dict[str, Any]) -> services.PersonChanges:
-    """PUT: what is omitted is cleared (attributes, tags, custom attributes, phones, emails).
-
-    The type cannot be empty: an omitted type keeps the current one.
-    """
-    fields = {name: data.get(name) for name in STANDARD_FIELDS if name != "type"}
-    if data.get("type") is not None:
-        fields["type"] = data["type"]
-    phones, emails = _contacts(data)
-    return services.replace_changes(
-        fields=fields,
-        tags=data.get("tags") or [],
-        custom_attributes=data.get("customAttributes") or {},
-        phones=phones or [],
-        emails=emails or [],
-    )
-
-
-def merge_arguments(data: dict[str, Any]) -> dict[str, Any]:
-    """PATCH: named attributes change, tags and contacts are added, the rest stays."""
-    phones, emails = _contacts(data)
-    return {
-        "fields": {name: data[name] for name in STANDARD_FIELDS if name in data},
-        "tags": data.get("tags"),
-        "custom_attributes": data.get("customAttributes"),
-        "phones": phones,
-        "emails": emails,
-    }
-
-
-def merge_changes(data: dict[str, Any]) -> services.PersonChanges:
-    return services.merge_changes(**merge_arguments(data))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,7 +239,7 @@ class ContactInformationView(VendorAPIView):
     def _contacts(self, request) -> tuple[int, list[str], list[str]]:
         person_id = resolve(required_identity(request.query_params))
         data = validated(bodies.ContactInformationRequestSerializer, request.data)
-        phones, emails = _contacts(data)
+        phones, emails = contacts(data)
         return person_id, phones or [], emails or []
 
     def _apply(self, request, person_id: int, changes: services.PersonChanges) -> Response:
@@ -427,214 +284,6 @@ class ContactInformationView(VendorAPIView):
         person_id, phones, emails = self._contacts(request)
         changes = services.contact_changes(phones_remove=phones, emails_remove=emails)
         return self._apply(request, person_id, changes)
-
-
-# ---------------------------------------------------------------------------------------------
-# Batches: every item validated first, the valid ones written in one transaction (all of them,
-# or nothing when the database fails part way: then a 503), a result per item, 207 when some
-# failed (people.batches).
-
-MERGE_CONFLICT_STATUS = 409
-
-
-def batch_items(data: Any) -> list[Any]:
-    people = data.get("people") if isinstance(data, dict) else None
-    if not isinstance(people, list):
-        raise RequestFormatInvalid({"people": ["Expected a list of people."]})
-    if not 1 <= len(people) <= bodies.MAX_BATCH:
-        raise ValidationError(
-            {"people": [f"Send between 1 and {bodies.MAX_BATCH} people, not {len(people)}."]}
-        )
-    return people
-
-
-def failure(error: Exception) -> dict[str, Any]:
-    """The status and errors of one failed batch item."""
-    if isinstance(error, DomainError):
-        code = (
-            MERGE_CONFLICT_STATUS
-            if error.code == ErrorCode.USER_MERGE_INTERRUPTED
-            else DOMAIN_STATUS.get(error.code, status.HTTP_400_BAD_REQUEST)
-        )
-        item: dict[str, Any] = {"message": error.message, "messageId": error.code}
-        if error.field:
-            item["field"] = error.field
-        return {"status": code, "errors": [item]}
-    assert isinstance(error, ValidationError)
-    message_id = getattr(error, "message_id", "BAD_REQUEST")
-    return {
-        "status": status.HTTP_400_BAD_REQUEST,
-        "errors": [
-            {"message": " ".join(messages), "messageId": message_id, "field": field}
-            for field, messages in flatten_detail(error.detail).items()
-        ],
-    }
-
-
-def query_echo(item: Any) -> dict[str, str]:
-    """The query of a batch item as given, keeping only well-formed parts."""
-    query = item.get("query") if isinstance(item, dict) else None
-    if not isinstance(query, dict):
-        return {}
-    echo = {
-        key: query[key]
-        for key in ("identifier", "sender")
-        if isinstance(query.get(key), str) and query[key]
-    }
-    if query.get("type") in IDENTIFIER_TYPES:
-        echo["type"] = query["type"]
-    return echo
-
-
-def batch_response(results: list[dict[str, Any]]) -> Response:
-    failed = any(result["status"] != status.HTTP_200_OK for result in results)
-    return Response(
-        {"results": results},
-        status=status.HTTP_207_MULTI_STATUS if failed else status.HTTP_200_OK,
-    )
-
-
-def query_of(item: Any) -> IdentityQuery:
-    if not isinstance(item, dict):
-        raise RequestFormatInvalid({"query": ["Each item must be an object with a query."]})
-    return parse_identity(item.get("query"), prefix="query.")
-
-
-def resolve_all(queries: list[IdentityQuery | Exception]) -> list[int | Exception]:
-    """``resolve`` for every query of a batch at once (one statement per identifier type)."""
-    wanted = [
-        (index, (query.type, query.identifier, query.sender))
-        for index, query in enumerate(queries)
-        if isinstance(query, IdentityQuery)
-    ]
-    found = person_ids_by_identifiers([key for _, key in wanted])
-    answers: list[int | Exception] = list(queries)  # type: ignore[arg-type]
-    for (index, _), person_id in zip(wanted, found, strict=True):
-        query = queries[index]
-        if person_id is None:
-            person_id = DomainError(
-                ErrorCode.NOT_FOUND,
-                f"There is no person with {query.type} {query.identifier!r}.",
-            )
-        answers[index] = person_id
-    return answers
-
-
-def queries_of(items: list[Any]) -> list[IdentityQuery | Exception]:
-    queries: list[IdentityQuery | Exception] = []
-    for item in items:
-        try:
-            queries.append(query_of(item))
-        except (DomainError, ValidationError) as error:
-            queries.append(error)
-    return queries
-
-
-class BatchView(VendorAPIView):
-    """Create, update or delete many people: a result per item, 207 when some failed."""
-
-    administrator_methods = frozenset({"DELETE"})
-
-    @extend_schema(
-        operation_id="batch-people-create",
-        summary=f"Create up to {bodies.MAX_BATCH} people",
-        request=bodies.BatchCreateRequestSerializer,
-        responses={
-            200: bodies.BatchCreateResponseSerializer,
-            207: bodies.BatchCreateResponseSerializer,
-            **error_responses(400),
-        },
-        tags=["persons"],
-    )
-    def post(self, request):
-        items: list[Any] = []
-        for item in batch_items(request.data):
-            try:
-                items.append(create_arguments(validated(bodies.PersonInputSerializer, item)))
-            except ValidationError as error:
-                items.append(error)
-        outcomes = batches.person_create_batch(actor=actor_from_request(request), items=items)
-        results = []
-        for index, outcome in enumerate(outcomes):
-            if isinstance(outcome, Exception):
-                results.append({"index": index, **failure(outcome)})
-            else:
-                results.append({"index": index, "status": status.HTTP_200_OK, "id": outcome.pk})
-        return batch_response(results)
-
-    @extend_schema(
-        operation_id="batch-people-update",
-        summary=f"Update up to {bodies.MAX_BATCH} people (as PATCH does)",
-        request=bodies.BatchUpdateRequestSerializer,
-        responses={
-            200: bodies.BatchUpdateResponseSerializer,
-            207: bodies.BatchUpdateResponseSerializer,
-            **error_responses(400),
-        },
-        tags=["persons"],
-    )
-    def patch(self, request):
-        people = batch_items(request.data)
-        targets = resolve_all(queries_of(people))
-        items: list[Any] = []
-        for item, target in zip(people, targets, strict=True):
-            if isinstance(target, Exception):
-                items.append(target)
-                continue
-            try:
-                data = validated(bodies.PersonInputSerializer, item.get("update"))
-                items.append((target, merge_arguments(data)))
-            except ValidationError as error:
-                items.append(error)
-        outcomes = batches.person_update_batch(actor=actor_from_request(request), items=items)
-        results = []
-        for item, outcome in zip(people, outcomes, strict=True):
-            result: dict[str, Any] = {"query": query_echo(item)}
-            if isinstance(outcome, Exception):
-                result.update(failure(outcome))
-            else:
-                result.update(status=status.HTTP_200_OK, isModified=outcome)
-            results.append(result)
-        return batch_response(results)
-
-
-class MatchView(VendorAPIView):
-    """Which people the given identities name (a read: read keys may call it)."""
-
-    permission_classes = [CanReadViaApi]
-
-    @extend_schema(
-        operation_id="match-people-ids",
-        summary="The ids of the people the given identities name",
-        request=bodies.MatchRequestSerializer,
-        responses={200: bodies.MatchResponseSerializer, **error_responses(400)},
-        tags=["persons"],
-    )
-    def post(self, request):
-        data = request.data
-        identities = data.get("identities") if isinstance(data, dict) else None
-        if not isinstance(identities, list) or not 1 <= len(identities) <= bodies.MAX_BATCH:
-            raise RequestFormatInvalid(
-                {"identities": [f"Expected a list of 1 to {bodies.MAX_BATCH} identities."]}
-            )
-        queries = [
-            parse_identity(item, prefix=f"identities[{index}].")
-            for index, item in enumerate(identities)
-        ]
-        matches, seen = [], set()
-        for query in queries:
-            if query in seen:
-                continue  # the same identity twice: one reference
-            seen.add(query)
-            try:
-                person_id = person_id_by_identifier(
-                    query.type, query.identifier, sender=query.sender
-                )
-            except DomainError:
-                continue  # not a valid phone or email: it names nobody
-            if person_id is not None:
-                matches.append({**query.as_body(), "personId": person_id})
-        return Response({"matches": matches})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The API's JSON out: orjson's bytes are simplejson's, and what orjson cannot write still goes out.
 
 The renderer writes with orjson and falls back to simplejson; the person rows' related JSON
-(people.related_rows.RelatedRowsField) is read with orjson and falls back to Django's JSONField.
+(people.profiles.RelatedRowsField) is read with orjson and falls back to Django's JSONField.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
 from core.api.json import ExactJSONRenderer
-from people.related_rows import RelatedRowsField
+from people.profiles import RelatedRowsField
 
 
 def simplejson_bytes(data) -> bytes:

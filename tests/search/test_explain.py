@@ -161,7 +161,7 @@ def test_a_result_page_reads_its_peoples_tags_by_the_ids_on_their_rows(generated
     """The tags shown beside each person come from people_tag by the person's tag_ids
     (migration 0010), not from the person's entries of people_person_tags (cold pages)."""
     from directory.person_page import person_page
-    from people.related_rows import list_queryset
+    from people.profiles import list_people
 
     tagged = Person.objects.exclude(last_name="").filter(tags__isnull=False).first()
     scans = scans_of(SearchQuery(q=tagged.last_name[:3]))
@@ -171,7 +171,7 @@ def test_a_result_page_reads_its_peoples_tags_by_the_ids_on_their_rows(generated
         Person.tags.through.objects.filter(person=tagged).values_list("tag__name", flat=True)
     )
     assert links
-    listed = list_queryset().get(pk=tagged.pk)
+    listed = list_people().get(pk=tagged.pk)
     assert [tag.name for tag in listed.tags.all()] == links
     shown = person_page(tagged.pk)
     assert sorted(tag.name for tag in shown.tags) == links
@@ -191,16 +191,16 @@ def test_a_profile_reads_phones_and_emails_from_the_covering_index(generated):
     identities from the index on person_id too; created_at, the one column it lacks, is
     deferred."""
     from people.api.serializers import person_body
-    from people.related_rows import profile_queryset
+    from people.profiles import profiles
 
     ids = list(Person.objects.filter(identities__isnull=False).values_list("pk", flat=True)[:20])
-    scans = scans_during(lambda: list(profile_queryset().filter(pk__in=ids)))
+    scans = scans_during(lambda: profiles(Person.objects.filter(pk__in=ids)))
     assert ("Index Only Scan", "people_contactidentity") in scans, scans
     assert not any(
         table == "people_contactidentity" and node != "Index Only Scan" for node, table in scans
     ), scans
     with CaptureQueriesContext(connection) as captured:
-        bodies = [person_body(person) for person in profile_queryset().filter(pk__in=ids)]
+        bodies = [person_body(profile) for profile in profiles(Person.objects.filter(pk__in=ids))]
     assert len(captured) == 1
     assert all(
         body["contactInformation"]["phone"] or body["contactInformation"]["email"]
