@@ -19,13 +19,8 @@ from installations.admin import InstallationInline
 from installations.depersonalize import person_delete
 from installations.models import Application, Installation, Platform
 from people import services
-from people.admin import (
-    PERSON_DOMAIN_FIELDS,
-    ContactIdentityInline,
-    PersonAdminForm,
-    admin_actor,
-    person_link,
-)
+from people.admin import ContactIdentityInline, admin_actor, person_link
+from people.admin_forms import PERSON_DOMAIN_FIELDS, PersonAdminForm
 from people.models import AttributeValue, ContactIdentity, Event, IdentityKind, Person, Tag
 
 # ---------------------------------------------------------------------------------------------

@@ -19,10 +19,13 @@ from core.admin import ServiceAdmin, ServiceFormSet, ServiceModelForm, run_actio
 from core.errors import DomainError, ErrorCode
 from installations import services
 from installations.applications import (
-    JWT_SECRET_MIN_BYTES,
     KEEP,
     application_create,
     application_set_jwt,
+    check_application_code_free,
+    check_jwt_key_id,
+    check_jwt_required,
+    clean_jwt_secret,
 )
 from installations.depersonalize import installation_depersonalize
 from installations.models import Application, Installation, Platform
@@ -415,53 +418,20 @@ class ApplicationForm(ServiceModelForm):
         a secret of 32 to 128 bytes in hex with its key id, JWT required only with a secret."""
         cleaned = super().clean()
         code = cleaned.get("code")
-        if not self.instance.pk and code and Application.objects.filter(code=code).exists():
-            self.add_domain_error(
-                DomainError(ErrorCode.BAD_REQUEST, f"Application code {code!r} exists.", "code")
-            )
+        if not self.instance.pk and code:
+            self.check(lambda: check_application_code_free(code))
         if self.errors or not set(self.changed_data) & set(JWT_SETTINGS):
             return cleaned
         secret = self.instance.jwt_secret
         if cleaned.get("remove_jwt_secret"):
             secret = ""
         elif cleaned.get("new_jwt_secret"):
-            secret = self.check(lambda: jwt_secret(cleaned["new_jwt_secret"]))
+            secret = self.check(lambda: clean_jwt_secret(cleaned["new_jwt_secret"]))
             if secret is None:
                 return cleaned
-        if secret and not cleaned.get("jwt_key_id"):
-            self.add_domain_error(
-                DomainError(
-                    ErrorCode.BAD_REQUEST, "A JWT secret needs its key id (kid).", "jwtKeyId"
-                )
-            )
-        if cleaned.get("jwt_required") and not secret:
-            self.add_domain_error(
-                DomainError(
-                    ErrorCode.BAD_REQUEST, "Requiring JWT needs a JWT secret.", "jwtRequired"
-                )
-            )
+        self.check(lambda: check_jwt_key_id(secret, cleaned.get("jwt_key_id") or ""))
+        self.check(lambda: check_jwt_required(bool(cleaned.get("jwt_required")), secret))
         return cleaned
-
-
-def jwt_secret(text: str) -> str:
-    """The signing key as application_set_jwt stores it: hexadecimal, 32 to 128 bytes."""
-    secret = text.strip().lower()
-    try:
-        raw = bytes.fromhex(secret)
-    except ValueError:
-        raise DomainError(
-            ErrorCode.BAD_REQUEST,
-            "jwtSecret must be hexadecimal (the key as the vendor shows it: secretKeyHex).",
-            "jwtSecret",
-        ) from None
-    if not JWT_SECRET_MIN_BYTES <= len(raw) <= 128:
-        raise DomainError(
-            ErrorCode.BAD_REQUEST,
-            f"jwtSecret must be {JWT_SECRET_MIN_BYTES} to 128 bytes"
-            f" ({2 * JWT_SECRET_MIN_BYTES} to 256 hex digits).",
-            "jwtSecret",
-        )
-    return secret
 
 
 JWT_FIELDS = ("jwt_key_id", "jwt_secret_status", "new_jwt_secret", "remove_jwt_secret")

@@ -51,15 +51,9 @@ def application_set_jwt(
     with transaction.atomic():
         application = Application.objects.select_for_update().get(pk=application.pk)
         if secret is not KEEP:
-            application.jwt_secret = _jwt_secret(secret)
-        if application.jwt_secret and not key_id:
-            raise DomainError(
-                ErrorCode.BAD_REQUEST, "A JWT secret needs its key id (kid).", "jwtKeyId"
-            )
-        if required and not application.jwt_secret:
-            raise DomainError(
-                ErrorCode.BAD_REQUEST, "Requiring JWT needs a JWT secret.", "jwtRequired"
-            )
+            application.jwt_secret = clean_jwt_secret(secret)
+        check_jwt_key_id(application.jwt_secret, key_id)
+        check_jwt_required(required, application.jwt_secret)
         secret_changed = secret is not KEEP
         application.jwt_key_id = key_id
         application.jwt_required = required
@@ -75,7 +69,20 @@ def application_set_jwt(
     return application
 
 
-def _jwt_secret(secret: object) -> str:
+def check_jwt_key_id(secret: str, key_id: str) -> None:
+    """A JWT secret needs its key id (the kid tokens signed with it carry)."""
+    if secret and not key_id:
+        raise DomainError(ErrorCode.BAD_REQUEST, "A JWT secret needs its key id (kid).", "jwtKeyId")
+
+
+def check_jwt_required(required: bool, secret: str) -> None:
+    """Requiring JWT needs a JWT secret."""
+    if required and not secret:
+        raise DomainError(ErrorCode.BAD_REQUEST, "Requiring JWT needs a JWT secret.", "jwtRequired")
+
+
+def clean_jwt_secret(secret: object) -> str:
+    """The signing key as stored: hexadecimal, 32 to 128 bytes (``""``: none)."""
     if secret is None:
         return ""
     if not isinstance(secret, str):
@@ -101,6 +108,12 @@ def _jwt_secret(secret: object) -> str:
     return secret
 
 
+def check_application_code_free(code: str) -> None:
+    """No application has ``code`` yet."""
+    if Application.objects.filter(code=code).exists():
+        raise DomainError(ErrorCode.BAD_REQUEST, f"Application code {code!r} exists.", "code")
+
+
 def _application_create(*, name: str, code: str | None) -> Application:
     if not isinstance(name, str) or (code is not None and not isinstance(code, str)):
         raise DomainError(ErrorCode.REQUEST_FORMAT_INVALID, "name and code must be text.", "name")
@@ -111,7 +124,6 @@ def _application_create(*, name: str, code: str | None) -> Application:
         code = reject_nul(code.strip(), "code")
         if not code or len(code) > 64:
             raise DomainError(ErrorCode.BAD_REQUEST, "code must be 1 to 64 characters.", "code")
-        if Application.objects.filter(code=code).exists():
-            raise DomainError(ErrorCode.BAD_REQUEST, f"Application code {code!r} exists.", "code")
+        check_application_code_free(code)
         return Application.objects.create(name=name, code=code)
     return Application.objects.create(name=name)

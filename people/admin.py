@@ -1,9 +1,10 @@
 """Django admin for people: every save and delete goes through people.services.
 
-Administrators get raw access to every table, but not a second set of rules: the forms parse
-input with the same functions as the UI and the API, the services write it (with a history
-event whose actor is the administrator and whose source is ADMIN), and a DomainError comes back
-as an error at the field of the form it concerns, or as an admin message.
+Administrators get raw access to every table, but not a second set of rules: the forms
+(people.admin_forms) parse input with the same functions as the UI and the API and check it
+with the services' own checks, the services write it (with a history event whose actor is the
+administrator and whose source is ADMIN), and a DomainError comes back as an error at the field
+of the form it concerns, or as an admin message.
 
 The person changelist (its search box and list filters) is directory.admin's: it reads them as
 the one query of directory.search.
@@ -11,25 +12,23 @@ the one query of directory.search.
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-import simplejson
-from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from core.admin import ReadOnlyAdmin, ServiceAdmin, ServiceFormSet, ServiceModelForm
-from core.api.json import JSONInputError, parse_json
-from core.errors import DomainError, ErrorCode
+from core.admin import ReadOnlyAdmin, ServiceAdmin, ServiceFormSet
 from people import custom_attributes as attribute_types
 from people import event_definitions, services
-from people.apply import owner_of_external_id, owner_of_identity
-from people.changes import PersonChanges, contact_changes, parse_tag_names, replace_changes
-from people.fields import STANDARD_FIELDS
-from people.forms import split_lines
+from people.admin_forms import (
+    DefinitionForm,
+    EventDefinitionForm,
+    IdentityForm,
+    StandaloneIdentityForm,
+    TagForm,
+    dumps_json,
+)
+from people.changes import contact_changes
 from people.history import Actor
 from people.identities import normalize_email, parse_phone, try_email, try_phone
 from people.models import (
@@ -65,193 +64,6 @@ def person_link(person: Person | None) -> str:
 # Person
 
 
-def _dumps(value: Any) -> str:
-    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False, indent=2, sort_keys=True)
-
-
-# Where the person admin shows a DomainError's field (directory.admin.PersonAdmin).
-PERSON_DOMAIN_FIELDS = {
-    **{vendor: model_field for vendor, (model_field, _) in STANDARD_FIELDS.items()},
-    "tags": "tags_text",
-    "customAttributes": "custom_attributes_text",
-}
-
-
-class PersonAdminForm(ServiceModelForm):
-    """Standard attributes as model fields; tags and custom attributes as text the services
-    parse (one tag per line; custom attributes as a JSON object, as in the API)."""
-
-    tags_text = forms.CharField(
-        label="Tags",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One tag per line.",
-    )
-    custom_attributes_text = forms.CharField(
-        label="Custom attributes",
-        required=False,
-        # A class, not a style attribute: the Content-Security-Policy refuses inline styles.
-        widget=forms.Textarea(attrs={"rows": 6, "class": "monospace"}),
-        help_text='A JSON object of name -> value, as in the API: {"Age": 31, "VIP": true}. '
-        "Every attribute must be defined first; a name left out is removed.",
-    )
-    # The version the form was shown at: saving over a newer edit is refused (VERSION_CONFLICT).
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    class Meta:
-        model = Person
-        fields = [model_field for model_field, _ in STANDARD_FIELDS.values()]
-
-    class Media:
-        css = {"all": ["css/admin.css"]}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        person = self.instance
-        if person.pk:
-            self.fields["tags_text"].initial = "\n".join(t.name for t in person.tags.all())
-            values = person.attribute_values.select_related("definition")
-            self.fields["custom_attributes_text"].initial = _dumps(
-                {
-                    row.definition.name: attribute_types.serialize_value(
-                        row.definition, attribute_types.from_row(row.definition, row)
-                    )
-                    for row in values
-                }
-            )
-            self.fields["expected_version"].initial = person.version
-        else:
-            self.fields["custom_attributes_text"].initial = "{}"
-
-    def standard_values(self) -> dict[str, Any]:
-        """The standard attributes by their vendor names, as text (what the services parse)."""
-        values: dict[str, Any] = {}
-        for vendor, (model_field, _) in STANDARD_FIELDS.items():
-            if model_field not in self.cleaned_data:
-                continue
-            value = self.cleaned_data[model_field]
-            if hasattr(value, "isoformat"):
-                value = value.isoformat()
-            values[vendor] = value
-        return values
-
-    def tag_names(self) -> list[str]:
-        text = self.cleaned_data.get("tags_text") or ""
-        return split_lines(text)
-
-    def custom_attribute_values(self) -> dict[str, Any] | None:
-        text = (self.cleaned_data.get("custom_attributes_text") or "").strip() or "{}"
-        try:
-            return parse_json(text)
-        except JSONInputError as error:
-            self.add_error("custom_attributes_text", f"{error}.")
-            return None
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        custom = self.custom_attribute_values()
-        if custom is None:
-            return cleaned
-        try:
-            self.person_changes = replace_changes(
-                fields=self.standard_values(), tags=self.tag_names(), custom_attributes=custom
-            )
-        except DomainError as error:
-            self.add_domain_error(error, PERSON_DOMAIN_FIELDS)
-            return cleaned
-        for error in person_refusals(
-            self.instance, self.person_changes, self.cleaned_data.get("expected_version")
-        ):
-            self.add_domain_error(error, PERSON_DOMAIN_FIELDS)
-        return cleaned
-
-
-class IdentityForm(ServiceModelForm):
-    """A phone or an email, checked with the same normalization the services use, and
-    refused when it belongs to another person (the services never merge two people)."""
-
-    # What is typed, not what is stored (the services normalize it): the model's unique
-    # constraint on (kind, value) does not judge it, the owner check below does.
-    value = forms.CharField(max_length=320)
-    domain_field_names = {
-        "value": "value",
-        "contactInformation.phone": "value",
-        "contactInformation.email": "value",
-    }
-
-    class Meta:
-        model = ContactIdentity
-        fields = ("kind", "value")
-        exclude = ("value",)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial.setdefault("value", self.instance.value)
-
-    def person_id(self) -> int | None:
-        return self.instance.person_id
-
-    def clean(self):
-        cleaned = super().clean()
-        kind, value = cleaned.get("kind"), cleaned.get("value")
-        if kind and value:
-            stored = self.check(lambda: stored_identity(kind, value))
-            if stored is not None:
-                owner = owner_of_identity(kind, stored)
-                if owner is not None and owner != self.person_id():
-                    self.add_domain_error(identity_taken(kind, stored, owner))
-        return cleaned
-
-
-def stored_identity(kind: str, value: str) -> str:
-    """A phone or an email as the services store it (a refusal names the field ``value``)."""
-    if kind == IdentityKind.PHONE:
-        return parse_phone(value, field="value").number
-    return normalize_email(value, field="value")
-
-
-def identity_taken(kind: str, value: str, owner: int) -> DomainError:
-    """What the services answer when a phone or email already belongs to another person."""
-    return DomainError(
-        ErrorCode.USER_MERGE_INTERRUPTED,
-        f"{kind.lower()} {value} already belongs to person {owner}.",
-        field=f"contactInformation.{kind.lower()}",
-        details={"personId": owner},
-    )
-
-
-def person_refusals(
-    person: Person, changes: PersonChanges, expected_version: int | None
-) -> list[DomainError]:
-    """What person_create or person_update would refuse for the stored rows: an externalId of
-    another person, an edit of an older version (they check again under their locks)."""
-    refusals = []
-    external_id = changes.fields.get("external_id")
-    owner = owner_of_external_id(external_id) if external_id else None
-    if owner is not None and owner != person.pk:
-        refusals.append(
-            DomainError(
-                ErrorCode.USER_MERGE_INTERRUPTED,
-                f"externalId {external_id!r} already belongs to person {owner}.",
-                field="externalId",
-                details={"personId": owner},
-            )
-        )
-    if person.pk and expected_version is not None and person.version != expected_version:
-        refusals.append(
-            DomainError(
-                ErrorCode.VERSION_CONFLICT,
-                f"This profile was changed since version {expected_version}"
-                f" (now version {person.version}).",
-                details={"version": person.version, "modifiedAt": person.modified_at.isoformat()},
-            )
-        )
-    return refusals
-
-
 class ContactIdentityInline(admin.TabularInline):
     model = ContactIdentity
     form = IdentityForm
@@ -285,17 +97,6 @@ class ContactIdentityInline(admin.TabularInline):
 
 # ---------------------------------------------------------------------------------------------
 # Contact identities, tags, custom attribute definitions and values, history
-
-
-class StandaloneIdentityForm(IdentityForm):
-    class Meta:
-        model = ContactIdentity
-        fields = ("person", "kind", "value")
-        exclude = ("value",)
-
-    def person_id(self) -> int | None:
-        person = self.cleaned_data.get("person")
-        return person.pk if person else None
 
 
 @admin.register(ContactIdentity)
@@ -358,27 +159,6 @@ class ContactIdentityAdmin(ServiceAdmin):
         return items, {"contact identities": len(items)}, set(), []
 
 
-class TagForm(ServiceModelForm):
-    """A new tag: the name as tag_create checks it, and not one that exists in another case."""
-
-    domain_field_names = {"name": "name"}
-
-    class Meta:
-        model = Tag
-        fields = ("name",)
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk or not cleaned.get("name"):
-            return cleaned
-        parsed = self.check(lambda: parse_tag_names([cleaned["name"]], field_name="name"))
-        if parsed and Tag.objects.filter(name_key=name_key(parsed[0])).exists():
-            self.add_domain_error(
-                DomainError(ErrorCode.BAD_REQUEST, f"Tag {parsed[0]!r} exists already.", "name")
-            )
-        return cleaned
-
-
 @admin.register(Tag)
 class TagAdmin(ServiceAdmin):
     form = TagForm
@@ -413,48 +193,6 @@ class TagAdmin(ServiceAdmin):
         summary = [str(t) for t in tags]
         summary.append(f"The tags are removed from {people} people (each gets a history event).")
         return summary, {"tags": len(tags)}, set(), []
-
-
-class DefinitionForm(ServiceModelForm):
-    """A custom attribute definition, checked as attribute_definition_create and _update do."""
-
-    object_schema = forms.JSONField(
-        required=False,
-        help_text='LIST_OF_OBJECTS only: field name -> type, e.g. {"sku": "STRING", '
-        '"price": "DECIMAL"}.',
-    )
-    domain_field_names = {
-        "name": "name",
-        "dataType": "data_type",
-        "objectSchema": "object_schema",
-        "description": "description",
-    }
-
-    class Meta:
-        model = AttributeDefinition
-        fields = ("name", "data_type", "object_schema", "description")
-
-    def clean(self):
-        cleaned = super().clean()
-        if "data_type" in self.fields and "data_type" not in self.errors:
-            data_type = self.check(lambda: attribute_types.validate_data_type(cleaned["data_type"]))
-            if data_type and "object_schema" not in self.errors:
-                self.check(
-                    lambda: attribute_types.validate_object_schema(
-                        data_type, cleaned.get("object_schema")
-                    )
-                )
-        if "name" in self.errors:
-            return cleaned
-        name = self.check(lambda: attribute_types.validate_definition_name(cleaned.get("name")))
-        taken = AttributeDefinition.objects.filter(name_key=name_key(name or ""))
-        if name and taken.exclude(pk=self.instance.pk).exists():
-            self.add_domain_error(
-                DomainError(
-                    ErrorCode.BAD_REQUEST, f"Custom attribute {name!r} exists already.", "name"
-                )
-            )
-        return cleaned
 
 
 @admin.register(AttributeDefinition)
@@ -534,7 +272,7 @@ class AttributeValueAdmin(ReadOnlyAdmin):
         value = attribute_types.serialize_value(
             row.definition, attribute_types.from_row(row.definition, row)
         )
-        return _dumps(value) if isinstance(value, list | dict) else str(value)
+        return dumps_json(value) if isinstance(value, list | dict) else str(value)
 
 
 @admin.register(Event)
@@ -576,7 +314,7 @@ class EventAdmin(ReadOnlyAdmin):
         return format_html_join(
             "\n",
             "<div><code>{}</code>: {}</div>",
-            ((k, _dumps(v)) for k, v in event.changes.items()),
+            ((k, dumps_json(v)) for k, v in event.changes.items()),
         )
 
     def get_search_results(self, request, queryset, search_term):
@@ -590,52 +328,6 @@ class EventAdmin(ReadOnlyAdmin):
 
 # ---------------------------------------------------------------------------------------------
 # Custom event definitions
-
-
-# The definitionId event_definition_create accepts.
-DEFINITION_ID = re.compile(r"[A-Za-z0-9]{1,36}")
-
-
-class EventDefinitionForm(ServiceModelForm):
-    """Checked as event_definition_create does: the id's form, a new id, the fields' shape.
-    Taking a field away or retyping it is refused by event_definition_update (an error
-    message, nothing saved)."""
-
-    domain_field_names = {
-        "definitionId": "definition_id",
-        "title": "title",
-        "description": "description",
-        "fields": "fields",
-    }
-
-    class Meta:
-        model = CustomEventDefinition
-        fields = ("definition_id", "title", "description", "fields")
-
-    def clean(self):
-        cleaned = super().clean()
-        if "fields" not in self.errors:
-            self.check(lambda: event_definitions.clean_fields(cleaned.get("fields")))
-        definition_id = cleaned.get("definition_id")
-        if self.instance.pk or not definition_id:
-            return cleaned
-        if not DEFINITION_ID.fullmatch(definition_id):
-            self.add_domain_error(
-                DomainError(
-                    ErrorCode.BAD_REQUEST,
-                    "definitionId must be 1 to 36 letters or digits (a-z, A-Z, 0-9).",
-                    "definitionId",
-                )
-            )
-        elif event_definitions.definition_named(definition_id) is not None:
-            self.add_domain_error(
-                DomainError(
-                    ErrorCode.CONFLICT,
-                    f"Event definition {definition_id!r} exists already.",
-                    "definitionId",
-                )
-            )
-        return cleaned
 
 
 @admin.register(CustomEventDefinition)

@@ -56,6 +56,24 @@ def owner_of_external_id(external_id: str) -> int | None:
     return Person.objects.filter(external_id=external_id).values_list("id", flat=True).first()
 
 
+def check_external_id_free(external_id: str, person_id: int | None) -> None:
+    """Refused (USER_MERGE_INTERRUPTED) when another person than ``person_id`` has it."""
+    other = owner_of_external_id(external_id)
+    if other is not None and other != person_id:
+        raise _merge_error("externalId", f"externalId {external_id!r}", other)
+
+
+def check_identity_free(
+    kind: str, value: str, person_id: int | None, field_name: str
+) -> int | None:
+    """Refused (USER_MERGE_INTERRUPTED, at ``field_name``) when another person than
+    ``person_id`` has the phone or email ``value``; else its owner (None: nobody)."""
+    owner = owner_of_identity(kind, value)
+    if owner is not None and owner != person_id:
+        raise _merge_error(field_name, f"{kind.lower()} {value}", owner)
+    return owner
+
+
 def custom_attribute_values(person: Person) -> dict[str, Any]:
     """name -> Python value (uses a prefetched ``attribute_values__definition`` when present)."""
     return {
@@ -162,9 +180,7 @@ def _apply_fields(person: Person, values: dict[str, Any], diffs: dict) -> None:
     if "external_id" in values and values["external_id"] != person.external_id:
         new = values["external_id"]
         if new is not None:
-            other = owner_of_external_id(new)
-            if other is not None and other != person.pk:
-                raise _merge_error("externalId", f"externalId {new!r}", other)
+            check_external_id_free(new, person.pk)
     for model_field, value in values.items():
         old = getattr(person, model_field)
         if old != value:
@@ -286,11 +302,8 @@ def _jsonable(value: Any) -> Any:
 
 def _add_identity(person: Person, kind: str, value: str, national: str, field_name: str) -> bool:
     """Give ``person`` an identity; False if it has it already. Never merges silently."""
-    owner = owner_of_identity(kind, value)
-    if owner == person.pk:
+    if check_identity_free(kind, value, person.pk, field_name) is not None:
         return False
-    if owner is not None:
-        raise _merge_error(field_name, f"{kind.lower()} {value}", owner)
     try:
         with transaction.atomic():
             ContactIdentity.objects.create(

@@ -116,6 +116,27 @@ def clean_fields(raw: Any) -> list[dict]:
     return fields
 
 
+def check_definition_id(definition_id: Any) -> str:
+    """A new definitionId's form: 1 to 36 letters or digits."""
+    if not isinstance(definition_id, str) or not _DEFINITION_ID_RE.match(definition_id):
+        raise _bad(
+            "definitionId", "definitionId must be 1 to 36 letters or digits (a-z, A-Z, 0-9)."
+        )
+    return definition_id
+
+
+def _exists(definition_id: str) -> DomainError:
+    return _bad(
+        "definitionId", f"Event definition {definition_id!r} exists already.", ErrorCode.CONFLICT
+    )
+
+
+def check_definition_id_free(definition_id: str) -> None:
+    """No event definition has ``definition_id`` (in any case): CONFLICT."""
+    if definition_named(definition_id) is not None:
+        raise _exists(definition_id)
+
+
 @transaction.atomic
 def event_definition_create(
     *,
@@ -125,25 +146,18 @@ def event_definition_create(
     fields: Any = None,
     actor: Actor,
 ) -> CustomEventDefinition:
-    if not isinstance(definition_id, str) or not _DEFINITION_ID_RE.match(definition_id):
-        raise _bad(
-            "definitionId", "definitionId must be 1 to 36 letters or digits (a-z, A-Z, 0-9)."
-        )
+    check_definition_id(definition_id)
     clean = {
         "title": _clean_text(title, "title", MAX_TITLE, required=True),
         "description": _clean_text(description, "description", MAX_DESCRIPTION, required=False),
         "fields": clean_fields(fields),
     }
-    exists = _bad(
-        "definitionId", f"Event definition {definition_id!r} exists already.", ErrorCode.CONFLICT
-    )
-    if definition_named(definition_id) is not None:
-        raise exists
+    check_definition_id_free(definition_id)
     try:
         with transaction.atomic():
             definition = CustomEventDefinition.objects.create(definition_id=definition_id, **clean)
     except IntegrityError:
-        raise exists from None
+        raise _exists(definition_id) from None
     record_audit(
         action="event definition created",
         target=f"event definition {definition.pk} {definition.definition_id!r}",

@@ -128,13 +128,7 @@ def person_update(
     lock_references(changes)
     locked = lock_person(person)
     locked.previous_version = locked.version
-    if expected_version is not None and locked.version != expected_version:
-        raise DomainError(
-            ErrorCode.VERSION_CONFLICT,
-            f"This profile was changed since version {expected_version}"
-            f" (now version {locked.version}).",
-            details={"version": locked.version, "modifiedAt": locked.modified_at.isoformat()},
-        )
+    check_person_version(locked, expected_version)
     diffs = apply_person_changes(locked, changes)
     if diffs:
         locked.version += 1
@@ -252,6 +246,17 @@ def person_append_list_item(
         return person_update(person=locked, actor=actor, changes=changes)
 
 
+def check_person_version(person: Person, expected_version: int | None) -> None:
+    """An edit of an older version than ``person``'s is refused (VERSION_CONFLICT)."""
+    if expected_version is not None and person.version != expected_version:
+        raise DomainError(
+            ErrorCode.VERSION_CONFLICT,
+            f"This profile was changed since version {expected_version}"
+            f" (now version {person.version}).",
+            details={"version": person.version, "modifiedAt": person.modified_at.isoformat()},
+        )
+
+
 def new_anonymous_person(*, origin: str = Origin.DEVICE) -> Person:
     """A fresh anonymous lead profile, as a device gets when it registers."""
     return Person.objects.create(type=PersonType.LEAD, origin=origin)
@@ -264,11 +269,17 @@ def new_anonymous_person(*, origin: str = Origin.DEVICE) -> Person:
 SYSTEM = Actor.system()
 
 
-@transaction.atomic
-def tag_create(*, name: str, actor: Actor = SYSTEM) -> Tag:
+def check_tag_name_free(name: object) -> str:
+    """``name`` as a tag name (parse_tag_names), refused when a tag has it in any case."""
     (clean,) = parse_tag_names([name], field_name="name")
     if Tag.objects.filter(name_key=name_key(clean)).exists():
         raise DomainError(ErrorCode.BAD_REQUEST, f"Tag {clean!r} exists already.", "name")
+    return clean
+
+
+@transaction.atomic
+def tag_create(*, name: str, actor: Actor = SYSTEM) -> Tag:
+    clean = check_tag_name_free(name)
     tag = _tags_by_name([clean])[0]
     record_audit(action="tag created", target=f"tag {tag.pk} {tag.name!r}", actor=actor)
     return tag
@@ -304,6 +315,17 @@ def tag_delete(*, tag: Tag, actor: Actor) -> int:
     return len(person_ids)
 
 
+def check_definition_name_free(name: str, *, other_than: int | None = None) -> None:
+    """No custom attribute definition (but ``other_than``) has ``name`` in any case."""
+    taken = AttributeDefinition.objects.filter(name_key=name_key(name))
+    if other_than is not None:
+        taken = taken.exclude(pk=other_than)
+    if taken.exists():
+        raise DomainError(
+            ErrorCode.BAD_REQUEST, f"Custom attribute {name!r} exists already.", "name"
+        )
+
+
 def _clean_definition_name(name: object) -> str:
     clean_name = attribute_types.validate_definition_name(name)
     if len(name_key(clean_name)) > MAX_NAME_KEY_LENGTH:
@@ -326,10 +348,7 @@ def attribute_definition_create(
     clean_type = attribute_types.validate_data_type(data_type)
     schema = attribute_types.validate_object_schema(clean_type, object_schema)
     description = _clean_description(description)
-    if AttributeDefinition.objects.filter(name_key=name_key(clean_name)).exists():
-        raise DomainError(
-            ErrorCode.BAD_REQUEST, f"Custom attribute {clean_name!r} exists already.", "name"
-        )
+    check_definition_name_free(clean_name)
     try:
         with transaction.atomic():
             definition = AttributeDefinition.objects.create(
@@ -371,15 +390,7 @@ def attribute_definition_update(
         )
     if name is not None:
         clean_name = _clean_definition_name(name)
-        clash = (
-            AttributeDefinition.objects.filter(name_key=name_key(clean_name))
-            .exclude(pk=locked.pk)
-            .exists()
-        )
-        if clash:
-            raise DomainError(
-                ErrorCode.BAD_REQUEST, f"Custom attribute {clean_name!r} exists already.", "name"
-            )
+        check_definition_name_free(clean_name, other_than=locked.pk)
         locked.name = clean_name
     if description is not None:
         locked.description = _clean_description(description)
