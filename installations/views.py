@@ -15,6 +15,8 @@ from typing import Any
 from django.db.models import Count, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import edit_required, operator_required
@@ -27,7 +29,10 @@ from installations.models import Installation
 from people.models import Person
 from people.views import actor_of, changed_fragments, person_url
 
-CARD = "installations/_card_response.html"
+# The card and the cards that changed with it: Jinja2 partials (portal/templating.py), as the
+# person page shows them (installations.templatetags.installation_cards).
+CARD = "installations/card_response.html"
+ERROR = "people/_domain_error.html"
 
 
 def _installation(pk: int) -> Installation:
@@ -46,21 +51,35 @@ def _card_response(
     error: DomainError | None = None,
     others: list[Installation] = (),  # type: ignore[assignment]
     extra: dict[str, Any] | None = None,
+    add_changes: bool = True,
 ) -> HttpResponse:
+    """The card (and, out of band, ``others``, the cards that changed with it); after a change
+    (``add_changes``) also the header and the history as the change left them."""
     if not request.htmx:
         return redirect(person_url(installation.person_id, f"installation-{installation.pk}"))
     context = {
         "installation": installation,
         "others": others,
         "error": error,
+        "error_html": _error_html(installation, error),
+        "oob": False,
+        "additional_data_text": None,
         "can_edit": can_edit(request.user),
         **(extra or {}),
     }
-    response = render(request, CARD, context, status=422 if error else 200)
-    if error is None:
+    response = render(request, CARD, context, status=422 if error else 200, using="jinja2")
+    if error is None and add_changes:
         # The service locked and returned the person: the header shows it as it is now.
         response.content += changed_fragments(request, installation.person).encode()
     return response
+
+
+def _error_html(installation: Installation, error: DomainError | None) -> SafeString:
+    """The refused write's message, for the card (the page's own error template)."""
+    if error is None:
+        return SafeString()
+    error_id = f"installation-{installation.pk}-error"
+    return SafeString(render_to_string(ERROR, {"error": error, "error_id": error_id}))
 
 
 def _stored(stored: Installation, read: Installation) -> Installation:
@@ -77,7 +96,7 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
     installation = _installation(pk)
     if not request.htmx:
         return redirect(person_url(installation.person_id, f"installation-{pk}"))
-    return render(request, CARD, {"installation": installation, "can_edit": can_edit(request.user)})
+    return _card_response(request, installation, add_changes=False)
 
 
 def _with_current_primary(pk: int) -> tuple[Installation, list[Installation]]:

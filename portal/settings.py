@@ -139,12 +139,13 @@ TEMPLATES = [
         },
     },
     {
-        # The hot partial of the search page (directory/templating.py), by name only.
+        # The hot partials (portal/templating.py): the search result rows, the installation
+        # cards and the basic-information field groups of the person page; by name only.
         "NAME": "jinja2",
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "directory.templating.environment"},
+        "OPTIONS": {"environment": "portal.templating.environment"},
     },
 ]
 

@@ -22,7 +22,7 @@ from people import selectors
 from people.forms import split_list
 
 FILTERS = ("type", "app", "platform", "primary", "push")
-# The hot partial: Django's Jinja2 backend (directory/templating.py).
+# The hot partial: Django's Jinja2 backend (portal/templating.py).
 RESULT_ROWS = "directory/result_rows.html"
 
 

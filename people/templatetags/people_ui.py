@@ -8,6 +8,8 @@ from typing import Any
 
 import phonenumbers
 from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from people.identities import format_phone
 
@@ -55,3 +57,12 @@ def phone_for_reading(number: str, national_number: str) -> str:
 def phone_of(identity: Any) -> str:
     """A phone identity for reading, as ``phone`` shows its digits."""
     return phone_for_reading(identity.value, identity.national_number)
+
+
+@register.filter
+def field_groups(form: Any) -> SafeString:
+    """The visible fields of ``form``, each in its ``div.field``, with the markup of Django's
+    field groups (``field.as_field_group()``), from the Jinja2 partial
+    people/field_groups.html: the person page has a dozen of them."""
+    html = render_to_string("people/field_groups.html", {"form": form}, using="jinja2")
+    return mark_safe(html)  # noqa: S308 - a template's output, every value escaped by it

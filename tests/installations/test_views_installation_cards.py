@@ -318,7 +318,9 @@ def test_the_device_facts_template_shows_every_fact_escaped(profile, filled):
         return re.sub(r">\s+<", "><", str(html)).strip()
 
     expected = Template(OLD_FACTS_TEMPLATE).render(Context({"installation": installation}))
-    shown = render_to_string("installations/_device_facts.html", {"installation": installation})
+    shown = render_to_string(
+        "installations/device_facts.html", {"installation": installation}, using="jinja2"
+    )
     assert markup(shown) == markup(expected)
     if filled:
         assert "&lt;&amp;&gt;" in shown and "<&>" not in shown

@@ -1,6 +1,10 @@
-"""The Jinja2 environment of the search results rows (templates/jinja2/), Django's own
-Jinja2 backend: the rows of a result page are its costliest part to render, and in Django's
-template language 25 rows took about five times as long as the page's query."""
+"""The Jinja2 environment of the hot partials (templates/jinja2/), Django's own Jinja2 backend.
+
+The partials a page repeats are its costliest part to render: the rows of a search result
+page (in Django's template language 25 rows took about five times as long as the page's
+query), and on the person page the installation cards and the basic-information field
+groups. The markup is the same as Django's templates would write (the tests compare them).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from jinja2 import Environment
 
-from people.templatetags.people_ui import phone_for_reading
+from people.templatetags.people_ui import phone_for_reading, to_json
 
 
 def _escaped(value) -> str:
@@ -19,6 +23,13 @@ def _escaped(value) -> str:
     if hasattr(value, "__html__"):
         return value.__html__()
     return html.escape(str(value))
+
+
+def _local(value, format: str) -> str:
+    """A moment in the current time zone, as strftime's ``format`` writes it ("iso": ISO 8601,
+    as Django's ``date:'c'``)."""
+    moment = timezone.localtime(value)
+    return moment.isoformat() if format == "iso" else moment.strftime(format)
 
 
 def environment(**options) -> Environment:
@@ -33,7 +44,9 @@ def environment(**options) -> Environment:
     env.filters.update(
         {
             "localtime": timezone.localtime,
+            "local": _local,
             "phone": lambda identity: phone_for_reading(identity.value, identity.national_number),
+            "to_json": to_json,
         }
     )
     return env
