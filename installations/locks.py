@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Iterable
 
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q, Subquery
 
 from core.errors import DomainError, ErrorCode
 from installations.models import Installation
@@ -50,13 +51,16 @@ def get_installation(push_registration_id: str, *, for_update: bool = False) -> 
         raise _no_registration(push_registration_id) from None
 
 
-def _set_primary_locked(installation: Installation, is_primary: bool) -> None:
+def _set_primary_locked(
+    installation: Installation, is_primary: bool, others: list[Installation] | None = None
+) -> None:
     """Make ``installation`` the person's only primary one (the person row is locked).
 
     Unset the others first, then set this one: a single statement that flips both could
-    meet the partial unique index half-way.
+    meet the partial unique index half-way. ``others``: the person's other primary
+    installations, read under the person's lock (``lock_with_primaries``); none, no statement.
     """
-    if is_primary:
+    if is_primary and (others is None or others):
         Installation.objects.filter(person_id=installation.person_id, is_primary=True).exclude(
             pk=installation.pk
         ).update(is_primary=False)
@@ -174,6 +178,48 @@ def _lock_people_and_installation(
         people[locked.person_id] = _lock_now(locked.person_id, _being_moved(push_id))
     locked.person = people[locked.person_id]
     return locked, people
+
+
+def lock_with_primaries(pk: int) -> tuple[Installation, list[Installation]]:
+    """Lock installation ``pk``'s person, then the installation and the person's other primary
+    ones (each with its application): an operator's Make primary, which answers with the
+    cards that lost the flag. Two statements: the person named by the installation, then the
+    installations, where a caller's read of the installation and ``_lock_installation`` take
+    three (and the other primary cards a fourth).
+
+    The lock order is ``_lock_people_and_installation``'s: the person first. An installation
+    moved to another person between the two statements names a person out of order: that
+    person is only tried (``_lock_now``), and its primary installations read then.
+    """
+    person_of = Installation.objects.filter(pk=pk).values("person_id")[:1]
+    person = Person.objects.select_for_update().filter(pk=Subquery(person_of)).first()
+    if person is None:
+        raise _no_installation(pk)
+    rows = list(
+        Installation.objects.select_for_update(of=("self",))
+        .select_related("application")
+        .filter(Q(pk=pk) | Q(person_id=person.pk, is_primary=True))
+    )
+    locked = next((row for row in rows if row.pk == pk), None)
+    if locked is None:  # deleted with its person, or uninstalled, meanwhile
+        raise _no_installation(pk)
+    others = [row for row in rows if row.pk != pk]
+    if locked.person_id != person.pk:
+        person = _lock_now(locked.person_id, _being_moved(locked.push_registration_id))
+        others = list(
+            Installation.objects.select_for_update(of=("self",))
+            .select_related("application")
+            .filter(person_id=person.pk, is_primary=True)
+            .exclude(pk=pk)
+        )
+    locked.person = person
+    for other in others:
+        other.person = person
+    return locked, others
+
+
+def _no_installation(pk: int) -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, f"Installation {pk} does not exist.")
 
 
 def _being_moved(push_id: str) -> DomainError:

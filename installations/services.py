@@ -8,12 +8,13 @@ keep is installations.locks'.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from core.errors import DomainError, ErrorCode, reject_nul
-from installations.locks import _lock_installation, _set_primary_locked
+from installations.locks import _lock_installation, _set_primary_locked, lock_with_primaries
 from installations.models import Application, Installation, mask_push_service_token
 from installations.personalize import _primary_of_another_application
 from people import custom_attributes as attribute_types
@@ -200,10 +201,12 @@ class _Edit:
                 setattr(self.installation, model_field, value)
                 self.columns.add(model_field)
 
-    def set_primary(self, is_primary: bool) -> None:
+    def set_primary(self, is_primary: bool, others: list[Installation] | None = None) -> None:
+        """``others``: the person's other primary installations, when the caller read them
+        under the person's lock (``_set_primary_locked``)."""
         if is_primary != self.installation.is_primary:
             self.diffs["isPrimary"] = {"before": self.installation.is_primary, "after": is_primary}
-            _set_primary_locked(self.installation, is_primary)
+            _set_primary_locked(self.installation, is_primary, others)
             self.columns.add("is_primary")
 
     def merge_additional_data(self, data: dict[str, Any], *, onto: dict[str, Any] | None = None):
@@ -291,6 +294,32 @@ def installation_unset_primary(*, installation: Installation | str, actor: Actor
     edit = _Edit(locked)
     edit.set_primary(False)
     return edit.save(actor)
+
+
+@dataclass
+class PrimaryChange:
+    """What Make (or Unset) primary on a card changed: the installation as stored, with its
+    application and its locked person, and the person's installations that lost the flag."""
+
+    installation: Installation
+    unset: list[Installation]
+
+
+@transaction.atomic
+def installation_set_primary_by_id(*, pk: int, is_primary: bool, actor: Actor) -> PrimaryChange:
+    """An operator's Make primary (``is_primary``) or Unset primary on the card of
+    installation ``pk``: the person and the installations are locked as
+    ``locks.lock_with_primaries`` does, and the answer carries the cards that lost the flag
+    (read under the lock, nothing read back). A missing installation: NOT_FOUND."""
+    _check_is_primary(is_primary)
+    locked, others = lock_with_primaries(pk)
+    edit = _Edit(locked)
+    edit.set_primary(is_primary, others)
+    stored = edit.save(actor)
+    unset = others if is_primary else []  # unsetting this one leaves another primary as it is
+    for other in unset:
+        other.is_primary = False
+    return PrimaryChange(stored, unset)
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, Subquery
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -99,52 +99,29 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
     return _card_response(request, installation, add_changes=False)
 
 
-def _with_current_primary(pk: int) -> tuple[Installation, list[Installation]]:
-    """The installation and its person's current primary one (if another), in one query."""
-    person_of = Installation.objects.filter(pk=pk).values("person_id")[:1]
-    rows = list(
-        Installation.objects.select_related("application").filter(
-            Q(pk=pk) | Q(is_primary=True, person_id=Subquery(person_of))
-        )
-    )
-    installation = next((row for row in rows if row.pk == pk), None)
-    if installation is None:
-        raise Http404("No such installation.")
-    return installation, [row for row in rows if row.pk != pk]
-
-
 @edit_required
 @require_POST
 def set_primary(request: HttpRequest, pk: int) -> HttpResponse:
     """Make this the primary device (or unset it); the previous primary card updates too.
 
-    The answer is the two cards that changed (this one, and out of band the one that lost
-    the flag): this one as the service stored it, the other as read before with the flag
-    the service took from it (nothing else of it changed), so nothing is read back.
+    The answer is the cards that changed (this one, and out of band the one that lost the
+    flag), as the service locked and stored them: nothing is read before or after it.
     """
-    installation, previous = _with_current_primary(pk)
     is_primary = _flag(request, "is_primary")
     if is_primary is None:
         error = DomainError(
             ErrorCode.REQUEST_FORMAT_INVALID, "is_primary must be true or false.", "isPrimary"
         )
-        return _card_response(request, installation, error=error)
+        return _card_response(request, _installation(pk), error=error)
     try:
-        operation = (
-            services.installation_set_primary if is_primary else services.installation_unset_primary
+        change = services.installation_set_primary_by_id(
+            pk=pk, is_primary=is_primary, actor=actor_of(request)
         )
-        stored = operation(installation=installation, actor=actor_of(request))
     except DomainError as exc:
-        return _card_response(request, installation, error=exc)
-    if not request.htmx:
-        return redirect(person_url(installation.person_id, f"installation-{pk}"))
-    stored = _stored(stored, installation)
-    if is_primary and stored.person_id == installation.person_id:
-        for other in previous:  # the service unset them (installations._set_primary_locked)
-            other.is_primary = False
-    else:
-        previous = []  # nothing else changed; a card that moved to another person meanwhile
-    return _card_response(request, stored, others=previous)
+        if exc.code == ErrorCode.NOT_FOUND:
+            raise Http404("No such installation.") from None
+        return _card_response(request, _installation(pk), error=exc)
+    return _card_response(request, change.installation, others=change.unset)
 
 
 @edit_required

@@ -171,3 +171,50 @@ def test_ten_people_created_at_once_with_one_identifier_give_one_owner_and_clean
         assert isinstance(error, DomainError), repr(error)
         assert error.code == ErrorCode.USER_MERGE_INTERRUPTED
         assert error.details == {"personId": owner.pk}
+
+
+def test_make_primary_on_a_card_moved_meanwhile_locks_its_new_person(require_postgresql):
+    """The installation moves to another person between the statement that locks its person
+    and the one that locks it (a personalize committing in between): the service takes the
+    new person's lock without waiting, unsets that person's primary, and the old person
+    keeps its own."""
+    from django.db import connections
+
+    from installations.locks import lock_with_primaries
+
+    application = ApplicationFactory()
+    old_owner, new_owner = PersonFactory(), PersonFactory()
+    card = InstallationFactory(person=old_owner, application=application, is_primary=False)
+    old_primary = InstallationFactory(person=old_owner, application=application, is_primary=True)
+    new_primary = InstallationFactory(person=new_owner, application=application, is_primary=True)
+    moved = []
+
+    def move_after_the_person_lock(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not moved and sql.startswith('SELECT "people_person"') and "FOR UPDATE" in sql:
+            moved.append(True)
+            other = connections.create_connection("default")
+            try:
+                with other.cursor() as cursor:  # autocommit: committed at once
+                    cursor.execute(
+                        "UPDATE installations_installation SET person_id = %s WHERE id = %s",
+                        [new_owner.pk, card.pk],
+                    )
+            finally:
+                other.close()
+        return result
+
+    from django.db import transaction
+
+    with connection.execute_wrapper(move_after_the_person_lock), transaction.atomic():
+        locked, others = lock_with_primaries(card.pk)
+    assert moved
+    assert locked.person_id == new_owner.pk and locked.person.pk == new_owner.pk
+    assert [other.pk for other in others] == [new_primary.pk]
+
+    change = services.installation_set_primary_by_id(
+        pk=card.pk, is_primary=True, actor=Actor.system()
+    )
+    assert [other.pk for other in change.unset] == [new_primary.pk]
+    primaries = set(Installation.objects.filter(is_primary=True).values_list("pk", flat=True))
+    assert primaries == {card.pk, old_primary.pk}

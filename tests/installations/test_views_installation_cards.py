@@ -272,13 +272,36 @@ def test_making_a_card_primary_takes_the_same_queries_however_many_cards_the_per
     assert html.index('data-testid="primary-badge"') < html.index(
         f'id="installation-{profile.second.pk}"'
     )
-    # Session, user, permissions (two), the card with the current primary (one query), the
-    # service (savepoint, find and lock the person and the card, unset, set, event, release);
-    # the cards and the header are rendered from what the service stored and locked, nothing
-    # read back; then the first page of history (one query). The click is this one request:
-    # before the answer carried the header and the history, the page fetched them with two
-    # more requests (five and six queries).
-    assert len(few.captured_queries) <= 13
+    # Session, user, permissions (two); the service: savepoint, the person locked through the
+    # installation's id, this card and the current primary locked (one statement), unset,
+    # set, event, release; the cards and the header are rendered from what the service locked
+    # and stored, nothing read before or back; then the first page of history. The click is
+    # this one request: before the answer carried the header and the history, the page
+    # fetched them with two more requests (five and six queries).
+    assert len(few.captured_queries) == 12
+
+
+def test_making_primary_with_no_other_primary_unsets_nothing(editor_client, profile):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("installations:set_primary", args=[profile.primary.pk])
+    assert editor_client.post(url, {"is_primary": "false"}, **HTMX).status_code == 200
+    with CaptureQueriesContext(connection) as click:
+        response = editor_client.post(url, {"is_primary": "true"}, **HTMX)
+    assert response.status_code == 200
+    updates = [q["sql"] for q in click.captured_queries if q["sql"].startswith("UPDATE")]
+    # Only this card's flag: no statement unsets a primary that the locked read found absent.
+    assert len(updates) == 1 and f'"id" = {profile.primary.pk}' in updates[0]
+    assert response.content.decode().count('data-testid="installation-card"') == 1
+    profile.primary.refresh_from_db()
+    assert profile.primary.is_primary
+
+
+def test_making_a_missing_installation_primary_is_not_found(editor_client, profile):
+    url = reverse("installations:set_primary", args=[987654])
+    assert editor_client.post(url, {"is_primary": "true"}, **HTMX).status_code == 404
+    assert editor_client.post(url, {"is_primary": "maybe"}, **HTMX).status_code == 404
 
 
 OLD_FACTS_TEMPLATE = """<dl class="device-facts">
