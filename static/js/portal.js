@@ -34,6 +34,24 @@
     if (dialog) dialog.close();
   });
 
+  // The search filters (<details data-fold-on-phone>) fold away on a phone unless one of them
+  // is set, so the box and the results make the first screen; on a wide screen they are open.
+  // Without JavaScript they stay open, as the page renders them.
+  var phone = window.matchMedia("(max-width: 640px)");
+  function isSet(field) {
+    if (field.type === "hidden" || field.disabled) return false;
+    if (field.tagName === "SELECT") return field.selectedIndex > 0;
+    return field.value.trim() !== "";
+  }
+  function foldFilters() {
+    document.querySelectorAll("details[data-fold-on-phone]").forEach(function (details) {
+      var anySet = Array.prototype.some.call(details.querySelectorAll("select, input"), isSet);
+      details.open = !phone.matches || anySet;
+    });
+  }
+  foldFilters();
+  phone.addEventListener("change", foldFilters);
+
   // A section that comes back puts the focus on its [data-autofocus] field (the tag input, to
   // add the next tag; a field with an error), unless the operator has moved on to another
   // field meanwhile: the focus is only taken from nowhere or from inside the section.
