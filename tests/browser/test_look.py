@@ -179,6 +179,19 @@ def test_wide_tables_and_the_list_editor_scroll_in_their_own_box_on_a_phone(
     assert actor.bounding_box()["width"] >= 90
     # The editor's fields keep a width one can type in.
     assert cart.get_by_label("productName of a new item").bounding_box()["width"] >= 90
+    # The keyboard reaches the history's box and scrolls it; on a wide screen it fits and is
+    # no stop for the keyboard.
+    expect(history_box).to_have_attribute("tabindex", "0")
+    expect(history_box).to_have_accessible_name("History: table, scrolls sideways")
+    history_box.focus()
+    page.keyboard.press("ArrowRight")
+    for _ in range(20):
+        if history_box.evaluate("box => box.scrollLeft") > 0:
+            break
+        page.wait_for_timeout(100)
+    assert history_box.evaluate("box => box.scrollLeft") > 0
+    page.set_viewport_size(DESKTOP)
+    expect(history_box).not_to_have_attribute("tabindex", "0")
     page.context.close()
 
 
