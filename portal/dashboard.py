@@ -1,16 +1,21 @@
-"""The dashboard's figures, read in two statements whatever the size of the tables.
+"""The dashboard's figures, read in three statements whatever the size of the tables.
 
-No exact COUNT(*) over a large table (DESIGN.md): every number is a capped count, the COUNT(*)
-of `SELECT 1 … LIMIT cap + 1`, so it stops after cap + 1 rows of an index or a table and says
-"cap+" past it. All the counts are terms of one UNION ALL statement; the applications they are
-split by are read first. The day buckets are ranges of ``created_at``: on people they read the
-index person_created_idx (created_at, id); installations need the same index on their
-created_at to stay as cheap on a large table.
+No exact COUNT(*) over a large table (DESIGN.md):
+
+- the tiles, the number of installations and the people created on each of the last 30 days
+  are capped counts, the COUNT(*) of `SELECT 1 … LIMIT cap + 1`, all of them terms of one
+  UNION ALL statement: each stops after cap + 1 rows and says "cap+" past it. The day buckets
+  are ranges of ``created_at`` read from the index person_created_idx (created_at, id);
+- the installations by platform, by application and with push on, and the installations
+  created on each day, are read from the newest COUNT_CAP installations (by id, the primary
+  key's index): all of them below that, a lower bound from the newest above it. One statement
+  groups that sample; the third names its applications.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -26,7 +31,7 @@ COUNT_CAP = 100_000
 # One day's bar stops counting here (30 of them in a statement).
 DAY_CAP = 10_000
 DAYS = 30
-# The applications shown by name; more are named in admin.
+# The applications with the most installations shown; admin lists them all.
 APPLICATIONS_SHOWN = 10
 
 
@@ -64,7 +69,7 @@ class Day:
 class DaySeries:
     days: list[Day]
     total: int
-    more: bool  # a day stopped at DAY_CAP
+    more: bool  # a day's count is a lower bound (it stopped at its cap, or past the sample)
     busiest: Day | None  # the day with the most, None when every day is empty
 
 
@@ -129,23 +134,6 @@ class CappedCounts:
         )
         return number
 
-    def add_push_sample(self) -> tuple[int, int]:
-        """Push on, and all, among the newest COUNT_CAP installations: two terms."""
-        quote = connection.ops.quote_name
-        table = quote(Installation._meta.db_table)
-        enabled = quote(Installation._meta.get_field("registration_enabled").column)
-        newest = (
-            f"SELECT {enabled} AS enabled FROM {table}"
-            f" ORDER BY {quote(Installation._meta.pk.column)} DESC LIMIT {COUNT_CAP}"
-        )
-        on, everyone = len(self.terms), len(self.terms) + 1
-        self.terms.append(
-            f"SELECT {on}, COALESCE(SUM(CASE WHEN enabled THEN 1 ELSE 0 END), 0)"
-            f" FROM ({newest}) AS term{on}"
-        )
-        self.terms.append(f"SELECT {everyone}, COUNT(*) FROM ({newest}) AS term{everyone}")
-        return on, everyone
-
     def run(self) -> dict[int, int]:
         with connection.cursor() as cursor:
             cursor.execute(" UNION ALL ".join(self.terms), self.params)
@@ -164,8 +152,7 @@ def bars(rows: list[tuple[str, Count, str]]) -> list[Bar]:
     ]
 
 
-def day_series(days: list[datetime.date], counts: list[int]) -> DaySeries:
-    values = [capped(count, DAY_CAP) for count in counts]
+def day_series(days: list[datetime.date], values: list[Count]) -> DaySeries:
     highest = max((value.value for value in values), default=0)
     columns = [
         Day(
@@ -187,11 +174,9 @@ def day_series(days: list[datetime.date], counts: list[int]) -> DaySeries:
 
 def read_dashboard(search_url: str) -> Dashboard:
     """Every figure of the dashboard; ``search_url`` is the search page the figures link to."""
-    applications = list(
-        Application.objects.order_by("name", "id").values_list("id", "code", "name")[
-            : APPLICATIONS_SHOWN + 1
-        ]
-    )
+    today = timezone.localdate()
+    days = [today - datetime.timedelta(days=back) for back in range(DAYS - 1, -1, -1)]
+
     counts = CappedCounts()
     tiles = [
         ("People", counts.add(Person, COUNT_CAP), ""),
@@ -210,28 +195,45 @@ def read_dashboard(search_url: str) -> Dashboard:
         ),
     ]
     everything = counts.add(Installation, COUNT_CAP)
-    platforms = [
-        (platform, counts.add(Installation, COUNT_CAP, os=platform), f"?platform={platform}")
-        for platform in Platform.values
-    ]
-    by_application = [
-        (name, counts.add(Installation, COUNT_CAP, application=pk), f"?{urlencode({'app': code})}")
-        for pk, code, name in applications[:APPLICATIONS_SHOWN]
-    ]
-    today = timezone.localdate()
-    days = [today - datetime.timedelta(days=back) for back in range(DAYS - 1, -1, -1)]
-    ranges = [(start_of(day), start_of(day + datetime.timedelta(days=1))) for day in days]
     people_days = [
-        counts.add(Person, DAY_CAP, created_at__gte=start, created_at__lt=end)
-        for start, end in ranges
+        counts.add(Person, DAY_CAP, created_at__gte=start_of(day), created_at__lt=start_of(next))
+        for day, next in zip(days, days[1:] + [today + datetime.timedelta(days=1)], strict=True)
     ]
-    installation_days = [
-        counts.add(Installation, DAY_CAP, created_at__gte=start, created_at__lt=end)
-        for start, end in ranges
-    ]
-    push_on, push_all = counts.add_push_sample()
-
     found = counts.run()
+    sampled = found[everything] > COUNT_CAP
+
+    bounds = [start_of(day) for day in days] + [start_of(today + datetime.timedelta(days=1))]
+    sample = newest_installations(bounds)
+    by_platform: Counter = Counter()
+    by_application: Counter = Counter()
+    on = off = before_window = 0
+    per_day = [0] * DAYS
+    for group in sample:
+        by_platform[group.os] += group.count
+        by_application[group.application_id] += group.count
+        if group.registration_enabled:
+            on += group.count
+        else:
+            off += group.count
+        before_window += group.before
+        per_day = [total + count for total, count in zip(per_day, group.per_day, strict=True)]
+    # A sample that does not reach back to the first day: the days up to the one of its
+    # oldest installation may have more.
+    partial_days = 0
+    if sampled and not before_window:
+        partial_days = next((index + 1 for index, count in enumerate(per_day) if count), DAYS)
+    # The most installations first; between equals, the older application.
+    shown = sorted(by_application, key=lambda pk: (-by_application[pk], pk))[:APPLICATIONS_SHOWN]
+    names = (
+        {
+            pk: (code, name)
+            for pk, code, name in Application.objects.filter(pk__in=shown).values_list(
+                "pk", "code", "name"
+            )
+        }
+        if shown
+        else {}
+    )
 
     def rows(terms: list[tuple[str, int, str]]) -> list[tuple[str, Count, str]]:
         return [
@@ -242,20 +244,83 @@ def read_dashboard(search_url: str) -> Dashboard:
     return Dashboard(
         tiles=[Bar(label, count, url) for label, count, url in rows(tiles)],
         installations=capped(found[everything], COUNT_CAP),
-        platforms=bars(rows(platforms)),
-        applications=bars(rows(by_application)),
-        more_applications=len(applications) > APPLICATIONS_SHOWN,
-        people_per_day=day_series(days, [found[term] for term in people_days]),
-        installations_per_day=day_series(days, [found[term] for term in installation_days]),
-        push=PushShare(
-            on=found[push_on],
-            off=found[push_all] - found[push_on],
-            sampled=found[everything] > COUNT_CAP,
+        platforms=bars(
+            [
+                (
+                    platform,
+                    Count(by_platform[platform], sampled),
+                    f"{search_url}?platform={platform}",
+                )
+                for platform in Platform.values
+            ]
         ),
+        applications=bars(
+            [
+                (
+                    names[pk][1],
+                    Count(by_application[pk], sampled),
+                    f"{search_url}?{urlencode({'app': names[pk][0]})}",
+                )
+                for pk in sorted(shown, key=lambda pk: (-by_application[pk], names[pk][1]))
+                if pk in names
+            ]
+        ),
+        more_applications=len(by_application) > APPLICATIONS_SHOWN,
+        people_per_day=day_series(days, [capped(found[term], DAY_CAP) for term in people_days]),
+        installations_per_day=day_series(
+            days,
+            [Count(count, index < partial_days) for index, count in enumerate(per_day)],
+        ),
+        push=PushShare(on=on, off=off, sampled=sampled),
         cap=COUNT_CAP,
         day_cap=DAY_CAP,
         days=DAYS,
     )
+
+
+@dataclass(frozen=True)
+class SampleGroup:
+    os: str
+    application_id: int
+    registration_enabled: bool
+    count: int
+    before: int  # created before the first day
+    per_day: list[int]  # created on each day
+
+
+def newest_installations(bounds: list[datetime.datetime]) -> list[SampleGroup]:
+    """The newest COUNT_CAP installations (by id: the primary key's index read backwards,
+    however large the table), grouped by platform, application and push, with how many of each
+    group were created before ``bounds[0]`` and between each two bounds: one statement."""
+    quote = connection.ops.quote_name
+    meta = Installation._meta
+    os, application, enabled, created = (
+        quote(meta.get_field(name).column)
+        for name in ("os", "application", "registration_enabled", "created_at")
+    )
+    moments = [connection.ops.adapt_datetimefield_value(bound) for bound in bounds]
+    per_day = ", ".join(
+        "SUM(CASE WHEN created >= %s AND created < %s THEN 1 ELSE 0 END)" for _ in bounds[1:]
+    )
+    params = [moments[0]]
+    for start, end in zip(moments, moments[1:], strict=False):
+        params += [start, end]
+    sql = (
+        "SELECT os, application, enabled, COUNT(*),"
+        f" SUM(CASE WHEN created < %s THEN 1 ELSE 0 END), {per_day}"
+        f" FROM (SELECT {os} AS os, {application} AS application, {enabled} AS enabled,"
+        f" {created} AS created FROM {quote(meta.db_table)}"
+        f" ORDER BY {quote(meta.pk.column)} DESC LIMIT {int(COUNT_CAP)}) AS newest"
+        " GROUP BY os, application, enabled"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            SampleGroup(
+                os, application, bool(enabled), int(count), int(before), list(map(int, days))
+            )
+            for os, application, enabled, count, before, *days in cursor.fetchall()
+        ]
 
 
 def start_of(day: datetime.date) -> datetime.datetime:

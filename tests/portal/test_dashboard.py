@@ -96,23 +96,29 @@ def test_installations_are_counted_by_platform_and_application_with_links_to_the
         assert results.count('class="row-link"') == expected, url
 
 
-def test_more_applications_than_shown_are_left_to_admin(monkeypatch, editor_client):
+def test_the_applications_with_the_most_installations_are_shown(monkeypatch, editor_client):
     monkeypatch.setattr(dashboard, "APPLICATIONS_SHOWN", 2)
-    for name in ("Cobalt", "Amber", "Birch"):
-        ApplicationFactory(name=name)
+    for name, installations in [("Cobalt", 1), ("Amber", 2), ("Birch", 3), ("Dune", 2)]:
+        InstallationFactory.create_batch(installations, application=ApplicationFactory(name=name))
+    ApplicationFactory(name="Aardvark")  # no installation: not drawn
     figures = read_dashboard("/")
-    assert [bar.label for bar in figures.applications] == ["Amber", "Birch"]
+    assert [(bar.label, bar.count.value) for bar in figures.applications] == [
+        ("Birch", 3),
+        ("Amber", 2),
+    ]
     assert figures.more_applications is True
     html = editor_client.get(reverse("dashboard")).content.decode()
-    assert "The first 2 applications by name; admin lists them all." in html
+    assert "The 2 applications with the most installations; admin lists them all." in html
 
 
-def test_past_the_cap_totals_say_more_and_the_push_share_reads_the_newest(
+def test_past_the_cap_totals_say_more_and_installations_are_read_from_the_newest(
     monkeypatch, editor_client
 ):
     monkeypatch.setattr(dashboard, "COUNT_CAP", 2)
-    InstallationFactory(registration_enabled=False)
-    InstallationFactory.create_batch(2)
+    oldest = InstallationFactory(registration_enabled=False, os="Huawei")
+    created(Installation, [oldest], days_ago=3)
+    created(Installation, [InstallationFactory(os="iOS")], days_ago=2)
+    created(Installation, [InstallationFactory(os="iOS")], days_ago=1)
     figures = read_dashboard("/")
     assert (figures.installations.value, figures.installations.more) == (2, True)
     assert [(tile.label, tile.count.value, tile.count.more) for tile in figures.tiles][0] == (
@@ -120,10 +126,26 @@ def test_past_the_cap_totals_say_more_and_the_push_share_reads_the_newest(
         2,
         True,
     )
-    # The two newest installations have push on; the oldest, off, is past the sample.
+    # The two newest installations have push on and run iOS; the oldest, off, on Huawei, is
+    # past the sample: every figure of installations says it may have more.
     assert (figures.push.on, figures.push.off, figures.push.sampled) == (2, 0, True)
+    assert {bar.label: (bar.count.value, bar.count.more) for bar in figures.platforms} == {
+        "Android": (0, True),
+        "iOS": (2, True),
+        "Huawei": (0, True),
+    }
+    # Days up to the oldest one sampled may have more; the days after it are whole.
+    today = timezone.localdate()
+    by_day = {
+        day.day: (day.count.value, day.count.more) for day in figures.installations_per_day.days
+    }
+    assert by_day[today - datetime.timedelta(days=3)] == (0, True)
+    assert by_day[today - datetime.timedelta(days=2)] == (1, True)
+    assert by_day[today - datetime.timedelta(days=1)] == (1, False)
+    assert by_day[today] == (0, False)
     html = editor_client.get(reverse("dashboard")).content.decode()
     assert "Among the newest 2 installations." in html
+    assert "2+ installations in all, counted among the newest 2;" in html
     assert '<span class="tile-value">2+</span>' in html
 
 
@@ -151,9 +173,10 @@ def test_the_dashboard_is_read_in_a_fixed_number_of_statements(
     for _ in range(applications):
         InstallationFactory.create_batch(2, application=ApplicationFactory())
     # Seven of the shell (the session, read and saved in a savepoint; the operator; their
-    # permissions for the navigation), then two of the dashboard: the applications, and
-    # every count in one UNION ALL statement, whatever the data.
-    with django_assert_num_queries(9):
+    # permissions for the navigation), then three of the dashboard, whatever the data: the
+    # capped counts in one UNION ALL statement, the newest installations grouped by platform,
+    # application, push and day, and the names of the applications shown.
+    with django_assert_num_queries(10):
         response = editor_client.get(reverse("dashboard"))
     assert response.status_code == 200
     assert response.content.decode().count('href="/?app=') == applications
