@@ -206,6 +206,8 @@ def test_wide_tables_and_the_list_editor_scroll_in_their_own_box_on_a_phone(
     # The history's Actor column keeps a readable width (it was squeezed to 1-2 characters).
     actor = page.locator("#history th", has_text="Actor")
     assert actor.bounding_box()["width"] >= 90
+    # The scrolling list editor is still a table to assistive technology.
+    expect(page.get_by_role("table", name="Items of Shopping cart")).to_have_count(1)
     # The editor's fields keep a width one can type in.
     assert cart.get_by_label("productName of a new item").bounding_box()["width"] >= 90
     # The keyboard reaches the history's box and scrolls it; on a wide screen it fits and is
