@@ -308,6 +308,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Files WhiteNoise serves at the site's root: /favicon.ico, which browsers and tools ask for
+# whatever the page links (templates/base.html links static/img/favicon.svg).
+WHITENOISE_ROOT = BASE_DIR / "static" / "favicon"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed copies made by collectstatic, served by WhiteNoise (`make serve`).
