@@ -64,6 +64,8 @@ def _card_response(
         "error_html": _error_html(installation, error),
         "oob": False,
         "additional_data_text": None,
+        # What the action did, read out and focused (static/js/portal.js, data-announce).
+        "result": None,
         "can_edit": can_edit(request.user),
         **(extra or {}),
     }
@@ -144,7 +146,12 @@ def set_primary(request: HttpRequest, pk: int) -> HttpResponse:
             other.is_primary = False
     else:
         previous = []  # nothing else changed; a card that moved to another person meanwhile
-    return _card_response(request, stored, others=previous)
+    result = (
+        "This installation is now the primary device."
+        if stored.is_primary
+        else "This installation is no longer the primary device."
+    )
+    return _card_response(request, stored, others=previous, extra={"result": result})
 
 
 @edit_required
@@ -164,7 +171,8 @@ def set_push(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _card_response(request, installation, error=exc)
-    return _card_response(request, _stored(stored, installation))
+    result = f"Push is {'on' if stored.registration_enabled else 'off'} for this installation."
+    return _card_response(request, _stored(stored, installation), extra={"result": result})
 
 
 @edit_required
@@ -202,7 +210,9 @@ def set_additional_data(request: HttpRequest, pk: int) -> HttpResponse:
         return _card_response(
             request, installation, error=exc, extra={"additional_data_text": text}
         )
-    return _card_response(request, _stored(stored, installation))
+    return _card_response(
+        request, _stored(stored, installation), extra={"result": "Additional data saved."}
+    )
 
 
 def _join(field: str, inner: str | None) -> str:

@@ -91,31 +91,46 @@ def person_history(request: HttpRequest, pk: int) -> HttpResponse:
 @edit_required
 @require_POST
 def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save the basic information; an edit of an outdated version is refused.
+    """Save the basic information.
 
-    The refusal names who changed the profile and when, keeps what the operator typed, and
-    offers to reload the latest version or to save the typed values over it (issue 8).
+    A save over a version someone else has changed since is a three-way merge: the form
+    carries the values it was loaded with, so only the fields the operator changed from
+    them are theirs, and the others take the latest values. Only a field both changed, to
+    different values, is a conflict: the save is refused, naming who changed the profile
+    and when, keeping what the operator typed, and offering to reload the latest version or
+    to save the typed values over it (issue 8). Without one, the save goes through over the
+    latest version.
     """
     person = get_object_or_404(Person, pk=pk)
     form = PersonForm(request.POST)
     error = None
     conflict = None
+    page = None
     if form.is_valid():
+        started = started_from(request, form)
         try:
-            person = services.person_set_fields(
-                person=person,
-                actor=actor_of(request),
-                fields=form.standard_values(),
-                expected_version=started_from(request, form),
-            )
+            person = _save_fields(request, person, form.standard_values(), started)
         except DomainError as exc:
             error = exc
-            form.add_domain_error(exc)
             if exc.code == ErrorCode.VERSION_CONFLICT:
                 page = person_page(pk, before=request.GET.get("before"))
                 person = page.person
-                conflict = edit_conflict(person, form, started_from(request, form), request.user)
-        else:
+                fields, clashes = three_way(
+                    form.loaded_values(), form.standard_values(), PersonForm.initial_for(person)
+                )
+                if not clashes:
+                    try:
+                        person = _save_fields(request, person, fields, person.version)
+                        error = None
+                    except DomainError as again:  # changed once more meanwhile, or refused
+                        error = again
+                if error is not None:
+                    form = _showing(form, fields)
+                    if error.code == ErrorCode.VERSION_CONFLICT:
+                        conflict = edit_conflict(person, form, started, request.user, clashes)
+            if error is not None:
+                form.add_domain_error(error)
+        if error is None:
             form = PersonForm(initial=PersonForm.initial_for(person))
     else:
         error = DomainError(ErrorCode.BAD_REQUEST, "Check the highlighted fields.")
@@ -131,6 +146,50 @@ def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
         error=error,
         anchor="overview",
     )
+
+
+def _save_fields(
+    request: HttpRequest, person: Person, fields: dict[str, Any], version: int | None
+) -> Person:
+    return services.person_set_fields(
+        person=person, actor=actor_of(request), fields=fields, expected_version=version
+    )
+
+
+def three_way(
+    loaded: dict[str, str] | None, typed: dict[str, Any], latest: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The fields to save over the latest version, and the fields both sides changed.
+
+    Each field the operator changed from what the form loaded (``loaded``) is theirs; every
+    other field takes its latest value. A field is a clash when the operator and someone
+    else both changed it, to different values. Without ``loaded`` (a client that does not
+    send it) every typed field is the operator's.
+    """
+
+    def text(value: Any) -> str:
+        return str(value or "")
+
+    fields: dict[str, Any] = {}
+    clashes: list[str] = []
+    for name, value in typed.items():
+        mine = loaded is None or text(value) != loaded[name]
+        theirs = loaded is None or text(latest[name]) != loaded[name]
+        fields[name] = value if mine else latest[name]
+        if mine and theirs and text(value) != text(latest[name]):
+            clashes.append(name)
+    return fields, clashes
+
+
+def _showing(form: PersonForm, fields: dict[str, Any]) -> PersonForm:
+    """The refused form again, showing ``fields`` (the operator's values and, where they
+    changed nothing, the latest ones), with the version and the values it was loaded with."""
+    data = form.data.copy()
+    for name, value in fields.items():
+        data[name] = value or ""
+    shown = PersonForm(data)
+    shown.is_valid()
+    return shown
 
 
 # Events of the edits that bump Person.version: the ones an outdated edit collides with.
@@ -156,10 +215,10 @@ CONFLICT_EVENTS = 20
 
 
 def edit_conflict(
-    person: Person, form: PersonForm, started: int | None, operator: Any
+    person: Person, form: PersonForm, started: int | None, operator: Any, clashes: list[str]
 ) -> dict[str, Any]:
-    """Who changed the profile since the version the edit started from, and how; and where
-    the typed values differ from the latest ones.
+    """Who changed the profile since the version the edit started from, and how; and the
+    fields both changed (``clashes``), with the latest value beside the operator's.
 
     Each version after ``started`` was made by one edit with one event of VERSION_EVENTS, so
     the newest ``person.version - started`` of them are the edits in between. Named is the
@@ -176,11 +235,14 @@ def edit_conflict(
         newer[0] if newer else None,
     )
     saved = PersonForm.initial_for(person)
-    typed = form.standard_values()
+    typed = form.standard_values() if form.is_valid() else {}
     differences = [
-        {"label": form.fields[name].label, "saved": saved[name], "typed": typed[name]}
-        for name in typed
-        if str(saved[name] or "") != str(typed[name] or "")
+        {
+            "label": form.fields[name].label,
+            "saved": _shown_value(form, name, saved[name]),
+            "typed": _shown_value(form, name, typed.get(name)),
+        }
+        for name in clashes
     ]
     return {
         "version": person.version,
@@ -188,6 +250,12 @@ def edit_conflict(
         "lines": describe_changes(latest.changes) if latest else [],
         "differences": differences,
     }
+
+
+def _shown_value(form: PersonForm, name: str, value: Any) -> str:
+    """A value as the form's field shows it: a choice by its label ("Customer")."""
+    choices = dict(getattr(form.fields[name], "choices", None) or [])
+    return str(choices.get(value, value) or "")
 
 
 @delete_required
