@@ -153,7 +153,7 @@ def test_a_network_failure_and_a_timeout_are_told_in_place(page, editor, ana):
     # An answer that never comes: htmx gives up after its timeout.
     page.evaluate("htmx.config.timeout = 300")
     held: list = []
-    page.route("**/tags/add", held.append)
+    page.route("**/tags/add", lambda route: held.append(route))
     page.get_by_role("button", name="Add tag").click()
     expect(message).to_contain_text("did not answer in time")
     expect(page.get_by_label("Add tags")).to_have_value("gold")
