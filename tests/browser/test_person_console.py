@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from core import roles
 from people import services
+from people.apply import custom_attribute_values
 from people.history import Actor
 from people.models import Person
 from tests.browser.conftest import sign_in
@@ -246,3 +247,136 @@ def test_section_actions_put_the_focus_on_their_result(page, editor, ana):
     expect(page.get_by_label("Birth date")).to_be_focused()
     expect(overview).to_contain_text("Birth date cannot be in the future")
     expect(overview).not_to_contain_text("birthDate")
+
+
+# ---------------------------------------------------------------------------------------------
+# Wording: labels, phones, JSON, the other person
+
+
+def test_errors_speak_of_labels_formatted_numbers_and_the_other_persons_name(page, editor, ana):
+    other = services.person_create(
+        actor=Actor.system("tests"),
+        fields={"firstName": "Marko", "lastName": "Babić"},
+        phones=["+385 91 702 8940"],
+    )
+    open_person(page, editor, ana.person)
+    page.get_by_label("Add phone").fill("385917028940")
+    page.get_by_role("button", name="Add phone").click()
+    error = page.locator("#add-phone-error")
+    expect(error).to_have_text(
+        f"Phone +385 91 702 8940 already belongs to person {other.pk}, Marko Babić."
+    )
+    expect(page.locator("#identities")).to_contain_text("already belongs", use_inner_text=True)
+    assert page.locator("#identities").inner_text().count("already belongs") == 1
+    expect(page.get_by_label("Add phone")).to_be_focused()
+    expect(error.get_by_role("link", name="Marko Babić")).to_have_attribute(
+        "href", f"/person/{other.pk}/"
+    )
+
+
+def test_a_national_phone_asks_for_the_country_code_and_a_known_one_is_already_there(
+    page, editor, ana, settings
+):
+    settings.PHONE_DEFAULT_REGION = None
+    open_person(page, editor, ana.person)
+    phone = page.get_by_label("Add phone")
+    phone.fill("091 999 8888")
+    page.get_by_role("button", name="Add phone").click()
+    expect(page.locator("#add-phone-error")).to_contain_text(
+        "Add the country code, for example +385 91 999 8888"
+    )
+    expect(phone).to_have_value("091 999 8888")
+
+    phone.fill("+385 1 6419 710")
+    page.get_by_role("button", name="Add phone").click()
+    expect(live_status(page)).to_contain_text("Phone +385 1 6419 710 is already there.")
+    expect(page.locator("#identities").get_by_test_id("section-result")).to_have_text(
+        "Phone +385 1 6419 710 is already there."
+    )
+
+    page.get_by_label("Add tags").fill("VIP")
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.locator("#tags").get_by_test_id("section-result")).to_have_text(
+        "Tag VIP is already there."
+    )
+    expect(live_status(page)).to_contain_text("Tag VIP is already there.")
+
+
+def test_an_empty_number_is_not_saved_as_a_removal(page, editor, ana):
+    services.person_set_custom_attributes(
+        person=ana.person, actor=Actor.system("tests"), values={"Visits": 42}
+    )
+    open_person(page, editor, ana.person)
+    visits = page.locator('[data-attribute="Visits"]')
+    visits.get_by_role("spinbutton").fill("")
+    visits.get_by_role("button", name="Save Visits").click()
+    expect(visits.get_by_role("alert")).to_have_text(
+        "Visits is empty, so nothing was saved. To remove its value, use “Remove value”."
+    )
+    expect(visits.get_by_role("spinbutton")).to_be_focused()
+    assert "Visits" in custom_attribute_values(Person.objects.get(pk=ana.person.pk))
+    visits.get_by_role("button", name="Remove value of Visits").click()
+    expect(visits.get_by_test_id("section-result")).to_have_text("Visits removed.")
+    assert "Visits" not in custom_attribute_values(Person.objects.get(pk=ana.person.pk))
+
+
+def test_additional_data_history_and_editor_spell_values_as_json(page, editor, ana):
+    open_person(page, editor, ana.person)
+    phone_card = card(page, "push-ana-phone")
+    phone_card.get_by_text("Edit additional data").click()
+    editor_box = phone_card.get_by_label(re.compile("additionalData"))
+    editor_box.fill('{"tier": "gold", "beta": true, "visits": 3}')
+    phone_card.get_by_role("button", name="Save additional data").click()
+    facts = phone_card.locator("dl.kv")
+    expect(facts).to_contain_text("betatrue")
+    expect(facts).not_to_contain_text("True")
+    expect(page.locator("#history")).not_to_contain_text("True")
+
+    phone_card.get_by_text("Edit additional data").click()
+    phone_card.get_by_label(re.compile("additionalData")).fill('{"x": {"y": 1}}')
+    phone_card.get_by_role("button", name="Save additional data").click()
+    expect(phone_card.get_by_role("alert")).to_contain_text(
+        "must be a string, number, boolean or date, not an object"
+    )
+    expect(phone_card).not_to_contain_text("dict")
+
+
+def test_the_new_person_form_suggests_tags_and_takes_phones_by_comma(page, editor, ana):
+    sign_in(page, editor.username)
+    page.goto("/person/new/")
+    expect(page.get_by_text("One per line or separated by commas").first).to_be_visible()
+    page.get_by_label("Tags").fill("news")
+    expect(page.locator('#tag-suggestions option[value="newsletter"]')).to_have_count(1)
+    page.get_by_label("Phones").fill("+44 20 7946 0018, +385 91 999 8888")
+    page.get_by_label("First name").fill("Nova")
+    page.get_by_role("button", name="Create person").click()
+    expect(page.get_by_test_id("person-name")).to_have_text("Nova")
+    expect(page.locator("#identities")).to_contain_text("+44 20 7946 0018")
+    expect(page.locator("#identities")).to_contain_text("+385 91 999 8888")
+
+
+def test_a_viewer_reads_labels_as_an_editor_does(page, viewer, ana):
+    open_person(page, viewer, ana.person)
+    overview = page.locator("#overview")
+    expect(overview).to_contain_text("Customer")
+    expect(overview).not_to_contain_text("CUSTOMER")
+
+
+def test_admin_names_people_as_the_ui_does_and_its_list_fits(page, administrator, ana):
+    nameless = services.person_create(actor=Actor.system("tests"), phones=["+385 91 702 8940"])
+    sign_in(page, administrator.username)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto("/admin/people/person/")
+    results = page.locator("#result_list")
+    expect(results).to_contain_text(f"Person {nameless.pk}")
+    expect(results).not_to_contain_text("(no name)")
+    expect(results).to_contain_text("+385 91 702 8940")
+    expect(results).not_to_contain_text("385917028940")
+    # The table fits its box beside the filters: no column hides under them.
+    table_right, box_right = page.evaluate(
+        """[document.querySelector("#result_list").getBoundingClientRect().right,
+            document.querySelector("#changelist .results").getBoundingClientRect().right]"""
+    )
+    assert table_right <= box_right, (table_right, box_right)
+    page.goto("/admin/people/contactidentity/")
+    expect(page.locator("#result_list")).to_contain_text("+385 91 702 8940")
