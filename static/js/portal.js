@@ -135,6 +135,15 @@
     clearFailure(event.detail.elt);
   });
 
+  // With DEBUG on, django-htmx's debug script puts Django's error page in place of the whole
+  // document for a 400, 403, 404 or 500 (its htmx:beforeOnLoad listener on the document): the
+  // operator would lose the page and what they typed. The failure is shown at the form
+  // instead (htmx:beforeSwap below), so the event stops here, before it reaches that listener.
+  window.addEventListener("htmx:beforeOnLoad", function (event) {
+    var status = event.detail.xhr && event.detail.xhr.status;
+    if (status >= 400 && status !== 422) event.stopPropagation();
+  }, true);
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
     if (status < 400 || status === 422) return;

@@ -107,7 +107,12 @@ def test_only_a_field_both_operators_changed_is_a_conflict(page, editor, ana):
 # Failed in-place writes
 
 
-def test_a_demoted_editor_is_told_in_place_and_keeps_what_was_typed(page, editor, ana):
+@pytest.mark.parametrize("debug", [False, True], ids=["debug off", "debug on"])
+def test_a_demoted_editor_is_told_in_place_and_keeps_what_was_typed(
+    page, editor, ana, settings, debug
+):
+    # With DEBUG on, django-htmx's debug script would put the error page in place of this one.
+    settings.DEBUG = debug
     errors = console_errors(page)
     open_person(page, editor, ana.person)
     editor.groups.set([Group.objects.get(name=roles.VIEWER)])
@@ -214,6 +219,16 @@ def test_a_remote_logout_updates_the_count_and_reads_out_where_the_device_went(p
     expect(status).to_contain_text("Logged out push-ana-tablet")
     expect(status).to_be_focused()
     expect(live_status(page)).to_contain_text("Logged out push-ana-tablet")
+
+    # The last card leaves: the count says 0 and the list says so.
+    card(page, "push-ana-phone").get_by_role("button", name="Remote logout…").click()
+    page.get_by_role("dialog", name="Log this installation out?").get_by_role(
+        "button", name="Log out"
+    ).click()
+    expect(page.get_by_test_id("installation-card")).to_have_count(0)
+    expect(page.locator("#installations-count")).to_have_text("0")
+    expect(page.locator("#installation-cards")).to_have_text("No push installations.")
+    expect(status).to_contain_text("Logged out push-ana-phone")
 
 
 def test_section_actions_put_the_focus_on_their_result(page, editor, ana):
