@@ -9,6 +9,7 @@ each answering with what it changed, out of band included.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -103,49 +104,72 @@ def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
     """
     person = get_object_or_404(Person, pk=pk)
     form = PersonForm(request.POST)
-    error = None
-    conflict = None
-    page = None
     if form.is_valid():
-        started = started_from(request, form)
-        try:
-            person = _save_fields(request, person, form.standard_values(), started)
-        except DomainError as exc:
-            error = exc
-            if exc.code == ErrorCode.VERSION_CONFLICT:
-                page = person_page(pk, before=request.GET.get("before"))
-                person = page.person
-                fields, clashes = three_way(
-                    form.loaded_values(), form.standard_values(), PersonForm.initial_for(person)
-                )
-                if not clashes:
-                    try:
-                        person = _save_fields(request, person, fields, person.version)
-                        error = None
-                    except DomainError as again:  # changed once more meanwhile, or refused
-                        error = again
-                if error is not None:
-                    form = _showing(form, fields)
-                    if error.code == ErrorCode.VERSION_CONFLICT:
-                        conflict = edit_conflict(person, form, started, request.user, clashes)
-            if error is not None:
-                form.add_domain_error(error)
-        if error is None:
-            form = PersonForm(initial=PersonForm.initial_for(person))
+        saved = save_basic_information(request, person, form)
     else:
         error = DomainError(ErrorCode.BAD_REQUEST, "Check the highlighted fields.")
-    if conflict is not None and not request.htmx:
+        saved = OverviewSave(person, form, error)
+    if saved.conflict is not None and not request.htmx:
         # Without htmx, show the whole page with the typed values rather than losing them.
-        context = page_context(request, page, overview_form=form, conflict=conflict)
+        context = page_context(
+            request, saved.page, overview_form=saved.form, conflict=saved.conflict
+        )
         return render(request, "people/person_detail.html", context, status=409)
     return section_response(
         request,
-        person,
+        saved.person,
         OVERVIEW,
-        {"overview_form": form, "saved": error is None, "conflict": conflict},
-        error=error,
+        {
+            "overview_form": saved.form,
+            "saved": saved.error is None,
+            "conflict": saved.conflict,
+        },
+        error=saved.error,
         anchor="overview",
     )
+
+
+@dataclass
+class OverviewSave:
+    """What a save of the basic information came to: the person as it is now, the form to
+    show, and the refusal (with, for a conflict, the page read and what the panel shows)."""
+
+    person: Person
+    form: PersonForm
+    error: DomainError | None = None
+    page: PersonPage | None = None
+    conflict: dict[str, Any] | None = None
+
+
+def save_basic_information(request: HttpRequest, person: Person, form: PersonForm) -> OverviewSave:
+    """Save the valid ``form``; over a newer version, save what ``three_way`` keeps unless a
+    field both sides changed clashes."""
+    started = started_from(request, form)
+    try:
+        person = _save_fields(request, person, form.standard_values(), started)
+        return OverviewSave(person, PersonForm(initial=PersonForm.initial_for(person)))
+    except DomainError as exc:
+        if exc.code != ErrorCode.VERSION_CONFLICT:
+            form.add_domain_error(exc)
+            return OverviewSave(person, form, exc)
+        error = exc
+    page = person_page(person.pk, before=request.GET.get("before"))
+    latest = page.person
+    fields, clashes = three_way(
+        form.loaded_values(), form.standard_values(), PersonForm.initial_for(latest)
+    )
+    if not clashes:
+        try:
+            person = _save_fields(request, latest, fields, latest.version)
+            return OverviewSave(person, PersonForm(initial=PersonForm.initial_for(person)))
+        except DomainError as again:  # changed once more meanwhile, or refused
+            error = again
+    shown = _showing(form, fields)
+    shown.add_domain_error(error)
+    conflict = None
+    if error.code == ErrorCode.VERSION_CONFLICT:
+        conflict = edit_conflict(latest, shown, started, request.user, clashes)
+    return OverviewSave(latest, shown, error, page, conflict)
 
 
 def _save_fields(
@@ -235,7 +259,7 @@ def edit_conflict(
         newer[0] if newer else None,
     )
     saved = PersonForm.initial_for(person)
-    typed = form.standard_values() if form.is_valid() else {}
+    typed = form.standard_values()
     differences = [
         {
             "label": form.fields[name].label,
