@@ -506,17 +506,23 @@ def describe_changes(changes: dict[str, Any]) -> list[str]:
         if isinstance(change, dict) and ("before" in change or "after" in change):
             lines.append(f"{key}: {_show(change.get('before'))} → {_show(change.get('after'))}")
         elif isinstance(change, dict) and ("added" in change or "removed" in change):
+            # Phones as the page shows them (+385 1 6419 710), not their stored digits.
+            shown = _phone_text if key == "phones" else str
             parts = []
             if change.get("added"):
-                parts.append("added " + ", ".join(map(str, change["added"])))
+                parts.append("added " + ", ".join(map(shown, change["added"])))
             if change.get("removed"):
-                parts.append("removed " + ", ".join(map(str, change["removed"])))
+                parts.append("removed " + ", ".join(map(shown, change["removed"])))
             lines.append(f"{key}: {'; '.join(parts)}")
         elif isinstance(change, dict):
             lines.extend(f"{key}.{line}" for line in describe_changes(change))
         else:
             lines.append(f"{key}: {_show(change)}")
     return lines
+
+
+def _phone_text(digits: Any) -> str:
+    return format_phone(str(digits))
 
 
 def _show(value: Any) -> str:

@@ -117,6 +117,8 @@ def test_adding_a_phone_says_so_with_the_number_as_shown(editor_client, profile)
     html = response.content.decode()
     assert 'data-testid="section-result">Phone +385 91 702 8940 added.</p>' in html
     assert "data-announce" in html
+    # The history beside it shows the number the same way.
+    assert "phones: added +385 91 702 8940</div>" in html
 
 
 def test_a_phone_or_email_the_person_has_already_is_said_to_be_there(editor_client, profile):
