@@ -51,7 +51,6 @@ class DomainErrorsMixin:
         # In the form's words (labels, formatted phones, the other person's name and link).
         self.add_error(name, operator_message(error))  # type: ignore[attr-defined]
         self.domain_error = error
-        self.domain_error_at_field = name is not None
 
     def field_for(self, domain_field: str | None) -> str | None:
         if not domain_field:
