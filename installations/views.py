@@ -27,6 +27,7 @@ from installations import services
 from installations.depersonalize import installation_depersonalize
 from installations.models import Installation
 from people.models import Person
+from people.operator_messages import for_operator
 from people.views import actor_of, changed_fragments, person_url
 
 # The card and the cards that changed with it: Jinja2 partials (portal/templating.py), as the
@@ -81,7 +82,8 @@ def _error_html(installation: Installation, error: DomainError | None) -> SafeSt
     if error is None:
         return SafeString()
     error_id = f"installation-{installation.pk}-error"
-    return SafeString(render_to_string(ERROR, {"error": error, "error_id": error_id}))
+    context = {"error": for_operator(error), "error_id": error_id}
+    return SafeString(render_to_string(ERROR, context))
 
 
 def _stored(stored: Installation, read: Installation) -> Installation:
