@@ -131,7 +131,11 @@
     if (message && message.hasAttribute("data-request-error")) message.remove();
   }
 
+  // A new attempt of the same write takes the old message away (a suggestion list fetched
+  // while typing in that form does not: the message is about the write).
   document.addEventListener("htmx:beforeRequest", function (event) {
+    var config = event.detail.requestConfig;
+    if (config && config.verb === "get") return;
     clearFailure(event.detail.elt);
   });
 
