@@ -22,6 +22,7 @@ from people import services
 from people.admin import ContactIdentityInline, admin_actor, person_link
 from people.admin_forms import PERSON_DOMAIN_FIELDS, PersonAdminForm
 from people.models import AttributeValue, ContactIdentity, Event, IdentityKind, Person, Tag
+from people.templatetags.people_ui import phone_of
 
 # ---------------------------------------------------------------------------------------------
 # The changelist's parameters as one query
@@ -137,14 +138,19 @@ class PersonAdmin(ServiceAdmin):
         query = replace(changelist_query(request.GET), q=search_term, type=None)
         return people_of(query, queryset), False
 
+    class Media:
+        # The changelist's table scrolls inside its own box rather than past the page.
+        css = {"all": ["css/admin.css"]}
+
     @admin.display(description="name", ordering="search_name")
     def name(self, person: Person) -> str:
-        return " ".join(p for p in (person.first_name, person.last_name) if p) or "(no name)"
+        # The operator UI's name for the person ("Person 306" when it has none).
+        return person.display_name
 
     @admin.display(description="main phone")
     def main_phone(self, person: Person) -> str:
-        phones = [i.value for i in person.identities.all() if i.kind == IdentityKind.PHONE]
-        return phones[0] if phones else "-"
+        phones = [i for i in person.identities.all() if i.kind == IdentityKind.PHONE]
+        return phone_of(phones[0]) if phones else "-"
 
     @admin.display(description="main email")
     def main_email(self, person: Person) -> str:

@@ -27,6 +27,7 @@ from installations import services
 from installations.depersonalize import installation_depersonalize
 from installations.models import Installation
 from people.models import Person
+from people.operator_messages import for_operator
 from people.views import actor_of, changed_fragments, person_url
 
 # The card and the cards that changed with it: Jinja2 partials (portal/templating.py), as the
@@ -64,6 +65,8 @@ def _card_response(
         "error_html": _error_html(installation, error),
         "oob": False,
         "additional_data_text": None,
+        # What the action did, read out and focused (static/js/portal.js, data-announce).
+        "result": None,
         "can_edit": can_edit(request.user),
         **(extra or {}),
     }
@@ -79,7 +82,8 @@ def _error_html(installation: Installation, error: DomainError | None) -> SafeSt
     if error is None:
         return SafeString()
     error_id = f"installation-{installation.pk}-error"
-    return SafeString(render_to_string(ERROR, {"error": error, "error_id": error_id}))
+    context = {"error": for_operator(error), "error_id": error_id}
+    return SafeString(render_to_string(ERROR, context))
 
 
 def _stored(stored: Installation, read: Installation) -> Installation:
@@ -121,7 +125,14 @@ def set_primary(request: HttpRequest, pk: int) -> HttpResponse:
         if exc.code == ErrorCode.NOT_FOUND:
             raise Http404("No such installation.") from None
         return _card_response(request, _installation(pk), error=exc)
-    return _card_response(request, change.installation, others=change.unset)
+    result = (
+        "This installation is now the primary device."
+        if change.installation.is_primary
+        else "This installation is no longer the primary device."
+    )
+    return _card_response(
+        request, change.installation, others=change.unset, extra={"result": result}
+    )
 
 
 @edit_required
@@ -141,7 +152,8 @@ def set_push(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _card_response(request, installation, error=exc)
-    return _card_response(request, _stored(stored, installation))
+    result = f"Push is {'on' if stored.registration_enabled else 'off'} for this installation."
+    return _card_response(request, _stored(stored, installation), extra={"result": result})
 
 
 @edit_required
@@ -179,7 +191,9 @@ def set_additional_data(request: HttpRequest, pk: int) -> HttpResponse:
         return _card_response(
             request, installation, error=exc, extra={"additional_data_text": text}
         )
-    return _card_response(request, _stored(stored, installation))
+    return _card_response(
+        request, _stored(stored, installation), extra={"result": "Additional data saved."}
+    )
 
 
 def _join(field: str, inner: str | None) -> str:

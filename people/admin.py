@@ -43,6 +43,7 @@ from people.models import (
     Tag,
 )
 from people.name_keys import name_key
+from people.templatetags.people_ui import phone_of
 
 # ---------------------------------------------------------------------------------------------
 # Shared pieces of the people admins (installations/admin.py uses them too)
@@ -102,13 +103,18 @@ class ContactIdentityInline(admin.TabularInline):
 @admin.register(ContactIdentity)
 class ContactIdentityAdmin(ServiceAdmin):
     form = StandaloneIdentityForm
-    list_display = ("value", "kind", "person_link", "created_at")
+    list_display = ("shown_value", "kind", "person_link", "created_at")
     list_filter = ("kind",)
     list_select_related = ("person",)
     raw_id_fields = ("person",)
     search_fields = ("value",)
     search_help_text = "A phone in any format or an email (exact)."
     ordering = ("-id",)
+
+    @admin.display(description="value", ordering="value")
+    def shown_value(self, identity: ContactIdentity) -> str:
+        """A phone as the operator UI shows it (+385 1 6419 710), an email as stored."""
+        return phone_of(identity) if identity.kind == IdentityKind.PHONE else identity.value
 
     @admin.display(description="person")
     def person_link(self, identity: ContactIdentity) -> str:

@@ -17,6 +17,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from core.api.fields import json_kind
 from core.errors import DomainError, ErrorCode, reject_nul
 from core.numbers import (
     integer_text_in_range,
@@ -459,7 +460,7 @@ def validate_additional_data(data: Any, *, field: str = "additionalData") -> dic
         else:
             raise _error(
                 item_field,
-                f"{key} must be a string, number, boolean or date, not {type(value).__name__}.",
+                f"{key} must be a string, number, boolean or date, not {json_kind(value)}.",
                 ErrorCode.REQUEST_FORMAT_INVALID,
             )
         cleaned[key] = value

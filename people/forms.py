@@ -6,15 +6,18 @@ DomainError's ``field`` names the form field it belongs to.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 from django.db.models.functions import Lower
+from django.urls import reverse
 
 from core.errors import DomainError
 from people import custom_attributes as attribute_types
 from people.fields import LANGUAGE_MAX_LENGTH, STANDARD_FIELDS
 from people.models import AttributeDefinition, DataType, Gender, Person, PersonType
+from people.operator_messages import LABELS, operator_message
 
 # HTML input type per custom attribute data type. DECIMAL is a text input with a decimal
 # keyboard: a number input would silently drop what it cannot read instead of letting the
@@ -26,21 +29,6 @@ INPUT_TYPES = {
     DataType.BOOLEAN: "checkbox",
     DataType.DATE: "date",
     DataType.DATE_TIME: "datetime-local",
-}
-
-LABELS = {
-    "externalId": "External ID",
-    "type": "Type",
-    "firstName": "First name",
-    "lastName": "Last name",
-    "middleName": "Middle name",
-    "gender": "Gender",
-    "birthDate": "Birth date",
-    "address": "Address",
-    "city": "City",
-    "country": "Country",
-    "preferredLanguage": "Preferred language",
-    "profilePicture": "Profile picture URL",
 }
 
 
@@ -60,7 +48,8 @@ class DomainErrorsMixin:
 
     def add_domain_error(self, error: DomainError) -> None:
         name = self.field_for(error.field)
-        self.add_error(name, error.message)  # type: ignore[attr-defined]
+        # In the form's words (labels, formatted phones, the other person's name and link).
+        self.add_error(name, operator_message(error))  # type: ignore[attr-defined]
         self.domain_error = error
 
     def field_for(self, domain_field: str | None) -> str | None:
@@ -114,6 +103,9 @@ class PersonForm(DomainErrorsMixin, forms.Form):
     """Basic information: every standard attribute, sent whole to ``person_set_fields``."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The values of ``version`` as the form showed them (JSON): a save over a newer version
+    # writes only the fields the operator changed from these (``loaded_values``).
+    loaded = forms.CharField(widget=forms.HiddenInput, required=False, strip=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -126,10 +118,22 @@ class PersonForm(DomainErrorsMixin, forms.Form):
         for name, (model_field, _) in STANDARD_FIELDS.items():
             value = getattr(person, model_field)
             initial[name] = value.isoformat() if hasattr(value, "isoformat") else (value or "")
+        initial["loaded"] = json.dumps({name: initial[name] for name in STANDARD_FIELDS})
         return initial
 
     def standard_values(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) or "" for name in STANDARD_FIELDS}
+
+    def loaded_values(self) -> dict[str, str] | None:
+        """The values the form was loaded with (None from a client that does not send them:
+        then every field counts as the operator's)."""
+        try:
+            loaded = json.loads(self.cleaned_data.get("loaded") or "null")
+        except ValueError:
+            return None
+        if not isinstance(loaded, dict) or set(loaded) != set(STANDARD_FIELDS):
+            return None
+        return {name: str(loaded[name] or "") for name in STANDARD_FIELDS}
 
 
 class PersonCreateForm(DomainErrorsMixin, forms.Form):
@@ -144,13 +148,16 @@ class PersonCreateForm(DomainErrorsMixin, forms.Form):
     phones = forms.CharField(
         required=False,
         label="Phones",
-        help_text="One per line, any common format: +385 1 6419-710",
+        help_text=(
+            "One per line or separated by commas, with the country code, in any common"
+            " format: +385 1 6419-710"
+        ),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     emails = forms.CharField(
         required=False,
         label="Emails",
-        help_text="One per line",
+        help_text="One per line or separated by commas",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -162,8 +169,19 @@ class PersonCreateForm(DomainErrorsMixin, forms.Form):
         self.fields["tags"] = forms.CharField(
             required=False,
             label="Tags",
-            help_text="Separated by commas",
-            widget=forms.TextInput(attrs={"list": "tag-suggestions", "autocomplete": "off"}),
+            help_text="Separated by commas; existing tags are suggested as you type",
+            # The person page's suggestions: existing tags starting with the last name typed.
+            widget=forms.TextInput(
+                attrs={
+                    "list": "tag-suggestions",
+                    "autocomplete": "off",
+                    "hx-get": reverse("people:tag_suggestions"),
+                    "hx-trigger": "input changed delay:200ms",
+                    "hx-target": "#tag-suggestions",
+                    "hx-swap": "innerHTML",
+                    "hx-sync": "this:replace",
+                }
+            ),
         )
         # Scalar custom attributes; lists of objects are edited on the person page.
         self.attribute_fields: dict[str, AttributeDefinition] = {}
@@ -202,8 +220,8 @@ class PersonCreateForm(DomainErrorsMixin, forms.Form):
                 custom[definition.name] = attribute_types.read_text(definition.data_type, raw)
         return {
             "fields": {name: data.get(name) or "" for name in STANDARD_FIELDS},
-            "phones": split_lines(data.get("phones") or ""),
-            "emails": split_lines(data.get("emails") or ""),
+            "phones": split_list(data.get("phones") or ""),
+            "emails": split_list(data.get("emails") or ""),
             "tags": split_list(data.get("tags") or ""),
             "custom_attributes": custom,
         }

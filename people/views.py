@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.access import edit_required
-from core.errors import DomainError
+from core.errors import DomainError, ErrorCode
 from core.roles import can_delete_people, can_edit
 from people import custom_attributes as attribute_types
 from people import selectors, services
@@ -34,12 +34,15 @@ from people.forms import (
     split_list,
 )
 from people.history import Actor
+from people.identities import format_phone, normalize_email, parse_phone
 from people.models import (
     AttributeDefinition,
     DataType,
     IdentityKind,
     Person,
 )
+from people.name_keys import name_key
+from people.operator_messages import for_operator
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -150,8 +153,12 @@ def identity_add(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         made = add(person=person, actor=actor_of(request), **{argument: value})
     except DomainError as exc:
-        error = exc
-    return _identities_response(request, person, kind, value, error, made)
+        error = for_operator(exc, typed=value)
+    result = ""
+    if made is not None:
+        shown = _identity_text(kind, value)
+        result = f"{shown} is already there." if _unchanged(made) else f"{shown} added."
+    return _identities_response(request, person, kind, value, error, made, result, added=True)
 
 
 @edit_required
@@ -160,14 +167,29 @@ def identity_remove(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
     kind = _identity_kind(request)
     _, remove, argument = IDENTITY_SERVICES[kind]
+    value = request.POST.get("value", "")
     error = made = None
     try:
-        made = remove(
-            person=person, actor=actor_of(request), **{argument: request.POST.get("value", "")}
-        )
+        made = remove(person=person, actor=actor_of(request), **{argument: value})
     except DomainError as exc:
-        error = exc
-    return _identities_response(request, person, kind, "", error, made)
+        error = for_operator(exc)
+    result = ""
+    if made is not None:
+        shown = _identity_text(kind, value)
+        result = f"{shown} was not there." if _unchanged(made) else f"{shown} removed."
+    return _identities_response(request, person, kind, "", error, made, result)
+
+
+def _unchanged(made: Person) -> bool:
+    """The change found nothing to do (the phone was there already): no new version."""
+    return made.previous_version is not None and made.version == made.previous_version
+
+
+def _identity_text(kind: str, value: str) -> str:
+    """A phone or email the service accepted, as the page shows it: "Phone +385 1 6419 710"."""
+    if kind == "phone":
+        return f"Phone {format_phone(parse_phone(value).number)}"
+    return f"Email {normalize_email(value)}"
 
 
 def _identities_response(
@@ -177,6 +199,9 @@ def _identities_response(
     value: str,
     error: DomainError | None,
     made: Person | None,
+    result: str = "",
+    *,
+    added: bool = False,
 ) -> HttpResponse:
     person = made or person  # as the change left it
     identities = list(person.identities.order_by("kind", "id"))
@@ -185,6 +210,9 @@ def _identities_response(
         "emails": [i for i in identities if i.kind == IdentityKind.EMAIL],
         f"{kind}_error": error,
         f"{kind}_value": value if error else "",
+        f"{kind}_result": result,
+        # After an add the field takes the focus again, for the next one.
+        f"{kind}_refocus": added or error is not None,
     }
     return section_response(
         request,
@@ -202,28 +230,50 @@ def _identities_response(
 def tags_add(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
     text = request.POST.get("name", "")
+    names = split_list(text)
+    had = {tag.name_key for tag in person.tags.all()}
     error = made = None
     try:
-        made = services.person_add_tags(
-            person=person, actor=actor_of(request), names=split_list(text)
-        )
+        made = services.person_add_tags(person=person, actor=actor_of(request), names=names)
     except DomainError as exc:
-        error = exc
-    return _tags_response(request, person, error, text if error else "", made)
+        error = for_operator(exc)
+    result = ""
+    if made is not None:
+        added = [name for name in names if name_key(name) not in had]
+        there = [name for name in names if name_key(name) in had]
+        result = " ".join(
+            part
+            for part in (
+                _tags_sentence(added, "added"),
+                _tags_sentence(there, "already there"),
+            )
+            if part
+        )
+    return _tags_response(request, person, error, text if error else "", made, result)
+
+
+def _tags_sentence(names: list[str], what: str) -> str:
+    if not names:
+        return ""
+    noun = "Tag" if len(names) == 1 else "Tags"
+    verb = "is" if len(names) == 1 else "are"
+    if what == "already there":
+        return f"{noun} {', '.join(names)} {verb} already there."
+    return f"{noun} {', '.join(names)} {what}."
 
 
 @edit_required
 @require_POST
 def tags_remove(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
+    name = request.POST.get("name", "")
     error = made = None
     try:
-        made = services.person_remove_tags(
-            person=person, actor=actor_of(request), names=[request.POST.get("name", "")]
-        )
+        made = services.person_remove_tags(person=person, actor=actor_of(request), names=[name])
     except DomainError as exc:
-        error = exc
-    return _tags_response(request, person, error, "", made)
+        error = for_operator(exc)
+    result = f"Tag {name.strip()} removed." if made is not None and not _unchanged(made) else ""
+    return _tags_response(request, person, error, "", made, result)
 
 
 def _tags_response(
@@ -232,10 +282,11 @@ def _tags_response(
     error: DomainError | None,
     value: str,
     made: Person | None,
+    result: str = "",
 ) -> HttpResponse:
     person = made or person  # as the change left it
     tags = list(person.tags.order_by("name_key", "id"))
-    context = {"tags": tags, "tag_error": error, "tag_value": value}
+    context = {"tags": tags, "tag_error": error, "tag_value": value, "tag_result": result}
     return section_response(
         request, person, "people/_tags.html", context, error=error, anchor="attributes", made=made
     )
@@ -244,11 +295,23 @@ def _tags_response(
 @edit_required
 @require_POST
 def attribute_set(request: HttpRequest, pk: int, definition_pk: int) -> HttpResponse:
-    """Set one custom attribute from its typed editor; empty means remove."""
+    """Set one custom attribute from its typed editor.
+
+    An empty scalar editor saves nothing: a number input is empty too when what was typed
+    is not a number, and a value is removed only with its explicit Remove button.
+    """
     person = get_object_or_404(Person, pk=pk)
     definition = get_object_or_404(AttributeDefinition, pk=definition_pk)
     raw = submitted_value(definition, request.POST)
     error = None
+    if raw is None and definition.data_type not in (DataType.BOOLEAN, DataType.LIST_OF_OBJECTS):
+        error = DomainError(
+            ErrorCode.BAD_REQUEST,
+            f"{definition.name} is empty, so nothing was saved. "
+            "To remove its value, use “Remove value”.",
+            f"customAttributes.{definition.name}",
+        )
+        return _attribute_response(request, person, definition, error, raw)
     try:
         # The person as the change left it (see own_version).
         person = services.person_set_custom_attributes(
@@ -258,8 +321,9 @@ def attribute_set(request: HttpRequest, pk: int, definition_pk: int) -> HttpResp
             shown=_shown(request, definition),
         )
     except DomainError as exc:
-        error = exc
-    return _attribute_response(request, person, definition, error, raw)
+        error = for_operator(exc)
+    result = "" if error else f"{definition.name} saved."
+    return _attribute_response(request, person, definition, error, raw, result)
 
 
 @edit_required
@@ -276,8 +340,9 @@ def attribute_remove(request: HttpRequest, pk: int, definition_pk: int) -> HttpR
             shown=request.POST.get("shown"),
         )
     except DomainError as exc:
-        error = exc
-    return _attribute_response(request, person, definition, error, None)
+        error = for_operator(exc)
+    result = "" if error else f"{definition.name} removed."
+    return _attribute_response(request, person, definition, error, None, result)
 
 
 def _shown(request: HttpRequest, definition: AttributeDefinition) -> dict[str, str] | None:
@@ -293,8 +358,10 @@ def _attribute_response(
     definition: AttributeDefinition,
     error: DomainError | None,
     raw: Any,
+    result: str = "",
 ) -> HttpResponse:
     row = editor_state(selectors.attribute_row(person, definition), person.pk)
+    row["result"] = result
     if error is not None:
         # Show what was typed, so that nothing is lost while the error is fixed.
         row.update(submitted_state(definition, raw), error=error)
@@ -439,11 +506,13 @@ def describe_changes(changes: dict[str, Any]) -> list[str]:
         if isinstance(change, dict) and ("before" in change or "after" in change):
             lines.append(f"{key}: {_show(change.get('before'))} → {_show(change.get('after'))}")
         elif isinstance(change, dict) and ("added" in change or "removed" in change):
+            # Phones as the page shows them (+385 1 6419 710), not their stored digits.
+            shown = _phone_text if key == "phones" else str
             parts = []
             if change.get("added"):
-                parts.append("added " + ", ".join(map(str, change["added"])))
+                parts.append("added " + ", ".join(map(shown, change["added"])))
             if change.get("removed"):
-                parts.append("removed " + ", ".join(map(str, change["removed"])))
+                parts.append("removed " + ", ".join(map(shown, change["removed"])))
             lines.append(f"{key}: {'; '.join(parts)}")
         elif isinstance(change, dict):
             lines.extend(f"{key}.{line}" for line in describe_changes(change))
@@ -452,11 +521,15 @@ def describe_changes(changes: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _phone_text(digits: Any) -> str:
+    return format_phone(str(digits))
+
+
 def _show(value: Any) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return "true" if value else "false"  # JSON's spelling, as the editors show it
     if isinstance(value, list | dict):
         import json
 
@@ -504,6 +577,6 @@ def person_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "people/person_create.html",
-        {"form": form, "merge_error": getattr(form, "domain_error", None)},
+        {"form": form},
         status=status,
     )

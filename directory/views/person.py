@@ -9,6 +9,7 @@ each answering with what it changed, out of band included.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -91,46 +92,128 @@ def person_history(request: HttpRequest, pk: int) -> HttpResponse:
 @edit_required
 @require_POST
 def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save the basic information; an edit of an outdated version is refused.
+    """Save the basic information.
 
-    The refusal names who changed the profile and when, keeps what the operator typed, and
-    offers to reload the latest version or to save the typed values over it (issue 8).
+    A save over a version someone else has changed since is a three-way merge: the form
+    carries the values it was loaded with, so only the fields the operator changed from
+    them are theirs, and the others take the latest values. Only a field both changed, to
+    different values, is a conflict: the save is refused, naming who changed the profile
+    and when, keeping what the operator typed, and offering to reload the latest version or
+    to save the typed values over it (issue 8). Without one, the save goes through over the
+    latest version.
     """
     person = get_object_or_404(Person, pk=pk)
     form = PersonForm(request.POST)
-    error = None
-    conflict = None
     if form.is_valid():
-        try:
-            person = services.person_set_fields(
-                person=person,
-                actor=actor_of(request),
-                fields=form.standard_values(),
-                expected_version=started_from(request, form),
-            )
-        except DomainError as exc:
-            error = exc
-            form.add_domain_error(exc)
-            if exc.code == ErrorCode.VERSION_CONFLICT:
-                page = person_page(pk, before=request.GET.get("before"))
-                person = page.person
-                conflict = edit_conflict(person, form, started_from(request, form), request.user)
-        else:
-            form = PersonForm(initial=PersonForm.initial_for(person))
+        saved = save_basic_information(request, person, form)
     else:
         error = DomainError(ErrorCode.BAD_REQUEST, "Check the highlighted fields.")
-    if conflict is not None and not request.htmx:
+        saved = OverviewSave(person, form, error)
+    if saved.conflict is not None and not request.htmx:
         # Without htmx, show the whole page with the typed values rather than losing them.
-        context = page_context(request, page, overview_form=form, conflict=conflict)
+        context = page_context(
+            request, saved.page, overview_form=saved.form, conflict=saved.conflict
+        )
         return render(request, "people/person_detail.html", context, status=409)
     return section_response(
         request,
-        person,
+        saved.person,
         OVERVIEW,
-        {"overview_form": form, "saved": error is None, "conflict": conflict},
-        error=error,
+        {
+            "overview_form": saved.form,
+            "saved": saved.error is None,
+            "conflict": saved.conflict,
+        },
+        error=saved.error,
         anchor="overview",
     )
+
+
+@dataclass
+class OverviewSave:
+    """What a save of the basic information came to: the person as it is now, the form to
+    show, and the refusal (with, for a conflict, the page read and what the panel shows)."""
+
+    person: Person
+    form: PersonForm
+    error: DomainError | None = None
+    page: PersonPage | None = None
+    conflict: dict[str, Any] | None = None
+
+
+def save_basic_information(request: HttpRequest, person: Person, form: PersonForm) -> OverviewSave:
+    """Save the valid ``form``; over a newer version, save what ``three_way`` keeps unless a
+    field both sides changed clashes."""
+    started = started_from(request, form)
+    try:
+        person = _save_fields(request, person, form.standard_values(), started)
+        return OverviewSave(person, PersonForm(initial=PersonForm.initial_for(person)))
+    except DomainError as exc:
+        if exc.code != ErrorCode.VERSION_CONFLICT:
+            form.add_domain_error(exc)
+            return OverviewSave(person, form, exc)
+        error = exc
+    page = person_page(person.pk, before=request.GET.get("before"))
+    latest = page.person
+    fields, clashes = three_way(
+        form.loaded_values(), form.standard_values(), PersonForm.initial_for(latest)
+    )
+    if not clashes:
+        try:
+            person = _save_fields(request, latest, fields, latest.version)
+            return OverviewSave(person, PersonForm(initial=PersonForm.initial_for(person)))
+        except DomainError as again:  # changed once more meanwhile, or refused
+            error = again
+    shown = _showing(form, fields)
+    shown.add_domain_error(error)
+    conflict = None
+    if error.code == ErrorCode.VERSION_CONFLICT:
+        conflict = edit_conflict(latest, shown, started, request.user, clashes)
+    return OverviewSave(latest, shown, error, page, conflict)
+
+
+def _save_fields(
+    request: HttpRequest, person: Person, fields: dict[str, Any], version: int | None
+) -> Person:
+    return services.person_set_fields(
+        person=person, actor=actor_of(request), fields=fields, expected_version=version
+    )
+
+
+def three_way(
+    loaded: dict[str, str] | None, typed: dict[str, Any], latest: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The fields to save over the latest version, and the fields both sides changed.
+
+    Each field the operator changed from what the form loaded (``loaded``) is theirs; every
+    other field takes its latest value. A field is a clash when the operator and someone
+    else both changed it, to different values. Without ``loaded`` (a client that does not
+    send it) every typed field is the operator's.
+    """
+
+    def text(value: Any) -> str:
+        return str(value or "")
+
+    fields: dict[str, Any] = {}
+    clashes: list[str] = []
+    for name, value in typed.items():
+        mine = loaded is None or text(value) != loaded[name]
+        theirs = loaded is None or text(latest[name]) != loaded[name]
+        fields[name] = value if mine else latest[name]
+        if mine and theirs and text(value) != text(latest[name]):
+            clashes.append(name)
+    return fields, clashes
+
+
+def _showing(form: PersonForm, fields: dict[str, Any]) -> PersonForm:
+    """The refused form again, showing ``fields`` (the operator's values and, where they
+    changed nothing, the latest ones), with the version and the values it was loaded with."""
+    data = form.data.copy()
+    for name, value in fields.items():
+        data[name] = value or ""
+    shown = PersonForm(data)
+    shown.is_valid()
+    return shown
 
 
 # Events of the edits that bump Person.version: the ones an outdated edit collides with.
@@ -156,10 +239,10 @@ CONFLICT_EVENTS = 20
 
 
 def edit_conflict(
-    person: Person, form: PersonForm, started: int | None, operator: Any
+    person: Person, form: PersonForm, started: int | None, operator: Any, clashes: list[str]
 ) -> dict[str, Any]:
-    """Who changed the profile since the version the edit started from, and how; and where
-    the typed values differ from the latest ones.
+    """Who changed the profile since the version the edit started from, and how; and the
+    fields both changed (``clashes``), with the latest value beside the operator's.
 
     Each version after ``started`` was made by one edit with one event of VERSION_EVENTS, so
     the newest ``person.version - started`` of them are the edits in between. Named is the
@@ -178,9 +261,12 @@ def edit_conflict(
     saved = PersonForm.initial_for(person)
     typed = form.standard_values()
     differences = [
-        {"label": form.fields[name].label, "saved": saved[name], "typed": typed[name]}
-        for name in typed
-        if str(saved[name] or "") != str(typed[name] or "")
+        {
+            "label": form.fields[name].label,
+            "saved": _shown_value(form, name, saved[name]),
+            "typed": _shown_value(form, name, typed.get(name)),
+        }
+        for name in clashes
     ]
     return {
         "version": person.version,
@@ -188,6 +274,12 @@ def edit_conflict(
         "lines": describe_changes(latest.changes) if latest else [],
         "differences": differences,
     }
+
+
+def _shown_value(form: PersonForm, name: str, value: Any) -> str:
+    """A value as the form's field shows it: a choice by its label ("Customer")."""
+    choices = dict(getattr(form.fields[name], "choices", None) or [])
+    return str(choices.get(value, value) or "")
 
 
 @delete_required

@@ -66,3 +66,14 @@ def field_groups(form: Any) -> SafeString:
     people/field_groups.html: the person page has a dozen of them."""
     html = render_to_string("people/field_groups.html", {"form": form}, using="jinja2")
     return mark_safe(html)  # noqa: S308 - a template's output, every value escaped by it
+
+
+@register.filter
+def shown_value(field: Any) -> str:
+    """A bound field's value as the operator reads it: a choice by its label ("Customer",
+    not "CUSTOMER"), as the editor's select shows it."""
+    value = field.value()
+    choices = getattr(field.field, "choices", None)
+    if choices:
+        return str(dict(choices).get(value, value) or "")
+    return "" if value is None else str(value)

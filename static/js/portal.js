@@ -76,14 +76,133 @@
   window.addEventListener("resize", markScrollables);
   document.addEventListener("htmx:afterSettle", markScrollables);
 
-  // A section that comes back puts the focus on its [data-autofocus] field (the tag input, to
-  // add the next tag; a field with an error), unless the operator has moved on to another
-  // field meanwhile: the focus is only taken from nowhere or from inside the section.
+  // A section that comes back puts the focus on its [data-autofocus] element (the tag input,
+  // to add the next tag; a conflict) or else its first field with an error, unless the
+  // operator has moved on to another field meanwhile: the focus is only taken from nowhere
+  // or from inside the section.
   document.addEventListener("htmx:afterSettle", function (event) {
-    var focusTarget = event.target.querySelector && event.target.querySelector("[data-autofocus]");
-    if (!focusTarget) return;
+    var focusTarget = event.target.querySelector &&
+      (event.target.querySelector("[data-autofocus]") || event.target.querySelector('[aria-invalid="true"]'));
+    if (focusTarget) {
+      var active = document.activeElement;
+      if (!active || active === document.body || event.target.contains(active)) {
+        focusTarget.focus();
+      }
+    }
+    announceResults();
+  });
+
+  // What an action did: the answer marks its message [data-announce]. The message is read
+  // out by the page's polite live region (#live-status: a region that was on the page before
+  // the answer came, so that screen readers notice the change), and takes the focus when the
+  // control that was used left the page with the old section (focus would drop to <body>).
+  function announceResults() {
+    var messages = document.querySelectorAll("[data-announce]");
+    if (!messages.length) return;
+    var texts = [];
+    var first = null;
+    messages.forEach(function (message) {
+      message.removeAttribute("data-announce");
+      texts.push(message.textContent.trim());
+      if (!first) first = message;
+    });
+    announce(texts.join(" "));
     var active = document.activeElement;
-    if (active && active !== document.body && !event.target.contains(active)) return;
-    focusTarget.focus();
+    if (!active || active === document.body || !document.body.contains(active)) {
+      if (!first.hasAttribute("tabindex")) first.setAttribute("tabindex", "-1");
+      first.focus();
+    }
+  }
+
+  function announce(text) {
+    var region = document.getElementById("live-status");
+    if (!region || !text) return;
+    // Emptied first, then filled: the same text twice in a row is read out twice.
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // A request that fails: the message shows next to the form that sent it, what was typed
+  // stays, and the focus stays where it was. A 422 is a form with its errors (base.html's
+  // htmx-config swaps it like a 200); any other refusal (403, 404, 409, 5xx), a network
+  // failure and a timeout are handled here, so htmx neither swaps an error page into the
+  // section nor reports the status as an error of its own.
+  if (window.htmx) {
+    // An answer that takes longer than this is given up on (htmx:timeout below).
+    window.htmx.config.timeout = 20000;
+  }
+
+  var FAILURES = {
+    403: "You may not make this change: your role can only read profiles. Reload the page to see what you may do.",
+    404: "This profile or item no longer exists (someone may have deleted or moved it). Reload the page.",
+    409: "Someone else changed this at the same time. Reload the page to see the latest version, then try again.",
+    413: "What was sent is too large.",
+    429: "Too many requests in a short time. Wait a moment, then try again.",
+  };
+
+  function failureMessage(status) {
+    if (FAILURES[status]) return FAILURES[status];
+    if (status >= 500) return "The server could not save this (error " + status + "). What you typed is kept: try again, or reload the page.";
+    return "The change was refused (error " + status + "). Reload the page and try again.";
+  }
+
+  function showFailure(element, text) {
+    var form = (element && element.closest && element.closest("form")) || element;
+    if (!form || !form.parentNode) return;
+    // A form inside a dialog that was closed: the message goes beside the dialog's opener.
+    var dialog = form.closest("dialog");
+    var anchor = dialog || form;
+    var message = anchor.nextElementSibling;
+    if (!message || !message.hasAttribute("data-request-error")) {
+      message = document.createElement("p");
+      message.className = "error request-error";
+      message.setAttribute("role", "alert");
+      message.setAttribute("data-request-error", "");
+      message.setAttribute("data-testid", "request-error");
+      anchor.parentNode.insertBefore(message, anchor.nextSibling);
+    }
+    message.textContent = text;
+  }
+
+  function clearFailure(element) {
+    var form = (element && element.closest && element.closest("form")) || element;
+    if (!form) return;
+    var anchor = form.closest("dialog") || form;
+    var message = anchor.nextElementSibling;
+    if (message && message.hasAttribute("data-request-error")) message.remove();
+  }
+
+  // A new attempt of the same write takes the old message away (a suggestion list fetched
+  // while typing in that form does not: the message is about the write).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var config = event.detail.requestConfig;
+    if (config && config.verb === "get") return;
+    clearFailure(event.detail.elt);
+  });
+
+  // With DEBUG on, django-htmx's debug script puts Django's error page in place of the whole
+  // document for a 400, 403, 404 or 500 (its htmx:beforeOnLoad listener on the document): the
+  // operator would lose the page and what they typed. The failure is shown at the form
+  // instead (htmx:beforeSwap below), so the event stops here, before it reaches that listener.
+  window.addEventListener("htmx:beforeOnLoad", function (event) {
+    var status = event.detail.xhr && event.detail.xhr.status;
+    if (status >= 400 && status !== 422) event.stopPropagation();
+  }, true);
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status < 400 || status === 422) return;
+    event.detail.shouldSwap = false;
+    event.detail.isError = false; // handled: shown at the form
+    showFailure(event.detail.requestConfig ? event.detail.requestConfig.elt : event.detail.elt, failureMessage(status));
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    showFailure(event.detail.elt, "The server could not be reached: check the connection, then try again. What you typed is kept.");
+  });
+
+  document.addEventListener("htmx:timeout", function (event) {
+    showFailure(event.detail.elt, "The server did not answer in time. The change may not have been saved: reload the page to check, then try again.");
   });
 })();

@@ -219,7 +219,9 @@ def test_remote_logout_removes_the_card_and_names_the_new_anonymous_profile(edit
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="installation-' not in html
-    assert 'id="installations-status" role="status" class="status-line" hx-swap-oob="true"' in html
+    assert 'id="installations-status" class="status-line" hx-swap-oob="true"' in html
+    # The message is read out by the page's live region and takes the focus (data-announce).
+    assert 'tabindex="-1" data-announce>Logged out push-ana-tablet' in html
     profile.second.refresh_from_db()
     assert profile.second.person_id != profile.person.pk
     assert f"person {profile.second.person_id}" in html

@@ -146,7 +146,9 @@ def test_an_invalid_overview_value_is_shown_at_its_field_and_nothing_is_saved(
     response = editor_client.post(reverse("people:overview", args=[person.pk]), data, **HTMX)
     assert response.status_code == 422
     html = response.content.decode()
-    assert "middleName must be at most 50 characters." in html
+    # In the form's words: its label, not the API's field name.
+    assert "Middle name must be at most 50 characters." in html
+    assert "middleName must" not in html
     assert 'aria-invalid="true"' in html
     person.refresh_from_db()
     assert person.middle_name == ""
@@ -242,7 +244,11 @@ def test_a_phone_owned_by_someone_else_is_refused_with_a_link_to_them(
     html = response.content.decode()
     assert response.status_code == 422
     assert f'href="{reverse("people:detail", args=[other.pk])}"' in html
-    assert f"Open person {other.pk}" in html
+    # Once, as the page shows the number, with the other person's name as the link.
+    assert html.count("already belongs") == 1
+    assert "Phone +385 91 234 5678 already belongs to <a href=" in html
+    assert f'data-testid="merge-link">person {other.pk}</a>.' in html
+    assert "385912345678 already" not in html
     assert not profile.person.identities.filter(value="385912345678").exists()
 
 
@@ -447,11 +453,27 @@ def test_a_decimal_attribute_error_names_the_rule_and_saves_nothing(editor_clien
     )
 
 
-def test_an_empty_value_removes_the_attribute_and_so_does_remove(editor_client, profile):
+@pytest.mark.parametrize("name", ["Nickname", "Balance", "Visits"])
+def test_saving_an_empty_value_asks_for_remove_and_removes_nothing(editor_client, profile, name):
+    """A number input is empty too when what was typed is not a number: saving it must not
+    remove the value. The answer says so and points at the Remove value button."""
+    services.person_set_custom_attributes(
+        person=profile.person, actor=Actor.system("tests"), values={"Visits": 42}
+    )
+    definition = profile.definitions[name]
+    url = reverse("people:attribute_set", args=[profile.person.pk, definition.pk])
+    response = editor_client.post(url, {"value": "  "}, **HTMX)
+    assert response.status_code == 422
+    html = unescape(response.content.decode())
+    said = f"{name} is empty, so nothing was saved. To remove its value, use “Remove value”."
+    assert said in html
+    assert name in custom_attribute_values(profile.person)
+    assert f'aria-label="Remove value of {name}">Remove value</button>' in html
+
+
+def test_remove_value_removes_the_attribute(editor_client, profile):
     definition = profile.definitions["Nickname"]
     url = reverse("people:attribute_set", args=[profile.person.pk, definition.pk])
-    editor_client.post(url, {"value": ""}, **HTMX)
-    assert "Nickname" not in custom_attribute_values(profile.person)
     editor_client.post(url, {"value": "Back"}, **HTMX)
     response = editor_client.post(
         reverse("people:attribute_remove", args=[profile.person.pk, definition.pk]), **HTMX
