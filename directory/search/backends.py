@@ -8,6 +8,7 @@ planner's row estimate); the portable backend the plain SQL every database reads
 
 from __future__ import annotations
 
+import orjson
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Collate
@@ -91,6 +92,10 @@ class PortableBackend:
         """The planner's estimate of a table's rows; None where there is none."""
         return None
 
+    def estimated_query_rows(self, queryset: QuerySet) -> int | None:
+        """The planner's estimate of the rows a queryset returns; None where there is none."""
+        return None
+
 
 class PostgreSQLBackend(PortableBackend):
     postgresql = True
@@ -128,6 +133,11 @@ class PostgreSQLBackend(PortableBackend):
             )
             row = cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])
+
+    def estimated_query_rows(self, queryset: QuerySet) -> int | None:
+        # EXPLAIN plans the statement without running it: the top node's row estimate.
+        plan = orjson.loads(queryset.order_by().explain(format="json"))
+        return int(plan[0]["Plan"]["Plan Rows"])
 
 
 POSTGRESQL = PostgreSQLBackend()
