@@ -19,7 +19,7 @@ from people.models import Person
 
 # The portable backend's similar-name dictionary: the words of up to this many people's names
 # (the name index, read from its start), read when a name search finds nobody. It bounds what
-# a miss costs on SQLite (the demo database): about 30 ms for 50,000 names.
+# a miss costs on SQLite (the demo database): about 50 ms for 50,000 names (measured).
 PORTABLE_NAME_SCAN = 50_000
 # rapidfuzz's ratio (0 to 100) from which a word of a name is a candidate spelling: pg_trgm's
 # similarity threshold (name_terms.SIMILARITY_THRESHOLD) read on the ratio's scale.

@@ -324,3 +324,24 @@ def test_the_search_page_runs_a_fixed_number_of_statements_whatever_the_page_siz
         assert f"rows 1–{shown}" in html
         with django_assert_num_queries(expected - 1):
             search(editor_client, htmx=True, size=str(size), **params)
+
+
+def test_past_the_limit_a_total_is_the_planners_estimate_or_a_lower_bound(
+    named, monkeypatch, editor_client
+):
+    from directory.search import totals
+
+    monkeypatch.setattr(totals, "EXACT_COUNT_LIMIT", 3)
+    with CaptureQueriesContext(connection) as queries:
+        total = totals.total_of(Person.objects.filter(type="CUSTOMER"))
+    assert "LIMIT 4" in queries[0]["sql"]
+    if connection.vendor == "postgresql":
+        assert not total.exact and total.count >= 4 and total.label.startswith("about ")
+        assert "EXPLAIN" in queries[1]["sql"]
+    else:
+        assert total == Total(3, exact=False, at_least=True)
+        assert total.label == "more than 3"
+    html = search(editor_client, type="CUSTOMER", size="25").content.decode()
+    assert "rows 1–7" in html  # a first page that holds everyone is counted by its rows
+    html = search(editor_client, tags="", sort="name", size="25").content.decode()
+    assert "7 people" in html
