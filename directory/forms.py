@@ -93,7 +93,7 @@ class SearchForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "Default")] + [(str(n), str(n)) for n in PAGE_SIZES],
+        choices=[(str(n), str(n)) for n in PAGE_SIZES],
         label="Rows per page",
     )
 

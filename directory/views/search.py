@@ -17,7 +17,7 @@ from core.access import operator_required
 from core.errors import DomainError
 from core.roles import can_edit
 from directory.forms import SearchForm
-from directory.search import SearchPage, SearchQuery, search_people
+from directory.search import DEFAULT_PAGE_SIZE, SearchPage, SearchQuery, search_people
 from people import selectors
 from people.forms import split_list
 
@@ -26,15 +26,23 @@ FILTERS = ("type", "app", "platform", "primary", "push")
 RESULT_ROWS = "directory/result_rows.html"
 
 
-def canonical_search_url(request: HttpRequest) -> str:
-    """The search URL with only the parameters that mean something (what back/reload use)."""
-    params = [
+# Parameters at their default value mean nothing: the canonical URL leaves them out.
+DEFAULTS = {"op": "eq", "size": str(DEFAULT_PAGE_SIZE)}
+
+
+def _meaningful(request: HttpRequest, leave_out: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [
         (key, value)
         for key in request.GET
-        if key != "go"
+        if key not in leave_out
         for value in request.GET.getlist(key)
-        if value.strip() and not (key == "op" and value == "eq")
+        if value.strip() and DEFAULTS.get(key) != value
     ]
+
+
+def canonical_search_url(request: HttpRequest) -> str:
+    """The search URL with only the parameters that mean something (what back/reload use)."""
+    params = _meaningful(request, ("go",))
     return reverse("home") + (f"?{urlencode(params)}" if params else "")
 
 
@@ -73,7 +81,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "q": form.data.get("q", "") if form.is_bound else "",
         "filters": filter_controls(form),
         "attribute_current": _current(form, "attribute"),
-        "size_current": _current(form, "size"),
+        "size_current": _current(form, "size") or str(DEFAULT_PAGE_SIZE),
         "sort": query.sort if query else None,
         "has_filters": query.has_filters if query else False,
         "page": page,
@@ -162,13 +170,7 @@ def _page_url(request: HttpRequest, cursor: int | None, **replace: str | int) ->
     """This search with another page: after ``cursor``, or the first page for None; with
     the parameters in ``replace`` instead of those given (``q`` for another spelling,
     ``sort``, ``start``: the number of the page's first row)."""
-    params = [
-        (key, value)
-        for key in request.GET
-        if key not in ("go", "after", "start", *replace)
-        for value in request.GET.getlist(key)
-        if value.strip() and not (key == "op" and value == "eq")
-    ]
+    params = _meaningful(request, ("go", "after", "start", *replace))
     params += [(key, str(value)) for key, value in replace.items() if key != "start"]
     if cursor is not None:
         params.append(("after", str(cursor)))

@@ -320,8 +320,7 @@ def test_the_search_page_runs_a_fixed_number_of_statements_whatever_the_page_siz
     for size in PAGE_SIZES:
         with django_assert_num_queries(expected):
             html = search(editor_client, size=str(size), **params).content.decode()
-        shown = 1 if kind == "identifier" else size
-        assert f"rows 1–{shown}" in html
+        assert "row 1<" in html if kind == "identifier" else f"rows 1–{size}" in html
         with django_assert_num_queries(expected - 1):
             search(editor_client, htmx=True, size=str(size), **params)
 
