@@ -119,7 +119,7 @@ def _total(
     if after is None and page.next_cursor is None:
         return Total(len(page.people))
     if population is None:
-        return Total(0)
+        return None
     return total_of(population, whole_table=not query.q.strip() and not query.has_filters)
 
 
