@@ -9,7 +9,7 @@ from django.db import connection
 
 from core.api.json import unstorable_text
 from core.errors import DomainError
-from directory.search import SearchQuery
+from directory.search import PAGE_SIZES, SORTS, SearchQuery
 from installations.models import Application, Platform
 from people.forms import split_list
 from people.models import AttributeDefinition, PersonType
@@ -86,6 +86,16 @@ class SearchForm(forms.Form):
     attribute = forms.ChoiceField(required=False, label="Custom attribute")
     op = forms.ChoiceField(required=False, choices=ATTRIBUTE_OPERATORS, label="Comparison")
     value = forms.CharField(required=False, label="Attribute value")
+    sort = forms.ChoiceField(
+        required=False, choices=[("", "Newest first")] + [(s, s) for s in SORTS], label="Sort"
+    )
+    size = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[(str(n), str(n)) for n in PAGE_SIZES],
+        label="Rows per page",
+    )
 
     def __init__(self, *args: Any, given_choices_only: bool = False, **kwargs: Any) -> None:
         """``given_choices_only``: the form is validated, not shown (the results answered to
@@ -137,6 +147,8 @@ class SearchForm(forms.Form):
             attribute=data.get("attribute") or None,
             attribute_value=data.get("value") or None,
             attribute_op=data.get("op") or "eq",
+            sort=data.get("sort") or None,
+            page_size=data.get("size"),
         )
 
     def add_domain_error(self, error: DomainError) -> None:

@@ -81,7 +81,7 @@ class Person(models.Model):
         models.BigIntegerField(), default=list, db_default=[], editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    modified_at = models.DateTimeField(auto_now=True, db_index=True)
+    modified_at = models.DateTimeField(auto_now=True)
     # Bumped by every write through the services; lets an edit say which version it started from.
     version = models.PositiveIntegerField(default=1)
     # Not stored: on the person an edit returns, the version that edit found under the lock
@@ -108,6 +108,14 @@ class Person(models.Model):
             models.Index(
                 fields=["created_at", "id"], include=["tag_ids"], name="person_created_idx"
             ),
+            # The search page's lists by last update (either way): a keyset walk of
+            # (modified_at, id), the tags tested on the entry (PostgreSQL).
+            models.Index(
+                fields=["modified_at", "id"], include=["tag_ids"], name="person_modified_idx"
+            ),
+            # An externalId that finds nobody is looked up once more whatever its case, to
+            # offer the one that differs only in case (externalIds are case-sensitive).
+            models.Index(Upper("external_id"), name="person_external_id_upper_idx"),
             # A name search is a range on the folded name in code point order, its page
             # ordered by (name, id): the first entries of these, with no sort of every match.
             # The "last first" one carries "first last" too: a person listed under "first

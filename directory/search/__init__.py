@@ -5,8 +5,8 @@ between databases (backends) and the rows a page shows (rows)."""
 
 from .compiler import (
     DEFAULT_PAGE_SIZE,
-    EXACT_COUNT_LIMIT,
     MAX_PAGE_SIZE,
+    SORT_COLUMNS,
     estimated_count,
     people_of,
     search_people,
@@ -19,21 +19,26 @@ from .identifiers import (
     person_ids_by_identifiers,
 )
 from .names import name_filter
-from .query import Match, PeopleQuery, SearchQuery
+from .query import PAGE_SIZES, SORTS, Match, PeopleQuery, SearchQuery
 from .rows import PersonRow, SearchPage
 from .similar import SIMILAR_SPELLINGS, similar_names
+from .totals import EXACT_COUNT_LIMIT, Total
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "EXACT_COUNT_LIMIT",
     "IDENTIFIER_TYPES",
     "MAX_PAGE_SIZE",
+    "PAGE_SIZES",
     "SIMILAR_SPELLINGS",
+    "SORTS",
+    "SORT_COLUMNS",
     "Match",
     "PeopleQuery",
     "PersonRow",
     "SearchPage",
     "SearchQuery",
+    "Total",
     "apply_filters",
     "estimated_count",
     "exact_matches",

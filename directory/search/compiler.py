@@ -8,56 +8,119 @@ pages: no OFFSET, no COUNT(*). How each kind stays at index speed: docs/scaling.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
 
 from people.fields import fold
 from people.models import Person
 
 from .backends import backend
 from .filters import drives, filtered, tags_of
-from .identifiers import candidates, exact_ids, matched, union_of
+from .identifiers import (
+    candidates,
+    exact_ids,
+    matched,
+    other_case_external_ids,
+    union_of,
+    unreadable_phone,
+)
 from .names import name_cursor, name_filter, name_page, names_first
-from .query import Match, SearchQuery
+from .query import SORTS, Match, SearchQuery
 from .rows import SearchPage, person_rows
 from .similar import similar_page
+from .totals import Total, total_of
 
 # A page of the operator's result list: what fits on a screen or two (the next page is one
 # keyset step away).
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 1000
-# Above this many rows a total is an estimate (the planner's), never a COUNT(*).
-EXACT_COUNT_LIMIT = 100_000
+# The column of each sort (query.SORTS), walked with the id as a keyset: the indexes
+# person_search_name_c_idx (PostgreSQL; person_search_name_idx elsewhere),
+# person_modified_idx and person_created_idx.
+SORT_COLUMNS = {"name": "search_name", "updated": "modified_at", "created": "created_at"}
 
 
 def search_people(
-    query: SearchQuery, *, after: int | None = None, limit: int = DEFAULT_PAGE_SIZE
+    query: SearchQuery,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
+    total: bool = False,
 ) -> SearchPage:
     """One page of ``query``, after the person id ``after`` (the previous page's next_cursor;
-    ``query.after`` when not given).
+    ``query.after`` when not given), of ``limit`` rows (``query.page_size`` when not given).
 
-    Exact identifiers and filter-only lists come newest first; a name search comes in name
-    order (an index range). Either way the cursor is a person id.
+    Exact identifiers and filter-only lists come newest first, or in ``query.sort``; a name
+    search comes in name order (an index range). Either way the cursor is a person id.
+    ``total``: the page also says how many people there are (SearchPage.total): counted
+    only when there is more than this first page, never more than EXACT_COUNT_LIMIT rows.
     """
     if after is None:
         after = query.after
+    if limit is None:
+        limit = query.page_size or DEFAULT_PAGE_SIZE
     limit = max(1, min(limit, MAX_PAGE_SIZE))
+    if query.sort is not None and query.sort not in SORTS:
+        raise ValueError(f"Not a sort: {query.sort}")
     text = query.q.strip()
     tags = tags_of(query)
     # A rare tag's people are read first for a list; an identifier finds at most a few
     # people, which EXISTS probes check.
     few_candidates = drives(tags)
     if text:
-        return _text_page(query, text, tags, after, limit, few_candidates)
-    # The page's ids first: the newest-first walk of the primary key then tests the filters
-    # from indexes alone, without reading the row of every person it passes over; then the
-    # rows of the page, with what they show.
-    base = filtered(Person.objects.all(), query, tags, drive=True)
+        page, population = _text_page(query, text, tags, after, limit, few_candidates)
+    else:
+        # The page's ids first: the walk of an index in order then tests the filters from
+        # indexes alone, without reading the row of every person it passes over; then the
+        # rows of the page, with what they show.
+        base = filtered(Person.objects.all(), query, tags, drive=True)
+        ids = list(in_order(base, query.sort, after).values_list("pk", flat=True)[: limit + 1])
+        people = person_rows(Person.objects.filter(pk__in=ids[:limit])) if ids else []
+        position = {pk: number for number, pk in enumerate(ids)}
+        people.sort(key=lambda row: position[row.pk])
+        next_cursor = ids[limit - 1] if len(ids) > limit else None
+        page = SearchPage(people[:limit], [], next_cursor, False)
+        population = filtered(Person.objects.all(), query, tags, drive=False)
+    if total:
+        page.total = _total(page, population, query, after)
+    return page
+
+
+def in_order(people: QuerySet[Person], sort: str | None, after: int | None) -> QuerySet[Person]:
+    """``people`` in the order ``sort`` (query.SORTS; None: newest first), after the person
+    ``after``: a keyset walk of an index of (column, id). The cursor's value is read in the
+    same statement (a scalar subquery of its row); ``column >= value`` starts the index range
+    at the cursor and the OR sorts out ties."""
+    if sort is None:
+        return (people.filter(pk__lt=after) if after is not None else people).order_by("-pk")
+    descending = sort.startswith("-")
+    column = SORT_COLUMNS[sort.lstrip("-")]
+    key = backend().name_key(column) if column == "search_name" else F(column)
+    people = people.alias(sort_key=key)
     if after is not None:
-        base = base.filter(pk__lt=after)
-    ids = list(base.order_by("-pk").values_list("pk", flat=True)[: limit + 1])
-    people = person_rows(Person.objects.filter(pk__in=ids[:limit]).order_by("-pk")) if ids else []
-    next_cursor = ids[limit - 1] if len(ids) > limit else None
-    return SearchPage(people[:limit], [], next_cursor, False)
+        value = Subquery(Person.objects.filter(pk=after).annotate(value=key).values("value")[:1])
+        if descending:
+            people = people.filter(sort_key__lte=value).filter(
+                Q(sort_key__lt=value) | Q(pk__lt=after)
+            )
+        else:
+            people = people.filter(sort_key__gte=value).filter(
+                Q(sort_key__gt=value) | Q(pk__gt=after)
+            )
+    return people.order_by(*(("-sort_key", "-pk") if descending else ("sort_key", "pk")))
+
+
+def _total(
+    page: SearchPage, population: QuerySet[Person] | None, query: SearchQuery, after: int | None
+) -> Total | None:
+    """How many people the query finds: the rows of a first page that has no next one (no
+    statement), else counted (totals.total_of)."""
+    if page.corrected is not None:
+        return None
+    if after is None and page.next_cursor is None:
+        return Total(len(page.people))
+    if population is None:
+        return None
+    return total_of(population, whole_table=not query.q.strip() and not query.has_filters)
 
 
 def _text_page(
@@ -67,17 +130,16 @@ def _text_page(
     after: int | None,
     limit: int,
     few_candidates: bool,
-) -> SearchPage:
-    """A page of the search box's text: an identifier's people, else a name's."""
+) -> tuple[SearchPage, QuerySet[Person] | None]:
+    """A page of the search box's text: an identifier's people, else a name's; and the
+    population the page is one of (to count it)."""
     lookups = candidates(text, query.kind) if query.kind != "name" else []
     exact = filtered(Person.objects.all(), query, tags, drive=False)
 
     def identifier_page() -> SearchPage | None:
         if not lookups:
             return None
-        found = exact.filter(pk__in=union_of(lookups)).order_by("-pk")
-        if after is not None:
-            found = found.filter(pk__lt=after)
+        found = in_order(exact.filter(pk__in=union_of(lookups)), query.sort, after)
         people = person_rows(found, limit=limit + 1)
         if not people:
             return None
@@ -93,9 +155,9 @@ def _text_page(
     if not first_names:
         page = identifier_page()
         if page is not None:
-            return page
+            return page, exact.filter(pk__in=union_of(lookups))
         if not name_too or name_filter(text) is None:
-            return SearchPage([], [], None, False)
+            return _nobody(text, lookups, []), None
     folded = fold(text)
     position = name_cursor(folded, after) if after is not None else None
     # The name ranges are walked in order, index-only, testing the tags on each entry.
@@ -111,13 +173,35 @@ def _text_page(
     if first_names and lookups and (not people or people[0].identifier_found):
         page = identifier_page()
         if page is not None:
-            return page
+            return page, exact.filter(pk__in=union_of(lookups))
     if not people and after is None:
         similar = similar_page(named, folded, limit, few_candidates=few_candidates)
         if similar is not None:
-            return similar
+            return similar, None
+        return _nobody(text, lookups, [Match("name", folded)]), None
     next_cursor = people[limit - 1].pk if len(people) > limit else None
-    return SearchPage(people[:limit], [Match("name", folded)], next_cursor, False)
+    page = SearchPage(people[:limit], [Match("name", folded)], next_cursor, False)
+    return page, exact.filter(name_filter(text))
+
+
+def _nobody(text: str, lookups: list, matches: list[Match]) -> SearchPage:
+    """An empty page that says what the text was read as and where it may have gone wrong:
+    an externalId that exists in another casing (externalIds are case-sensitive), or text
+    that looks like a phone number but is none (identifiers.unreadable_phone)."""
+    kinds = {candidate.match.kind for candidate in lookups}
+    others = other_case_external_ids(text) if "externalId" in kinds else []
+    if names_first(text) and not others:
+        # Text that reads as a name: that no externalId is spelled so is no news.
+        kinds.discard("externalId")
+    return SearchPage(
+        [],
+        matches,
+        None,
+        False,
+        tried=sorted(kinds),
+        other_case_external_ids=others,
+        unreadable_phone=unreadable_phone(text) if "nationalPhone" in kinds else False,
+    )
 
 
 def people_of(query: SearchQuery, queryset: QuerySet[Person] | None = None) -> QuerySet[Person]:
@@ -145,8 +229,6 @@ def people_of(query: SearchQuery, queryset: QuerySet[Person] | None = None) -> Q
 
 def estimated_count(model=Person) -> int:
     """Rows of a table without counting them: the planner's estimate where the backend has
-    one and the table is large; else exact (a COUNT(*))."""
-    estimate = backend().estimated_rows(model._meta.db_table)
-    if estimate is not None and estimate >= EXACT_COUNT_LIMIT:
-        return estimate
-    return model.objects.count()
+    one and the table is large; else exact (a COUNT of at most EXACT_COUNT_LIMIT + 1 rows,
+    past which it is the estimate, or that many)."""
+    return total_of(model.objects.all(), whole_table=True).count

@@ -5,7 +5,12 @@ one statement; and the API's lookups of one person (or many) by an identifier an
 
 from __future__ import annotations
 
+import re
+from unicodedata import normalize
+
+from django.db.models import Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Upper
 
 from installations.models import Installation
 from people.identifier_lookups import (
@@ -13,8 +18,9 @@ from people.identifier_lookups import (
     person_id_by_identifier,
     person_ids_by_identifiers,
 )
+from people.identities import Phone, try_phone
 from people.lookups import Candidate, Match, exact_ids, person_candidates, probe
-from people.models import IdentityKind
+from people.models import ContactIdentity, IdentityKind, Person
 
 __all__ = [
     "IDENTIFIER_TYPES",
@@ -23,6 +29,8 @@ __all__ = [
     "exact_ids",
     "exact_matches",
     "matched",
+    "other_case_external_ids",
+    "unreadable_phone",
     "person_id_by_identifier",
     "person_ids_by_identifiers",
     "union_of",
@@ -39,10 +47,60 @@ def candidates(text: str, kind: str | None = None) -> list[Candidate]:
         Installation, "person", Match("pushRegistrationId", text), push_registration_id=text
     )
     found = [push, *person_candidates(text)]
+    kinds = {candidate.match.kind for candidate in found}
+    if "nationalPhone" in kinds and "phone" not in kinds:
+        # Phone-looking text that is no phone as typed: perhaps the international prefix
+        # 00 written as a single 0 ("0385 91 449 4255"), as the vendor reads it.
+        phone = _phone_after_single_zero(text)
+        if phone is not None:
+            found.append(
+                probe(
+                    ContactIdentity,
+                    "person",
+                    Match("phone", phone.number),
+                    kind=IdentityKind.PHONE.value,
+                    value=phone.number,
+                )
+            )
     if kind is not None:
         kinds = {kind, "nationalPhone"} if kind == "phone" else {kind}
         found = [c for c in found if c.match.kind in kinds]
     return found
+
+
+_NOT_DIGITS = re.compile(r"\D")
+# Other spellings of an externalId offered when the exact one finds nobody.
+OTHER_CASES = 5
+
+
+def _phone_after_single_zero(text: str) -> Phone | None:
+    """``text`` read as 0, a country code and the number ("0385-91-449-4255": +385 91 449
+    4255) when it starts with one 0 (not 00) and that reading is a valid number; else None.
+    Only where the text is no phone as typed: a national number with its trunk 0 ("091 449
+    4255") stays a national number, found by the nationalPhone lookup."""
+    compact = text.strip()
+    if not compact.startswith("0") or compact.startswith("00"):
+        return None
+    return try_phone("+" + _NOT_DIGITS.sub("", compact)[1:])
+
+
+def unreadable_phone(text: str) -> bool:
+    """Whether phone-looking text (people.lookups reads it as a national number) cannot be
+    read as a phone number at all: not as typed, nor with 00 written as 0."""
+    return try_phone(text) is None and _phone_after_single_zero(text) is None
+
+
+def other_case_external_ids(text: str) -> list[str]:
+    """The externalIds equal to ``text`` but for case: one probe of the index
+    person_external_id_upper_idx (externalIds themselves are compared exactly)."""
+    typed = normalize("NFC", text.strip())
+    return list(
+        Person.objects.alias(external_id_upper=Upper("external_id"))
+        .filter(external_id_upper=Upper(Value(typed)))
+        .exclude(external_id=typed)
+        .order_by("external_id")
+        .values_list("external_id", flat=True)[:OTHER_CASES]
+    )
 
 
 def exact_matches(text: str) -> tuple[list[int], list[Match]]:

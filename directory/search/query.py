@@ -14,11 +14,25 @@ from urllib.parse import parse_qsl, urlencode
 
 from people.lookups import Match
 
-__all__ = ["ATTRIBUTE_OPS", "TEXT_KINDS", "Match", "PeopleQuery", "SearchQuery"]
+__all__ = [
+    "ATTRIBUTE_OPS",
+    "PAGE_SIZES",
+    "SORTS",
+    "TEXT_KINDS",
+    "Match",
+    "PeopleQuery",
+    "SearchQuery",
+]
 
 # What the search box text is read as: None classifies it (an identifier, else a name).
 TEXT_KINDS = ("pushRegistrationId", "phone", "email", "externalId", "name")
 ATTRIBUTE_OPS = ("eq", "gt", "gte", "lt", "lte")
+# The orders of a result list ("-" first: descending), each a keyset walk of an index of
+# (column, id) (compiler.SORT_COLUMNS); None is the list's own order (newest first, a name
+# search in name order).
+SORTS = ("name", "-name", "updated", "-updated", "created", "-created")
+# The page sizes the search page offers.
+PAGE_SIZES = (25, 50, 100)
 
 
 @dataclass
@@ -30,7 +44,8 @@ class SearchQuery:
     ``attribute_op`` is a custom attribute condition, read by the definition's data type
     (presence without a value). ``filter`` is the API's JSON filter expression as given,
     ``order_by`` its orderBy; ``after`` is a keyset cursor (a person id), ``page`` and ``limit``
-    an offset page (the API's).
+    an offset page (the API's). ``sort`` (one of SORTS) and ``page_size`` are the search
+    page's order and page size; the API and admin order and page their own way.
     """
 
     q: str = ""
@@ -50,6 +65,8 @@ class SearchQuery:
     page: int | None = None
     limit: int | None = None
     include_total: bool = False
+    sort: str | None = None
+    page_size: int | None = None
 
     @property
     def has_filters(self) -> bool:

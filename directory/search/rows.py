@@ -71,6 +71,7 @@ PERSON_FIELDS = (
     "search_name",
     "search_name_reversed",
     "modified_at",
+    "created_at",
 )
 TYPE_LABELS = dict(PersonType.choices)
 
@@ -88,6 +89,7 @@ class PersonRow:
     search_name: str
     search_name_reversed: str
     modified_at: dt.datetime
+    created_at: dt.datetime
     identities: RowList = field(default_factory=RowList)
     tags: RowList = field(default_factory=RowList)
     installations: RowList = field(default_factory=RowList)
@@ -327,6 +329,14 @@ class SearchPage:
     corrected: str | None = None
     more: bool = False
     other_spellings: list[str] = field(default_factory=list)
+    # How many people the query finds (search_people(total=True)): totals.Total.
+    total: Any = None
+    # A page that found nobody: the kinds of identifier the text was looked up as, the
+    # externalIds that differ from it only in case, and whether it looks like a phone number
+    # that cannot be read as one.
+    tried: list[str] = field(default_factory=list)
+    other_case_external_ids: list[str] = field(default_factory=list)
+    unreadable_phone: bool = False
 
     @property
     def single_exact(self) -> PersonRow | None:

@@ -14,6 +14,7 @@ from rapidfuzz.distance import OSA
 from people import name_terms
 from people.models import Person
 
+from .backends import backend
 from .names import name_filter, name_page
 from .query import Match
 from .rows import SearchPage
@@ -28,7 +29,8 @@ SIMILAR_MAX_WORDS = 4
 
 def similar_names(folded: str) -> list[str]:
     """Other spellings of a folded name whose words are words of people's names, closest
-    first: "hrovat ana" -> ["horvat ana", ...]; [] where there is no dictionary.
+    first: "hrovat ana" -> ["horvat ana", ...]; [] where there is no dictionary
+    (backends: people.name_terms on PostgreSQL, the words of people's names elsewhere).
 
     Only for text that can be a name (letters, spaces, apostrophes, hyphens, dots): a
     mistyped email or identifier is not corrected into somebody's name. Each word of 3
@@ -45,11 +47,12 @@ def similar_names(folded: str) -> list[str]:
         not _NAME_TEXT.fullmatch(folded)
         or not any(len(w) >= name_terms.MIN_LENGTH for w in words)
         or len(words) > SIMILAR_MAX_WORDS
-        or not name_terms.available()
     ):
         return []
+    looked_up = backend().name_words(words)
+    if looked_up is None:
+        return []
     choices = []
-    looked_up = name_terms.look_up(words)
     for number, typed in enumerate(looked_up):
         last = number == len(looked_up) - 1
         if len(typed.word) < name_terms.MIN_LENGTH:

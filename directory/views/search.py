@@ -17,7 +17,7 @@ from core.access import operator_required
 from core.errors import DomainError
 from core.roles import can_edit
 from directory.forms import SearchForm
-from directory.search import SearchQuery, search_people
+from directory.search import DEFAULT_PAGE_SIZE, SearchPage, SearchQuery, search_people
 from people import selectors
 from people.forms import split_list
 
@@ -26,16 +26,28 @@ FILTERS = ("type", "app", "platform", "primary", "push")
 RESULT_ROWS = "directory/result_rows.html"
 
 
-def canonical_search_url(request: HttpRequest) -> str:
-    """The search URL with only the parameters that mean something (what back/reload use)."""
-    params = [
+# Parameters at their default value mean nothing: the canonical URL leaves them out.
+DEFAULTS = {"op": "eq", "size": str(DEFAULT_PAGE_SIZE)}
+
+
+def _meaningful(request: HttpRequest, leave_out: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [
         (key, value)
         for key in request.GET
-        if key != "go"
+        if key not in leave_out
         for value in request.GET.getlist(key)
-        if value.strip() and not (key == "op" and value == "eq")
+        if value.strip() and DEFAULTS.get(key) != value
     ]
+
+
+def canonical_search_url(request: HttpRequest) -> str:
+    """The search URL with only the parameters that mean something (what back/reload use)."""
+    params = _meaningful(request, ("go",))
     return reverse("home") + (f"?{urlencode(params)}" if params else "")
+
+
+# The sortable columns: (sort name, header, the first click sorts descending).
+SORTABLE = (("name", "Name", False), ("updated", "Updated", True), ("created", "Created", True))
 
 
 @operator_required
@@ -44,49 +56,102 @@ def search(request: HttpRequest) -> HttpResponse:
     """The start page: one box and filters; results update as you type (htmx).
 
     A plain submit (Enter, or no JavaScript) carries ``go``: one exact identifier match then
-    opens that profile directly. The URLs pushed while typing leave ``go`` out, so back,
-    reload and shared links show the list.
+    opens that profile directly; any other answer is at the canonical URL (a redirect), as
+    the URLs pushed while typing, so back, reload and shared links show the list.
     """
     # The search box's answer is the results alone: the filter selects are not shown.
     results_only = bool(request.htmx) and not request.htmx.history_restore_request
     form = SearchForm(request.GET or None, given_choices_only=results_only)
     page = None
+    query = form.to_query() if form.is_valid() else None
     if not form.is_bound:
-        page = search_people(SearchQuery())
-    elif form.is_valid():
+        page = search_people(SearchQuery(), total=True)
+    elif query is not None:
         try:
-            page = search_people(form.to_query(), after=_int_or_none(request.GET.get("after")))
+            page = search_people(query, after=_int_or_none(request.GET.get("after")), total=True)
         except DomainError as error:
             form.add_domain_error(error)
-        else:
-            if "go" in request.GET and not request.htmx and page.single_exact is not None:
-                return redirect(reverse("people:detail", args=[page.single_exact.pk]))
+    search_url = canonical_search_url(request)
+    if "go" in request.GET and not request.htmx:
+        if page is not None and page.single_exact is not None:
+            return redirect(reverse("people:detail", args=[page.single_exact.pk]))
+        return redirect(search_url)
     context = {
         "form": form,
         "q": form.data.get("q", "") if form.is_bound else "",
         "filters": filter_controls(form),
         "attribute_current": _current(form, "attribute"),
+        "size_current": _current(form, "size") or str(DEFAULT_PAGE_SIZE),
+        "sort": query.sort if query else None,
+        "has_filters": query.has_filters if query else False,
         "page": page,
         "rows": page.people if page else [],
         "rows_html": result_rows(page.people) if page else "",
         "can_edit": can_edit(request.user),
-        "search_url": canonical_search_url(request),
-        "next_url": _page_url(request, page.next_cursor) if page and page.next_cursor else None,
-        "first_url": _page_url(request, None) if request.GET.get("after") else None,
-        "corrected_url": _page_url(request, None, q=page.corrected)
-        if page and page.corrected
-        else None,
-        "other_spellings": [
-            (spelling, _page_url(request, None, q=spelling)) for spelling in page.other_spellings
-        ]
-        if page
-        else [],
+        "search_url": search_url,
+        "results_only": results_only,
+        **_paging(request, page),
+        **_hints(request, page),
     }
+    if page is not None and (not context["q"].strip() or page.exact):
+        context["headers"] = sort_headers(request, context["sort"])
     if results_only:
         response = render(request, "directory/_search_results.html", context)
-        response["HX-Push-Url"] = context["search_url"]
+        response["HX-Push-Url"] = search_url
         return response
     return render(request, "directory/search.html", context)
+
+
+def _paging(request: HttpRequest, page: SearchPage | None) -> dict[str, Any]:
+    """The pager's links and which rows of the list this page shows ("rows 26–50"): keyset
+    pages, so the first row's number travels in the link (``start``), never an OFFSET."""
+    if page is None:
+        return {}
+    start = max(_int_or_none(request.GET.get("start")) or 1, 1) if request.GET.get("after") else 1
+    rows = len(page.people)
+    return {
+        "first_row": start,
+        "last_row": start + rows - 1,
+        "next_url": _page_url(request, page.next_cursor, start=start + rows)
+        if page.next_cursor
+        else None,
+        "first_url": _page_url(request, None) if request.GET.get("after") else None,
+    }
+
+
+def _hints(request: HttpRequest, page: SearchPage | None) -> dict[str, Any]:
+    """Links to the other spellings of a name, or of an externalId, that find people."""
+    if page is None:
+        return {"other_spellings": [], "other_cases": []}
+    return {
+        "corrected_url": _page_url(request, None, q=page.corrected) if page.corrected else None,
+        "other_spellings": [
+            (spelling, _page_url(request, None, q=spelling)) for spelling in page.other_spellings
+        ],
+        "other_cases": [
+            (external_id, _page_url(request, None, q=external_id))
+            for external_id in page.other_case_external_ids
+        ],
+    }
+
+
+def sort_headers(request: HttpRequest, sort: str | None) -> dict[str, dict[str, str | None]]:
+    """Per sortable column: the link that sorts by it (again: the other way), and its
+    aria-sort ("ascending", "descending" or None)."""
+    headers = {}
+    for name, label, descending_first in SORTABLE:
+        if sort == name:
+            state, then = "ascending", f"-{name}"
+        elif sort == f"-{name}":
+            state, then = "descending", name
+        else:
+            state, then = None, f"-{name}" if descending_first else name
+        headers[name] = {
+            "label": label,
+            "aria_sort": state,
+            "url": _page_url(request, None, sort=then),
+        }
+    return headers
 
 
 def result_rows(rows: list) -> SafeString:
@@ -101,18 +166,16 @@ def _int_or_none(text: str | None) -> int | None:
         return None
 
 
-def _page_url(request: HttpRequest, cursor: int | None, q: str | None = None) -> str:
+def _page_url(request: HttpRequest, cursor: int | None, **replace: str | int) -> str:
     """This search with another page: after ``cursor``, or the first page for None; with
-    ``q`` instead of the text typed when given."""
-    params = [
-        (key, q if q is not None and key == "q" else value)
-        for key in request.GET
-        if key not in ("go", "after")
-        for value in request.GET.getlist(key)
-        if value.strip()
-    ]
+    the parameters in ``replace`` instead of those given (``q`` for another spelling,
+    ``sort``, ``start``: the number of the page's first row)."""
+    params = _meaningful(request, ("go", "after", "start", *replace))
+    params += [(key, str(value)) for key, value in replace.items() if key != "start"]
     if cursor is not None:
         params.append(("after", str(cursor)))
+        if "start" in replace:
+            params.append(("start", str(replace["start"])))
     return reverse("home") + ("?" + urlencode(params) if params else "")
 
 

@@ -1,6 +1,6 @@
 """The similar-name fallback: a name that finds nobody is corrected against the words of
-people's names (people.name_terms, migration 0018). PostgreSQL with pg_trgm only; elsewhere
-a name that finds nobody finds nobody (last test)."""
+people's names (people.name_terms, migration 0018) on PostgreSQL with pg_trgm; elsewhere the
+words of a bounded read of people's names, compared by rapidfuzz."""
 
 import itertools
 
@@ -293,13 +293,29 @@ def test_the_search_page_offers_the_spelling_it_shows_and_the_others(client, edi
     assert f'href="{reverse("home")}?q=horvac" data-testid="other-spelling"' in html
 
 
-def test_without_a_dictionary_a_name_that_finds_nobody_finds_nobody(actor):
+@pytest.mark.parametrize(
+    ("typed", "corrected"), [("Hrovat", "horvat"), ("ana hrovat", "ana horvat")]
+)
+def test_a_mistyped_name_finds_the_closest_spelling_on_every_database(actor, typed, corrected):
+    ana = make_person(actor, "Ana", "Horvat")
+    make_person(actor, "Ivo", "Kovač")
+    page = search_people(SearchQuery(q=typed))
+    assert ids(page) == [ana.pk] and page.corrected == corrected
+
+
+def test_the_portable_dictionary_reads_a_bounded_number_of_names(actor, monkeypatch):
     if connection.vendor == "postgresql":
         pytest.skip("PostgreSQL keeps the dictionary (the tests above)")
+    from directory.search import backends
+
     make_person(actor, "Ana", "Horvat")
-    assert similar_names("horvta") == []
-    page = search_people(SearchQuery(q="horvta"))
-    assert ids(page) == [] and page.corrected is None
+    with CaptureQueriesContext(connection) as queries:
+        assert similar_names("hrovat") == ["horvat"]
+    assert f"LIMIT {backends.PORTABLE_NAME_SCAN}" in queries[0]["sql"]
+    assert len(queries) == 1
+    # Nobody named: no dictionary, no correction.
+    Person.objects.all().delete()
+    assert similar_names("hrovat") == []
 
 
 @postgres_only
