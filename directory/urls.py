@@ -11,6 +11,7 @@ app_name = "people"
 
 urlpatterns = [
     path("search/value-field", search.search_value_field, name="search_value_field"),
+    path("search/total", search.search_total, name="search_total"),
     path("tags/suggest", search.tag_suggestions, name="tag_suggestions"),
     *people_urls.urlpatterns,
     path("person/<int:pk>/", person.person_detail, name="detail"),

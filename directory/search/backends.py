@@ -9,13 +9,16 @@ planner's row estimate); the portable backend the plain SQL every database reads
 from __future__ import annotations
 
 import orjson
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Collate
 from rapidfuzz import fuzz, process
 
 from people import name_terms
 from people.models import Person
+
+# PostgreSQL's SQLSTATE for a statement cut short by statement_timeout.
+QUERY_CANCELED = "57014"
 
 # The portable backend's similar-name dictionary: the words of up to this many people's names
 # (the name index, read from its start), read when a name search finds nobody. It bounds what
@@ -106,6 +109,11 @@ class PortableBackend:
         """The planner's estimate of the rows a queryset returns; None where there is none."""
         return None
 
+    def bounded_count(self, capped: QuerySet, timeout_ms: int) -> int | None:
+        """``capped.count()``, or None when it takes longer than ``timeout_ms`` (where the
+        database can cut a statement short; elsewhere it is counted)."""
+        return capped.count()
+
     def name_words(self, words: list[str]) -> list[name_terms.TypedWord] | None:
         """What the words of people's names say of each folded typed word (is some word
         spelled starting with it, which words are most like it), as name_terms.look_up says
@@ -184,6 +192,22 @@ class PostgreSQLBackend(PortableBackend):
         # EXPLAIN plans the statement without running it: the top node's row estimate.
         plan = orjson.loads(queryset.order_by().explain(format="json"))
         return int(plan[0]["Plan"]["Plan Rows"])
+
+    def bounded_count(self, capped: QuerySet, timeout_ms: int) -> int | None:
+        # statement_timeout for this transaction only (set_config's is_local): a count cut
+        # short is rolled back to its savepoint, the web timeouts stay as they are.
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT set_config('statement_timeout', %s, true)", [str(timeout_ms)]
+                    )
+                with transaction.atomic():
+                    return capped.count()
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) == QUERY_CANCELED:
+                return None
+            raise
 
     def name_words(self, words: list[str]) -> list[name_terms.TypedWord] | None:
         # The database keeps the dictionary (people.name_terms), compared by trigrams.

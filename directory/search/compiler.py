@@ -27,7 +27,7 @@ from .names import name_cursor, name_filter, name_page, names_first
 from .query import SORTS, Match, SearchQuery
 from .rows import SearchPage, person_rows
 from .similar import similar_page
-from .totals import Total, total_of
+from .totals import EXACT_COUNT_LIMIT, Total, total_of
 
 # A page of the operator's result list: what fits on a screen or two (the next page is one
 # keyset step away).
@@ -51,8 +51,9 @@ def search_people(
 
     Exact identifiers and filter-only lists come newest first, or in ``query.sort``; a name
     search comes in name order (an index range). Either way the cursor is a person id.
-    ``total``: the page also says how many people there are (SearchPage.total): counted
-    only when there is more than this first page, never more than EXACT_COUNT_LIMIT rows.
+    ``total``: the page also says how many people there are (SearchPage.total) when that
+    costs no count: a first page with no next one, or every person of a large table (its
+    estimate); otherwise ``SearchPage.count_later`` says that count_people can count them.
     """
     if after is None:
         after = query.after
@@ -81,8 +82,22 @@ def search_people(
         page = SearchPage(people[:limit], [], next_cursor, False)
         population = filtered(Person.objects.all(), query, tags, drive=False)
     if total:
-        page.total = _total(page, population, query, after)
+        page.total = _total_without_counting(page, query, after)
+        page.count_later = page.total is None and population is not None
+    page.population = population
     return page
+
+
+def count_people(query: SearchQuery) -> Total | None:
+    """How many people ``query`` finds (totals.total_of: a bounded count, else an estimate),
+    asked by the search page after its rows (a count can take longer than the page); None
+    for a page that is the only one of its kind (similar names)."""
+    page = search_people(query, after=None, limit=1)
+    if page.population is None:
+        return None
+    if page.next_cursor is None:
+        return Total(len(page.people))
+    return total_of(page.population, whole_table=not query.q.strip() and not query.has_filters)
 
 
 def in_order(people: QuerySet[Person], sort: str | None, after: int | None) -> QuerySet[Person]:
@@ -109,18 +124,20 @@ def in_order(people: QuerySet[Person], sort: str | None, after: int | None) -> Q
     return people.order_by(*(("-sort_key", "-pk") if descending else ("sort_key", "pk")))
 
 
-def _total(
-    page: SearchPage, population: QuerySet[Person] | None, query: SearchQuery, after: int | None
+def _total_without_counting(
+    page: SearchPage, query: SearchQuery, after: int | None
 ) -> Total | None:
-    """How many people the query finds: the rows of a first page that has no next one (no
-    statement), else counted (totals.total_of)."""
+    """What the total is without a count: the rows of a first page that has no next one, or
+    the estimate of a large table when the query is every person (one catalog read)."""
     if page.corrected is not None:
         return None
     if after is None and page.next_cursor is None:
         return Total(len(page.people))
-    if population is None:
-        return None
-    return total_of(population, whole_table=not query.q.strip() and not query.has_filters)
+    if not query.q.strip() and not query.has_filters:
+        estimate = backend().estimated_rows(Person._meta.db_table)
+        if estimate is not None and estimate >= EXACT_COUNT_LIMIT:
+            return Total(estimate, exact=False)
+    return None
 
 
 def _text_page(

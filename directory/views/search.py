@@ -17,7 +17,13 @@ from core.access import operator_required
 from core.errors import DomainError
 from core.roles import can_edit
 from directory.forms import SearchForm
-from directory.search import DEFAULT_PAGE_SIZE, SearchPage, SearchQuery, search_people
+from directory.search import (
+    DEFAULT_PAGE_SIZE,
+    SearchPage,
+    SearchQuery,
+    count_people,
+    search_people,
+)
 from people import selectors
 from people.forms import split_list
 
@@ -44,6 +50,13 @@ def canonical_search_url(request: HttpRequest) -> str:
     """The search URL with only the parameters that mean something (what back/reload use)."""
     params = _meaningful(request, ("go",))
     return reverse("home") + (f"?{urlencode(params)}" if params else "")
+
+
+def _total_url(request: HttpRequest) -> str:
+    """Where the results ask how many people the search finds (search_total): the search's
+    meaningful parameters without the page's position."""
+    params = _meaningful(request, ("go", "after", "start", "size", "sort"))
+    return reverse("people:search_total") + (f"?{urlencode(params)}" if params else "")
 
 
 # The sortable columns: (sort name, header, the first click sorts descending).
@@ -89,6 +102,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "rows_html": result_rows(page.people) if page else "",
         "can_edit": can_edit(request.user),
         "search_url": search_url,
+        "total_url": _total_url(request) if page is not None and page.count_later else "",
         "results_only": results_only,
         **_paging(request, page),
         **_hints(request, page),
@@ -194,6 +208,21 @@ def filter_controls(form: SearchForm) -> list[dict[str, Any]]:
         }
         for name in FILTERS
     ]
+
+
+@operator_required
+@require_GET
+def search_total(request: HttpRequest) -> HttpResponse:
+    """How many people a search finds, asked by its results after they are shown (a count can
+    take longer than the page: directory.search.totals)."""
+    form = SearchForm(request.GET, given_choices_only=True)
+    total = None
+    if form.is_valid():
+        try:
+            total = count_people(form.to_query())
+        except DomainError:
+            total = None
+    return render(request, "directory/_search_total.html", {"total": total})
 
 
 @operator_required
