@@ -111,7 +111,10 @@ def history_page(
         events = events.filter(actor_label=history_filter.actor)
     if position is not None:
         moment, pk = position
-        events = events.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=pk))
+        # created_at <= moment bounds the index scan (an Index Cond): a page deep in a long
+        # history starts at its cursor instead of reading and dropping every newer event;
+        # only events of the cursor's very moment are left to the OR.
+        events = events.filter(Q(created_at__lte=moment), Q(created_at__lt=moment) | Q(pk__lt=pk))
     rows = list(events.order_by("-created_at", "-id")[: size + 1])
     next_cursor = encode_history_cursor(rows[size - 1]) if len(rows) > size else None
     return HistoryPage(rows[:size], next_cursor)

@@ -395,6 +395,9 @@ def test_a_filtered_history_is_an_indexed_keyset_walk(profile, history_filter, i
     assert len(scans) == 1
     assert scans[0]["Node Type"] == "Index Scan"
     assert scans[0]["Index Name"] in (index if isinstance(index, tuple) else (index,))
+    if older:
+        # The cursor bounds the scan: it starts there rather than at the newest event.
+        assert "created_at <=" in scans[0]["Index Cond"]
     assert not any(n["Node Type"] in ("Sort", "Incremental Sort") for n in nodes)
 
 
