@@ -149,3 +149,16 @@ def test_without_javascript_the_times_are_utc_and_the_filter_loads_the_page(
     expect(rows(page)).to_have_count(1)
     expect(rows(page, "PERSON_CREATED")).to_have_count(1)
     page.context.close()
+
+
+def test_search_rows_read_their_times_relative_after_a_search_as_you_type(
+    browser, live_server, editor, ana
+):
+    page = zoned_page(browser, live_server)
+    sign_in(page, editor.username)
+    page.locator("#id_q").fill("Horvat")
+    times = page.locator("#results time[data-relative]")
+    expect(times).to_have_count(1)
+    expect(times).to_have_text(re.compile(r"^(just now|\d+ minutes? ago)$"))
+    expect(times).to_have_attribute("title", re.compile(r"\(Europe/Zagreb\)$"))
+    page.context.close()
