@@ -129,6 +129,13 @@ def test_times_read_relative_in_the_browsers_zone_with_the_absolute_time_on_hove
     page.get_by_role("button", name="Filter").click()
     expect(rows(page)).to_have_count(1)
     expect(rows(page, "PERSON_CREATED").locator("time")).to_have_text("2 Dec 2026")
+
+    # An in-place change answers with the history out of band: its new time reads relative.
+    page.get_by_label("Add tags").fill("platinum")
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.get_by_test_id("tag-chips")).to_contain_text("platinum")
+    expect(rows(page).first.locator("time")).to_have_text("just now")
+    expect(page.get_by_test_id("person-modified")).to_have_text("just now")
     page.context.close()
 
 
