@@ -35,7 +35,7 @@ from people.models import (
     Person,
     Tag,
 )
-from people.selectors import HISTORY_PAGE_SIZE, AttributeRow, HistoryPage
+from people.selectors import HISTORY_PAGE_SIZE, AttributeRow, HistoryFilter, HistoryPage
 
 
 @dataclass
@@ -65,18 +65,23 @@ class PersonPage:
         return [AttributeRow(d, values.get(d.pk)) for d in self.definitions]
 
 
-def person_page(pk: int, *, before: str | None = None) -> PersonPage:
-    """The person's page, or 404. ``before``: a history cursor (the page older than it)."""
+def person_page(
+    pk: int, *, before: str | None = None, history_filter: HistoryFilter | None = None
+) -> PersonPage:
+    """The person's page, or 404. ``before``: a history cursor (the page older than it);
+    ``history_filter``: which events the history shows (people.selectors.HistoryFilter)."""
     if connection.vendor == "postgresql":
-        return _from_one_statement(pk, before)
-    return _from_queries(pk, before)
+        return _from_one_statement(pk, before, history_filter)
+    return _from_queries(pk, before, history_filter)
 
 
 # ---------------------------------------------------------------------------------------------
 # Elsewhere: one query per relation
 
 
-def _from_queries(pk: int, before: str | None) -> PersonPage:
+def _from_queries(
+    pk: int, before: str | None, history_filter: HistoryFilter | None = None
+) -> PersonPage:
     person = get_object_or_404(Person, pk=pk)
     return PersonPage(
         person=person,
@@ -91,7 +96,7 @@ def _from_queries(pk: int, before: str | None) -> PersonPage:
             .order_by("-is_primary", "id")
         ),
         definitions=list(AttributeDefinition.objects.order_by("name_key", "id")),
-        history=selectors.history_page(pk, before=before),
+        history=selectors.history_page(pk, before=before, history_filter=history_filter),
     )
 
 
@@ -142,10 +147,13 @@ def _related_sql() -> dict[str, str]:
     }
 
 
-def _from_one_statement(pk: int, before: str | None) -> PersonPage:
+def _from_one_statement(
+    pk: int, before: str | None, history_filter: HistoryFilter | None = None
+) -> PersonPage:
     related = _related_sql()
-    if selectors.decode_history_cursor(before) is not None:
-        del related["page_history"]  # an older page: its own query, by the cursor
+    if selectors.decode_history_cursor(before) is not None or history_filter:
+        # An older page or a filtered one: its own query, by the cursor and the filter.
+        del related["page_history"]
     queryset = Person.objects.annotate(
         **{name: RawSQL(f"({sql})", [], output_field=JSONField()) for name, sql in related.items()}
     )
@@ -177,7 +185,7 @@ def _from_one_statement(pk: int, before: str | None) -> PersonPage:
         cursor = selectors.encode_history_cursor(events[-1]) if more else None
         history = HistoryPage(events, cursor)
     else:
-        history = selectors.history_page(pk, before=before)
+        history = selectors.history_page(pk, before=before, history_filter=history_filter)
     return PersonPage(
         person=person,
         identities=_instances(ContactIdentity, rows["page_identities"]),

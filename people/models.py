@@ -568,6 +568,15 @@ class Event(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["person", "-created_at", "-id"], name="event_person_time_idx"),
+            # The history filtered by kind or by actor (people.selectors.history_page): each
+            # walks its own index in the page's order rather than filtering the whole history.
+            models.Index(
+                fields=["person", "kind", "-created_at", "-id"], name="event_person_kind_time_idx"
+            ),
+            models.Index(
+                fields=["person", "actor_label", "-created_at", "-id"],
+                name="event_person_actor_time_idx",
+            ),
         ]
 
     def __str__(self) -> str:

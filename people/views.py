@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.access import edit_required
@@ -34,10 +34,12 @@ from people.forms import (
     split_list,
 )
 from people.history import Actor
+from people.history_lines import change_lines
 from people.identities import format_phone, normalize_email, parse_phone
 from people.models import (
     AttributeDefinition,
     DataType,
+    EventKind,
     IdentityKind,
     Person,
 )
@@ -500,60 +502,43 @@ def submitted_state(definition: AttributeDefinition, raw: Any) -> dict[str, Any]
 
 
 def describe_changes(changes: dict[str, Any]) -> list[str]:
-    """Short lines that say what an event changed ("firstName: Ana → Anna")."""
-    lines = []
-    for key, change in (changes or {}).items():
-        if isinstance(change, dict) and ("before" in change or "after" in change):
-            lines.append(f"{key}: {_show(change.get('before'))} → {_show(change.get('after'))}")
-        elif isinstance(change, dict) and ("added" in change or "removed" in change):
-            # Phones as the page shows them (+385 1 6419 710), not their stored digits.
-            shown = _phone_text if key == "phones" else str
-            parts = []
-            if change.get("added"):
-                parts.append("added " + ", ".join(map(shown, change["added"])))
-            if change.get("removed"):
-                parts.append("removed " + ", ".join(map(shown, change["removed"])))
-            lines.append(f"{key}: {'; '.join(parts)}")
-        elif isinstance(change, dict):
-            lines.extend(f"{key}.{line}" for line in describe_changes(change))
-        else:
-            lines.append(f"{key}: {_show(change)}")
-    return lines
+    """Short lines that say what an event changed ("City: Zagreb → Split", "Added tag VIP")."""
+    return change_lines(changes)
 
 
-def _phone_text(digits: Any) -> str:
-    return format_phone(str(digits))
-
-
-def _show(value: Any) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return "true" if value else "false"  # JSON's spelling, as the editors show it
-    if isinstance(value, list | dict):
-        import json
-
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
-
-
-def describe_history(page: selectors.HistoryPage) -> dict[str, Any]:
-    """Each event with its lines, labels and time as text (a page has twenty rows)."""
+def describe_history(
+    page: selectors.HistoryPage, history_filter: selectors.HistoryFilter | None = None
+) -> dict[str, Any]:
+    """Each event with its lines, labels and time (UTC; static/js/times.js shows it relative,
+    in the operator's zone), and the filter the page was read with (a page has twenty rows)."""
+    history_filter = history_filter or selectors.HistoryFilter()
     events = []
     for event in page.events:
-        created = timezone.localtime(event.created_at)
+        created = event.created_at.astimezone(dt.UTC)
         events.append(
             {
                 "event": event,
-                "lines": describe_changes(event.changes),
+                "lines": change_lines(event.changes),
                 "kind_label": event.get_kind_display(),
                 "actor_kind_label": event.get_actor_kind_display(),
                 "source_label": event.get_source_display(),
                 "created_iso": created.isoformat(),
-                "created": created.strftime("%Y-%m-%d %H:%M:%S"),
+                "created": created.strftime("%Y-%m-%d %H:%M:%S UTC"),
             }
         )
-    return {"events": events, "next_cursor": page.next_cursor}
+    newest = history_filter.query_string()
+    older = urlencode({"before": page.next_cursor}) if page.next_cursor else ""
+    return {
+        "events": events,
+        "next_cursor": page.next_cursor,
+        "filter": history_filter,
+        "kinds": EventKind.choices,
+        # The actors of this page, offered by the actor box (no query of its own).
+        "actors": sorted({event.actor_label for event in page.events}),
+        # The pager's query strings: a page of the same filter (the newest, the older one).
+        "newest_query": newest,
+        "older_query": f"{newest}&{older}" if newest and older else newest or older,
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -45,6 +46,7 @@ def _int_or_none(text: str | None) -> int | None:
 
 def page_context(request: HttpRequest, page: PersonPage, **extra: Any) -> dict[str, Any]:
     person = page.person
+    history_filter = selectors.HistoryFilter.from_query(request.GET)
     return {
         "person": person,
         "phones": page.phones,
@@ -52,7 +54,7 @@ def page_context(request: HttpRequest, page: PersonPage, **extra: Any) -> dict[s
         "installations": page.installations,
         "tags": page.tags,
         "attribute_rows": [editor_state(row, person.pk) for row in page.attribute_rows()],
-        "history": describe_history(page.history),
+        "history": describe_history(page.history, history_filter),
         "history_before": request.GET.get("before") or "",
         "overview_form": PersonForm(initial=PersonForm.initial_for(person)),
         "can_edit": can_edit(request.user),
@@ -64,7 +66,8 @@ def page_context(request: HttpRequest, page: PersonPage, **extra: Any) -> dict[s
 @operator_required
 @require_GET
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    page = person_page(pk, before=request.GET.get("before"))
+    history_filter = selectors.HistoryFilter.from_query(request.GET)
+    page = person_page(pk, before=request.GET.get("before"), history_filter=history_filter)
     return render(request, "people/person_detail.html", page_context(request, page))
 
 
@@ -79,14 +82,32 @@ def person_header(request: HttpRequest, pk: int) -> HttpResponse:
 @operator_required
 @require_GET
 def person_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """A page of history, filtered by ``?kind=…&actor=…`` and older than ``?before=…``."""
     person = get_object_or_404(Person, pk=pk)
     before = request.GET.get("before") or ""
-    history = selectors.history_page(person, before=before or None)
-    context = {"person": person, "history": describe_history(history), "history_before": before}
+    history_filter = selectors.HistoryFilter.from_query(request.GET)
     if not request.htmx:
-        return redirect(person_url(person) + (f"?before={before}" if before else "") + "#history")
-    # The pager links push the person URL with ``before``: a reload shows the same page.
-    return render(request, "people/_history.html", context)
+        return redirect(history_url(person, history_filter, before))
+    history = selectors.history_page(person, before=before or None, history_filter=history_filter)
+    context = {
+        "person": person,
+        "history": describe_history(history, history_filter),
+        "history_before": before,
+    }
+    response = render(request, "people/_history.html", context)
+    # The person URL of this page (filter and cursor): a reload or a shared link shows it.
+    response["HX-Push-Url"] = history_url(person, history_filter, before).removesuffix("#history")
+    return response
+
+
+def history_url(person: Person, history_filter: selectors.HistoryFilter, before: str) -> str:
+    """The person page at this page of history."""
+    query = "&".join(
+        part
+        for part in (history_filter.query_string(), before and urlencode({"before": before}))
+        if part
+    )
+    return person_url(person) + (f"?{query}" if query else "") + "#history"
 
 
 @edit_required

@@ -247,7 +247,7 @@ def test_a_stale_overview_edit_names_who_changed_the_profile_and_when(editor_cli
     assert snapshot(ana) == before
     assert "maria.support" in html
     assert event.created_at.strftime("%Y-%m-%d %H:%M:%S") in html
-    assert "city: Zagreb → Rijeka" in html
+    assert "City: Zagreb → Rijeka" in html
     # What the operator typed stays in the form, beside the latest values.
     assert 'value="Anita"' in html
     assert "Where your values differ from the latest version" in html
@@ -279,7 +279,7 @@ def test_a_conflict_names_the_other_edit_not_the_operators_own_change_after_it(
     html = response.content.decode()
     assert response.status_code == 422
     assert '<strong data-testid="conflict-actor">maria.support</strong>' in html
-    assert "city: Zagreb → Rijeka" in html
+    assert "City: Zagreb → Rijeka" in html
     assert Person.objects.get(pk=ana.pk).city == "Rijeka"
 
 
@@ -296,7 +296,7 @@ def test_a_conflict_with_only_the_operators_own_edits_names_the_newest(editor_cl
     html = response.content.decode()
     assert response.status_code == 422
     assert f'<strong data-testid="conflict-actor">{editor.username}</strong>' in html
-    assert "city: Zagreb → Split" in html
+    assert "City: Zagreb → Split" in html
 
 
 @pytest.mark.django_db
