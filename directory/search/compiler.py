@@ -8,6 +8,8 @@ pages: no OFFSET, no COUNT(*). How each kind stays at index speed: docs/scaling.
 
 from __future__ import annotations
 
+import functools
+
 from django.db.models import F, Q, QuerySet, Subquery
 
 from people.fields import fold
@@ -68,7 +70,8 @@ def search_people(
     # people, which EXISTS probes check.
     few_candidates = drives(tags)
     if text:
-        page, population = _text_page(query, text, tags, after, limit, few_candidates)
+        page, people = _text_page(query, text, tags, after, limit, few_candidates)
+        population = None if people is None else (lambda: people)
     else:
         # The page's ids first: the walk of an index in order then tests the filters from
         # indexes alone, without reading the row of every person it passes over; then the
@@ -80,7 +83,9 @@ def search_people(
         people.sort(key=lambda row: position[row.pk])
         next_cursor = ids[limit - 1] if len(ids) > limit else None
         page = SearchPage(people[:limit], [], next_cursor, False)
-        population = filtered(Person.objects.all(), query, tags, drive=False)
+        # Built only to be counted (count_people): a custom attribute condition reads its
+        # definition.
+        population = functools.partial(filtered, Person.objects.all(), query, tags, drive=False)
     if total:
         page.total = _total_without_counting(page, query, after)
         page.count_later = page.total is None and population is not None
@@ -97,7 +102,7 @@ def count_people(query: SearchQuery) -> Total | None:
         return None
     if page.next_cursor is None:
         return Total(len(page.people))
-    return total_of(page.population, whole_table=not query.q.strip() and not query.has_filters)
+    return total_of(page.population(), whole_table=not query.q.strip() and not query.has_filters)
 
 
 def in_order(people: QuerySet[Person], sort: str | None, after: int | None) -> QuerySet[Person]:

@@ -333,8 +333,8 @@ class SearchPage:
     # without a count; else ``count_later``: compiler.count_people counts them.
     total: Any = None
     count_later: bool = False
-    # The people the page is one of (a queryset), to count them; None for a page that is the
-    # only one of its kind.
+    # The people the page is one of: a callable that builds their queryset, to count them;
+    # None for a page that is the only one of its kind.
     population: Any = field(default=None, repr=False, compare=False)
     # A page that found nobody: the kinds of identifier the text was looked up as, the
     # externalIds that differ from it only in case, and whether it looks like a phone number
