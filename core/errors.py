@@ -25,6 +25,9 @@ class ErrorCode:
     FORBIDDEN = "FORBIDDEN"
     # What is created exists already (an event definition id).
     CONFLICT = "CONFLICT"
+    # The identifier belonged to an erased person: storing it again is refused until an
+    # administrator lifts its suppression (people.suppression).
+    IDENTIFIER_SUPPRESSED = "IDENTIFIER_SUPPRESSED"
 
 
 class DomainError(Exception):

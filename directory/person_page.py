@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import JSONField, Model
+from django.db.models import JSONField, Model, OuterRef, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
@@ -36,6 +36,7 @@ from people.models import (
     Tag,
 )
 from people.selectors import HISTORY_PAGE_SIZE, AttributeRow, HistoryFilter, HistoryPage
+from privacy.models import Erasure, ErasureState
 
 
 @dataclass
@@ -65,6 +66,16 @@ class PersonPage:
         return [AttributeRow(d, values.get(d.pk)) for d in self.definitions]
 
 
+def _with_pending_erasure(people: QuerySet[Person]) -> QuerySet[Person]:
+    """People with ``pending_erasure_id`` and ``erasure_due_at`` (None: no erasure pending):
+    the page shows a pending erasure, in the person's own statement."""
+    pending = Erasure.objects.filter(person_id=OuterRef("pk"), state=ErasureState.PENDING)
+    return people.annotate(
+        pending_erasure_id=Subquery(pending.values("id")[:1]),
+        erasure_due_at=Subquery(pending.values("due_at")[:1]),
+    )
+
+
 def person_page(
     pk: int, *, before: str | None = None, history_filter: HistoryFilter | None = None
 ) -> PersonPage:
@@ -82,7 +93,7 @@ def person_page(
 def _from_queries(
     pk: int, before: str | None, history_filter: HistoryFilter | None = None
 ) -> PersonPage:
-    person = get_object_or_404(Person, pk=pk)
+    person = get_object_or_404(_with_pending_erasure(Person.objects.all()), pk=pk)
     return PersonPage(
         person=person,
         identities=list(person.identities.order_by("kind", "id")),
@@ -154,7 +165,7 @@ def _from_one_statement(
     if selectors.decode_history_cursor(before) is not None or history_filter:
         # An older page or a filtered one: its own query, by the cursor and the filter.
         del related["page_history"]
-    queryset = Person.objects.annotate(
+    queryset = _with_pending_erasure(Person.objects.all()).annotate(
         **{name: RawSQL(f"({sql})", [], output_field=JSONField()) for name, sql in related.items()}
     )
     person = get_object_or_404(queryset, pk=pk)

@@ -4,7 +4,7 @@ the search's own partials, under one namespace."""
 
 from django.urls import path
 
-from directory.views import person, search
+from directory.views import person, privacy, search
 from people import urls as people_urls
 
 app_name = "people"
@@ -19,4 +19,8 @@ urlpatterns = [
     path("person/<int:pk>/history", person.person_history, name="history"),
     path("person/<int:pk>/overview", person.person_overview, name="overview"),
     path("person/<int:pk>/delete", person.person_delete, name="delete"),
+    path("person/<int:pk>/export", privacy.person_export, name="export"),
+    path("person/<int:pk>/erasure", privacy.erasure_request, name="erasure_request"),
+    path("erasures/<int:pk>/cancel", privacy.erasure_cancel, name="erasure_cancel"),
+    path("suppressions/lift", privacy.suppression_lift, name="suppression_lift"),
 ]

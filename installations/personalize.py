@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 
 from core.errors import DomainError, ErrorCode
 from installations.depersonalize import _is_anonymous, depersonalize_locked
@@ -18,6 +19,7 @@ from installations.locks import (
     _set_primary_locked,
 )
 from installations.models import Application, Installation
+from people import suppression
 from people.apply import apply_person_changes, lock_references, owner_of_external_id
 from people.changes import REPLACE, PersonChanges, parse_custom_attributes, parse_tag_names
 from people.fields import FIELD_ALIASES, STANDARD_FIELDS, clean_standard_fields
@@ -30,6 +32,7 @@ from people.models import (
     IdentityKind,
     Origin,
     Person,
+    SuppressedKind,
 )
 
 
@@ -166,7 +169,13 @@ def parse_personalize_attributes(attributes: Any) -> PersonChanges:
 
 
 def _give_identity(person: Person, identity: dict[str, Any]) -> None:
-    """An anonymous profile takes the identity; IntegrityError if another writer won it."""
+    """An anonymous profile takes the identity; IntegrityError if another writer won it;
+    IDENTIFIER_SUPPRESSED if a part of it was an erased person's (nobody holds it now)."""
+    parts = [(SuppressedKind.PHONE, p.number, "identity.phones") for p in identity["phones"]]
+    parts += [(SuppressedKind.EMAIL, e, "identity.emails") for e in identity["emails"]]
+    if identity["external_id"]:
+        parts.append((SuppressedKind.EXTERNAL_ID, identity["external_id"], "identity.externalId"))
+    suppression.check_none_suppressed(parts)
     if identity["external_id"]:
         person.external_id = identity["external_id"]
         person.save(update_fields=["external_id", "modified_at"])
@@ -248,13 +257,18 @@ def installation_personalize(
     _serialize(_installation_key(push_id), *_identity_keys(wanted))
     # Whom to lock besides the installation's person: read before the locks (when that
     # person has the externalId, it owns it and there is nothing to look up), checked after.
+    # In the same statement: whether the registration was an erased person's (a device that
+    # registered again after its person's erasure stays anonymous: people.suppression).
     now = (
         Installation.objects.filter(push_registration_id=push_id)
-        .values("person_id", "person__external_id")
+        .annotate(suppressed=Exists(suppression.marker(SuppressedKind.PUSH_REGISTRATION, push_id)))
+        .values("person_id", "person__external_id", "suppressed")
         .first()
     )
     if now is None:
         raise _no_registration(push_id)
+    if now["suppressed"]:
+        raise suppression.refusal(SuppressedKind.PUSH_REGISTRATION, "pushRegistrationId")
     owner = _single_candidate(
         wanted, held=Person(pk=now["person_id"], external_id=now["person__external_id"])
     )

@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 
 from core.errors import DomainError, ErrorCode
 from people import custom_attributes as attribute_types
+from people import suppression
 from people.changes import MAX_CONTACTS_PER_KIND, REPLACE, PersonChanges
 from people.fields import (
     STANDARD_FIELDS,
@@ -23,6 +24,7 @@ from people.models import (
     EventKind,
     IdentityKind,
     Person,
+    SuppressedKind,
     Tag,
 )
 from people.name_keys import name_key
@@ -56,9 +58,22 @@ def owner_of_external_id(external_id: str) -> int | None:
     return Person.objects.filter(external_id=external_id).values_list("id", flat=True).first()
 
 
+def _owner_unless_suppressed(owners, kind: str, value: str, field_name: str) -> int | None:
+    """The owner that ``owners`` (a flat values_list of person ids) finds, read in one
+    statement with the suppression of the identifier: refused (IDENTIFIER_SUPPRESSED) when
+    nobody has it and it was erased (people.suppression)."""
+    found = set(owners.union(suppression.marker(kind, value), all=True))
+    owner = next((pk for pk in found if pk != suppression.SUPPRESSED_OWNER), None)
+    if owner is None and found:
+        raise suppression.refusal(kind, field_name)
+    return owner
+
+
 def check_external_id_free(external_id: str, person_id: int | None) -> None:
-    """Refused (USER_MERGE_INTERRUPTED) when another person than ``person_id`` has it."""
-    other = owner_of_external_id(external_id)
+    """Refused (USER_MERGE_INTERRUPTED) when another person than ``person_id`` has it, and
+    (IDENTIFIER_SUPPRESSED) when it was an erased person's."""
+    owners = Person.objects.filter(external_id=external_id).values_list("id", flat=True)
+    other = _owner_unless_suppressed(owners, SuppressedKind.EXTERNAL_ID, external_id, "externalId")
     if other is not None and other != person_id:
         raise _merge_error("externalId", f"externalId {external_id!r}", other)
 
@@ -67,8 +82,12 @@ def check_identity_free(
     kind: str, value: str, person_id: int | None, field_name: str
 ) -> int | None:
     """Refused (USER_MERGE_INTERRUPTED, at ``field_name``) when another person than
-    ``person_id`` has the phone or email ``value``; else its owner (None: nobody)."""
-    owner = owner_of_identity(kind, value)
+    ``person_id`` has the phone or email ``value``, and (IDENTIFIER_SUPPRESSED) when it was an
+    erased person's; else its owner (None: nobody)."""
+    owners = ContactIdentity.objects.filter(kind=kind, value=value).values_list(
+        "person_id", flat=True
+    )
+    owner = _owner_unless_suppressed(owners, suppression.kind_of(kind), value, field_name)
     if owner is not None and owner != person_id:
         raise _merge_error(field_name, f"{kind.lower()} {value}", owner)
     return owner

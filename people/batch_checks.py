@@ -12,7 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.db.models import IntegerField, Value
+
 from core.errors import DomainError, ErrorCode
+from people import suppression
 from people.apply import _lock_for_share, _merge_error
 from people.changes import (
     MAX_CONTACTS_PER_KIND,
@@ -20,7 +23,13 @@ from people.changes import (
     attribute_definitions_named,
     merge_changes,
 )
-from people.models import AttributeDefinition, ContactIdentity, IdentityKind, Person
+from people.models import (
+    AttributeDefinition,
+    ContactIdentity,
+    IdentityKind,
+    Person,
+    SuppressedIdentifier,
+)
 
 T = TypeVar("T")
 EXTERNAL_ID = "EXTERNAL_ID"
@@ -77,12 +86,14 @@ def claims_of(changes: PersonChanges) -> list[Claim]:
 
 
 def owners_of(keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """(kind, value) -> the person holding it in the database: one query per kind."""
+    """(kind, value) -> the person holding it in the database, or SUPPRESSED_OWNER for an
+    erased person's identifier (people.suppression): one query per kind."""
     owners: dict[tuple[str, str], int] = {}
     by_kind: dict[str, set[str]] = {}
     for kind, value in keys:
         by_kind.setdefault(kind, set()).add(value)
     for kind, values in by_kind.items():
+        suppressed_kind = suppression.kind_of(kind)
         for part in chunks(values, 10_000):
             if kind == EXTERNAL_ID:
                 rows = Person.objects.filter(external_id__in=part).values_list("external_id", "id")
@@ -90,7 +101,17 @@ def owners_of(keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
                 rows = ContactIdentity.objects.filter(kind=kind, value__in=part).values_list(
                     "value", "person_id"
                 )
-            owners.update({(kind, value): person_id for value, person_id in rows})
+            digests = {suppression.digest(suppressed_kind, value): value for value in part}
+            erased = (
+                SuppressedIdentifier.objects.filter(kind=suppressed_kind, digest__in=list(digests))
+                .annotate(owner=Value(suppression.SUPPRESSED_OWNER, output_field=IntegerField()))
+                .values_list("digest", "owner")
+            )
+            for value, person_id in rows.union(erased, all=True):
+                if person_id == suppression.SUPPRESSED_OWNER:
+                    owners.setdefault((kind, digests[value]), person_id)
+                else:
+                    owners[(kind, value)] = person_id
     return owners
 
 
@@ -123,6 +144,8 @@ def check_claims(
             if counts[kind] > MAX_CONTACTS_PER_KIND:
                 return limit_error(kind)
         owner = owners.get(claim.key)
+        if owner == suppression.SUPPRESSED_OWNER:
+            return suppression.refusal(suppression.kind_of(kind), claim.field)
         if owner is not None and owner != person.pk:
             return _merge_error(claim.field, claim.what, owner)
     return None

@@ -245,6 +245,38 @@ class ContactIdentity(models.Model):
         return f"{self.get_kind_display()} {self.value}"
 
 
+class SuppressedKind(models.TextChoices):
+    PHONE = "PHONE", "Phone"
+    EMAIL = "EMAIL", "Email"
+    EXTERNAL_ID = "EXTERNAL_ID", "externalId"
+    PUSH_REGISTRATION = "PUSH", "pushRegistrationId"
+
+
+class SuppressedIdentifier(models.Model):
+    """An identifier of an erased person that may not be stored again (DOMAIN.md, erasure).
+
+    Only a keyed hash is kept (people.suppression.digest: HMAC-SHA256 with the deployment's
+    SUPPRESSION_KEY), never the identifier: the row says "this value was erased" to whoever
+    knows the value, and nothing to whoever reads the table. An administrator lifts one
+    suppression by typing the identifier (privacy.services.lift_suppression).
+    """
+
+    kind = models.CharField(max_length=11, choices=SuppressedKind.choices)
+    digest = models.CharField(max_length=64)
+    # The erasure that suppressed it (privacy.models.Erasure): an id, not a foreign key, so
+    # that this app does not depend on the one above it.
+    erasure_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "digest"], name="suppressed_unique_digest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.digest[:12]}…"
+
+
 class NameTerm(models.Model):
     """A word of someone's folded name ("smith", "ana"): the dictionary that a name search
     which finds nobody corrects its words against (directory.search.similar).
@@ -549,9 +581,12 @@ class Event(models.Model):
 
     # Indexed by event_person_time_idx (person first): a second index on person_id alone led
     # the planner to read all of a long history and sort it for its first page.
+    # None once the person is erased: the event stays as a tombstone (privacy.erase), its
+    # person's id kept in erased_person_id and no personal data in its changes.
     person = models.ForeignKey(
-        Person, on_delete=models.CASCADE, related_name="events", db_index=False
+        Person, on_delete=models.CASCADE, related_name="events", db_index=False, null=True
     )
+    erased_person_id = models.PositiveBigIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=32, choices=EventKind.choices)
     actor_kind = models.CharField(max_length=8, choices=ActorKind.choices)
     actor_label = models.CharField(max_length=255)

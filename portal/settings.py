@@ -7,6 +7,9 @@ ALLOWED_HOSTS comma-separated host names (default: localhost names)
 PHONE_DEFAULT_REGION  ISO country code used to read national phone numbers (default: none)
 REDIS_URL     the shared store of rate limits; required when DEBUG is off
 TRUSTED_PROXY_COUNT  reverse proxies in front that append to X-Forwarded-For (default 0)
+SUPPRESSION_KEY  the secret of the keyed hashes of erased identifiers (default: derived from
+              SECRET_KEY, with a warning); never change it once people are erased
+ERASURE_COOLING_OFF_DAYS  days an erasure request waits before it runs (default 7)
 """
 
 import os
@@ -80,6 +83,7 @@ INSTALLED_APPS = [
     "people",
     "installations",
     "directory",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -320,6 +324,12 @@ STORAGES = {
 # Used to read phone numbers written in national form (no country code); None means
 # such input is rejected as PHONE_INVALID.
 PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION") or None
+
+# The erased identifiers are kept only as HMAC-SHA256 digests with this key
+# (people.suppression). Unset, a key derived from SECRET_KEY is used and the deployment check
+# warns (privacy.W001): rotating SECRET_KEY would then lift every suppression.
+SUPPRESSION_KEY = os.environ.get("SUPPRESSION_KEY", "")
+ERASURE_COOLING_OFF_DAYS = int(os.environ.get("ERASURE_COOLING_OFF_DAYS") or 7)
 
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE") or "6000/min"
 REST_FRAMEWORK = {

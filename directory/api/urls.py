@@ -5,8 +5,10 @@ has the others)."""
 from django.urls import path
 
 from directory.api import views
+from privacy.api import DataExportView
 
 urlpatterns = [
     path("persons", views.PersonsView.as_view(), name="api-persons"),
     path("persons/batch", views.BatchView.as_view(), name="api-persons-batch"),
+    path("persons/dataExport", DataExportView.as_view(), name="api-persons-data-export"),
 ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -59,6 +60,7 @@ def page_context(request: HttpRequest, page: PersonPage, **extra: Any) -> dict[s
         "overview_form": PersonForm(initial=PersonForm.initial_for(person)),
         "can_edit": can_edit(request.user),
         "can_delete": can_delete_people(request.user),
+        "cooling_off_days": settings.ERASURE_COOLING_OFF_DAYS,
         **extra,
     }
 

@@ -1,0 +1,100 @@
+"""The person page's privacy actions (privacy.services): the access-request bundle, and
+erasure requested, cancelled and, for suppressions, lifted by an Administrator."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.access import delete_required, edit_required
+from core.errors import DomainError
+from people.models import Person, Source, SuppressedKind
+from people.views import person_url
+from privacy import services
+from privacy.models import Erasure
+
+
+@edit_required
+@require_POST
+def person_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything about this person as one JSON file (a POST: the export is recorded)."""
+    try:
+        bundle = services.access_bundle(
+            person_id=pk,
+            user=request.user,
+            actor_label=request.user.get_username(),
+            source=Source.UI,
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("home")
+    response = HttpResponse(
+        json.dumps(bundle, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="person-{pk}.json"'
+    return response
+
+
+@delete_required
+@require_POST
+def erasure_request(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=pk)
+    try:
+        erasure = services.request_erasure(
+            person_id=person.pk, reason=request.POST.get("reason"), user=request.user
+        )
+    except DomainError as error:
+        messages.error(request, f"Erasure not requested: {error.message}")
+        return redirect(person_url(person, "privacy"))
+    messages.success(
+        request,
+        f"Erasure of {person.display_name} requested: it runs on "
+        f"{erasure.due_at:%Y-%m-%d} unless cancelled before.",
+    )
+    return redirect(person_url(person, "privacy"))
+
+
+@delete_required
+@require_POST
+def erasure_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    erasure = get_object_or_404(Erasure, pk=pk)
+    try:
+        services.cancel_erasure(erasure_id=erasure.pk, user=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The erasure is cancelled.")
+    return redirect(person_url(erasure.person_id, "privacy"))
+
+
+@delete_required
+@require_http_methods(["GET", "POST"])
+def suppression_lift(request: HttpRequest) -> HttpResponse:
+    """An Administrator types an erased identifier to allow it again (recorded)."""
+    context = {"kinds": SuppressedKind.choices, "values": request.POST, "error": None}
+    if request.method == "POST":
+        try:
+            lifted = services.lift_suppression(
+                kind=request.POST.get("kind", ""),
+                value=request.POST.get("value", ""),
+                reason=request.POST.get("reason"),
+                user=request.user,
+                source=Source.UI,
+            )
+        except DomainError as error:
+            context["error"] = error
+            return render(request, "privacy/suppression_lift.html", context, status=422)
+        if lifted:
+            messages.success(request, "The suppression is lifted: the identifier may be stored.")
+            return redirect("people:suppression_lift")
+        context["error"] = DomainError(
+            "NOT_FOUND", "This identifier is not suppressed (nothing was changed).", "value"
+        )
+        return render(request, "privacy/suppression_lift.html", context, status=404)
+    return render(request, "privacy/suppression_lift.html", context)
