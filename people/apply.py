@@ -62,7 +62,7 @@ def _owner_unless_suppressed(owners, kind: str, value: str, field_name: str) -> 
     """The owner that ``owners`` (a flat values_list of person ids) finds, read in one
     statement with the suppression of the identifier: refused (IDENTIFIER_SUPPRESSED) when
     nobody has it and it was erased (people.suppression)."""
-    found = set(owners.union(suppression.marker(kind, value), all=True))
+    found = set(owners.order_by().union(suppression.marker(kind, value), all=True))
     owner = next((pk for pk in found if pk != suppression.SUPPRESSED_OWNER), None)
     if owner is None and found:
         raise suppression.refusal(kind, field_name)

@@ -106,8 +106,9 @@ def owners_of(keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
                 SuppressedIdentifier.objects.filter(kind=suppressed_kind, digest__in=list(digests))
                 .annotate(owner=Value(suppression.SUPPRESSED_OWNER, output_field=IntegerField()))
                 .values_list("digest", "owner")
+                .order_by()
             )
-            for value, person_id in rows.union(erased, all=True):
+            for value, person_id in rows.order_by().union(erased, all=True):
                 if person_id == suppression.SUPPRESSED_OWNER:
                     owners.setdefault((kind, digests[value]), person_id)
                 else:

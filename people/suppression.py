@@ -57,6 +57,7 @@ def marker(kind: str, value: str) -> QuerySet:
         SuppressedIdentifier.objects.filter(kind=kind, digest=digest(kind, value))
         .annotate(owner=Value(SUPPRESSED_OWNER, output_field=IntegerField()))
         .values_list("owner", flat=True)
+        .order_by()
     )
 
 
