@@ -145,11 +145,17 @@ def check_claims(
             if counts[kind] > MAX_CONTACTS_PER_KIND:
                 return limit_error(kind)
         owner = owners.get(claim.key)
-        if owner == suppression.SUPPRESSED_OWNER:
-            return suppression.refusal(suppression.kind_of(kind), claim.field)
         if owner is not None and owner != person.pk:
-            return _merge_error(claim.field, claim.what, owner)
+            return claim_error(claim, owner)
     return None
+
+
+def claim_error(claim: Claim, owner: int) -> DomainError:
+    """The error of a claim on an identifier ``owner`` holds (owners_of): the owner's merge
+    error, or IDENTIFIER_SUPPRESSED for an erased person's."""
+    if owner == suppression.SUPPRESSED_OWNER:
+        return suppression.refusal(suppression.kind_of(claim.key[0]), claim.field)
+    return _merge_error(claim.field, claim.what, owner)
 
 
 def lock_definitions(

@@ -39,6 +39,7 @@ from people.batch_checks import (
     EXTERNAL_ID,
     Claim,
     check_claims,
+    claim_error,
     claims_of,
     limit_error,
     lock_definitions,
@@ -141,7 +142,7 @@ def _create(actor: Actor, parsed: dict[int, PersonChanges], outcomes: list[Any])
                     error = limit_error(kind)
                     break
             if claim.key in owners:
-                error = _merge_error(claim.field, claim.what, owners[claim.key])
+                error = claim_error(claim, owners[claim.key])
                 break
             if claim.key in claimed_by:
                 later[index] = (claim, claimed_by[claim.key])
