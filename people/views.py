@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.access import edit_required
@@ -509,12 +510,15 @@ def describe_changes(changes: dict[str, Any]) -> list[str]:
 def describe_history(
     page: selectors.HistoryPage, history_filter: selectors.HistoryFilter | None = None
 ) -> dict[str, Any]:
-    """Each event with its lines, labels and time (UTC; static/js/times.js shows it relative,
-    in the operator's zone), and the filter the page was read with (a page has twenty rows)."""
+    """Each event with its lines, labels and time (in the current time zone, the operator's:
+    portal.time_zones; static/js/times.js shows it relative), and the filter the page was
+    read with (a page has twenty rows)."""
     history_filter = history_filter or selectors.HistoryFilter()
+    zone = timezone.get_current_timezone_name()
     events = []
     for event in page.events:
         created = event.created_at.astimezone(dt.UTC)
+        local = timezone.localtime(event.created_at)
         events.append(
             {
                 "event": event,
@@ -523,7 +527,7 @@ def describe_history(
                 "actor_kind_label": event.get_actor_kind_display(),
                 "source_label": event.get_source_display(),
                 "created_iso": created.isoformat(),
-                "created": created.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "created": f"{local:%Y-%m-%d %H:%M:%S} {zone}",
             }
         )
     newest = history_filter.query_string()
