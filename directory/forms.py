@@ -10,6 +10,7 @@ from django.db import connection
 from core.api.json import unstorable_text
 from core.errors import DomainError
 from directory.search import PAGE_SIZES, SORTS, SearchQuery
+from directory.search.filters import created_day
 from installations.models import Application, Platform
 from people.forms import split_list
 from people.models import AttributeDefinition, PersonType
@@ -86,6 +87,17 @@ class SearchForm(forms.Form):
     attribute = forms.ChoiceField(required=False, label="Custom attribute")
     op = forms.ChoiceField(required=False, choices=ATTRIBUTE_OPERATORS, label="Comparison")
     value = forms.CharField(required=False, label="Attribute value")
+    # Days in the operator's time zone, read by the query's own parser (created_day).
+    created_from = forms.CharField(
+        required=False,
+        label="Created from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    created_to = forms.CharField(
+        required=False,
+        label="Created to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     sort = forms.ChoiceField(
         required=False, choices=[("", "Newest first")] + [(s, s) for s in SORTS], label="Sort"
     )
@@ -133,6 +145,28 @@ class SearchForm(forms.Form):
         name = self.data.get("attribute") if self.is_bound else None
         return self.definitions.get(name or "")
 
+    def _created(self, name: str, field: str) -> str:
+        text = (self.cleaned_data.get(name) or "").strip()
+        if not text:
+            return ""
+        try:
+            return created_day(text, field).isoformat()
+        except DomainError as error:
+            raise forms.ValidationError(error.message, code="invalid") from None
+
+    def clean_created_from(self) -> str:
+        return self._created("created_from", "createdFrom")
+
+    def clean_created_to(self) -> str:
+        return self._created("created_to", "createdTo")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, last = data.get("created_from"), data.get("created_to")
+        if first and last and last < first:
+            self.add_error("created_to", f"Created to ({last}) is before created from ({first}).")
+        return data
+
     def to_query(self) -> SearchQuery:
         data = self.cleaned_data
         flag = {"yes": True, "no": False}
@@ -147,10 +181,18 @@ class SearchForm(forms.Form):
             attribute=data.get("attribute") or None,
             attribute_value=data.get("value") or None,
             attribute_op=data.get("op") or "eq",
+            created_from=data.get("created_from") or None,
+            created_to=data.get("created_to") or None,
             sort=data.get("sort") or None,
             page_size=data.get("size"),
         )
 
     def add_domain_error(self, error: DomainError) -> None:
-        names = {"attribute": "attribute", "attributeValue": "value", "attributeOp": "op"}
+        names = {
+            "attribute": "attribute",
+            "attributeValue": "value",
+            "attributeOp": "op",
+            "createdFrom": "created_from",
+            "createdTo": "created_to",
+        }
         self.add_error(names.get(error.field or ""), error.message)

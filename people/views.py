@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.access import edit_required
@@ -66,14 +67,34 @@ def changed_fragments(
     """The header and the first page of history of ``person`` as a change left it, as htmx
     out-of-band swaps (and the form's new version, when ``version_person`` is given): what
     the page shows of a change besides the section it was made in."""
-    history = selectors.history_page(person)
+    history_filter = shown_history_filter(request, person)
+    history = selectors.history_page(person, history_filter=history_filter)
     context = {
         "person": person,
-        "history": describe_history(history),
+        "history": describe_history(history, history_filter),
         "can_delete": can_delete_people(request.user),
         "version_person": version_person,
     }
     return render_to_string(CHANGED, context, request=request)
+
+
+def shown_history_filter(request: HttpRequest, person: Person) -> selectors.HistoryFilter:
+    """The history filter of the person page the request came from, so that the history an
+    in-place change answers with keeps the filter the operator chose.
+
+    The filter is in the page's URL (the history's own requests push it: directory.views.
+    person.person_history): for htmx the page's URL (HX-Current-URL), for a plain form post
+    the Referer; either only when it is this person's page on this site (else no filter).
+    """
+    if request.htmx:
+        url = request.htmx.current_url_abs_path or ""
+    else:
+        referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+        url = referer.geturl() if referer.netloc == request.get_host() else ""
+    page = urlsplit(url)
+    if not url or page.path != person_url(person):
+        return selectors.HistoryFilter()
+    return selectors.HistoryFilter.from_query(QueryDict(page.query))
 
 
 def section_response(
@@ -94,7 +115,11 @@ def section_response(
     if not request.htmx:
         if error is not None:
             messages.error(request, error.message)
-        return redirect(person_url(person, anchor))
+        # Back to the page with the history filter it had.
+        shown = shown_history_filter(request, person).query_string()
+        return redirect(
+            person_url(person) + (f"?{shown}" if shown else "") + (f"#{anchor}" if anchor else "")
+        )
     context = {"person": person, "can_edit": can_edit(request.user), **context}
     response = render(request, template, context, status=422 if error else 200)
     if error is None:
@@ -509,12 +534,15 @@ def describe_changes(changes: dict[str, Any]) -> list[str]:
 def describe_history(
     page: selectors.HistoryPage, history_filter: selectors.HistoryFilter | None = None
 ) -> dict[str, Any]:
-    """Each event with its lines, labels and time (UTC; static/js/times.js shows it relative,
-    in the operator's zone), and the filter the page was read with (a page has twenty rows)."""
+    """Each event with its lines, labels and time (in the current time zone, the operator's:
+    portal.time_zones; static/js/times.js shows it relative), and the filter the page was
+    read with (a page has twenty rows)."""
     history_filter = history_filter or selectors.HistoryFilter()
+    zone = timezone.get_current_timezone_name()
     events = []
     for event in page.events:
         created = event.created_at.astimezone(dt.UTC)
+        local = timezone.localtime(event.created_at)
         events.append(
             {
                 "event": event,
@@ -523,7 +551,7 @@ def describe_history(
                 "actor_kind_label": event.get_actor_kind_display(),
                 "source_label": event.get_source_display(),
                 "created_iso": created.isoformat(),
-                "created": created.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "created": f"{local:%Y-%m-%d %H:%M:%S} {zone}",
             }
         )
     newest = history_filter.query_string()

@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest
 
 from core import roles
+from portal.models import OperatorPreference
 
 
 def _administrators_only(request: HttpRequest) -> bool:
@@ -101,3 +102,13 @@ class OperatorAdmin(DjangoUserAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         roles.operator_set_role(user=form.instance, role=form.cleaned_data["role"])
+
+
+@admin.register(OperatorPreference)
+class OperatorPreferenceAdmin(admin.ModelAdmin):
+    """Operators' preferences (each sets their own on the Preferences page); a change here
+    applies from the operator's next sign-in (it is read into the session then)."""
+
+    list_display = ("user", "time_zone")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)

@@ -11,6 +11,7 @@ handler400 = "portal.limits.bad_request"
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("preferences/", views.preferences, name="preferences"),
     path("health", views.health, name="health"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),

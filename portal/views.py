@@ -5,18 +5,22 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.db import Error, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core.access import operator_required
 from directory.views import search as search_views
 from people.models import Person
 from portal.dashboard import read_dashboard
+from portal.forms import PreferencesForm
 from portal.middleware import is_database_timeout
+from portal.models import OperatorPreference
+from portal.time_zones import browser_time_zone, chosen_time_zone, remember_time_zone
 
 logger = logging.getLogger("portal.health")
 
@@ -40,6 +44,36 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Counts and charts of people and installations, each a link to the matching search."""
     return render(request, "portal/dashboard.html", {"dashboard": read_dashboard(reverse("home"))})
+
+
+@operator_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The operator's own settings: the time zone times are shown in (any operator, a viewer
+    too: it changes nobody's data but their own view)."""
+    browser_zone = browser_time_zone(request)
+    if request.method == "POST":
+        form = PreferencesForm(request.POST, browser_zone=browser_zone)
+        if form.is_valid():
+            zone = form.cleaned_data["time_zone"]
+            OperatorPreference.objects.update_or_create(
+                user=request.user, defaults={"time_zone": zone}
+            )
+            remember_time_zone(request, zone)
+            messages.success(
+                request,
+                f"Saved: times are shown in {zone}."
+                if zone
+                else "Saved: times are shown in your browser’s time zone.",
+            )
+            return redirect("preferences")
+        status = 422
+    else:
+        form = PreferencesForm(
+            initial={"time_zone": chosen_time_zone(request)}, browser_zone=browser_zone
+        )
+        status = 200
+    return render(request, "portal/preferences.html", {"form": form}, status=status)
 
 
 @require_GET

@@ -77,7 +77,7 @@ def search_people(
         # indexes alone, without reading the row of every person it passes over; then the
         # rows of the page, with what they show.
         base = filtered(Person.objects.all(), query, tags, drive=True)
-        ids = list(in_order(base, query.sort, after).values_list("pk", flat=True)[: limit + 1])
+        ids = list(in_order(base, _sort(query), after).values_list("pk", flat=True)[: limit + 1])
         people = person_rows(Person.objects.filter(pk__in=ids[:limit])) if ids else []
         position = {pk: number for number, pk in enumerate(ids)}
         people.sort(key=lambda row: position[row.pk])
@@ -91,6 +91,15 @@ def search_people(
         page.count_later = page.total is None and population is not None
     page.population = population
     return page
+
+
+def _sort(query: SearchQuery) -> str | None:
+    """The order of a filter-only list: ``query.sort``; newest first by default, which with a
+    created filter is a backward walk of the range of person_created_idx (created_at, id)
+    rather than of the primary key past everyone created since."""
+    if query.sort is None and (query.created_from or query.created_to):
+        return "-created"
+    return query.sort
 
 
 def count_people(query: SearchQuery) -> Total | None:

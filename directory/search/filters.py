@@ -5,12 +5,15 @@ so no DISTINCT).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import time
 from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Substr, Upper
+from django.utils import timezone
 
 from core.errors import DomainError
 from installations.models import Installation
@@ -150,6 +153,8 @@ def filtered(
     installation = Installation
     if query.type:
         queryset = queryset.filter(type=query.type)
+    if query.created_from or query.created_to:
+        queryset = queryset.filter(created_condition(query))
     if tags is None:
         return queryset.none()
     through = Person.tags.through
@@ -188,6 +193,50 @@ def filtered(
     if query.attribute:
         queryset = queryset.filter(attribute_condition(query))
     return queryset
+
+
+# The days a created filter takes: its bounds are midnights in the operator's zone, which
+# must stay inside what a datetime holds whatever the zone's offset.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(9998, 12, 31)
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+CREATED_LABELS = {"createdFrom": "Created from", "createdTo": "Created to"}
+
+
+def created_day(text: str, field: str) -> dt.date:
+    """The day ``text`` (YYYY-MM-DD) of the created filter's ``field`` (createdFrom,
+    createdTo); a DomainError naming the field otherwise."""
+    label = CREATED_LABELS[field]
+    try:
+        if not _DAY.fullmatch(text):
+            raise ValueError
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise DomainError(
+            "BAD_REQUEST", f"{label}: “{text[:40]}” is not a day; write it as YYYY-MM-DD.", field
+        ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise DomainError(
+            "BAD_REQUEST", f"{label} must be a day from {FIRST_DAY} to {LAST_DAY}.", field
+        )
+    return day
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    """Midnight at the start of ``day`` in the current time zone (the operator's)."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def created_condition(query: SearchQuery) -> Q:
+    """Created on or after the first day's midnight and before the midnight after the last:
+    a range of person_created_idx (created_at, id)."""
+    condition = Q()
+    if query.created_from:
+        condition &= Q(created_at__gte=start_of(created_day(query.created_from, "createdFrom")))
+    if query.created_to:
+        last = created_day(query.created_to, "createdTo")
+        condition &= Q(created_at__lt=start_of(last + dt.timedelta(days=1)))
+    return condition
 
 
 ATTRIBUTE_OPERATORS = {"eq": "exact", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}

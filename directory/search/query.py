@@ -42,7 +42,8 @@ class SearchQuery:
     ``q`` is the search box (an identifier or the start of a name; ``kind`` narrows how it is
     read); the conditions hold together. ``attribute`` with ``attribute_value`` and
     ``attribute_op`` is a custom attribute condition, read by the definition's data type
-    (presence without a value). ``filter`` is the API's JSON filter expression as given,
+    (presence without a value). ``created_from`` and ``created_to`` are the first and last
+    day of creation. ``filter`` is the API's JSON filter expression as given,
     ``order_by`` its orderBy; ``after`` is a keyset cursor (a person id), ``page`` and ``limit``
     an offset page (the API's). ``sort`` (one of SORTS) and ``page_size`` are the search
     page's order and page size; the API and admin order and page their own way.
@@ -59,6 +60,10 @@ class SearchQuery:
     attribute: str | None = None  # custom attribute name
     attribute_value: str | None = None  # as typed; read by the definition's type
     attribute_op: str = "eq"  # eq | gt | gte | lt | lte
+    # Days (YYYY-MM-DD, both included) the person was created on, in the current time zone
+    # (the operator's: portal.time_zones); read by filters.created_day.
+    created_from: str | None = None
+    created_to: str | None = None
     filter: str | None = None  # the vendor's JSON filter text
     order_by: str | None = None
     after: int | None = None
@@ -78,6 +83,8 @@ class SearchQuery:
             or self.has_primary is not None
             or self.push_enabled is not None
             or self.attribute
+            or self.created_from
+            or self.created_to
             or self.filter
         )
 

@@ -93,6 +93,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "form": form,
         "q": form.data.get("q", "") if form.is_bound else "",
         "filters": filter_controls(form),
+        "created_fields": [form["created_from"], form["created_to"]],
         "attribute_current": _current(form, "attribute"),
         "size_current": _current(form, "size") or str(DEFAULT_PAGE_SIZE),
         "sort": query.sort if query else None,

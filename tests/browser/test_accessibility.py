@@ -36,6 +36,7 @@ PAGES = {
     "person-remote-logout-dialog": ("editor", "/person/{pk}/", "remote-logout"),
     "create-person": ("editor", "/person/new/", None),
     "dashboard": ("editor", "/dashboard/", None),
+    "preferences": ("viewer", "/preferences/", None),
 }
 
 

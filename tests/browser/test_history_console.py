@@ -130,13 +130,54 @@ def test_times_read_relative_in_the_browsers_zone_with_the_absolute_time_on_hove
     expect(rows(page)).to_have_count(1)
     expect(rows(page, "PERSON_CREATED").locator("time")).to_have_text("2 Dec 2026")
 
-    # An in-place change answers with the history out of band: its new time reads relative.
+    # An in-place change answers with the history out of band (with the page's filter, so
+    # back to all events first): its new time reads relative.
+    page.get_by_role("link", name="Show all events").click()
+    expect(rows(page, "ATTRIBUTES_CHANGED")).to_have_count(1)
     page.get_by_label("Add tags").fill("platinum")
     page.get_by_role("button", name="Add tag").click()
     expect(page.get_by_test_id("tag-chips")).to_contain_text("platinum")
     expect(rows(page).first.locator("time")).to_have_text("just now")
     expect(page.get_by_test_id("person-modified")).to_have_text("just now")
     page.context.close()
+
+
+def test_an_in_place_change_keeps_the_history_filter_and_its_list(page, editor, ana, screenshot):
+    operator = Actor.operator(editor)
+    for i in range(3):
+        services.person_set_fields(
+            person=ana.person, actor=Actor.system("tests"), fields={"city": f"C{i}"}
+        )
+        services.person_add_tags(person=ana.person, actor=operator, names=[f"t{i}"])
+    sign_in(page, editor.username)
+    page.goto(f"/person/{ana.person.pk}/")
+    page.get_by_test_id("history-kind").select_option("TAGS_CHANGED")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"\?kind=TAGS_CHANGED$"))
+    expect(rows(page)).to_have_count(3)
+
+    # A new event the filter keeps: it tops the filtered list.
+    page.get_by_label("Add tags").fill("platinum")
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.get_by_test_id("tag-chips")).to_contain_text("platinum")
+    expect(rows(page)).to_have_count(4)
+    expect(rows(page, "TAGS_CHANGED")).to_have_count(4)
+    expect(rows(page).first).to_contain_text("Added tag platinum")
+    expect(page.get_by_test_id("history-kind")).to_have_value("TAGS_CHANGED")
+    expect(page.get_by_role("link", name="Show all events")).to_be_visible()
+    screenshot(page.locator("#history"), "history-filter-kept-after-a-change")
+
+    # One it does not keep: the filtered list stays as it was.
+    page.get_by_test_id("history-kind").select_option("ATTRIBUTES_CHANGED")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows(page, "ATTRIBUTES_CHANGED")).to_have_count(3)
+    page.get_by_label("Add tags").fill("gold")
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.get_by_test_id("tag-chips")).to_contain_text("gold")
+    expect(page.get_by_test_id("history-kind")).to_have_value("ATTRIBUTES_CHANGED")
+    expect(rows(page)).to_have_count(3)
+    expect(rows(page, "TAGS_CHANGED")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"\?kind=ATTRIBUTES_CHANGED$"))
 
 
 def test_without_javascript_the_times_are_utc_and_the_filter_loads_the_page(

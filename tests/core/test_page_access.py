@@ -14,6 +14,7 @@ def pages(profile):
         reverse("home"),
         reverse("home") + "?q=Horvat",
         reverse("dashboard"),
+        reverse("preferences"),
         reverse("people:search_value_field") + "?attribute=Balance",
         reverse("people:tag_suggestions") + "?name=v",
         reverse("people:create"),

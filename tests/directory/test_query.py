@@ -19,6 +19,8 @@ EVERYTHING = SearchQuery(
     attribute="Balance",
     attribute_value="12.50",
     attribute_op="gte",
+    created_from="2026-12-01",
+    created_to="2026-12-02",
     filter='{"#and": [{"firstName": "Ana"}, {"#contains": {"tags": "VIP"}}]}',
     order_by="lastName:desc",
     after=42,
@@ -66,7 +68,10 @@ def test_the_search_form_is_one_query():
     from directory.forms import SearchForm
 
     form = SearchForm(
-        QueryDict("q=ana&type=LEAD&tags=VIP,+Gold&platform=iOS&primary=no&push=yes"),
+        QueryDict(
+            "q=ana&type=LEAD&tags=VIP,+Gold&platform=iOS&primary=no&push=yes"
+            "&created_from=2026-12-01&created_to=2026-12-02"
+        ),
         given_choices_only=True,
     )
     assert form.is_valid(), form.errors
@@ -77,4 +82,6 @@ def test_the_search_form_is_one_query():
         platform="iOS",
         has_primary=False,
         push_enabled=True,
+        created_from="2026-12-01",
+        created_to="2026-12-02",
     )

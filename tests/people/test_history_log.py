@@ -434,3 +434,102 @@ def test_times_are_utc_with_a_machine_readable_moment_for_the_browser(editor_cli
     header = html.split('id="person-header"')[1].split("</header>")[0]
     assert header.count("data-relative") == 2
     assert 'src="/static/js/times.js"' in html
+
+
+# ---------------------------------------------------------------------------------------------
+# The filter kept by an in-place change
+
+
+def history_section(html: str) -> str:
+    return html[html.index('<section id="history"') :]
+
+
+def tags_add(client, person, name: str, page: str, **headers):
+    return client.post(
+        reverse("people:tags_add", args=[person.pk]),
+        {"name": name},
+        HTTP_HX_CURRENT_URL=f"http://testserver{page}",
+        **HTMX,
+        **headers,
+    )
+
+
+def test_an_in_place_change_answers_with_the_history_the_page_was_filtered_by(
+    editor_client, profile, operator_actor, system_actor
+):
+    busy_history(profile.person, operator_actor, system_actor)
+    page = reverse("people:detail", args=[profile.person.pk]) + "?kind=TAGS_CHANGED"
+    section = history_section(tags_add(editor_client, profile.person, "platinum", page).text)
+    assert 'hx-swap-oob="true"' in section
+    assert set(rows(section)) == {"TAGS_CHANGED"} and len(rows(section)) == 20
+    assert '<option value="TAGS_CHANGED" selected>' in section
+    # The new event matches the filter: it is the first row.
+    assert section.index("Added tag platinum") < section.index("Added tag t24")
+    assert "Show all events" in section
+
+
+def test_a_filter_the_new_event_does_not_match_stays_and_the_list_with_it(
+    editor_client, profile, operator_actor, system_actor
+):
+    busy_history(profile.person, operator_actor, system_actor)
+    page = reverse("people:detail", args=[profile.person.pk]) + "?actor=tests&before=x"
+    section = history_section(tags_add(editor_client, profile.person, "platinum", page).text)
+    assert rows(section) and "TAGS_CHANGED" not in rows(section)
+    assert 'name="actor" value="tests"' in section
+    assert "Added tag platinum" not in section
+
+
+def test_only_this_persons_page_on_this_site_gives_the_filter(
+    editor_client, profile, operator_actor, system_actor
+):
+    busy_history(profile.person, operator_actor, system_actor)
+    for page in (
+        reverse("people:detail", args=[profile.person.pk + 1]) + "?kind=TAGS_CHANGED",
+        reverse("home") + "?kind=TAGS_CHANGED",
+    ):
+        section = history_section(tags_add(editor_client, profile.person, "gold", page).text)
+        assert "ATTRIBUTES_CHANGED" in rows(section), page
+    section = history_section(
+        editor_client.post(
+            reverse("people:tags_add", args=[profile.person.pk]),
+            {"name": "silver"},
+            HTTP_HX_CURRENT_URL="https://elsewhere.example"
+            + reverse("people:detail", args=[profile.person.pk])
+            + "?kind=TAGS_CHANGED",
+            **HTMX,
+        ).text
+    )
+    assert "ATTRIBUTES_CHANGED" in rows(section)
+    # An unknown kind is no filter.
+    page = reverse("people:detail", args=[profile.person.pk]) + "?kind=NOPE"
+    section = history_section(tags_add(editor_client, profile.person, "bronze", page).text)
+    assert "ATTRIBUTES_CHANGED" in rows(section)
+
+
+def test_without_javascript_a_change_returns_to_the_page_with_its_filter(editor_client, profile):
+    detail = reverse("people:detail", args=[profile.person.pk])
+    response = editor_client.post(
+        reverse("people:tags_add", args=[profile.person.pk]),
+        {"name": "platinum"},
+        HTTP_REFERER=f"http://testserver{detail}?kind=TAGS_CHANGED&actor=eddie.editor",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{detail}?kind=TAGS_CHANGED&actor=eddie.editor#attributes"
+    response = editor_client.post(
+        reverse("people:tags_add", args=[profile.person.pk]), {"name": "gold"}
+    )
+    assert response["Location"] == f"{detail}#attributes"
+
+
+def test_the_filtered_answer_of_an_in_place_change_takes_no_more_statements(
+    editor_client, profile, operator_actor, system_actor
+):
+    busy_history(profile.person, operator_actor, system_actor)
+    detail = reverse("people:detail", args=[profile.person.pk])
+    tags_add(editor_client, profile.person, "warm-up", detail)  # the session's first writes
+    counts = []
+    for number, page in enumerate((detail, detail + "?kind=TAGS_CHANGED&actor=eddie.editor")):
+        with CaptureQueriesContext(connection) as captured:
+            tags_add(editor_client, profile.person, f"tag-{number}", page)
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]

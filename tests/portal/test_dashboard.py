@@ -62,7 +62,11 @@ def test_a_day_stops_counting_at_its_cap_and_says_so(monkeypatch, editor_client)
     assert figures.people_per_day.more is True
     html = editor_client.get(reverse("dashboard")).content.decode()
     day = f"{today.day:%Y-%m-%d}"
-    assert f'<time datetime="{day}">{day}</time></td><td class="num">2+</td>' in html
+    search = f"/?created_from={day}&amp;created_to={day}"
+    assert (
+        f'<a href="{search}"><time datetime="{day}">{day}</time></a></td><td class="num">2+</td>'
+        in html
+    )
 
 
 def test_installations_are_counted_by_platform_and_application_with_links_to_the_search(

@@ -142,6 +142,10 @@ def kinds(generated):
             q=named.first_name[:2], tags=["Newsletter"], application="gen-wallet"
         ),
         "type and push": SearchQuery(type="LEAD", push_enabled=False),
+        "created on a day": SearchQuery(
+            created_from=f"{person.created_at:%Y-%m-%d}", created_to=f"{person.created_at:%Y-%m-%d}"
+        ),
+        "created and a tag": SearchQuery(created_from="2020-01-01", tags=["VIP"]),
         "nothing": SearchQuery(),
     }
 
