@@ -62,6 +62,12 @@ ADMIN_PERMISSIONS = [
     "auth.change_user",
     "auth.delete_user",
     "auth.view_group",
+    "portal.view_operatorpreference",
+    "portal.add_operatorpreference",
+    "portal.change_operatorpreference",
+    "portal.delete_operatorpreference",
+    "privacy.view_erasure",
+    "privacy.view_accessrecord",
 ]
 ROLE_PERMISSIONS = {
     VIEWER: VIEW_PERMISSIONS,

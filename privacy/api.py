@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from core.api.authentication import ApiKeyPrincipal
 from core.api.schema import error_responses
 from core.api.views import VendorAPIView
+from people.api.actors import actor_from_request
 from people.api.identities import required_identity, resolve
 from people.api.views import IDENTITY_PARAMETERS
-from people.models import Source
 from privacy.services import access_bundle
 
 
@@ -33,8 +33,7 @@ class DataExportView(VendorAPIView):
         user = request.user
         bundle = access_bundle(
             person_id=person_id,
+            actor=actor_from_request(request),
             user=None if isinstance(user, ApiKeyPrincipal) else user,
-            actor_label=user.get_username(),
-            source=Source.API,
         )
         return Response(bundle)

@@ -23,12 +23,14 @@ from installations.models import Installation
 from people import name_terms, suppression
 from people.api.serializers import person_body
 from people.apply import lock_person
+from people.history import Actor, record_audit
 from people.identities import normalize_email, normalize_external_id, parse_phone
 from people.models import (
     AttributeValue,
     ContactIdentity,
     Event,
     Person,
+    Source,
     SuppressedKind,
 )
 from people.profiles import profile
@@ -37,6 +39,8 @@ from privacy.models import AccessKind, AccessRecord, Erasure, ErasureState
 REASON_MAX = 2000
 # What an erased event's changes keep of each field: its name, never its values.
 TOMBSTONE = "erased"
+# Who runs the due erasures unless the caller says (manage.py run_erasures does).
+ERASER = Actor.system("erasure", Source.SYSTEM)
 
 
 def _reason(reason: object) -> str:
@@ -59,7 +63,12 @@ def pending_erasure(person_id: int) -> Erasure | None:
 
 
 def request_erasure(
-    *, person_id: int, reason: object, user: AbstractBaseUser, now: dt.datetime | None = None
+    *,
+    person_id: int,
+    reason: object,
+    user: AbstractBaseUser,
+    source: str = Source.UI,
+    now: dt.datetime | None = None,
 ) -> Erasure:
     """Mark a person pending erasure for ERASURE_COOLING_OFF_DAYS (Administrators)."""
     text = _reason(reason)
@@ -68,7 +77,7 @@ def request_erasure(
         lock_person(person_id)
         try:
             with transaction.atomic():
-                return Erasure.objects.create(
+                erasure = Erasure.objects.create(
                     person_id=person_id,
                     reason=text,
                     requested_by=user,
@@ -81,9 +90,17 @@ def request_erasure(
                 f"Person {person_id} is already pending erasure.",
                 details={"personId": person_id},
             ) from None
+        record_audit(
+            action="erasure requested",
+            target=f"person {person_id}",
+            actor=Actor.operator(user, source),
+            erasure=erasure.pk,
+            due=erasure.due_at.isoformat(),
+        )
+        return erasure
 
 
-def cancel_erasure(*, erasure_id: int, user: AbstractBaseUser) -> Erasure:
+def cancel_erasure(*, erasure_id: int, user: AbstractBaseUser, source: str = Source.UI) -> Erasure:
     """Cancel a pending erasure; one that ran or was cancelled cannot be."""
     with transaction.atomic():
         erasure = Erasure.objects.select_for_update().filter(pk=erasure_id).first()
@@ -99,6 +116,12 @@ def cancel_erasure(*, erasure_id: int, user: AbstractBaseUser) -> Erasure:
         erasure.cancelled_by = user
         erasure.cancelled_at = timezone.now()
         erasure.save(update_fields=["state", "cancelled_by", "cancelled_at"])
+        record_audit(
+            action="erasure cancelled",
+            target=f"person {erasure.person_id}",
+            actor=Actor.operator(user, source),
+            erasure=erasure.pk,
+        )
         return erasure
 
 
@@ -150,7 +173,7 @@ def _erase_locked(person: Person, erasure: Erasure) -> dict[str, int]:
     return counts
 
 
-def erase(erasure: Erasure, *, now: dt.datetime | None = None) -> Erasure:
+def erase(erasure: Erasure, *, actor: Actor, now: dt.datetime | None = None) -> Erasure:
     """Run one pending erasure now (its cooling-off is the caller's to check)."""
     with transaction.atomic():
         erasure = Erasure.objects.select_for_update().get(pk=erasure.pk)
@@ -161,17 +184,24 @@ def erase(erasure: Erasure, *, now: dt.datetime | None = None) -> Erasure:
         erasure.state = ErasureState.DONE
         erasure.done_at = now or timezone.now()
         erasure.save(update_fields=["state", "done_at", "erased"])
+        record_audit(
+            action="person erased",
+            target=f"person {erasure.person_id}",
+            actor=actor,
+            erasure=erasure.pk,
+            **erasure.erased,
+        )
     return erasure
 
 
-def run_due_erasures(*, now: dt.datetime | None = None) -> list[Erasure]:
+def run_due_erasures(*, actor: Actor = ERASER, now: dt.datetime | None = None) -> list[Erasure]:
     """Run every pending erasure whose cooling-off is over; then take the erased names' words
     out of the name dictionary (PostgreSQL)."""
     now = now or timezone.now()
     due = list(
         Erasure.objects.filter(state=ErasureState.PENDING, due_at__lte=now).order_by("due_at")
     )
-    done = [erase(erasure, now=now) for erasure in due]
+    done = [erase(erasure, actor=actor, now=now) for erasure in due]
     if done and connection.vendor == "postgresql":
         name_terms.prune()
     return done
@@ -207,6 +237,11 @@ def lift_suppression(
     with transaction.atomic():
         lifted = suppression.lift(kind, stored)
         if lifted:
+            record_audit(
+                action="suppression lifted",
+                target=f"{SuppressedKind(kind).label} suppression",
+                actor=Actor.operator(user, source),
+            )
             AccessRecord.objects.create(
                 kind=AccessKind.SUPPRESSION_LIFTED,
                 actor_user=user,
@@ -253,9 +288,7 @@ def _history_rows(person_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def access_bundle(
-    *, person_id: int, user: AbstractBaseUser | None, actor_label: str, source: str
-) -> dict[str, Any]:
+def access_bundle(*, person_id: int, actor: Actor, user: AbstractBaseUser | None) -> dict[str, Any]:
     """Everything the portal holds about one person, as one JSON document, recorded."""
     try:
         read = profile(person_id)
@@ -275,7 +308,8 @@ def access_bundle(
         kind=AccessKind.EXPORT,
         person_id=person_id,
         actor_user=user,
-        actor_label=actor_label[:255],
-        source=source,
+        actor_label=actor.label[:255],
+        source=actor.source,
     )
+    record_audit(action="person data exported", target=f"person {person_id}", actor=actor)
     return bundle

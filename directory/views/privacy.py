@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.access import delete_required, edit_required
 from core.errors import DomainError
 from people.models import Person, Source, SuppressedKind
-from people.views import person_url
+from people.views import actor_of, person_url
 from privacy import services
 from privacy.models import Erasure
 
@@ -24,12 +24,7 @@ from privacy.models import Erasure
 def person_export(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything about this person as one JSON file (a POST: the export is recorded)."""
     try:
-        bundle = services.access_bundle(
-            person_id=pk,
-            user=request.user,
-            actor_label=request.user.get_username(),
-            source=Source.UI,
-        )
+        bundle = services.access_bundle(person_id=pk, actor=actor_of(request), user=request.user)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("home")

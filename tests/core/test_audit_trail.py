@@ -19,6 +19,7 @@ it recorded, or an exemption with its reason. Three kinds of record count:
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import logging
 from collections.abc import Callable
@@ -33,17 +34,21 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command, get_commands
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.models import ApiKey, ApiKeyRole
 from installations.models import Application, Installation
-from people import event_definitions, services
+from people import event_definitions, services, suppression
 from people.history import Actor
 from people.models import AttributeDefinition, DataType, Event, Person, Tag
+from portal.models import OperatorPreference
+from privacy import services as privacy_services
+from privacy.models import Erasure
 from tests.factories import ApplicationFactory, InstallationFactory
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-PROJECT_APPS = {"core", "people", "installations", "directory", "portal"}
+PROJECT_APPS = {"core", "people", "installations", "directory", "privacy", "portal"}
 
 # ---------------------------------------------------------------------------------------------
 # Enumerating the write paths
@@ -247,6 +252,26 @@ def card(name: str, world: World, installation: Installation, data: dict):
     return ok(world.editor.post(reverse(name, args=[installation.pk]), data, **HTMX))
 
 
+def pending_erasure(world: World) -> Erasure:
+    return privacy_services.request_erasure(
+        person_id=world.person.pk, reason="asked", user=world.administrator_user
+    )
+
+
+def suppressed_email(world: World) -> str:
+    suppression.suppress([("EMAIL", "gone@example.com")], erasure_id=None)
+    return "Gone@Example.com"
+
+
+def due_erasure(world: World) -> None:
+    Erasure.objects.create(
+        person_id=world.person.pk,
+        reason="asked",
+        requested_label="ada.admin",
+        due_at=timezone.now() - dt.timedelta(seconds=1),
+    )
+
+
 def overview(world: World) -> dict:
     return {
         "version": world.person.version,
@@ -361,6 +386,10 @@ def new_operator(world: World) -> User:
     return User.objects.create_user("olga.operator", password="correct-horse-battery")
 
 
+def a_preference(world: World) -> OperatorPreference:
+    return OperatorPreference.objects.create(user=new_operator(world), time_zone="Europe/Zagreb")
+
+
 def new_group(world: World) -> Group:
     return Group.objects.create(name="Night shift")
 
@@ -406,6 +435,10 @@ OWN_SESSION = (
 )
 VALUES = "values are edited on the person (custom attributes): this admin only reads (403)"
 HISTORY = "history is written by the services only, never by hand: this admin only reads (403)"
+PRIVACY_RECORDS = (
+    "erasure requests and access records are written by the privacy services (the person "
+    "page, the API, run_erasures) and never by hand: this admin only reads (403)"
+)
 ROLES = (
     "the role groups are kept by the migrations and the role field of an operator: "
     "Administrators may not edit raw groups (403)"
@@ -429,6 +462,38 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
     ("people:delete", "POST"): Audited(
         lambda w: ok(w.administrator.post(reverse("people:delete", args=[w.person.pk]))),
         "person deleted",
+        ADMINISTRATOR_UI,
+    ),
+    # Privacy: the access bundle, erasure requests, suppressions lifted
+    ("people:export", "POST"): Audited(
+        lambda w: ok(w.editor.post(reverse("people:export", args=[w.person.pk]))),
+        "person data exported",
+        EDITOR,
+    ),
+    ("people:erasure_request", "POST"): Audited(
+        lambda w: ok(
+            w.administrator.post(
+                reverse("people:erasure_request", args=[w.person.pk]), {"reason": "asked"}
+            )
+        ),
+        "erasure requested",
+        ADMINISTRATOR_UI,
+    ),
+    ("people:erasure_cancel", "POST"): Audited(
+        lambda w: ok(
+            w.administrator.post(reverse("people:erasure_cancel", args=[pending_erasure(w).pk]))
+        ),
+        "erasure cancelled",
+        ADMINISTRATOR_UI,
+    ),
+    ("people:suppression_lift", "POST"): Audited(
+        lambda w: ok(
+            w.administrator.post(
+                reverse("people:suppression_lift"),
+                {"kind": "EMAIL", "value": suppressed_email(w), "reason": "asked"},
+            )
+        ),
+        "suppression lifted",
         ADMINISTRATOR_UI,
     ),
     ("people:overview", "POST"): Recorded(lambda w: ui("people:overview", w, overview(w)), EDITOR),
@@ -476,9 +541,19 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
     ("login", "POST"): Exempt(OWN_SESSION),
     ("login", "PUT"): Exempt(OWN_SESSION),
     ("logout", "POST"): Exempt(OWN_SESSION),
+    ("preferences", "POST"): Exempt(
+        "an operator's own display preference (the time zone times are shown in): no person "
+        "data, nothing recorded about anyone",
+        lambda w: ok(w.editor.post(reverse("preferences"), {"time_zone": "Asia/Tokyo"})),
+    ),
     # People API
     ("api-persons", "POST"): Recorded(
         lambda w: ok(w.api.post("/people/2/persons", {"firstName": "Nova"}, format="json")),
+        API_KEY,
+    ),
+    ("api-persons-data-export", "POST"): Audited(
+        lambda w: ok(w.api.post("/people/2/persons/dataExport" + BY_EXTERNAL_ID)),
+        "person data exported",
         API_KEY,
     ),
     ("api-persons", "PUT"): Recorded(
@@ -874,6 +949,28 @@ ADMIN_VIEWS: dict[str, dict[str, Recorded | Audited | AdminLogged | Exempt]] = {
         "change": Exempt(ROLES, admin_refused("auth.group", "change", new_group)),
         "delete": Exempt(ROLES, admin_refused("auth.group", "delete", new_group)),
     },
+    "portal.operatorpreference": {
+        "add": AdminLogged(
+            admin_add(
+                "portal.operatorpreference",
+                lambda w: {"user": str(new_operator(w).pk), "time_zone": "Europe/Zagreb"},
+            )
+        ),
+        "change": AdminLogged(
+            admin_change("portal.operatorpreference", a_preference, {"time_zone": "Asia/Tokyo"})
+        ),
+        "delete": AdminLogged(admin_delete("portal.operatorpreference", a_preference)),
+    },
+    "privacy.erasure": {
+        "add": Exempt(PRIVACY_RECORDS, admin_refused("privacy.erasure", "add")),
+        "change": Exempt(PRIVACY_RECORDS),
+        "delete": Exempt(PRIVACY_RECORDS),
+    },
+    "privacy.accessrecord": {
+        "add": Exempt(PRIVACY_RECORDS, admin_refused("privacy.accessrecord", "add")),
+        "change": Exempt(PRIVACY_RECORDS),
+        "delete": Exempt(PRIVACY_RECORDS),
+    },
     "axes.accessattempt": dict.fromkeys(("add", "change", "delete"), Exempt(AXES)),
     "axes.accesslog": dict.fromkeys(("add", "change", "delete"), Exempt(AXES)),
     "axes.accessfailurelog": dict.fromkeys(("add", "change", "delete"), Exempt(AXES)),
@@ -932,6 +1029,9 @@ ADMIN_ACTIONS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] 
         admin_action("auth.user", "delete_selected", lambda w: [new_operator(w)])
     ),
     ("auth.group", "delete_selected"): Exempt(ROLES),
+    ("portal.operatorpreference", "delete_selected"): AdminLogged(
+        admin_action("portal.operatorpreference", "delete_selected", lambda w: [a_preference(w)])
+    ),
     ("axes.accessattempt", "delete_selected"): Exempt(AXES),
     ("axes.accessattempt", "cleanup_expired_attempts"): Exempt(AXES),
     ("axes.accesslog", "delete_selected"): Exempt(AXES),
@@ -978,6 +1078,11 @@ COMMANDS: dict[str, Recorded | Audited | Exempt] = {
     "generate_people": Exempt(
         "a bulk generator of benchmark data (COPY of millions of rows on PostgreSQL): it writes "
         "the history rows it generates, not one event per row written, by design"
+    ),
+    "run_erasures": Audited(
+        lambda w: (due_erasure(w), _command("run_erasures")(w)),
+        "person erased",
+        command("run_erasures"),
     ),
     "prune_name_terms": Exempt(
         "takes out of the search's dictionary of name words (derived from the names, like an "

@@ -14,7 +14,7 @@ from portal.logging import mask
 pytestmark = pytest.mark.django_db
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path):
+def _check_deploy(tmp_path, **extra: str) -> subprocess.CompletedProcess:
     env = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "portal.settings",
@@ -22,16 +22,28 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "ALLOWED_HOSTS": "portal.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         "REDIS_URL": "redis://127.0.0.1:6379/15",
+        **extra,
     }
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = _check_deploy(tmp_path, SUPPRESSION_KEY="s" * 20 + "Hq3!vL9@zP4#" + "t" * 20)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_without_a_suppression_key(tmp_path):
+    """Without its own key, the erased identifiers' hashes depend on SECRET_KEY."""
+    result = _check_deploy(tmp_path)
+    assert result.returncode == 1
+    assert "privacy.W001" in result.stdout + result.stderr
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):

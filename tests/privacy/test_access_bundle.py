@@ -9,6 +9,7 @@ import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 
 from people import services as people_services
+from people.history import Actor
 from people.models import Person
 from privacy import services
 from privacy.models import AccessKind, AccessRecord, Erasure, ErasureState
@@ -31,7 +32,7 @@ def ana(db, system_actor, operator_actor):
 
 def test_the_bundle_holds_every_piece_of_data_and_is_recorded(ana, editor):
     bundle = services.access_bundle(
-        person_id=ana.person.pk, user=editor, actor_label=editor.username, source="UI"
+        person_id=ana.person.pk, actor=Actor.operator(editor), user=editor
     )
     person = bundle["person"]
     assert (person["firstName"], person["lastName"], person["city"]) == ("Ana", "Horvat", "Zagreb")

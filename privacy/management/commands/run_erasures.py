@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from people.history import Actor
+from people.models import Source
 from privacy.services import run_due_erasures
 
 
@@ -11,7 +13,7 @@ class Command(BaseCommand):
     help = "Erase the people whose erasure request is past its cooling-off period."
 
     def handle(self, *args, **options):
-        done = run_due_erasures()
+        done = run_due_erasures(actor=Actor.system("manage.py run_erasures", Source.COMMAND))
         for erasure in done:
             counts = ", ".join(f"{name} {count}" for name, count in erasure.erased.items())
             self.stdout.write(f"Erased person {erasure.person_id} (erasure {erasure.pk}): {counts}")
