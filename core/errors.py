@@ -25,6 +25,11 @@ class ErrorCode:
     FORBIDDEN = "FORBIDDEN"
     # What is created exists already (an event definition id).
     CONFLICT = "CONFLICT"
+    # A history event's change cannot be reverted: its value changed again since (details:
+    # "conflicts", each field, the value now, the value a revert would restore, an owner).
+    REVERT_CONFLICT = "REVERT_CONFLICT"
+    # A history event of a kind that has no revert (install, launch, custom event, ...).
+    NOT_REVERTIBLE = "NOT_REVERTIBLE"
 
 
 class DomainError(Exception):
