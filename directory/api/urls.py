@@ -9,4 +9,5 @@ from directory.api import views
 urlpatterns = [
     path("persons", views.PersonsView.as_view(), name="api-persons"),
     path("persons/batch", views.BatchView.as_view(), name="api-persons-batch"),
+    path("events/<int:eventId>/revert", views.EventRevertView.as_view(), name="api-event-revert"),
 ]
