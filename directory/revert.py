@@ -49,27 +49,12 @@ from people.changes import PersonChanges, attribute_definitions_named, parse_tag
 from people.fields import STANDARD_FIELDS, clean_standard_fields
 from people.history import Actor
 from people.identities import parse_phone
-from people.models import Event, EventKind, IdentityKind, Person
+from people.models import Event, IdentityKind, Person
 from people.name_keys import name_key
+from people.reverts import INSTALLATION_KINDS, is_diff, is_revertible
 from people.services import check_person_version, person_update
 
-# Person edits (people.services.person_update records them).
-PERSON_KINDS = frozenset(
-    {
-        EventKind.ATTRIBUTES_CHANGED,
-        EventKind.TAGS_CHANGED,
-        EventKind.CUSTOM_ATTRIBUTES_CHANGED,
-        EventKind.CONTACTS_CHANGED,
-        EventKind.PERSON_UPDATED,
-    }
-)
-# Installation edits: the one field each records.
-INSTALLATION_KINDS = {
-    EventKind.PUSH_CHANGED: "registrationEnabled",
-    EventKind.PRIMARY_CHANGED: "isPrimary",
-}
 IDENTITY_FIELDS = {"phones": IdentityKind.PHONE, "emails": IdentityKind.EMAIL}
-PERSON_FIELDS = frozenset({*STANDARD_FIELDS, "tags", *IDENTITY_FIELDS, "customAttributes"})
 
 
 @dataclass(frozen=True)
@@ -98,17 +83,6 @@ class Revert:
     person: Person
     recorded: Event | None
     sections: frozenset[str] = field(default_factory=frozenset)
-
-
-def is_revertible(event: Event) -> bool:
-    """Whether an event is of a kind whose change can be reverted (its values may still
-    conflict): the person page shows a Revert button for these."""
-    changes = event.changes or {}
-    if event.kind in INSTALLATION_KINDS:
-        return _is_diff(changes.get(INSTALLATION_KINDS[event.kind])) and bool(
-            event.push_registration_id
-        )
-    return event.kind in PERSON_KINDS and bool(changes) and set(changes) <= PERSON_FIELDS
 
 
 def sections_of(event: Event) -> frozenset[str]:
@@ -184,7 +158,7 @@ def _plan_fields(
     restore: dict[str, Any] = {}
     for vendor, (model_field, _) in STANDARD_FIELDS.items():
         diff = changes.get(vendor)
-        if not _is_diff(diff):
+        if not is_diff(diff):
             continue
         now = getattr(person, model_field)
         now = now.isoformat() if hasattr(now, "isoformat") else now
@@ -254,7 +228,7 @@ def _plan_custom_attributes(
     rows = {row.definition_id: row for row in person.attribute_values.all()}
     restore = {}
     for name, diff in diffs.items():
-        if not _is_diff(diff):
+        if not is_diff(diff):
             continue
         before, after = diff.get("before"), diff.get("after")
         definition = definitions.get(name)
@@ -357,10 +331,6 @@ def _value_text(value: Any) -> str:
     if isinstance(value, str):
         return repr(value)
     return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _is_diff(change: Any) -> bool:
-    return isinstance(change, dict) and bool(change) and set(change) <= {"before", "after"}
 
 
 def _same_field(a: Any, b: Any) -> bool:

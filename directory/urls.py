@@ -19,4 +19,9 @@ urlpatterns = [
     path("person/<int:pk>/history", person.person_history, name="history"),
     path("person/<int:pk>/overview", person.person_overview, name="overview"),
     path("person/<int:pk>/delete", person.person_delete, name="delete"),
+    path(
+        "person/<int:pk>/history/<int:event_pk>/revert",
+        person.event_revert,
+        name="event_revert",
+    ),
 ]

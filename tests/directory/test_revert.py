@@ -6,12 +6,13 @@ from decimal import Decimal
 import pytest
 
 from core.errors import DomainError, ErrorCode
-from directory.revert import is_revertible, revert_event
+from directory.revert import revert_event
 from installations import services as installation_services
 from installations.models import Installation
 from people import services
 from people.apply import custom_attribute_values
 from people.models import Event, EventKind, Person
+from people.reverts import is_revertible
 from tests.factories import InstallationFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
