@@ -28,7 +28,8 @@ class ErrorCode:
     # A history event's change cannot be reverted: its value changed again since (details:
     # "conflicts", each field, the value now, the value a revert would restore, an owner).
     REVERT_CONFLICT = "REVERT_CONFLICT"
-    # A history event of a kind that has no revert (install, launch, custom event, ...).
+    # A history event of a kind that has no revert (install, launch, custom event, ...);
+    # the API answers it, like REVERT_CONFLICT, with 409.
     NOT_REVERTIBLE = "NOT_REVERTIBLE"
 
 

@@ -21,6 +21,7 @@ DOMAIN_STATUS = {
     ErrorCode.FORBIDDEN: status.HTTP_403_FORBIDDEN,
     ErrorCode.CONFLICT: status.HTTP_409_CONFLICT,
     ErrorCode.REVERT_CONFLICT: status.HTTP_409_CONFLICT,
+    ErrorCode.NOT_REVERTIBLE: status.HTTP_409_CONFLICT,
 }
 
 

@@ -217,7 +217,7 @@ class EventRevertView(VendorAPIView):
             "be reverted in turn. A value changed again since, a removed phone or email that "
             "another person has now, or an installation gone or moved is a conflict: 409 "
             "REVERT_CONFLICT listing each, nothing written. Kinds without a revert (install, "
-            "app launch, custom events, personalize, person created, ...): 400 NOT_REVERTIBLE."
+            "app launch, custom events, personalize, person created, ...): 409 NOT_REVERTIBLE."
         ),
         parameters=[
             OpenApiParameter("eventId", int, OpenApiParameter.PATH, description="The event"),
@@ -227,7 +227,11 @@ class EventRevertView(VendorAPIView):
         request=None,
         responses={
             200: RevertBodySerializer,
-            409: OpenApiResponse(RevertConflictBodySerializer, description="Changed since"),
+            409: OpenApiResponse(
+                RevertConflictBodySerializer,
+                description="REVERT_CONFLICT: changed since (conflicts lists each); "
+                "NOT_REVERTIBLE: the event's kind has no revert",
+            ),
             **error_responses(400, 404, 412),
         },
         tags=["persons"],

@@ -66,9 +66,9 @@ def test_a_conflict_is_409_listing_it(profile, manage_client, system_actor):
     assert person.city == "Rijeka"
 
 
-def test_a_kind_without_a_revert_is_400(profile, manage_client):
+def test_a_kind_without_a_revert_is_409(profile, manage_client):
     created = profile.person.events.get(kind=EventKind.PERSON_CREATED)
-    assert_vendor_error(manage_client.post(url(created)), 400, "NOT_REVERTIBLE")
+    assert_vendor_error(manage_client.post(url(created)), 409, "NOT_REVERTIBLE")
 
 
 def test_an_unknown_event_is_404(db, manage_client):
