@@ -1,0 +1,52 @@
+"""Revert from the person page's History in a browser: the confirmation says what comes back,
+the tag is back in place, the revert is the history's newest row, and the result is read out."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from people import services
+from people.history import Actor
+from tests.browser.conftest import sign_in
+from tests.profiles import make_profile
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def ana(transactional_db):
+    return make_profile(Actor.system("tests"))
+
+
+def test_reverting_a_tag_removal_brings_the_tag_back_and_records_it(page, editor, ana, screenshot):
+    services.person_remove_tags(person=ana.person, actor=Actor.operator(editor), names=["vip"])
+    sign_in(page, editor.username)
+    page.goto(f"/person/{ana.person.pk}/")
+    chips = page.get_by_test_id("tag-chips")
+    expect(chips).not_to_contain_text("vip")
+    newest = page.locator('#history [data-testid="history-row"]').first
+    expect(newest).to_contain_text("Removed tag vip")
+
+    newest.get_by_test_id("history-revert").click()
+    dialog = page.get_by_role("dialog", name="Revert this change?")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_test_id("revert-restores")).to_have_text("Added tag vip")
+    screenshot(dialog, "history-revert-confirmation")
+    dialog.get_by_test_id("revert-confirm").click()
+
+    expect(chips).to_contain_text("vip")
+    expect(page.get_by_test_id("revert-result")).to_have_text("Reverted: Added tag vip.")
+    expect(page.locator("#live-status")).to_have_text("Reverted: Added tag vip.")
+    rows = page.locator('#history [data-testid="history-row"]')
+    expect(rows.first).to_contain_text("Added tag vip")
+    expect(rows.first).to_have_attribute("data-kind", "TAGS_CHANGED")
+    expect(rows.nth(1)).to_contain_text("Removed tag vip")
+    # The revert's own row can be reverted in turn.
+    expect(rows.first.get_by_test_id("history-revert")).to_be_visible()
+    screenshot(page.locator("#history"), "history-after-revert")
+
+    # A second revert of the first change finds nothing left to do, and says so.
+    rows.nth(1).get_by_test_id("history-revert").click()
+    page.get_by_role("dialog", name="Revert this change?").get_by_test_id("revert-confirm").click()
+    expect(page.get_by_test_id("revert-result")).to_contain_text("Nothing to revert")
