@@ -12,7 +12,7 @@ from installations.models import Installation
 from people import services
 from people.apply import custom_attribute_values
 from people.models import Event, EventKind, Person
-from people.reverts import is_revertible
+from people.reverts import is_revertible, revert_lines
 from tests.factories import InstallationFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -359,3 +359,18 @@ def test_a_device_installation_on_another_person_left_alone(profile, operator_ac
     revert(newest(profile.person), operator_actor)
     stranger.refresh_from_db()
     assert stranger.is_primary is True
+
+
+def test_the_confirmation_lines_say_what_a_revert_restores(profile, operator_actor):
+    person = profile.person
+    changes = services.merge_changes(
+        fields={"city": "Split"}, tags=["gold"], custom_attributes={"Visits": 3}
+    )
+    services.person_update(person=person, actor=operator_actor, changes=changes)
+    assert revert_lines(newest(person)) == [
+        "City: Split → Zagreb",
+        "Removed tag gold",
+        "Cleared Visits (was 3)",
+    ]
+    created = person.events.get(kind=EventKind.PERSON_CREATED)
+    assert revert_lines(created) == []
