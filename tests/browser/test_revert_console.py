@@ -41,6 +41,7 @@ def test_reverting_a_tag_removal_brings_the_tag_back_and_records_it(page, editor
     rows = page.locator('#history [data-testid="history-row"]')
     expect(rows.first).to_contain_text("Added tag vip")
     expect(rows.first).to_have_attribute("data-kind", "TAGS_CHANGED")
+    expect(rows.first.get_by_test_id("history-reverts")).to_have_text("Reverts an earlier change")
     expect(rows.nth(1)).to_contain_text("Removed tag vip")
     # The revert's own row can be reverted in turn.
     expect(rows.first.get_by_test_id("history-revert")).to_be_visible()
