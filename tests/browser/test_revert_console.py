@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from people import services
 from people.history import Actor
 from tests.browser.conftest import sign_in
+from tests.browser.test_accessibility import AXE, run_axe
 from tests.profiles import make_profile
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -51,3 +52,36 @@ def test_reverting_a_tag_removal_brings_the_tag_back_and_records_it(page, editor
     rows.nth(1).get_by_test_id("history-revert").click()
     page.get_by_role("dialog", name="Revert this change?").get_by_test_id("revert-confirm").click()
     expect(page.get_by_test_id("revert-result")).to_contain_text("Nothing to revert")
+
+
+def test_a_conflict_is_shown_in_place_and_the_dialog_and_table_pass_axe(
+    browser, live_server, editor, ana, screenshot
+):
+    operator = Actor.operator(editor)
+    services.person_set_fields(person=ana.person, actor=operator, fields={"city": "Split"})
+    services.person_set_fields(person=ana.person, actor=operator, fields={"city": "Rijeka"})
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1440, "height": 900}, locale="en-GB"
+    )
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, editor.username)
+    page.goto(f"/person/{ana.person.pk}/")
+    older = page.locator('#history [data-testid="history-row"]').nth(1)
+    expect(older).to_contain_text("City: Zagreb → Split")
+    older.get_by_test_id("history-revert").click()
+    dialog = page.get_by_role("dialog", name="Revert this change?")
+    expect(dialog.get_by_test_id("revert-restores")).to_have_text("City: Split → Zagreb")
+    assert run_axe(page) == []
+    dialog.get_by_test_id("revert-confirm").click()
+
+    conflict = page.get_by_test_id("revert-conflict")
+    expect(conflict).to_contain_text("changed again since")
+    expect(conflict.locator("tbody tr")).to_have_text(["CityRijekaZagreb"])
+    expect(conflict).to_be_focused()
+    expect(page.locator("#live-status")).to_contain_text("Not reverted")
+    expect(page.locator("#overview input[name=city]")).to_have_value("Rijeka")
+    screenshot(page.locator("#history"), "history-revert-conflict")
+    assert run_axe(page) == []
+    context.close()
