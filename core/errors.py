@@ -28,6 +28,12 @@ class ErrorCode:
     # The identifier belonged to an erased person: storing it again is refused until an
     # administrator lifts its suppression (people.suppression).
     IDENTIFIER_SUPPRESSED = "IDENTIFIER_SUPPRESSED"
+    # A history event's change cannot be reverted: its value changed again since (details:
+    # "conflicts", each field, the value now, the value a revert would restore, an owner).
+    REVERT_CONFLICT = "REVERT_CONFLICT"
+    # A history event of a kind that has no revert (install, launch, custom event, ...);
+    # the API answers it, like REVERT_CONFLICT, with 409.
+    NOT_REVERTIBLE = "NOT_REVERTIBLE"
 
 
 class DomainError(Exception):

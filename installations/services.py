@@ -20,6 +20,7 @@ from installations.personalize import _primary_of_another_application
 from people import custom_attributes as attribute_types
 from people.history import Actor, record_event
 from people.models import (
+    Event,
     EventKind,
     Origin,
     Person,
@@ -234,8 +235,11 @@ class _Edit:
             stored = dict(self.installation.additional_data or {})
             self.merge_additional_data(edit_of_additional_data(stored, shown, typed))
 
-    def save(self, actor: Actor) -> Installation:
+    def save(self, actor: Actor, reverts: Event | None = None) -> Installation:
+        """``reverts``: the event whose change this one reverts (directory.revert); the
+        installation returned carries the event recorded as ``recorded_event``."""
         locked = self.installation
+        locked.recorded_event = None
         if not self.diffs:
             return locked
         locked.save(update_fields=self.columns)
@@ -245,12 +249,13 @@ class _Edit:
             kind = EventKind.PUSH_CHANGED
         else:
             kind = EventKind.INSTALLATION_CHANGED
-        record_event(
+        locked.recorded_event = record_event(
             person=locked.person,
             kind=kind,
             actor=actor,
             push_registration_id=locked.push_registration_id,
             changes=self.diffs,
+            reverts=reverts,
         )
         return locked
 
@@ -279,21 +284,25 @@ def _additional_data(data: Any) -> dict[str, Any] | None:
 
 
 @transaction.atomic
-def installation_set_primary(*, installation: Installation | str, actor: Actor) -> Installation:
+def installation_set_primary(
+    *, installation: Installation | str, actor: Actor, reverts: Event | None = None
+) -> Installation:
     """Make this the person's primary device: its other installations lose the flag."""
     locked, _person = _lock_installation(installation)
     edit = _Edit(locked)
     edit.set_primary(True)
-    return edit.save(actor)
+    return edit.save(actor, reverts)
 
 
 @transaction.atomic
-def installation_unset_primary(*, installation: Installation | str, actor: Actor) -> Installation:
+def installation_unset_primary(
+    *, installation: Installation | str, actor: Actor, reverts: Event | None = None
+) -> Installation:
     """This installation is no longer the person's primary device (none is, then)."""
     locked, _person = _lock_installation(installation)
     edit = _Edit(locked)
     edit.set_primary(False)
-    return edit.save(actor)
+    return edit.save(actor, reverts)
 
 
 @dataclass
@@ -324,14 +333,18 @@ def installation_set_primary_by_id(*, pk: int, is_primary: bool, actor: Actor) -
 
 @transaction.atomic
 def installation_set_push_enabled(
-    *, installation: Installation | str, actor: Actor, enabled: bool
+    *,
+    installation: Installation | str,
+    actor: Actor,
+    enabled: bool,
+    reverts: Event | None = None,
 ) -> Installation:
     """Turn push on or off for one installation."""
     _check_push_enabled(enabled)
     locked, _person = _lock_installation(installation)
     edit = _Edit(locked)
     edit.set_fields({"registration_enabled": enabled})
-    return edit.save(actor)
+    return edit.save(actor, reverts)
 
 
 @transaction.atomic

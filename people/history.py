@@ -48,7 +48,9 @@ def record_event(
     actor: Actor,
     changes: dict[str, Any] | None = None,
     push_registration_id: str = "",
+    reverts: Event | None = None,
 ) -> Event:
+    """``reverts``: the event whose change this one reverts (directory.revert)."""
     event = event_row(
         person=person,
         kind=kind,
@@ -56,6 +58,7 @@ def record_event(
         changes=changes,
         push_registration_id=push_registration_id,
     )
+    event.reverts = reverts
     event.save(force_insert=True)
     return event
 

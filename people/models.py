@@ -87,6 +87,8 @@ class Person(models.Model):
     # Not stored: on the person an edit returns, the version that edit found under the lock
     # (people.services.person_update), so a caller can tell its own change from another's.
     previous_version: int | None = None
+    # Not stored: on the person an edit returns, the event it recorded (None: nothing changed).
+    recorded_event = None
 
     class Meta:
         ordering = ["-id"]
@@ -598,6 +600,10 @@ class Event(models.Model):
     # {"field": {"before": ..., "after": ...}} or {"added": [...], "removed": [...]} per field.
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The event whose change this one reverted (directory.revert); itself revertible.
+    reverts = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -46,6 +46,7 @@ from people.history import Actor, record_audit, record_event
 from people.models import (
     AttributeDefinition,
     AttributeValue,
+    Event,
     EventKind,
     Origin,
     Person,
@@ -116,6 +117,7 @@ def person_update(
     actor: Actor,
     changes: PersonChanges,
     expected_version: int | None = None,
+    reverts: Event | None = None,
 ) -> Person:
     """Apply an edit (``PersonChanges``) in one transaction with one history event.
 
@@ -124,16 +126,23 @@ def person_update(
     ``previous_version``, the version this edit found under the lock: the version it made
     follows directly from that one, and a caller holding it can tell its own change from
     someone else's.
+
+    ``reverts``: the event whose change this edit reverts (directory.revert), recorded on the
+    new event; the person returned carries that event as ``recorded_event`` (None when
+    nothing changed).
     """
     lock_references(changes)
     locked = lock_person(person)
     locked.previous_version = locked.version
     check_person_version(locked, expected_version)
     diffs = apply_person_changes(locked, changes)
+    locked.recorded_event = None
     if diffs:
         locked.version += 1
         _save_person(locked)
-        record_event(person=locked, kind=_event_kind(diffs), actor=actor, changes=diffs)
+        locked.recorded_event = record_event(
+            person=locked, kind=_event_kind(diffs), actor=actor, changes=diffs, reverts=reverts
+        )
     return locked
 
 

@@ -46,6 +46,7 @@ from people.models import (
 )
 from people.name_keys import name_key
 from people.operator_messages import for_operator
+from people.reverts import revert_lines
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -73,6 +74,7 @@ def changed_fragments(
         "person": person,
         "history": describe_history(history, history_filter),
         "can_delete": can_delete_people(request.user),
+        "can_edit": can_edit(request.user),
         "version_person": version_person,
     }
     return render_to_string(CHANGED, context, request=request)
@@ -547,6 +549,8 @@ def describe_history(
             {
                 "event": event,
                 "lines": change_lines(event.changes),
+                # What a Revert button would restore (none: the row has no button).
+                "revert_lines": revert_lines(event),
                 "kind_label": event.get_kind_display(),
                 "actor_kind_label": event.get_actor_kind_display(),
                 "source_label": event.get_source_display(),

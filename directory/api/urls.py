@@ -11,4 +11,5 @@ urlpatterns = [
     path("persons", views.PersonsView.as_view(), name="api-persons"),
     path("persons/batch", views.BatchView.as_view(), name="api-persons-batch"),
     path("persons/dataExport", DataExportView.as_view(), name="api-persons-data-export"),
+    path("events/<int:eventId>/revert", views.EventRevertView.as_view(), name="api-event-revert"),
 ]

@@ -8,18 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.api.errors import domain_error_response
 from core.api.schema import error_responses
+from core.api.views import VendorAPIView
+from core.errors import DomainError, ErrorCode
 from directory.api.filters import (
     PERSON_DEFAULT_ORDER,
     PersonFilterSet,
     api_query,
     person_ordering,
 )
+from directory.revert import revert_event
 from directory.search import people_of
 from installations.depersonalize import person_delete, person_delete_batch
 from people.api import batches as people_batches
@@ -29,8 +39,14 @@ from people.api import views as people_api
 from people.api.actors import actor_from_request
 from people.api.filters import page_of
 from people.api.identities import identity_from_params
-from people.api.views import ETAG_HEADER, IDENTITY_PARAMETERS, page_parameters
-from people.models import Person
+from people.api.views import (
+    ETAG_HEADER,
+    IDENTITY_PARAMETERS,
+    etag_of,
+    expected_version,
+    page_parameters,
+)
+from people.models import Event, Person
 from people.profiles import profiles
 
 LIST_PARAMETERS = [
@@ -136,3 +152,113 @@ class BatchView(people_batches.BatchView):
                 result["status"] = status.HTTP_200_OK
             results.append(result)
         return people_batches.batch_response(results)
+
+
+# ---------------------------------------------------------------------------------------------
+# Revert one history event's change (directory.revert)
+
+RevertConflictSerializer = inline_serializer(
+    "RevertConflict",
+    {
+        "field": serializers.CharField(),
+        "now": serializers.JSONField(allow_null=True),
+        "restore": serializers.JSONField(allow_null=True),
+        "ownerId": serializers.IntegerField(required=False),
+    },
+    many=True,
+)
+RevertConflictBodySerializer = inline_serializer(
+    "RevertConflictException",
+    {
+        "requestError": inline_serializer(
+            "RevertConflictRequestError",
+            {
+                "serviceException": inline_serializer(
+                    "RevertConflictServiceException",
+                    {
+                        "messageId": serializers.CharField(),
+                        "text": serializers.CharField(),
+                        "validationErrors": serializers.DictField(
+                            child=serializers.ListField(child=serializers.CharField())
+                        ),
+                        "conflicts": RevertConflictSerializer,
+                    },
+                )
+            },
+        )
+    },
+)
+RevertBodySerializer = inline_serializer(
+    "Revert",
+    {
+        "eventId": serializers.IntegerField(help_text="The event reverted"),
+        "revertEventId": serializers.IntegerField(
+            allow_null=True,
+            help_text="The event the revert recorded (revert it to restore the change); null "
+            "when nothing was left to revert",
+        ),
+        "personId": serializers.IntegerField(),
+        "version": serializers.IntegerField(help_text="The person's version after the revert"),
+        "changes": serializers.JSONField(help_text="What the revert changed, as history shows"),
+    },
+)
+
+
+class EventRevertView(VendorAPIView):
+    """Revert one history event's change (a manage key or an Editor)."""
+
+    @extend_schema(
+        operation_id="revert-a-history-event",
+        summary="Revert one history event's change, unless it changed again since",
+        description=(
+            "Restores what the event changed: a standard attribute, tags added or removed, a "
+            "custom attribute set or removed, a phone or email added or removed, push on/off, "
+            "the primary device. The revert is a new history event (revertEventId), which can "
+            "be reverted in turn. A value changed again since, a removed phone or email that "
+            "another person has now, or an installation gone or moved is a conflict: 409 "
+            "REVERT_CONFLICT listing each, nothing written. Kinds without a revert (install, "
+            "app launch, custom events, personalize, person created, ...): 409 NOT_REVERTIBLE."
+        ),
+        parameters=[
+            OpenApiParameter("eventId", int, OpenApiParameter.PATH, description="The event"),
+            people_api.IF_MATCH_PARAMETER,
+            ETAG_HEADER,
+        ],
+        request=None,
+        responses={
+            200: RevertBodySerializer,
+            409: OpenApiResponse(
+                RevertConflictBodySerializer,
+                description="REVERT_CONFLICT: changed since (conflicts lists each); "
+                "NOT_REVERTIBLE: the event's kind has no revert",
+            ),
+            **error_responses(400, 404, 412),
+        },
+        tags=["persons"],
+    )
+    def post(self, request, eventId: int):
+        event_id = eventId
+        person_id = Event.objects.filter(pk=event_id).values_list("person_id", flat=True).first()
+        version = expected_version(request, person_id) if person_id is not None else None
+        try:
+            result = revert_event(
+                event_id=event_id, actor=actor_from_request(request), expected_version=version
+            )
+        except DomainError as error:
+            if error.code != ErrorCode.REVERT_CONFLICT:
+                raise
+            response = domain_error_response(error)
+            conflicts = error.details["conflicts"]
+            exception = response.data["requestError"]["serviceException"]
+            exception["conflicts"] = conflicts
+            exception["validationErrors"] = {c["field"]: [error.message] for c in conflicts}
+            return response
+        recorded = result.recorded
+        body = {
+            "eventId": result.event.pk,
+            "revertEventId": recorded.pk if recorded else None,
+            "personId": result.person.pk,
+            "version": result.person.version,
+            "changes": recorded.changes if recorded else {},
+        }
+        return Response(body, headers={"ETag": etag_of(result.person)})

@@ -23,16 +23,20 @@ from core.access import delete_required, edit_required, operator_required
 from core.errors import DomainError, ErrorCode
 from core.roles import can_delete_people, can_edit
 from directory.person_page import PersonPage, person_page
+from directory.revert import Revert, revert_event
 from installations import depersonalize
 from people import selectors, services
 from people.forms import PersonForm
-from people.models import EventKind, Person
+from people.history_lines import label, value_text
+from people.models import Event, EventKind, Person
+from people.operator_messages import for_operator
 from people.views import (
     OVERVIEW,
     actor_of,
     describe_changes,
     describe_history,
     editor_state,
+    own_version,
     person_url,
     section_response,
 )
@@ -95,6 +99,7 @@ def person_history(request: HttpRequest, pk: int) -> HttpResponse:
         "person": person,
         "history": describe_history(history, history_filter),
         "history_before": before,
+        "can_edit": can_edit(request.user),
     }
     response = render(request, "people/_history.html", context)
     # The person URL of this page (filter and cursor): a reload or a shared link shows it.
@@ -320,3 +325,88 @@ def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Deleted {name} (person {pk}).")
         return redirect("home")
     return render(request, "people/person_delete.html", {"person": person})
+
+
+# ---------------------------------------------------------------------------------------------
+# Revert one history event's change (directory.revert)
+
+REVERT_ANSWER = "people/_revert_answer.html"
+
+
+@edit_required
+@require_POST
+def event_revert(request: HttpRequest, pk: int, event_pk: int) -> HttpResponse:
+    """Revert event ``event_pk`` of person ``pk`` from its history row. The answer is the
+    history with what the revert did (or, refused, the conflict: nothing changed) and, out of
+    band, the header and the sections the revert changed; a revert of basic information
+    answers with the overview, the rest out of band. Without htmx, back to the page."""
+    event = get_object_or_404(Event.objects.only("pk", "person_id"), pk=event_pk, person_id=pk)
+    try:
+        result = revert_event(event_id=event.pk, actor=actor_of(request))
+    except DomainError as error:
+        outcome, sections, made = refused_revert(error), frozenset(), None
+    else:
+        outcome, sections, made = {"result": revert_result(result)}, result.sections, result.person
+    if not request.htmx:
+        report = messages.success if "result" in outcome else messages.error
+        report(request, outcome.get("result") or outcome.get("message") or outcome["error"])
+        return redirect(person_url(pk, "history"))
+    page = person_page(pk)
+    main = "overview" if "overview" in sections else "history"
+    context = page_context(
+        request,
+        page,
+        revert_outcome=outcome,
+        sections=sections,
+        main=main,
+        version_person=made if main != "overview" and made and own_version(request, made) else None,
+    )
+    response = render(request, REVERT_ANSWER, context, status=200 if made else 422)
+    if main == "overview":
+        response["HX-Retarget"] = "#overview"
+        response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def revert_result(result: Revert) -> str:
+    if result.recorded is None:
+        return "Nothing to revert: the values are already as they were before this change."
+    return "Reverted: " + "; ".join(describe_changes(result.recorded.changes)) + "."
+
+
+def refused_revert(error: DomainError) -> dict[str, Any]:
+    """What the history shows of a refused revert: each conflict (field, now, would restore),
+    or the refusal's message."""
+    if error.code != ErrorCode.REVERT_CONFLICT:
+        return {"error": for_operator(error).message}
+    rows = [
+        {
+            "field": conflict_label(c["field"]),
+            "now": conflict_now(c),
+            "restore": value_text(c["restore"], phone=c["field"] == "phones")
+            if c["restore"] not in (None, "")
+            else "not set",
+        }
+        for c in error.details["conflicts"]
+    ]
+    return {
+        "message": "Not reverted: changed again since. Nothing was changed.",
+        "conflicts": rows,
+    }
+
+
+def conflict_label(field: str) -> str:
+    if field.startswith("customAttributes."):
+        return field.removeprefix("customAttributes.")
+    return {"phones": "Phone", "emails": "Email"}.get(field, label(field))
+
+
+def conflict_now(conflict: dict[str, Any]) -> str:
+    if conflict["field"] == "installation":
+        if "ownerId" in conflict:
+            return f"Moved to person {conflict['ownerId']}"
+        return "No longer exists"
+    if "ownerId" in conflict:
+        return f"Belongs to person {conflict['ownerId']}"
+    now = conflict["now"]
+    return "not set" if now in (None, "") else value_text(now)

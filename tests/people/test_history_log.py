@@ -317,8 +317,9 @@ def test_a_filtered_history_page_takes_one_statement_for_its_events(
     busy_history(profile.person, operator_actor, system_actor)
     url = reverse("people:history", args=[profile.person.pk])
     editor_client.get(url, **HTMX)  # a first request of the session writes more
-    # The session, the operator, the person, the page of events.
-    with django_assert_num_queries(4) as captured:
+    # The session, the operator, the person, the page of events; and the operator's role
+    # (its permissions, 2), which decides the rows' Revert buttons.
+    with django_assert_num_queries(6) as captured:
         html = editor_client.get(
             url, {"kind": "TAGS_CHANGED", "actor": "eddie.editor"}, **HTMX
         ).text

@@ -177,3 +177,14 @@ def test_the_command_runs_the_due_erasures(ana, administrator):
     assert f"Erased person {ana.person.pk}" in out.getvalue()
     assert "1 erasure(s) run." in out.getvalue()
     assert not Person.objects.filter(pk=ana.person.pk).exists()
+
+
+def test_a_tombstone_cannot_be_reverted(ana, administrator, operator_actor):
+    from directory.revert import revert_event
+
+    erasure = services.request_erasure(person_id=ana.person.pk, reason="asked", user=administrator)
+    services.run_due_erasures(now=erasure.due_at)
+    tombstone = Event.objects.get(erased_person_id=ana.person.pk, kind="ATTRIBUTES_CHANGED")
+    with pytest.raises(DomainError) as refused:
+        revert_event(event_id=tombstone.pk, actor=operator_actor)
+    assert refused.value.code == ErrorCode.NOT_FOUND

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('people', '0005_event_history_filter_indexes'),
+        ('people', '0006_event_reverts'),
     ]
 
     operations = [
