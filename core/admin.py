@@ -171,7 +171,7 @@ def run_action(
 class ApiKeyForm(forms.ModelForm):
     class Meta:
         model = ApiKey
-        fields = ("name", "role")
+        fields = ("name", "role", "personal_data")
 
 
 @admin.register(ApiKey)
@@ -179,7 +179,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
     """Keys are issued here: the raw key is shown once, in a message; only its hash is kept."""
 
     form = ApiKeyForm
-    list_display = ("name", "prefix", "role", "status", "created_at", "last_used_at")
+    list_display = (
+        "name",
+        "prefix",
+        "role",
+        "personal_data",
+        "status",
+        "created_at",
+        "last_used_at",
+    )
     list_filter = ("role", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix")
     actions = ["revoke"]
@@ -188,7 +196,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if obj is None:
             return ()
         # A key's name and role are what it was issued with; revoke it and issue another.
-        return ("name", "role", "prefix", "created_at", "last_used_at", "revoked_at")
+        return (
+            "name",
+            "role",
+            "personal_data",
+            "prefix",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        )
 
     def get_fields(self, request, obj=None):
         if obj is None:

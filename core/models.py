@@ -32,6 +32,12 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A read key without it reads phones, emails and externalIds masked (people.masking);
+    # a manage key always reads them whole (it writes them).
+    personal_data = models.BooleanField(
+        default=True,
+        help_text="Reads phones, emails and externalIds unmasked (manage keys always do).",
+    )
 
     objects = ApiKeyQuerySet.as_manager()
 
@@ -47,10 +53,18 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
     @classmethod
-    def issue(cls, *, name: str, role: str = ApiKeyRole.READ) -> tuple[ApiKey, str]:
+    def issue(
+        cls, *, name: str, role: str = ApiKeyRole.READ, personal_data: bool = True
+    ) -> tuple[ApiKey, str]:
         """Create a key; the raw key is returned once and never stored."""
         raw = secrets.token_urlsafe(32)
-        key = cls.objects.create(name=name, role=role, prefix=raw[:8], key_hash=hash_key(raw))
+        key = cls.objects.create(
+            name=name,
+            role=role,
+            prefix=raw[:8],
+            key_hash=hash_key(raw),
+            personal_data=personal_data,
+        )
         return key, raw
 
     @classmethod

@@ -26,8 +26,11 @@ VIEW_PERMISSIONS = [
     "people.view_event",
     "installations.view_installation",
     "installations.view_application",
+    # A Viewer sees phones, emails and externalIds masked and may reveal one with a reason.
+    "people.reveal_personal_data",
 ]
 EDIT_PERMISSIONS = [
+    "people.see_personal_data",
     "people.add_person",
     "people.change_person",
     "people.add_contactidentity",

@@ -14,6 +14,7 @@ from unicodedata import normalize
 from django.db import connection
 from django.db.models import Q
 
+from people import masking
 from people.fields import fold
 from people.identities import try_email, try_phone
 from people.models import ContactIdentity, IdentityKind, Person
@@ -32,6 +33,20 @@ class Match:
 
     @property
     def label(self) -> str:
+        return self._label(self.value)
+
+    @property
+    def masked_label(self) -> str:
+        """The label for a role that sees personal data masked (people.masking)."""
+        value = {
+            "phone": masking.mask_phone,
+            "email": masking.mask_email,
+            "externalId": masking.mask_text,
+            "nationalPhone": masking.mask_text,
+        }.get(self.kind, lambda text: text)(self.value)
+        return self._label(value)
+
+    def _label(self, value: str) -> str:
         names = {
             "pushRegistrationId": "pushRegistrationId",
             "phone": "phone",
@@ -42,7 +57,7 @@ class Match:
             "similarName": "similar name",
             "id": "person id",
         }
-        return f"{names.get(self.kind, self.kind)} {self.value}"
+        return f"{names.get(self.kind, self.kind)} {value}"
 
 
 @dataclass(frozen=True)

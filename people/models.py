@@ -92,6 +92,10 @@ class Person(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        permissions = [
+            ("see_personal_data", "Can see phones, emails and externalIds unmasked"),
+            ("reveal_personal_data", "Can reveal one masked value, with a reason (recorded)"),
+        ]
         indexes = [
             # Pattern operator classes let PostgreSQL answer LIKE 'prefix%' from the index
             # whatever the database collation; other databases ignore them.

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from jinja2 import Environment
 
+from people import masking
 from people.templatetags.people_ui import phone_for_reading, to_json
 
 
@@ -47,6 +48,10 @@ def environment(**options) -> Environment:
             "local": _local,
             "phone": lambda identity: phone_for_reading(identity.value, identity.national_number),
             "to_json": to_json,
+            # A role without the "see personal data" permission (people.masking).
+            "mask_phone": masking.mask_phone,
+            "mask_email": masking.mask_email,
+            "mask_text": masking.mask_text,
         }
     )
     return env

@@ -41,8 +41,11 @@ class ApiKeyPrincipal(ServicePrincipal):
 
     def has_perm(self, perm: str, obj: object = None) -> bool:
         # A read key may read; a manage key may do what an operator API client may do.
-        if perm.split(".")[-1].startswith("view_"):
+        name = perm.split(".")[-1]
+        if name.startswith("view_"):
             return True
+        if name == "see_personal_data":
+            return self.can_write or self.key.personal_data
         return self.can_write
 
 

@@ -32,6 +32,7 @@ from directory.api.filters import (
 from directory.revert import revert_event
 from directory.search import people_of
 from installations.depersonalize import person_delete, person_delete_batch
+from people import masking
 from people.api import batches as people_batches
 from people.api import identities
 from people.api import serializers as bodies
@@ -94,6 +95,12 @@ class PersonsView(people_api.PersonsView):
             "limit": query.limit,
             "includeTotalCount": query.include_total,
         }
+        # Masked for a caller who may not see personal data (people.masking).
+        shown = (
+            (lambda body: body)
+            if masking.sees_personal_data(request.user)
+            else bodies.masked_person_body
+        )
         # The page's ids first, then their profiles (page_of).
         people, total = page_of(
             filterset.qs.order_by(*ordering),
@@ -101,7 +108,7 @@ class PersonsView(people_api.PersonsView):
             rows_of=lambda ids: profiles(Person.objects.filter(pk__in=ids)),
         )
         body: dict[str, Any] = {
-            "persons": [bodies.person_body(person) for person in people],
+            "persons": [shown(bodies.person_body(person)) for person in people],
             "limit": query.limit,
             "page": query.page,
             "orderBy": order_by,

@@ -24,7 +24,7 @@ from directory.search import (
     count_people,
     search_people,
 )
-from people import selectors
+from people import masking, selectors
 from people.forms import split_list
 
 FILTERS = ("type", "app", "platform", "primary", "push")
@@ -85,6 +85,9 @@ def search(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_domain_error(error)
     search_url = canonical_search_url(request)
+    # A role that may not see personal data reads it masked; the box still finds by the
+    # whole identifier typed (people.masking).
+    masked = not masking.sees_personal_data(request.user)
     if "go" in request.GET and not request.htmx:
         if page is not None and page.single_exact is not None:
             return redirect(reverse("people:detail", args=[page.single_exact.pk]))
@@ -100,13 +103,14 @@ def search(request: HttpRequest) -> HttpResponse:
         "has_filters": query.has_filters if query else False,
         "page": page,
         "rows": page.people if page else [],
-        "rows_html": result_rows(page.people) if page else "",
+        "rows_html": result_rows(page.people, masked=masked) if page else "",
+        "masked": masked,
         "can_edit": can_edit(request.user),
         "search_url": search_url,
         "total_url": _total_url(request) if page is not None and page.count_later else "",
         "results_only": results_only,
         **_paging(request, page),
-        **_hints(request, page),
+        **_hints(request, page, masked=masked),
     }
     if page is not None and (not context["q"].strip() or page.exact):
         context["headers"] = sort_headers(request, context["sort"])
@@ -134,8 +138,9 @@ def _paging(request: HttpRequest, page: SearchPage | None) -> dict[str, Any]:
     }
 
 
-def _hints(request: HttpRequest, page: SearchPage | None) -> dict[str, Any]:
-    """Links to the other spellings of a name, or of an externalId, that find people."""
+def _hints(request: HttpRequest, page: SearchPage | None, *, masked: bool) -> dict[str, Any]:
+    """Links to the other spellings of a name, or of an externalId, that find people (not
+    the externalIds for a role that sees them masked: the link would spell them out)."""
     if page is None:
         return {"other_spellings": [], "other_cases": []}
     return {
@@ -145,7 +150,7 @@ def _hints(request: HttpRequest, page: SearchPage | None) -> dict[str, Any]:
         ],
         "other_cases": [
             (external_id, _page_url(request, None, q=external_id))
-            for external_id in page.other_case_external_ids
+            for external_id in ([] if masked else page.other_case_external_ids)
         ],
     }
 
@@ -169,9 +174,11 @@ def sort_headers(request: HttpRequest, sort: str | None) -> dict[str, dict[str, 
     return headers
 
 
-def result_rows(rows: list) -> SafeString:
-    """The rows of the results table, rendered by the Jinja2 template (autoescaped)."""
-    return mark_safe(render_to_string(RESULT_ROWS, {"rows": rows}, using="jinja2"))  # noqa: S308
+def result_rows(rows: list, *, masked: bool = False) -> SafeString:
+    """The rows of the results table, rendered by the Jinja2 template (autoescaped);
+    ``masked``: phones, emails and externalIds as people.masking shows them."""
+    context = {"rows": rows, "masked": masked}
+    return mark_safe(render_to_string(RESULT_ROWS, context, using="jinja2"))  # noqa: S308
 
 
 def _int_or_none(text: str | None) -> int | None:

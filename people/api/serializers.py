@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from core.api.fields import AnyJSONField, StrictStringField
 from people import custom_attributes as attribute_types
+from people import masking
 from people.fields import LANGUAGE_MAX_LENGTH, STANDARD_FIELDS, vendor_value
 from people.identifier_lookups import IDENTIFIER_TYPES
 from people.models import (
@@ -234,6 +235,26 @@ def person_body(profile: Profile) -> dict[str, Any]:
     body["createdAt"] = timestamp(person.created_at)
     body["modifiedAt"] = timestamp(person.modified_at)
     return body
+
+
+def masked_person_body(body: dict[str, Any]) -> dict[str, Any]:
+    """A person body as a caller without the "see personal data" permission reads it: the
+    externalId, phone numbers and email addresses masked (people.masking)."""
+    masked = dict(body)
+    if "externalId" in masked:
+        masked["externalId"] = masking.mask_text(masked["externalId"])
+    contacts = dict(masked.get("contactInformation") or {})
+    if contacts:
+        contacts["phone"] = [
+            {**item, "number": masking.mask_phone(item["number"])}
+            for item in contacts.get("phone", [])
+        ]
+        contacts["email"] = [
+            {**item, "address": masking.mask_email(item["address"])}
+            for item in contacts.get("email", [])
+        ]
+        masked["contactInformation"] = contacts
+    return masked
 
 
 def push_body(installation: Any) -> dict[str, Any]:

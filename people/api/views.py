@@ -24,7 +24,7 @@ from core.api.errors import RequestFormatInvalid
 from core.api.schema import error_responses
 from core.api.views import VendorAPIView
 from core.errors import DomainError, ErrorCode
-from people import batches, services
+from people import batches, masking, services
 from people.api import serializers as bodies
 from people.api.actors import actor_from_request
 from people.api.batches import batch_items
@@ -67,10 +67,14 @@ def etag_of(person: Person) -> str:
     return f'W/"{person.pk}-{person.version}"'
 
 
-def person_response(person_id: int) -> Response:
-    """The person's profile with its ETag."""
+def person_response(person_id: int, *, masked: bool = False) -> Response:
+    """The person's profile with its ETag (``masked``: for a caller who may not see personal
+    data, people.masking)."""
     found = read_profile(person_id)
-    return Response(bodies.person_body(found), headers={"ETag": etag_of(found.person)})
+    body = bodies.person_body(found)
+    if masked:
+        body = bodies.masked_person_body(body)
+    return Response(body, headers={"ETag": etag_of(found.person)})
 
 
 def expected_version(request, person_id: int) -> int | None:
@@ -191,7 +195,10 @@ class PersonsView(VendorAPIView):
     )
     def get(self, request):
         """One person by identifier and type (directory.api.views.PersonsView adds the list)."""
-        return person_response(resolve(required_identity(request.query_params)))
+        return person_response(
+            resolve(required_identity(request.query_params)),
+            masked=not masking.sees_personal_data(request.user),
+        )
 
     @extend_schema(
         operation_id="create-a-new-person",

@@ -43,8 +43,9 @@ def administrator(db, shared_world) -> User:
 
 
 # Routes that write nothing however they are called: signing out, and reads sent as POST
-# (a search with a body).
-NOT_WRITES = {"logout", "admin:logout", "api-persons-match"}
+# (a search with a body); and an operator's own display preference (the time zone), which
+# every role sets for itself and which is no person's data.
+NOT_WRITES = {"logout", "admin:logout", "api-persons-match", "preferences"}
 
 FORM_BODY = {
     "first_name": "Changed",

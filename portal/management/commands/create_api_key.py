@@ -1,4 +1,5 @@
-"""``manage.py create_api_key NAME --role read|manage``: issue an API key and print it once."""
+"""``manage.py create_api_key NAME --role read|manage [--masked]``: issue an API key and print
+it once."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -18,14 +19,21 @@ class Command(BaseCommand):
             default=ApiKeyRole.READ,
             help="read: may only read; manage: may also write (default: read)",
         )
+        parser.add_argument(
+            "--masked",
+            action="store_true",
+            help="a read key that reads phones, emails and externalIds masked",
+        )
 
-    def handle(self, *args, name: str, role: str, **options):
+    def handle(self, *args, name: str, role: str, masked: bool = False, **options):
         name = name.strip()
         if not name:
             raise CommandError("The key needs a name.")
         if len(name) > ApiKey._meta.get_field("name").max_length:
             raise CommandError("The name is too long (at most 128 characters).")
-        key, raw = ApiKey.issue(name=name, role=role)
+        if masked and role != ApiKeyRole.READ:
+            raise CommandError("--masked is for read keys: a manage key writes, so reads whole.")
+        key, raw = ApiKey.issue(name=name, role=role, personal_data=not masked)
         record_audit(
             action="API key issued",
             target=f"API key {key.pk} {key.name!r} ({key.role}, {key.prefix}…)",
