@@ -28,6 +28,8 @@ class ErrorCode:
     # The identifier belonged to an erased person: storing it again is refused until an
     # administrator lifts its suppression (people.suppression).
     IDENTIFIER_SUPPRESSED = "IDENTIFIER_SUPPRESSED"
+    # Too many of one kind of request by one operator in a window (revealing masked values).
+    RATE_LIMITED = "RATE_LIMITED"
     # A history event's change cannot be reverted: its value changed again since (details:
     # "conflicts", each field, the value now, the value a revert would restore, an owner).
     REVERT_CONFLICT = "REVERT_CONFLICT"

@@ -20,6 +20,7 @@ urlpatterns = [
     path("person/<int:pk>/overview", person.person_overview, name="overview"),
     path("person/<int:pk>/delete", person.person_delete, name="delete"),
     path("person/<int:pk>/export", privacy.person_export, name="export"),
+    path("person/<int:pk>/reveal", privacy.reveal, name="reveal"),
     path("person/<int:pk>/erasure", privacy.erasure_request, name="erasure_request"),
     path("erasures/<int:pk>/cancel", privacy.erasure_cancel, name="erasure_cancel"),
     path("suppressions/lift", privacy.suppression_lift, name="suppression_lift"),

@@ -10,6 +10,7 @@ TRUSTED_PROXY_COUNT  reverse proxies in front that append to X-Forwarded-For (de
 SUPPRESSION_KEY  the secret of the keyed hashes of erased identifiers (default: derived from
               SECRET_KEY, with a warning); never change it once people are erased
 ERASURE_COOLING_OFF_DAYS  days an erasure request waits before it runs (default 7)
+REVEALS_PER_HOUR  masked values one operator may reveal per hour (default 30)
 """
 
 import os
@@ -333,6 +334,8 @@ PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION") or None
 # warns (privacy.W001): rotating SECRET_KEY would then lift every suppression.
 SUPPRESSION_KEY = os.environ.get("SUPPRESSION_KEY", "")
 ERASURE_COOLING_OFF_DAYS = int(os.environ.get("ERASURE_COOLING_OFF_DAYS") or 7)
+# How many masked values one operator may reveal per hour (privacy.services.reveal).
+REVEALS_PER_HOUR = int(os.environ.get("REVEALS_PER_HOUR") or 30)
 
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE") or "6000/min"
 REST_FRAMEWORK = {

@@ -70,6 +70,7 @@ class Erasure(models.Model):
 class AccessKind(models.TextChoices):
     EXPORT = "EXPORT", "Exported all data (access request)"
     SUPPRESSION_LIFTED = "LIFTED", "Lifted a suppression"
+    REVEAL = "REVEAL", "Revealed a masked value"
 
 
 class AccessRecord(models.Model):

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -24,11 +25,12 @@ from people import name_terms, suppression
 from people.api.serializers import person_body
 from people.apply import lock_person
 from people.history import Actor, record_audit
-from people.identities import normalize_email, normalize_external_id, parse_phone
+from people.identities import format_phone, normalize_email, normalize_external_id, parse_phone
 from people.models import (
     AttributeValue,
     ContactIdentity,
     Event,
+    IdentityKind,
     Person,
     Source,
     SuppressedKind,
@@ -313,3 +315,74 @@ def access_bundle(*, person_id: int, actor: Actor, user: AbstractBaseUser | None
     )
     record_audit(action="person data exported", target=f"person {person_id}", actor=actor)
     return bundle
+
+
+# ---------------------------------------------------------------------------------------------
+# Revealing one masked value (people.masking)
+
+REVEAL_KINDS = {"phone": IdentityKind.PHONE, "email": IdentityKind.EMAIL, "externalId": None}
+
+
+def _count_reveal(user: AbstractBaseUser, now: dt.datetime) -> None:
+    """One more reveal by ``user`` in this hour's window of the shared cache; refused
+    (RATE_LIMITED) over REVEALS_PER_HOUR. The counter is created and incremented atomically
+    (add, then incr), so concurrent requests of one operator count each."""
+    key = f"privacy:reveals:{user.pk}:{now:%Y%m%d%H}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=3600)
+        count = 1
+    if count > settings.REVEALS_PER_HOUR:
+        raise DomainError(
+            ErrorCode.RATE_LIMITED,
+            f"You have revealed {settings.REVEALS_PER_HOUR} values this hour, the most allowed; "
+            "try again next hour.",
+        )
+
+
+def reveal(
+    *,
+    person_id: int,
+    kind: str,
+    identity_id: int | None,
+    reason: object,
+    user: AbstractBaseUser,
+    source: str = Source.UI,
+) -> str:
+    """The whole value of one masked phone, email or externalId of a person, for an operator
+    allowed to reveal; recorded (who, which person, which kind, why, when; not the value)."""
+    if kind not in REVEAL_KINDS:
+        raise DomainError(ErrorCode.BAD_REQUEST, "kind must be phone, email or externalId.", "kind")
+    text = _reason(reason)
+    now = timezone.now()
+    if kind == "externalId":
+        value = Person.objects.filter(pk=person_id).values_list("external_id", flat=True).first()
+    else:
+        value = (
+            ContactIdentity.objects.filter(
+                pk=identity_id or 0, person_id=person_id, kind=REVEAL_KINDS[kind]
+            )
+            .values_list("value", flat=True)
+            .first()
+        )
+    if not value:
+        raise DomainError(ErrorCode.NOT_FOUND, f"Person {person_id} has no such {kind}.", kind)
+    _count_reveal(user, now)
+    AccessRecord.objects.create(
+        kind=AccessKind.REVEAL,
+        person_id=person_id,
+        actor_user=user,
+        actor_label=_label(user),
+        source=source,
+        detail=kind,
+        reason=text,
+    )
+    record_audit(
+        action="personal data revealed",
+        target=f"person {person_id}",
+        actor=Actor.operator(user, source),
+        field=kind,
+    )
+    return format_phone(value) if kind == "phone" else value

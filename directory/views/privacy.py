@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.access import delete_required, edit_required
+from core.access import delete_required, edit_required, operator_required
 from core.errors import DomainError
+from people import masking
 from people.models import Person, Source, SuppressedKind
 from people.views import actor_of, person_url
 from privacy import services
@@ -93,3 +95,35 @@ def suppression_lift(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "privacy/suppression_lift.html", context, status=404)
     return render(request, "privacy/suppression_lift.html", context)
+
+
+@operator_required
+@require_POST
+def reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """One masked value of this person, whole, for an operator who may reveal (a reason is
+    asked and recorded; privacy.services.reveal). Answers the value in place (htmx)."""
+    if not masking.may_reveal(request.user):
+        raise PermissionDenied("Your role may not reveal personal data.")
+    kind = request.POST.get("kind", "")
+    identity = request.POST.get("identity", "")
+    context: dict = {
+        "person_id": pk,
+        "kind": kind,
+        "identity": identity,
+        "masked": request.POST.get("masked", ""),
+        "can_reveal": True,
+    }
+    try:
+        value = services.reveal(
+            person_id=pk,
+            kind=kind,
+            identity_id=int(identity) if identity.isdigit() else None,
+            reason=request.POST.get("reason"),
+            user=request.user,
+        )
+    except DomainError as error:
+        context["error"] = error
+        context["reason"] = request.POST.get("reason", "")
+        context["open"] = True
+        return render(request, "privacy/_masked_value.html", context, status=422)
+    return render(request, "privacy/_revealed.html", {**context, "value": value})
