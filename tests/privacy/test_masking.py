@@ -62,7 +62,7 @@ def test_the_search_finds_by_the_whole_identifier_and_shows_it_masked(ana, clien
     assert "Horvat" in rows
     assert "+385 • •••9 710" in rows and "a•••@example.com" in rows and "c•••42" in rows
     assert "6419" not in rows  # what the viewer typed stays in the box and the page's links
-    assert "matched on <strong class=\"match\">phone +385 • •••9 710</strong>" in page
+    assert 'matched on <strong class="match">phone +385 • •••9 710</strong>' in page
     assert "crm-42" not in page and "ana.horvat@example.com" not in page
     client.force_login(editor)
     page = client.get("/", {"q": "+385 1 6419 710"}).content.decode()
