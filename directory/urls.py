@@ -24,6 +24,7 @@ urlpatterns = [
     path("person/<int:pk>/erasure", privacy.erasure_request, name="erasure_request"),
     path("erasures/<int:pk>/cancel", privacy.erasure_cancel, name="erasure_cancel"),
     path("suppressions/lift", privacy.suppression_lift, name="suppression_lift"),
+    path("search/erase", privacy.erase_population, name="erase_population"),
     path(
         "person/<int:pk>/history/<int:event_pk>/revert",
         person.event_revert,

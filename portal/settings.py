@@ -334,6 +334,8 @@ PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION") or None
 # warns (privacy.W001): rotating SECRET_KEY would then lift every suppression.
 SUPPRESSION_KEY = os.environ.get("SUPPRESSION_KEY", "")
 ERASURE_COOLING_OFF_DAYS = int(os.environ.get("ERASURE_COOLING_OFF_DAYS") or 7)
+# The most people one "request erasure of these people" on the search page may name.
+BULK_ERASURE_MAX = int(os.environ.get("BULK_ERASURE_MAX") or 10_000)
 # How many masked values one operator may reveal per hour (privacy.services.reveal).
 REVEALS_PER_HOUR = int(os.environ.get("REVEALS_PER_HOUR") or 30)
 

@@ -102,6 +102,51 @@ def request_erasure(
         return erasure
 
 
+def request_erasures(
+    *,
+    person_ids: list[int],
+    reason: object,
+    user: AbstractBaseUser,
+    source: str = Source.UI,
+    now: dt.datetime | None = None,
+) -> int:
+    """Mark every person of a population pending erasure, as ``request_erasure`` marks one
+    (the same cooling-off, cancellable one by one); people already pending keep their
+    request. Returns how many requests were made. The caller bounds the population
+    (BULK_ERASURE_MAX: without the job engine the requests are written in this request)."""
+    text = _reason(reason)
+    now = now or timezone.now()
+    due = now + dt.timedelta(days=settings.ERASURE_COOLING_OFF_DAYS)
+    with transaction.atomic():
+        pending = set(
+            Erasure.objects.filter(
+                person_id__in=person_ids, state=ErasureState.PENDING
+            ).values_list("person_id", flat=True)
+        )
+        made = Erasure.objects.bulk_create(
+            [
+                Erasure(
+                    person_id=pk,
+                    reason=text,
+                    requested_by=user,
+                    requested_label=_label(user),
+                    due_at=due,
+                )
+                for pk in person_ids
+                if pk not in pending
+            ],
+            batch_size=1000,
+        )
+        record_audit(
+            action="erasures requested",
+            target=f"{len(made)} people",
+            actor=Actor.operator(user, source),
+            due=due.isoformat(),
+            alreadyPending=len(pending),
+        )
+    return len(made)
+
+
 def cancel_erasure(*, erasure_id: int, user: AbstractBaseUser, source: str = Source.UI) -> Erasure:
     """Cancel a pending erasure; one that ran or was cancelled cannot be."""
     with transaction.atomic():

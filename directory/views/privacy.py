@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import delete_required, edit_required, operator_required
 from core.errors import DomainError
+from directory.forms import SearchForm
+from directory.search import people_of
 from people import masking
 from people.models import Person, Source, SuppressedKind
 from people.views import actor_of, person_url
@@ -127,3 +131,43 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
         context["open"] = True
         return render(request, "privacy/_masked_value.html", context, status=422)
     return render(request, "privacy/_revealed.html", {**context, "value": value})
+
+
+@delete_required
+@require_POST
+def erase_population(request: HttpRequest) -> HttpResponse:
+    """Request the erasure of everyone a search finds (Administrators): the search's own
+    query string is posted back, read by the search form, and its population marked pending,
+    each person as one erasure request would (BULK_ERASURE_MAX people at most)."""
+    params = QueryDict(request.POST.get("query", ""))
+    back = reverse("home") + (f"?{params.urlencode()}" if params else "")
+    form = SearchForm(params)
+    query = form.to_query() if form.is_valid() else None
+    if query is None or not (query.q.strip() or query.has_filters):
+        messages.error(request, "Erasure not requested: narrow the list with a search first.")
+        return redirect(back)
+    limit = settings.BULK_ERASURE_MAX
+    ids = list(people_of(query).order_by("pk").values_list("pk", flat=True)[: limit + 1])
+    if len(ids) > limit:
+        messages.error(
+            request,
+            f"Erasure not requested: the search finds more than {limit:,} people; "
+            "narrow it and request again.",
+        )
+        return redirect(back)
+    try:
+        made = services.request_erasures(
+            person_ids=ids, reason=request.POST.get("reason"), user=request.user
+        )
+    except DomainError as error:
+        messages.error(request, f"Erasure not requested: {error.message}")
+        return redirect(back)
+    already = len(ids) - made
+    messages.success(
+        request,
+        f"Erasure requested for {made:,} {'person' if made == 1 else 'people'}"
+        + (f" ({already:,} already pending)" if already else "")
+        + f"; each runs after {settings.ERASURE_COOLING_OFF_DAYS} days unless cancelled on the "
+        "person's page.",
+    )
+    return redirect(back)

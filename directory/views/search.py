@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from core.access import operator_required
 from core.errors import DomainError
-from core.roles import can_edit
+from core.roles import can_delete_people, can_edit
 from directory.forms import SearchForm
 from directory.search import (
     DEFAULT_PAGE_SIZE,
@@ -106,6 +107,10 @@ def search(request: HttpRequest) -> HttpResponse:
         "rows_html": result_rows(page.people, masked=masked) if page else "",
         "masked": masked,
         "can_edit": can_edit(request.user),
+        "can_erase": can_delete_people(request.user),
+        # What "request erasure of everyone this search finds" posts back (views.privacy).
+        "erase_query": search_url.partition("?")[2],
+        "bulk_erasure_max": settings.BULK_ERASURE_MAX,
         "search_url": search_url,
         "total_url": _total_url(request) if page is not None and page.count_later else "",
         "results_only": results_only,

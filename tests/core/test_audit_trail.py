@@ -252,6 +252,12 @@ def card(name: str, world: World, installation: Installation, data: dict):
     return ok(world.editor.post(reverse(name, args=[installation.pk]), data, **HTMX))
 
 
+def a_tag_change(world: World) -> Event:
+    """A revertible event of the world's person (made by the setup's actor)."""
+    services.person_add_tags(person=world.person, actor=Actor.system("setup"), names=["spare"])
+    return world.person.events.filter(kind="TAGS_CHANGED").latest("id")
+
+
 def pending_erasure(world: World) -> Erasure:
     return privacy_services.request_erasure(
         person_id=world.person.pk, reason="asked", user=world.administrator_user
@@ -486,6 +492,35 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
         "erasure cancelled",
         ADMINISTRATOR_UI,
     ),
+    ("people:erase_population", "POST"): Audited(
+        lambda w: ok(
+            w.administrator.post(
+                reverse("people:erase_population"), {"query": "q=crm-1", "reason": "asked"}
+            )
+        ),
+        "erasures requested",
+        ADMINISTRATOR_UI,
+    ),
+    ("people:reveal", "POST"): Audited(
+        lambda w: ok(
+            w.editor.post(
+                reverse("people:reveal", args=[w.person.pk]),
+                {"kind": "externalId", "reason": "asked"},
+                **HTMX,
+            )
+        ),
+        "personal data revealed",
+        EDITOR,
+    ),
+    ("people:event_revert", "POST"): Recorded(
+        lambda w: ok(
+            w.editor.post(
+                reverse("people:event_revert", args=[w.person.pk, a_tag_change(w).pk]), {}, **HTMX
+            )
+        ),
+        EDITOR,
+        only=False,
+    ),
     ("people:suppression_lift", "POST"): Audited(
         lambda w: ok(
             w.administrator.post(
@@ -550,6 +585,11 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
     ("api-persons", "POST"): Recorded(
         lambda w: ok(w.api.post("/people/2/persons", {"firstName": "Nova"}, format="json")),
         API_KEY,
+    ),
+    ("api-event-revert", "POST"): Recorded(
+        lambda w: ok(w.api.post(f"/people/2/events/{a_tag_change(w).pk}/revert")),
+        API_KEY,
+        only=False,
     ),
     ("api-persons-data-export", "POST"): Audited(
         lambda w: ok(w.api.post("/people/2/persons/dataExport" + BY_EXTERNAL_ID)),

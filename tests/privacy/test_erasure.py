@@ -188,3 +188,42 @@ def test_a_tombstone_cannot_be_reverted(ana, administrator, operator_actor):
     with pytest.raises(DomainError) as refused:
         revert_event(event_id=tombstone.pk, actor=operator_actor)
     assert refused.value.code == ErrorCode.NOT_FOUND
+
+
+def test_an_administrator_requests_the_erasure_of_everyone_a_search_finds(
+    db, client, administrator, editor, operator_actor, settings
+):
+    for index in range(3):
+        people_services.person_create(
+            actor=operator_actor, fields={"firstName": "Bulk", "lastName": f"Gone{index}"}
+        )
+    keep = people_services.person_create(actor=operator_actor, fields={"firstName": "Stays"})
+    client.force_login(editor)
+    assert client.post("/search/erase", {"query": "q=bulk", "reason": "x"}).status_code == 403
+    client.force_login(administrator)
+    page = client.get("/", {"q": "bulk"}).content.decode()
+    assert 'data-testid="erase-population"' in page and 'value="q=bulk"' in page
+    assert 'data-testid="erase-population"' not in client.get("/").content.decode()
+
+    everyone = client.post("/search/erase", {"query": "", "reason": "x"}, follow=True)
+    assert "narrow the list with a search first" in everyone.content.decode()
+    settings.BULK_ERASURE_MAX = 2
+    too_many = client.post("/search/erase", {"query": "q=bulk", "reason": "x"}, follow=True)
+    assert "more than 2 people" in too_many.content.decode()
+    assert not Erasure.objects.exists()
+
+    settings.BULK_ERASURE_MAX = 10
+    services.request_erasure(
+        person_id=Person.objects.get(last_name="Gone0").pk, reason="one", user=administrator
+    )
+    done = client.post("/search/erase", {"query": "q=bulk", "reason": "list"}, follow=True)
+    assert "Erasure requested for 2 people (1 already pending)" in done.content.decode()
+    pending = Erasure.objects.filter(state=ErasureState.PENDING)
+    assert sorted(
+        Person.objects.filter(pk__in=pending.values("person_id")).values_list(
+            "last_name", flat=True
+        )
+    ) == ["Gone0", "Gone1", "Gone2"]
+    assert not pending.filter(person_id=keep.pk).exists()
+    services.run_due_erasures(now=timezone.now() + dt.timedelta(days=8))
+    assert list(Person.objects.values_list("first_name", flat=True)) == ["Stays"]
