@@ -68,12 +68,28 @@ def changed_fragments(
     the page shows of a change besides the section it was made in."""
     history = selectors.history_page(person)
     context = {
+        **summary_context(person),
         "person": person,
         "history": describe_history(history),
         "can_delete": can_delete_people(request.user),
         "version_person": version_person,
     }
     return render_to_string(CHANGED, context, request=request)
+
+
+def summary_context(person: Person) -> dict[str, Any]:
+    """What the summary panel (people/_person_header.html) shows besides the person, read
+    afresh after a change: the page itself passes what its one statement read."""
+    identities = list(person.identities.order_by("kind", "id"))
+    return {
+        "phones": [i for i in identities if i.kind == IdentityKind.PHONE],
+        "emails": [i for i in identities if i.kind == IdentityKind.EMAIL],
+        "tags": list(person.tags.order_by("name_key", "id")),
+        # Through the reverse relation: people does not import installations.
+        "installations": list(
+            person.installations.select_related("application").order_by("-is_primary", "id")
+        ),
+    }
 
 
 def section_response(

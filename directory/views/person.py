@@ -34,6 +34,7 @@ from people.views import (
     editor_state,
     person_url,
     section_response,
+    summary_context,
 )
 
 
@@ -59,6 +60,9 @@ def page_context(request: HttpRequest, page: PersonPage, **extra: Any) -> dict[s
         "overview_form": PersonForm(initial=PersonForm.initial_for(person)),
         "can_edit": can_edit(request.user),
         "can_delete": can_delete_people(request.user),
+        # The sections whose editors are open (?edit=overview, ?edit=attributes, both): the
+        # page reads as a profile, and this is how a browser without JavaScript opens a form.
+        "editing": request.GET.getlist("edit"),
         **extra,
     }
 
@@ -75,7 +79,11 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def person_header(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
-    context = {"person": person, "can_delete": can_delete_people(request.user)}
+    context = {
+        "person": person,
+        "can_delete": can_delete_people(request.user),
+        **summary_context(person),
+    }
     return render(request, "people/_person_header.html", context)
 
 
@@ -133,7 +141,11 @@ def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
     if saved.conflict is not None and not request.htmx:
         # Without htmx, show the whole page with the typed values rather than losing them.
         context = page_context(
-            request, saved.page, overview_form=saved.form, conflict=saved.conflict
+            request,
+            saved.page,
+            overview_form=saved.form,
+            conflict=saved.conflict,
+            editing=["overview"],
         )
         return render(request, "people/person_detail.html", context, status=409)
     return section_response(
@@ -144,6 +156,8 @@ def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "overview_form": saved.form,
             "saved": saved.error is None,
             "conflict": saved.conflict,
+            # Saved: back to the read view; refused: the form stays open with what was typed.
+            "editing": ["overview"] if saved.error else [],
         },
         error=saved.error,
         anchor="overview",
