@@ -68,28 +68,12 @@ def changed_fragments(
     the page shows of a change besides the section it was made in."""
     history = selectors.history_page(person)
     context = {
-        **summary_context(person),
         "person": person,
         "history": describe_history(history),
         "can_delete": can_delete_people(request.user),
         "version_person": version_person,
     }
     return render_to_string(CHANGED, context, request=request)
-
-
-def summary_context(person: Person) -> dict[str, Any]:
-    """What the summary panel (people/_person_header.html) shows besides the person, read
-    afresh after a change: the page itself passes what its one statement read."""
-    identities = list(person.identities.order_by("kind", "id"))
-    return {
-        "phones": [i for i in identities if i.kind == IdentityKind.PHONE],
-        "emails": [i for i in identities if i.kind == IdentityKind.EMAIL],
-        "tags": list(person.tags.order_by("name_key", "id")),
-        # Through the reverse relation: people does not import installations.
-        "installations": list(
-            person.installations.select_related("application").order_by("-is_primary", "id")
-        ),
-    }
 
 
 def section_response(
@@ -231,6 +215,8 @@ def _identities_response(
         f"{kind}_result": result,
         # After an add the field takes the focus again, for the next one.
         f"{kind}_refocus": added or error is not None,
+        # The summary panel's phones and emails follow, out of band.
+        "summary_oob": True,
     }
     return section_response(
         request,
@@ -304,7 +290,14 @@ def _tags_response(
 ) -> HttpResponse:
     person = made or person  # as the change left it
     tags = list(person.tags.order_by("name_key", "id"))
-    context = {"tags": tags, "tag_error": error, "tag_value": value, "tag_result": result}
+    context = {
+        "tags": tags,
+        "tag_error": error,
+        "tag_value": value,
+        "tag_result": result,
+        # The summary panel's tags follow, out of band.
+        "summary_oob": True,
+    }
     return section_response(
         request, person, "people/_tags.html", context, error=error, anchor="attributes", made=made
     )

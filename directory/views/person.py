@@ -34,7 +34,6 @@ from people.views import (
     editor_state,
     person_url,
     section_response,
-    summary_context,
 )
 
 
@@ -79,11 +78,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def person_header(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
-    context = {
-        "person": person,
-        "can_delete": can_delete_people(request.user),
-        **summary_context(person),
-    }
+    context = {"person": person, "can_delete": can_delete_people(request.user)}
     return render(request, "people/_person_header.html", context)
 
 

@@ -161,6 +161,7 @@ PAGES = {
     "search",
     "search-results",
     "person-editor",
+    "person-editor-editing",
     "create-person",
     "dashboard",
     "person-viewer",

@@ -840,8 +840,8 @@ def test_without_htmx_a_saved_overview_goes_back_to_the_read_view(editor_client,
 
 
 def summary_of(html):
-    start = html.index('<header id="person-header"')
-    return html[start : html.index("</header>", start)]
+    start = html.index('data-testid="person-summary"')
+    return html[start : html.index('<nav class="section-nav"', start)]
 
 
 def test_the_summary_panel_shows_identifiers_devices_and_tags_with_copy_buttons(
@@ -865,16 +865,25 @@ def test_the_summary_panel_shows_identifiers_devices_and_tags_with_copy_buttons(
     assert header.count(" hidden>Copy</button>") == 3
 
 
-def test_a_change_updates_the_summary_panel_out_of_band(editor_client, profile):
+def test_a_tag_or_contact_change_updates_the_summary_panel_out_of_band(editor_client, profile):
     person = profile.person
     response = editor_client.post(
         reverse("people:tags_add", args=[person.pk]), {"name": "gold"}, **HTMX
     )
     html = response.content.decode()
-    header = summary_of(html)
-    assert 'hx-swap-oob="true"' in header
-    assert ">gold<" in header and ">vip<" in header
-    assert "Push on" in header
+    (tags,) = re.findall(r'<dd id="summary-tags"[^>]*>.*?</dd>', html)
+    assert 'hx-swap-oob="true"' in tags
+    assert ">gold<" in tags and ">vip<" in tags
+
+    response = editor_client.post(
+        reverse("people:identity_add", args=[person.pk]),
+        {"kind": "email", "value": "ana.second@example.com"},
+        **HTMX,
+    )
+    (emails,) = re.findall(
+        r'<dd id="summary-emails"[^>]*>.*?</dd>', response.content.decode(), re.S
+    )
+    assert 'hx-swap-oob="true"' in emails and 'data-copy="ana.second@example.com"' in emails
 
 
 def test_opening_the_editors_costs_no_statement(editor_client, profile, django_assert_num_queries):
@@ -886,3 +895,19 @@ def test_opening_the_editors_costs_no_statement(editor_client, profile, django_a
         editor_client.get(url)
     with django_assert_num_queries(len(read_view.captured_queries)):
         editor_client.get(url + "?edit=overview&edit=attributes")
+
+
+def test_a_card_action_updates_the_devices_of_the_summary_panel_out_of_band(editor_client, profile):
+    tablet, phone = profile.second, profile.primary
+    url = reverse("installations:set_primary", args=[tablet.pk])
+    html = editor_client.post(url, {"is_primary": "true"}, **HTMX).content.decode()
+    (now, before) = (
+        re.search(rf'<li id="summary-device-{pk}" hx-swap-oob="true">.*?</li>', html).group()
+        for pk in (tablet.pk, phone.pk)
+    )
+    assert "Primary" in now and "Primary" not in before
+
+    url = reverse("installations:depersonalize", args=[tablet.pk])
+    html = editor_client.post(url, **HTMX).content.decode()
+    assert f'<li id="summary-device-{tablet.pk}" hx-swap-oob="delete">' in html
+    assert re.search(r'<span id="summary-device-count"[^>]*>1 device</span>', html)
