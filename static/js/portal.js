@@ -228,9 +228,20 @@
     if (on) {
       var field = firstField(section);
       if (field) field.focus();
-    } else if (opener) {
-      opener.focus();
+    } else {
+      if (opener) opener.focus();
+      forgetEditing(section.getAttribute("data-edit-name"));
     }
+  }
+
+  // Closed: the address no longer asks for the editors (?edit=…), so a reload shows the values.
+  function forgetEditing(name) {
+    var url = new URL(window.location.href);
+    var open = url.searchParams.getAll("edit");
+    if (!name || open.indexOf(name) === -1) return;
+    url.searchParams.delete("edit");
+    open.forEach(function (other) { if (other !== name) url.searchParams.append("edit", other); });
+    window.history.replaceState(window.history.state, "", url.toString());
   }
 
   document.addEventListener("click", function (event) {

@@ -200,3 +200,14 @@ def test_on_a_phone_the_nav_covers_nothing_and_nothing_overflows(browser, live_s
         # It scrolls away with the page: nothing below it is hidden under it.
         expect(nav).not_to_be_in_viewport()
     context.close()
+
+
+def test_closing_an_editor_opened_by_its_address_forgets_it(page, editor, ana):
+    open_person(page, editor, ana.person, "?edit=overview&edit=attributes")
+    expect(page.get_by_label("City")).to_be_visible()
+    page.locator("#overview").get_by_role("button", name="Cancel").click()
+    expect(page.get_by_test_id("edit-overview")).to_be_focused()
+    expect(page).to_have_url(re.compile(rf"/person/{ana.person.pk}/\?edit=attributes$"))
+    page.reload()
+    expect(page.get_by_label("City")).to_be_hidden()
+    expect(page.locator('[data-attribute="Nickname"]').get_by_role("textbox")).to_be_visible()
