@@ -242,6 +242,8 @@ def _identities_response(
         f"{kind}_result": result,
         # After an add the field takes the focus again, for the next one.
         f"{kind}_refocus": added or error is not None,
+        # The summary panel's phones and emails follow, out of band.
+        "summary_oob": True,
     }
     return section_response(
         request,
@@ -315,7 +317,14 @@ def _tags_response(
 ) -> HttpResponse:
     person = made or person  # as the change left it
     tags = list(person.tags.order_by("name_key", "id"))
-    context = {"tags": tags, "tag_error": error, "tag_value": value, "tag_result": result}
+    context = {
+        "tags": tags,
+        "tag_error": error,
+        "tag_value": value,
+        "tag_result": result,
+        # The summary panel's tags follow, out of band.
+        "summary_oob": True,
+    }
     return section_response(
         request, person, "people/_tags.html", context, error=error, anchor="attributes", made=made
     )

@@ -65,6 +65,9 @@ def page_context(request: HttpRequest, page: PersonPage, **extra: Any) -> dict[s
         "can_edit": can_edit(request.user),
         "can_delete": can_delete_people(request.user),
         "cooling_off_days": settings.ERASURE_COOLING_OFF_DAYS,
+        # The sections whose editors are open (?edit=overview, ?edit=attributes, both): the
+        # page reads as a profile, and this is how a browser without JavaScript opens a form.
+        "editing": request.GET.getlist("edit"),
         **extra,
     }
 
@@ -140,7 +143,11 @@ def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
     if saved.conflict is not None and not request.htmx:
         # Without htmx, show the whole page with the typed values rather than losing them.
         context = page_context(
-            request, saved.page, overview_form=saved.form, conflict=saved.conflict
+            request,
+            saved.page,
+            overview_form=saved.form,
+            conflict=saved.conflict,
+            editing=["overview"],
         )
         return render(request, "people/person_detail.html", context, status=409)
     return section_response(
@@ -151,6 +158,8 @@ def person_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "overview_form": saved.form,
             "saved": saved.error is None,
             "conflict": saved.conflict,
+            # Saved: back to the read view; refused: the form stays open with what was typed.
+            "editing": ["overview"] if saved.error else [],
         },
         error=saved.error,
         anchor="overview",

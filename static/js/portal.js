@@ -205,4 +205,89 @@
   document.addEventListener("htmx:timeout", function (event) {
     showFailure(event.detail.elt, "The server did not answer in time. The change may not have been saved: reload the page to check, then try again.");
   });
+  // -------------------------------------------------------------------------------------------
+  // A section read as a profile, edited on demand. Its Edit ([data-edit-open="id"]) is a link
+  // to ?edit=…, which opens the editors without JavaScript; here it opens them in place (the
+  // class is-editing on #id shows .edit-only and hides .read-only) and puts the focus on the
+  // first field. [data-edit-close="id"] closes them again (with data-edit-reset, dropping
+  // what was typed) and gives the focus back to the Edit button.
+  function firstField(section) {
+    var fields = section.querySelectorAll(".edit-only input:not([type=hidden]), .edit-only select, .edit-only textarea");
+    for (var i = 0; i < fields.length; i++) {
+      if (!fields[i].disabled && fields[i].getClientRects().length) return fields[i];
+    }
+    return null;
+  }
+
+  function setEditing(id, on, reset) {
+    var section = document.getElementById(id);
+    if (!section) return;
+    if (!on && reset) section.querySelectorAll("form").forEach(function (form) { form.reset(); });
+    section.classList.toggle("is-editing", on);
+    var opener = section.querySelector('[data-edit-open="' + id + '"]');
+    if (on) {
+      var field = firstField(section);
+      if (field) field.focus();
+    } else {
+      if (opener) opener.focus();
+      forgetEditing(section.getAttribute("data-edit-name"));
+    }
+  }
+
+  // Closed: the address no longer asks for the editors (?edit=…), so a reload shows the values.
+  function forgetEditing(name) {
+    var url = new URL(window.location.href);
+    var open = url.searchParams.getAll("edit");
+    if (!name || open.indexOf(name) === -1) return;
+    url.searchParams.delete("edit");
+    open.forEach(function (other) { if (other !== name) url.searchParams.append("edit", other); });
+    window.history.replaceState(window.history.state, "", url.toString());
+  }
+
+  document.addEventListener("click", function (event) {
+    var control = event.target.closest("[data-edit-open], [data-edit-close]");
+    if (!control) return;
+    var opening = control.hasAttribute("data-edit-open");
+    var id = control.getAttribute(opening ? "data-edit-open" : "data-edit-close");
+    if (!document.getElementById(id)) return;
+    event.preventDefault();
+    setEditing(id, opening, control.hasAttribute("data-edit-reset"));
+  });
+
+  // These links act as buttons (role="button"): Space presses them too.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== " ") return;
+    var control = event.target.closest && event.target.closest("a[role=button]");
+    if (!control) return;
+    event.preventDefault();
+    control.click();
+  });
+
+  // Copy buttons ([data-copy]): shown only where they work (the value beside them stays
+  // selectable text); a copy says "Copied" on the button and in the live region.
+  function showCopyButtons() {
+    if (!(navigator.clipboard && window.isSecureContext)) return;
+    document.querySelectorAll("button[data-copy][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  showCopyButtons();
+  document.addEventListener("htmx:afterSettle", showCopyButtons);
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    var value = button.getAttribute("data-copy");
+    navigator.clipboard.writeText(value).then(function () {
+      button.textContent = "Copied";
+      button.classList.add("copied");
+      announce("Copied " + value + ".");
+      window.setTimeout(function () {
+        button.textContent = "Copy";
+        button.classList.remove("copied");
+      }, 2000);
+    }, function () {
+      announce("Could not copy: select the text and copy it instead.");
+    });
+  });
 })();

@@ -24,7 +24,12 @@ SERIOUS = ("serious", "critical")
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # The two widths, and the dark scheme (its colours pass axe's contrast rule too).
-VIEWS = {"1440": (DESKTOP, "light"), "390": (PHONE, "light"), "1440-dark": (DESKTOP, "dark")}
+VIEWS = {
+    "1440": (DESKTOP, "light"),
+    "390": (PHONE, "light"),
+    "1440-dark": (DESKTOP, "dark"),
+    "390-dark": (PHONE, "dark"),
+}
 
 # What each page is: the role that opens it, its path (the person's id filled in) and what
 # to do on it before the check.
@@ -32,6 +37,10 @@ PAGES = {
     "login": (None, "/accounts/login/", None),
     "search": ("editor", "/?q=horv", None),
     "person-editor": ("editor", "/person/{pk}/", None),
+    # The editors of basic information and custom attributes open (no JavaScript needed).
+    "person-editor-editing": ("editor", "/person/{pk}/?edit=overview&edit=attributes", None),
+    # Basic information opened in place by its Edit button.
+    "person-editor-edit-clicked": ("editor", "/person/{pk}/", "edit-overview"),
     "person-viewer": ("viewer", "/person/{pk}/", None),
     "person-remote-logout-dialog": ("editor", "/person/{pk}/", "remote-logout"),
     "create-person": ("editor", "/person/new/", None),
@@ -84,6 +93,9 @@ def test_no_serious_accessibility_violation(
         sign_in(page, {"editor": editor, "viewer": viewer}[role].username)
     page.goto(path.format(pk=ana.person.pk))
     page.wait_for_load_state("load")
+    if action == "edit-overview":
+        page.get_by_test_id("edit-overview").click()
+        expect(page.locator("#id_externalId")).to_be_focused()
     if action == "remote-logout":
         card = page.get_by_test_id("installation-card").filter(has_text="push-ana-tablet")
         card.get_by_role("button", name="Remote logout…").click()

@@ -65,6 +65,7 @@ def test_the_search_and_person_pages_raise_no_csp_violation(watched, administrat
     page.get_by_label("Add tags").fill("csp-checked")
     page.get_by_role("button", name="Add tag").click()
     expect(page.get_by_test_id("tag-chips")).to_contain_text("csp-checked")
+    page.get_by_test_id("edit-attributes").click()
     balance = page.locator('[data-attribute="Balance"]')
     balance.get_by_role("textbox").fill("99.95")
     balance.get_by_role("button", name="Save Balance").click()

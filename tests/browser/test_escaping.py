@@ -150,7 +150,7 @@ def test_hostile_values_are_text_on_the_search_page_the_person_page_and_the_dash
     page.wait_for_url(f"**/person/{person.pk}/")
     watch.assert_nothing_ran("exact match on a hostile externalId")
 
-    page.goto(f"/person/{person.pk}/")
+    page.goto(f"/person/{person.pk}/?edit=overview&edit=attributes")
     expect(page.get_by_test_id("person-name")).to_contain_text(script("first"))
     for section, texts in hostile.shown.items():
         locator = page.locator(f"#{section}") if section != "header" else page.locator("main")
@@ -175,7 +175,7 @@ def test_hostile_values_typed_into_the_person_page_come_back_as_text(page, watch
     """The htmx responses swapped into the page escape what was just typed, and the errors
     that repeat it escape it too."""
     sign_in(page, editor.username)
-    page.goto(f"/person/{hostile.person.pk}/")
+    page.goto(f"/person/{hostile.person.pk}/?edit=overview&edit=attributes")
     page.evaluate("window.notReloaded = true")
 
     page.get_by_label("Add tags").fill(img("typed-tag"))

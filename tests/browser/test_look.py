@@ -92,6 +92,7 @@ def pages_of(role: str, ana) -> list[tuple[str, str]]:
             ("search", "/"),
             ("search-results", "/?q=horv"),
             ("person-editor", person),
+            ("person-editor-editing", f"{person}?edit=overview&edit=attributes"),
             ("create-person", "/person/new/"),
             ("dashboard", "/dashboard/"),
         ],
@@ -160,6 +161,7 @@ PAGES = {
     "search",
     "search-results",
     "person-editor",
+    "person-editor-editing",
     "create-person",
     "dashboard",
     "person-viewer",
@@ -194,7 +196,7 @@ def test_wide_tables_and_the_list_editor_scroll_in_their_own_box_on_a_phone(
 ):
     page = new_page(browser, live_server, PHONE)
     sign_in(page, editor.username)
-    page.goto(f"/person/{ana.person.pk}/")
+    page.goto(f"/person/{ana.person.pk}/?edit=attributes")
     history_box = page.locator("#history .table-wrap")
     cart = page.locator('[data-attribute="Shopping cart"] .list-editor')
     for box in (history_box, cart):

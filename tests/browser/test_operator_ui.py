@@ -182,6 +182,7 @@ def test_an_operator_edits_a_profile_in_place_and_sees_it_in_history(page, edito
     expect(history(page, "TAGS_CHANGED")).to_have_count(2)
 
     # A DECIMAL attribute: a good value saves; "12,5abc" gets the error at the field.
+    page.get_by_test_id("edit-attributes").click()
     balance = page.locator('[data-attribute="Balance"]')
     balance.get_by_role("textbox").fill("99.95")
     balance.get_by_role("button", name="Save Balance").click()
@@ -218,7 +219,7 @@ def test_an_operator_edits_a_profile_in_place_and_sees_it_in_history(page, edito
     expect(page.get_by_test_id("person-name")).to_have_text("Marko Babić")
 
     # Back on the profile, a full load shows the same state.
-    page.goto(f"/person/{ana.person.pk}/")
+    page.goto(f"/person/{ana.person.pk}/?edit=attributes")
     expect(page.get_by_test_id("installation-card")).to_have_count(1)
     expect(card(page, "push-ana-phone").get_by_test_id("primary-badge")).to_have_count(0)
     expect(card(page, "push-ana-phone").get_by_test_id("push-state")).to_have_text("Push on")
@@ -241,6 +242,7 @@ def test_the_overview_form_saves_and_shows_errors_at_the_field(page, editor, ana
     sign_in(page, editor.username)
     page.goto(f"/person/{ana.person.pk}/")
     overview = page.locator("#overview")
+    page.get_by_test_id("edit-overview").click()
     page.get_by_label("City").fill("Split")
     page.get_by_label("Middle name").fill("x" * 50)
     page.get_by_label("Preferred language").fill("english")
@@ -256,17 +258,21 @@ def test_the_overview_form_saves_and_shows_errors_at_the_field(page, editor, ana
     page.get_by_role("button", name="Add email").click()
     expect(page.locator("#identities")).to_contain_text("ana.second@example.com")
     nickname = page.locator('[data-attribute="Nickname"]')
+    page.get_by_test_id("edit-attributes").click()
     nickname.get_by_role("textbox").fill("Anka")
     nickname.get_by_role("button", name="Save Nickname").click()
     expect(history(page, "CUSTOM_ATTRIBUTES_CHANGED")).to_have_count(1)
+    page.get_by_test_id("edit-overview").click()
     page.get_by_label("City").fill("Rijeka")
     with page.expect_response(re.compile(r"/overview$")) as saved:
         overview.get_by_role("button", name="Save basic information").click()
     assert saved.value.status == 200
     expect(overview.get_by_role("status")).to_have_text("Saved.")
+    # Saved, the section reads as values again; a full load shows the same.
+    expect(overview.get_by_test_id("overview-read")).to_contain_text("Rijeka")
     page.reload()
-    expect(page.get_by_label("City")).to_have_value("Rijeka")
-    expect(page.get_by_label("Preferred language")).to_have_value("hr")
+    expect(overview.get_by_test_id("overview-read")).to_contain_text("Rijeka")
+    expect(overview.get_by_test_id("overview-read")).to_contain_text("hr")
 
 
 def test_an_own_tag_change_does_not_hide_someone_elses_edit_from_the_save(page, editor, ana):
@@ -282,6 +288,7 @@ def test_an_own_tag_change_does_not_hide_someone_elses_edit_from_the_save(page, 
         person=ana.person, actor=Actor.system("crm"), fields={"city": "Osijek"}
     )
     add_first_tag(page, "second")
+    page.get_by_test_id("edit-overview").click()
     page.get_by_label("Middle name").fill("Marija")
     with page.expect_response(re.compile(r"/overview$")) as saved:
         overview.get_by_role("button", name="Save basic information").click()
@@ -293,6 +300,7 @@ def test_an_own_tag_change_does_not_hide_someone_elses_edit_from_the_save(page, 
     services.person_set_fields(
         person=ana.person, actor=Actor.system("crm"), fields={"city": "Pula"}
     )
+    page.get_by_test_id("edit-overview").click()
     page.get_by_label("City").fill("Zagreb")
     with page.expect_response(re.compile(r"/overview$")) as refused:
         overview.get_by_role("button", name="Save basic information").click()
@@ -317,6 +325,8 @@ def test_a_viewer_sees_the_profile_without_edit_controls(page, viewer, ana):
     expect(page.get_by_role("button", name="Remote logout…")).to_have_count(0)
     expect(page.get_by_label("Add tags")).to_have_count(0)
     expect(page.get_by_role("button", name="Save basic information")).to_have_count(0)
+    expect(page.get_by_test_id("edit-overview")).to_have_count(0)
+    expect(page.get_by_test_id("edit-attributes")).to_have_count(0)
 
 
 def test_the_dashboard_links_to_matching_searches(page, administrator, ana, screenshot):

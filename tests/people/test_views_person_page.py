@@ -759,3 +759,155 @@ def test_the_basic_information_fields_are_djangos_field_groups(bound):
     )
     for field in fields:
         assert markup(field.as_field_group()) in html, field.name
+
+
+# ---------------------------------------------------------------------------------------------
+# The page as a profile: values first, editors on demand (?edit=… without JavaScript)
+
+
+def section_tag(html, element_id):
+    (tag,) = re.findall(rf'<(?:section|div) id="{element_id}"[^>]*>', html)
+    return tag
+
+
+def test_basic_information_and_custom_attributes_read_as_values_by_default(editor_client, profile):
+    html = detail(editor_client, profile.person)
+    assert "editable" in section_tag(html, "overview")
+    assert "is-editing" not in section_tag(html, "overview")
+    assert "is-editing" not in section_tag(html, "custom-attributes")
+    url = reverse("people:detail", args=[profile.person.pk])
+    assert f'href="{url}?edit=overview#overview"' in html
+    assert f'href="{url}?edit=attributes#custom-attributes"' in html
+    assert 'id="overview-form" class="edit-only"' in html
+    assert 'data-testid="overview-read"' in html
+    assert "<dd>Zagreb</dd>" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "open_sections"),
+    [
+        ("?edit=overview", {"overview"}),
+        ("?edit=attributes", {"custom-attributes"}),
+        ("?edit=overview&edit=attributes", {"overview", "custom-attributes"}),
+    ],
+)
+def test_edit_in_the_query_opens_the_editors_without_javascript(
+    editor_client, profile, query, open_sections
+):
+    url = reverse("people:detail", args=[profile.person.pk]) + query
+    html = editor_client.get(url).content.decode()
+    for element_id in ("overview", "custom-attributes"):
+        assert ("is-editing" in section_tag(html, element_id)) == (element_id in open_sections)
+
+
+def test_a_viewer_gets_no_edit_button_nor_form_even_when_asking(viewer_client, profile):
+    url = reverse("people:detail", args=[profile.person.pk]) + "?edit=overview&edit=attributes"
+    html = viewer_client.get(url).content.decode()
+    assert "data-edit-open" not in html
+    assert "is-editing" not in html
+    assert 'id="overview-form"' not in html
+    assert "<dd>Zagreb</dd>" in html
+
+
+def test_a_saved_overview_returns_to_the_read_view_and_a_refused_one_stays_open(
+    editor_client, profile
+):
+    person = profile.person
+    data = {"version": person.version, "type": "CUSTOMER", "firstName": "Ana", "city": "Split"}
+    url = reverse("people:overview", args=[person.pk])
+    html = editor_client.post(url, data, **HTMX).content.decode()
+    assert "is-editing" not in section_tag(html, "overview")
+    # The focus goes back to the Edit button, and "Saved." is read out.
+    assert re.search(r'data-edit-open="overview"[^>]*data-autofocus', html)
+    assert "data-announce>Saved." in html
+    assert "<dd>Split</dd>" in html
+
+    data["birthDate"] = "2999-01-01"
+    data["version"] = Person.objects.get(pk=person.pk).version
+    response = editor_client.post(url, data, **HTMX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "is-editing" in section_tag(html, "overview")
+    assert "Birth date cannot be in the future" in html
+
+
+def test_without_htmx_a_saved_overview_goes_back_to_the_read_view(editor_client, profile):
+    person = profile.person
+    data = {"version": person.version, "type": "CUSTOMER", "firstName": "Ana", "city": "Split"}
+    response = editor_client.post(reverse("people:overview", args=[person.pk]), data)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("people:detail", args=[person.pk]) + "#overview"
+
+
+def summary_of(html):
+    start = html.index('data-testid="person-summary"')
+    return html[start : html.index('<nav class="section-nav"', start)]
+
+
+def test_the_summary_panel_shows_identifiers_devices_and_tags_with_copy_buttons(
+    editor_client, profile
+):
+    html = detail(editor_client, profile.person)
+    header = summary_of(html)
+    for text in (
+        'data-testid="person-type">Customer<',
+        'data-copy="crm-42"',
+        'data-copy="+385 1 6419 710"',
+        'data-copy="ana.horvat@example.com"',
+        "Shop Android · Android",
+        "Primary",
+        "Push on",
+        ">newsletter<",
+        ">vip<",
+    ):
+        assert text in header, text
+    # Shown by the script only: without it the value beside stays plain selectable text.
+    assert header.count(" hidden>Copy</button>") == 3
+
+
+def test_a_tag_or_contact_change_updates_the_summary_panel_out_of_band(editor_client, profile):
+    person = profile.person
+    response = editor_client.post(
+        reverse("people:tags_add", args=[person.pk]), {"name": "gold"}, **HTMX
+    )
+    html = response.content.decode()
+    (tags,) = re.findall(r'<dd id="summary-tags"[^>]*>.*?</dd>', html)
+    assert 'hx-swap-oob="true"' in tags
+    assert ">gold<" in tags and ">vip<" in tags
+
+    response = editor_client.post(
+        reverse("people:identity_add", args=[person.pk]),
+        {"kind": "email", "value": "ana.second@example.com"},
+        **HTMX,
+    )
+    (emails,) = re.findall(
+        r'<dd id="summary-emails"[^>]*>.*?</dd>', response.content.decode(), re.S
+    )
+    assert 'hx-swap-oob="true"' in emails and 'data-copy="ana.second@example.com"' in emails
+
+
+def test_opening_the_editors_costs_no_statement(editor_client, profile, django_assert_num_queries):
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("people:detail", args=[profile.person.pk])
+    editor_client.get(url)
+    with CaptureQueriesContext(connection) as read_view:
+        editor_client.get(url)
+    with django_assert_num_queries(len(read_view.captured_queries)):
+        editor_client.get(url + "?edit=overview&edit=attributes")
+
+
+def test_a_card_action_updates_the_devices_of_the_summary_panel_out_of_band(editor_client, profile):
+    tablet, phone = profile.second, profile.primary
+    url = reverse("installations:set_primary", args=[tablet.pk])
+    html = editor_client.post(url, {"is_primary": "true"}, **HTMX).content.decode()
+    (now, before) = (
+        re.search(rf'<li id="summary-device-{pk}" hx-swap-oob="true">.*?</li>', html).group()
+        for pk in (tablet.pk, phone.pk)
+    )
+    assert "Primary" in now and "Primary" not in before
+
+    url = reverse("installations:depersonalize", args=[tablet.pk])
+    html = editor_client.post(url, **HTMX).content.decode()
+    assert f'<li id="summary-device-{tablet.pk}" hx-swap-oob="delete">' in html
+    assert re.search(r'<span id="summary-device-count"[^>]*>1 device</span>', html)
