@@ -184,8 +184,9 @@ def test_a_page_pays_no_statement_for_the_zone(
     client, editor, profile, django_assert_num_queries, zone
 ):
     """Read at sign-in, the preference is in the session: the dashboard takes its ten
-    statements (tests/portal/test_dashboard.py) and the history page its four
-    (tests/people/test_history_log.py) with a zone chosen or not."""
+    statements (tests/portal/test_dashboard.py) and the history page its six (four, and the
+    operator's permissions for the Revert buttons: tests/people/test_history_log.py) with a
+    zone chosen or not."""
     if zone:
         OperatorPreference.objects.create(user=editor, time_zone=zone)
     with CaptureQueriesContext(connection) as signing_in:
@@ -198,7 +199,7 @@ def test_a_page_pays_no_statement_for_the_zone(
     with django_assert_num_queries(10):
         html = client.get(reverse("dashboard")).text
     assert f"Days are in {zone or 'America/New_York'}." in html
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         history_text(client, profile.person)
 
 
