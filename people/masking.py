@@ -63,3 +63,27 @@ def sees_personal_data(user) -> bool:
 
 def may_reveal(user) -> bool:
     return bool(user and user.is_authenticated and user.has_perm(REVEAL_PERMISSION))
+
+
+# Where an event's changes hold a phone, an email or an externalId (people.history_lines).
+_MASKS = {
+    "phones": mask_phone,
+    "phone": mask_phone,
+    "phoneNumber": mask_phone,
+    "emails": mask_email,
+    "email": mask_email,
+    "externalId": mask_text,
+    "externalUserId": mask_text,
+}
+
+
+def masked_changes(changes, mask=None):
+    """An event's ``changes`` with every phone, email and externalId in it masked: the values
+    under those names, in lists, before/after pairs and added/removed lists alike."""
+    if isinstance(changes, dict):
+        return {key: masked_changes(value, _MASKS.get(key, mask)) for key, value in changes.items()}
+    if isinstance(changes, list):
+        return [masked_changes(item, mask) for item in changes]
+    if mask is not None and isinstance(changes, str) and changes:
+        return mask(changes)
+    return changes

@@ -27,7 +27,7 @@ from core.access import edit_required
 from core.errors import DomainError, ErrorCode
 from core.roles import can_delete_people, can_edit
 from people import custom_attributes as attribute_types
-from people import selectors, services
+from people import masking, selectors, services
 from people.forms import (
     INPUT_TYPES,
     PersonCreateForm,
@@ -543,7 +543,10 @@ def describe_changes(changes: dict[str, Any]) -> list[str]:
 
 
 def describe_history(
-    page: selectors.HistoryPage, history_filter: selectors.HistoryFilter | None = None
+    page: selectors.HistoryPage,
+    history_filter: selectors.HistoryFilter | None = None,
+    *,
+    masked: bool = False,
 ) -> dict[str, Any]:
     """Each event with its lines, labels and time (in the current time zone, the operator's:
     portal.time_zones; static/js/times.js shows it relative), and the filter the page was
@@ -557,7 +560,10 @@ def describe_history(
         events.append(
             {
                 "event": event,
-                "lines": change_lines(event.changes),
+                # A role that may not see personal data reads its values masked.
+                "lines": change_lines(
+                    masking.masked_changes(event.changes) if masked else event.changes
+                ),
                 # What a Revert button would restore (none: the row has no button).
                 "revert_lines": revert_lines(event),
                 "kind_label": event.get_kind_display(),

@@ -141,6 +141,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.personal_data",
                 "portal.context_processors.roles",
                 "portal.context_processors.time_zones",
             ],

@@ -25,7 +25,7 @@ from core.roles import can_delete_people, can_edit
 from directory.person_page import PersonPage, person_page
 from directory.revert import Revert, revert_event
 from installations import depersonalize
-from people import selectors, services
+from people import masking, selectors, services
 from people.forms import PersonForm
 from people.history_lines import label, value_text
 from people.models import Event, EventKind, Person
@@ -51,6 +51,9 @@ def _int_or_none(text: str | None) -> int | None:
 
 def page_context(request: HttpRequest, page: PersonPage, **extra: Any) -> dict[str, Any]:
     person = page.person
+    # A role that may not see personal data reads phones, emails and externalIds masked
+    # (people.masking); the templates ask ``masked`` too (portal.context_processors).
+    masked = not masking.sees_personal_data(request.user)
     history_filter = selectors.HistoryFilter.from_query(request.GET)
     return {
         "person": person,
@@ -59,7 +62,7 @@ def page_context(request: HttpRequest, page: PersonPage, **extra: Any) -> dict[s
         "installations": page.installations,
         "tags": page.tags,
         "attribute_rows": [editor_state(row, person.pk) for row in page.attribute_rows()],
-        "history": describe_history(page.history, history_filter),
+        "history": describe_history(page.history, history_filter, masked=masked),
         "history_before": request.GET.get("before") or "",
         "overview_form": PersonForm(initial=PersonForm.initial_for(person)),
         "can_edit": can_edit(request.user),
@@ -98,9 +101,10 @@ def person_history(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.htmx:
         return redirect(history_url(person, history_filter, before))
     history = selectors.history_page(person, before=before or None, history_filter=history_filter)
+    masked = not masking.sees_personal_data(request.user)
     context = {
         "person": person,
-        "history": describe_history(history, history_filter),
+        "history": describe_history(history, history_filter, masked=masked),
         "history_before": before,
         "can_edit": can_edit(request.user),
     }

@@ -115,6 +115,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
         "kind": kind,
         "identity": identity,
         "masked": request.POST.get("masked", ""),
+        "where": request.POST.get("where", ""),
         "can_reveal": True,
     }
     try:

@@ -168,3 +168,47 @@ def test_the_reveal_view(ana, client, viewer, settings):
     settings.REVEALS_PER_HOUR = 1
     limited = client.post(url, data, HTTP_HX_REQUEST="true")
     assert limited.status_code == 422 and "most allowed" in limited.content.decode()
+
+
+def test_a_viewer_reads_the_person_page_masked_and_can_reveal(ana, client, viewer, editor):
+    from people import services as people_services
+    from people.history import Actor
+
+    people_services.person_add_email(
+        person=ana.person, actor=Actor.operator(editor), address="second@example.com"
+    )
+    url = f"/person/{ana.person.pk}/"
+    client.force_login(viewer)
+    page = client.get(url).content.decode()
+    for whole in (
+        "crm-42",
+        "ana.horvat@example.com",
+        "second@example.com",
+        "38516419710",
+        "6419 710",
+    ):
+        assert whole not in page, whole
+    assert "c•••42" in page and "a•••@example.com" in page and "+385 • •••9 710" in page
+    assert "s•••@example.com" in page  # in the history too
+    assert page.count('class="reveal"') == 4  # externalId, the phone, two emails
+    assert 'data-copy="' not in page
+    history = client.get(f"/person/{ana.person.pk}/history", HTTP_HX_REQUEST="true")
+    assert "second@example.com" not in history.content.decode()
+
+    client.force_login(editor)
+    page = client.get(url).content.decode()
+    assert "crm-42" in page and "second@example.com" in page and 'class="reveal"' not in page
+
+
+def test_the_person_page_pays_no_statement_for_masking(ana, client, viewer, editor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for user in (viewer, editor):
+        client.force_login(user)
+        client.get(f"/person/{ana.person.pk}/")  # a session's first request writes more
+        with CaptureQueriesContext(connection) as page:
+            client.get(f"/person/{ana.person.pk}/")
+        counts[user.username] = len(page)
+    assert counts[viewer.username] == counts[editor.username], counts
