@@ -242,8 +242,9 @@ def _identities_response(
         f"{kind}_result": result,
         # After an add the field takes the focus again, for the next one.
         f"{kind}_refocus": added or error is not None,
-        # The summary panel's phones and emails follow, out of band.
-        "summary_oob": True,
+        # The summary panel's phones and emails follow, out of band (a refused action changed
+        # nothing: its answer is the section alone).
+        "summary_oob": error is None,
     }
     return section_response(
         request,
@@ -322,8 +323,8 @@ def _tags_response(
         "tag_error": error,
         "tag_value": value,
         "tag_result": result,
-        # The summary panel's tags follow, out of band.
-        "summary_oob": True,
+        # The summary panel's tags follow, out of band (not after a refusal).
+        "summary_oob": error is None,
     }
     return section_response(
         request, person, "people/_tags.html", context, error=error, anchor="attributes", made=made

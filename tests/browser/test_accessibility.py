@@ -42,6 +42,8 @@ PAGES = {
     # Basic information opened in place by its Edit button.
     "person-editor-edit-clicked": ("editor", "/person/{pk}/", "edit-overview"),
     "person-viewer": ("viewer", "/person/{pk}/", None),
+    # A viewer reads identifiers masked; one Reveal form open.
+    "person-viewer-reveal": ("viewer", "/person/{pk}/", "reveal"),
     "person-remote-logout-dialog": ("editor", "/person/{pk}/", "remote-logout"),
     "create-person": ("editor", "/person/new/", None),
     "dashboard": ("editor", "/dashboard/", None),
@@ -96,6 +98,9 @@ def test_no_serious_accessibility_violation(
     if action == "edit-overview":
         page.get_by_test_id("edit-overview").click()
         expect(page.locator("#id_externalId")).to_be_focused()
+    if action == "reveal":
+        page.locator("details.reveal summary").first.click()
+        expect(page.get_by_label("Why (recorded)").first).to_be_visible()
     if action == "remote-logout":
         card = page.get_by_test_id("installation-card").filter(has_text="push-ana-tablet")
         card.get_by_role("button", name="Remote logout…").click()

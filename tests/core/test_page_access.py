@@ -1,5 +1,7 @@
 """Every page and action needs a signed-in operator; viewers read but never write."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -111,6 +113,10 @@ def test_an_editor_cannot_delete_people(editor_client, profile):
 def test_a_viewer_sees_no_edit_controls_on_the_person_page(viewer_client, profile):
     html = viewer_client.get(reverse("people:detail", args=[profile.person.pk])).content.decode()
     assert "Ana" in html and "push-ana-phone" in html
+    # The only posts a viewer has: revealing a masked value (a read, recorded).
+    reveal = reverse("people:reveal", args=[profile.person.pk])
+    assert html.count("hx-post=") == html.count(f'hx-post="{reveal}"') == 3
+    html = re.sub(r'<form [^>]*class="reveal-form".*?</form>', "", html, flags=re.S)
     for control in (
         "Save basic information",
         "Add phone",

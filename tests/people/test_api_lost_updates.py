@@ -344,7 +344,7 @@ def test_without_htmx_a_stale_edit_shows_the_page_with_the_typed_values(editor_c
     assert response.status_code == 409
     assert 'data-testid="edit-conflict"' in html and 'value="Anita"' in html
     # The form stays open (not the read view), and its reload link opens it again.
-    assert re.search(r'<section id="overview" class="[^"]*is-editing', html)
+    assert re.search(r'<section id="overview"[^>]* class="[^"]*is-editing', html)
     assert f'href="/person/{ana.pk}/?edit=overview#overview" data-testid="reload-latest"' in html
     ana.refresh_from_db()
     assert ana.first_name == "Ana"
