@@ -244,6 +244,13 @@
     window.history.replaceState(window.history.state, "", url.toString());
   }
 
+  // A save answers the section read as values again: the address forgets its editor too.
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("[data-edit-name]").forEach(function (section) {
+      if (!section.classList.contains("is-editing")) forgetEditing(section.getAttribute("data-edit-name"));
+    });
+  });
+
   document.addEventListener("click", function (event) {
     var control = event.target.closest("[data-edit-open], [data-edit-close]");
     if (!control) return;

@@ -213,3 +213,14 @@ def test_closing_an_editor_opened_by_its_address_forgets_it(page, editor, ana):
     page.reload()
     expect(page.get_by_label("City")).to_be_hidden()
     expect(page.locator('[data-attribute="Nickname"]').get_by_role("textbox")).to_be_visible()
+
+
+def test_a_save_of_an_editor_opened_by_its_address_forgets_it(page, editor, ana):
+    open_person(page, editor, ana.person, "?edit=overview")
+    page.get_by_label("City").fill("Rijeka")
+    page.get_by_role("button", name="Save basic information").click()
+    expect(page.get_by_test_id("edit-overview")).to_be_focused()
+    expect(page).to_have_url(re.compile(rf"/person/{ana.person.pk}/(#overview)?$"))
+    page.reload()
+    expect(page.get_by_label("City")).to_be_hidden()
+    expect(page.get_by_test_id("overview-read")).to_contain_text("Rijeka")
