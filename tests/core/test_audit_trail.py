@@ -272,6 +272,12 @@ def due_erasure(world: World) -> None:
     )
 
 
+def namesake(world: World) -> Person:
+    return services.person_create(
+        actor=Actor.system("setup"), fields={"firstName": "Ana", "lastName": "Horvat"}
+    )
+
+
 def overview(world: World) -> dict:
     return {
         "version": world.person.version,
@@ -495,6 +501,14 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
         ),
         "suppression lifted",
         ADMINISTRATOR_UI,
+    ),
+    # Possible duplicates: a pair said not to be duplicates
+    ("people:not_duplicate", "POST"): Audited(
+        lambda w: ok(
+            w.editor.post(reverse("people:not_duplicate", args=[w.person.pk, namesake(w).pk]))
+        ),
+        "marked not a duplicate",
+        EDITOR,
     ),
     ("people:overview", "POST"): Recorded(lambda w: ui("people:overview", w, overview(w)), EDITOR),
     ("people:identity_add", "POST"): Recorded(
@@ -1083,6 +1097,9 @@ COMMANDS: dict[str, Recorded | Audited | Exempt] = {
         lambda w: (due_erasure(w), _command("run_erasures")(w)),
         "person erased",
         command("run_erasures"),
+    ),
+    "find_duplicates": Audited(
+        _command("find_duplicates"), "duplicate pairs found", command("find_duplicates")
     ),
     "prune_name_terms": Exempt(
         "takes out of the search's dictionary of name words (derived from the names, like an "
