@@ -1,6 +1,6 @@
 """Possible duplicates: people who may be the same person as another.
 
-Three rules, each with a reason an operator reads:
+Four rules, each with a reason an operator reads:
 
 - ``birth``: the same folded full name (``Person.search_name``) and the same birth date;
 - ``email``: the same folded full name and an email with the same local part
@@ -54,7 +54,7 @@ MAX_CANDIDATES = 10
 # Rows each probe may read: a probe of a common key stops there.
 PROBE_LIMIT = 20
 # Rows each of the device rule's name probes may read (see _device_branches).
-DEVICE_PROBE_LIMIT = 200
+DEVICE_PROBE_LIMIT = 500
 # People sharing a key beyond this many are not paired by find_pairs (a placeholder name and
 # date, a shared mailbox name like "info" among namesakes): no operator works through them.
 MAX_GROUP = 20
@@ -92,17 +92,25 @@ def _placeholders(values: list) -> str:
 
 
 def _device_branches(person: Person, fingerprints: list[tuple]) -> tuple[list[str], list]:
-    """The device rule's probes: people with a name that shares a word with this person's,
+    """The device rule's probes: people with a name close to this person's in a name index,
     and an installation with one of its fingerprints.
 
     A fingerprint alone is no probe: a popular model ("iPhone 15" on iOS) is shared by
-    thousands. A name one edit away from "ana horvat" keeps one of its words whole: the last
-    ("anna horvat": the edit is in the first name) or the first ("ana horvath"). So there are
-    two probes, each a range of a name index (``search_name`` starting with "ana ",
-    ``search_name_reversed`` starting with "horvat "), with the fingerprint checked on each
-    person's installations (its index), each reading at most DEVICE_PROBE_LIMIT people; the
-    distance is measured on what they return. A one-word name has no such probe; an edit of
-    the space between the words ("anahorvat") is not found.
+    thousands, and so is a first name. A name one edit away from "ana horvat" keeps one of
+    its words whole: the first ("ana horvath": the edit is in the last name) or the last
+    ("anna horvat"). So there are two probes, each a range of a name index: ``search_name``
+    starting with "ana h" (the first word and the last word's first letter) and
+    ``search_name_reversed`` starting with "horvat a". Each reads at most
+    DEVICE_PROBE_LIMIT people of its range and checks the fingerprint on each one's
+    installations (a probe of installation_app_person_idx, application and person); the
+    distance is measured on what they return. So the work is bounded whatever the data: at
+    most 2 x DEVICE_PROBE_LIMIT index entries and as many installation probes. No index on
+    the fingerprint itself: the probes never start from it (its people are too many), and
+    the installations table is the busiest one written.
+
+    What it does not find, by design: an edit of a word's first letter ("ana gorvat"), an
+    edit of the space between the words ("anahorvat"), a one-word name, and a match beyond
+    the first DEVICE_PROBE_LIMIT people of a very common range.
     """
     words = person.search_name.split(" ")
     if len(words) < 2:
@@ -113,16 +121,18 @@ def _device_branches(person: Person, fingerprints: list[tuple]) -> tuple[list[st
     )
     fingerprint_params = [value for fingerprint in fingerprints for value in fingerprint]
     branches, params = [], []
-    for column, word in (("search_name", first), ("search_name_reversed", last)):
+    for column, prefix in (
+        ("search_name", f"{first} {last[0]}"),
+        ("search_name_reversed", f"{last} {first[0]}"),
+    ):
         branches.append(
-            "SELECT * FROM (SELECT p.id, 'device' AS rule, p.search_name"
-            " FROM people_person p"
-            f" WHERE p.{column} LIKE %s ESCAPE '\\' AND p.id <> %s"
-            " AND EXISTS (SELECT 1 FROM installations_installation x"
-            f" WHERE x.person_id = p.id AND ({fingerprint_sql}))"
-            f" LIMIT {DEVICE_PROBE_LIMIT}) AS d"
+            "SELECT * FROM (SELECT p.id, 'device' AS rule, p.search_name FROM ("
+            f"SELECT id, search_name FROM people_person WHERE {column} LIKE %s ESCAPE '\\'"
+            f" LIMIT {DEVICE_PROBE_LIMIT}) AS p"
+            " WHERE p.id <> %s AND EXISTS (SELECT 1 FROM installations_installation x"
+            f" WHERE x.person_id = p.id AND ({fingerprint_sql}))) AS d"
         )
-        params += [_like_prefix(word + " "), person.pk, *fingerprint_params]
+        params += [_like_prefix(prefix), person.pk, *fingerprint_params]
     return branches, params
 
 

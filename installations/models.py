@@ -143,12 +143,6 @@ class Installation(models.Model):
             models.Index(fields=["application", "person"], name="installation_app_person_idx"),
             # Installations not seen since a date (hygiene views).
             models.Index(fields=["last_seen_at"], name="installation_last_seen_idx"),
-            # The duplicates' device rule (directory.duplicates): who else has an installation
-            # of the same app on the same device model and OS.
-            models.Index(
-                fields=["application", "device_model", "os", "person"],
-                name="installation_fingerprint_idx",
-            ),
         ]
 
     def __str__(self) -> str:
