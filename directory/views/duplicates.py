@@ -24,14 +24,15 @@ def _int_or_none(text: str | None) -> int | None:
         return None
 
 
-def _panel(request: HttpRequest, person: Person, status: int = 200) -> HttpResponse:
+def _panel(request: HttpRequest, person: Person, marked: Person | None = None) -> HttpResponse:
     context = {
         "person": person,
+        "marked": marked,
         "candidates": duplicates.candidates(person.pk),
         "can_edit": can_edit(request.user),
     }
     template = "directory/_duplicates.html" if request.htmx else "directory/duplicates_person.html"
-    return render(request, template, context, status=status)
+    return render(request, template, context)
 
 
 @operator_required
@@ -47,7 +48,8 @@ def person_duplicates(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def not_duplicate(request: HttpRequest, pk: int, other: int) -> HttpResponse:
     """Remember that two people are not the same person. From the person page's panel: the
-    panel again; from the queue: nothing (the row goes); without htmx: back where it was."""
+    panel again; from the queue: what was done, in place of the row; without htmx: back
+    where it was."""
     person = get_object_or_404(Person, pk=pk)
     other_person = get_object_or_404(Person, pk=other)
     try:
@@ -57,8 +59,9 @@ def not_duplicate(request: HttpRequest, pk: int, other: int) -> HttpResponse:
     from_queue = request.POST.get("from") == "queue"
     if request.htmx:
         if from_queue:
-            return HttpResponse("")
-        return _panel(request, person)
+            context = {"person": person, "other": other_person}
+            return render(request, "directory/_duplicate_pair_marked.html", context)
+        return _panel(request, person, marked=other_person)
     if from_queue:
         return redirect(reverse("people:duplicates_queue"))
     return redirect(reverse("people:duplicates", args=[person.pk]))

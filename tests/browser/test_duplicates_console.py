@@ -50,6 +50,7 @@ def test_the_panel_loads_and_an_editor_marks_not_a_duplicate(
 
     candidate.get_by_role("button", name="Not a duplicate of Ana Hórvat").click()
     expect(panel.get_by_test_id("no-duplicates")).to_have_text("No likely duplicates.")
+    expect(page.locator("#live-status")).to_contain_text("as not a duplicate")
     assert NotDuplicate.objects.filter(low=ana, high=twin).exists()
     context.close()
 
@@ -69,4 +70,22 @@ def test_the_queue_page_is_accessible_on_a_phone(browser, live_server, viewer, n
 
     assert run_axe(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    context.close()
+
+
+def test_an_editor_works_through_the_queue(browser, live_server, editor, namesakes):
+    from django.core.management import call_command
+
+    call_command("find_duplicates", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, editor.username)
+    page.goto("/duplicates/")
+
+    page.get_by_test_id("duplicate-pair").get_by_role("button", name="Not a duplicate").click()
+
+    expect(page.get_by_test_id("duplicate-pair-marked")).to_contain_text("as not duplicates")
+    expect(page.get_by_test_id("duplicate-pair")).to_have_count(0)
+    assert NotDuplicate.objects.count() == 1
     context.close()
