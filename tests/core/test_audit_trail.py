@@ -441,6 +441,10 @@ OWN_SESSION = (
 )
 VALUES = "values are edited on the person (custom attributes): this admin only reads (403)"
 HISTORY = "history is written by the services only, never by hand: this admin only reads (403)"
+DUPLICATES = (
+    "pairs said not to be duplicates are written by the person page and the duplicates queue "
+    "(audited there), the queue by find_duplicates: this admin only reads (403)"
+)
 PRIVACY_RECORDS = (
     "erasure requests and access records are written by the privacy services (the person "
     "page, the API, run_erasures) and never by hand: this admin only reads (403)"
@@ -911,6 +915,16 @@ ADMIN_VIEWS: dict[str, dict[str, Recorded | Audited | AdminLogged | Exempt]] = {
         "add": Exempt(VALUES, admin_refused("people.attributevalue", "add")),
         "change": Exempt(VALUES),
         "delete": Exempt(VALUES),
+    },
+    "people.notduplicate": {
+        "add": Exempt(DUPLICATES, admin_refused("people.notduplicate", "add")),
+        "change": Exempt(DUPLICATES),
+        "delete": Exempt(DUPLICATES),
+    },
+    "people.duplicatepair": {
+        "add": Exempt(DUPLICATES, admin_refused("people.duplicatepair", "add")),
+        "change": Exempt(DUPLICATES),
+        "delete": Exempt(DUPLICATES),
     },
     "people.event": {
         "add": Exempt(HISTORY, admin_refused("people.event", "add")),

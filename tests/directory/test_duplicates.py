@@ -448,3 +448,26 @@ def test_the_email_and_device_probes_use_their_indexes():
     assert "identity_email_local_idx" in indexes, indexes
     assert {"person_search_name_idx", "person_search_name_rev_idx"} & indexes, indexes
     assert "installation_app_person_idx" in indexes, indexes
+
+
+# ---------------------------------------------------------------------------------------------
+# Admin: read-only, for Administrators
+
+
+@pytest.mark.parametrize("model", ["notduplicate", "duplicatepair"])
+def test_administrators_read_the_pairs_in_admin_and_nobody_writes_them(
+    admin_client_, model, editor
+):
+    ana = person("Ana", "Horvat", birth="1990-05-01")
+    twin = person("Ana", "Horvat", birth="1990-05-01")
+    duplicates.refresh_pairs()
+    if model == "notduplicate":
+        mark_not_duplicate(person=ana, other=twin, actor=Actor.operator(editor))
+
+    listing = admin_client_.get(reverse(f"admin:people_{model}_changelist"))
+    add = admin_client_.post(reverse(f"admin:people_{model}_add"), {})
+
+    assert listing.status_code == 200
+    if model == "notduplicate":
+        assert reverse("admin:people_person_change", args=[twin.pk]) in listing.content.decode()
+    assert add.status_code == 403
