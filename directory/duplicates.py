@@ -6,7 +6,7 @@ Four rules, each with a reason an operator reads:
 - ``email``: the same folded full name and an email with the same local part
   (``ana.horvat@a.example`` and ``Ana.Horvat@b.example``);
 - ``phone``: the same folded full name and a phone with the same national digits under
-  another country code (``385 91 641 9710`` and ``386 91 641 9710``);
+  another country code (``+385 91 641 9710`` and ``+33 9 16 41 97 10``);
 - ``device``: a name at most one edit away (Levenshtein, rapidfuzz) and an installation of
   the same app on the same device model and OS (the device's fingerprint).
 
@@ -156,6 +156,7 @@ def candidate_statement(person: Person) -> tuple[str, list] | None:
         {value.split("@", 1)[0] for kind, value, _ in identities if kind == IdentityKind.EMAIL}
     )
     nationals = sorted({n for kind, _, n in identities if kind == IdentityKind.PHONE and n})
+    phones = sorted({value for kind, value, _ in identities if kind == IdentityKind.PHONE})
     branches: list[str] = []
     params: list = []
     if person.birth_date is not None:
@@ -179,9 +180,10 @@ def candidate_statement(person: Person) -> tuple[str, list] | None:
             "SELECT * FROM (SELECT i.person_id AS id, 'phone' AS rule, NULL AS search_name"
             " FROM people_contactidentity i JOIN people_person p ON p.id = i.person_id"
             f" WHERE i.kind = 'PHONE' AND i.national_number IN ({_placeholders(nationals)})"
+            f" AND i.value NOT IN ({_placeholders(phones)})"
             f" AND p.search_name = %s AND i.person_id <> %s LIMIT {PROBE_LIMIT}) AS t"
         )
-        params += [*nationals, person.search_name, person.pk]
+        params += [*nationals, *phones, person.search_name, person.pk]
     if fingerprints:
         device_branches, device_params = _device_branches(person, fingerprints)
         branches += device_branches
