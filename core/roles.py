@@ -71,6 +71,8 @@ ADMIN_PERMISSIONS = [
     "portal.delete_operatorpreference",
     "privacy.view_erasure",
     "privacy.view_accessrecord",
+    "people.view_notduplicate",
+    "people.view_duplicatepair",
 ]
 ROLE_PERMISSIONS = {
     VIEWER: VIEW_PERMISSIONS,

@@ -4,7 +4,7 @@ the search's own partials, under one namespace."""
 
 from django.urls import path
 
-from directory.views import person, privacy, search
+from directory.views import duplicates, person, privacy, search
 from people import urls as people_urls
 
 app_name = "people"
@@ -25,6 +25,13 @@ urlpatterns = [
     path("erasures/<int:pk>/cancel", privacy.erasure_cancel, name="erasure_cancel"),
     path("suppressions/lift", privacy.suppression_lift, name="suppression_lift"),
     path("search/erase", privacy.erase_population, name="erase_population"),
+    path("person/<int:pk>/duplicates", duplicates.person_duplicates, name="duplicates"),
+    path(
+        "person/<int:pk>/not-duplicate/<int:other>",
+        duplicates.not_duplicate,
+        name="not_duplicate",
+    ),
+    path("duplicates/", duplicates.duplicates_queue, name="duplicates_queue"),
     path(
         "person/<int:pk>/history/<int:event_pk>/revert",
         person.event_revert,

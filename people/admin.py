@@ -36,8 +36,10 @@ from people.models import (
     AttributeValue,
     ContactIdentity,
     CustomEventDefinition,
+    DuplicatePair,
     Event,
     IdentityKind,
+    NotDuplicate,
     Person,
     Source,
     Tag,
@@ -372,3 +374,40 @@ class CustomEventDefinitionAdmin(ServiceAdmin):
         for field in CustomEventDefinition._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))
         obj._state.adding = False
+
+
+@admin.register(NotDuplicate)
+class NotDuplicateAdmin(ReadOnlyAdmin):
+    """Pairs said not to be duplicates: written by "Not a duplicate" on the person page and
+    the duplicates queue (people.duplicates), never by hand."""
+
+    list_display = ("created_at", "low_link", "high_link", "operator_label")
+    list_select_related = ("low", "high")
+    search_fields = ("=low__id", "=high__id", "operator_label")
+    ordering = ("-id",)
+
+    @admin.display(description="person")
+    def low_link(self, row: NotDuplicate) -> str:
+        return person_link(row.low)
+
+    @admin.display(description="other person")
+    def high_link(self, row: NotDuplicate) -> str:
+        return person_link(row.high)
+
+
+@admin.register(DuplicatePair)
+class DuplicatePairAdmin(ReadOnlyAdmin):
+    """The duplicates queue: filled by manage.py find_duplicates, never by hand."""
+
+    list_display = ("found_at", "low_link", "high_link", "reasons")
+    list_select_related = ("low", "high")
+    search_fields = ("=low__id", "=high__id")
+    ordering = ("-id",)
+
+    @admin.display(description="person")
+    def low_link(self, row: DuplicatePair) -> str:
+        return person_link(row.low)
+
+    @admin.display(description="other person")
+    def high_link(self, row: DuplicatePair) -> str:
+        return person_link(row.high)

@@ -18,7 +18,8 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.indexes import OpClass
 from django.db import models
-from django.db.models.functions import Collate, Substr, Upper
+from django.db.models import F, Func, Value
+from django.db.models.functions import Collate, Lower, Substr, Upper
 
 from people.db_fields import (
     CodePointCharField,
@@ -110,6 +111,12 @@ class Person(models.Model):
                 opclasses=["varchar_pattern_ops"],
             ),
             models.Index(fields=["type", "id"], name="person_type_idx"),
+            # The duplicates' rule "same name and birth date" (directory.duplicates).
+            models.Index(
+                fields=["search_name", "birth_date"],
+                name="person_name_birth_idx",
+                condition=models.Q(birth_date__isnull=False),
+            ),
             # The API's newest-first list; on PostgreSQL with the tag ids, tested on the entry.
             models.Index(
                 fields=["created_at", "id"], include=["tag_ids"], name="person_created_idx"
@@ -245,6 +252,22 @@ class ContactIdentity(models.Model):
                 name="identity_person_list_idx",
             ),
             trigram_index(Upper("value"), "identity_value_trgm_idx"),
+            # The duplicates' email rule (directory.duplicates): people whose email has the
+            # same local part, lower(split_part(value, '@', 1)); PostgreSQL only.
+            PostgreSQLIndex(
+                Lower(
+                    Func(
+                        F("value"),
+                        Value("@"),
+                        Value(1),
+                        function="split_part",
+                        output_field=models.CharField(),
+                    )
+                ),
+                "person",
+                condition=models.Q(kind="EMAIL"),
+                name="identity_email_local_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -626,3 +649,53 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor_label}"
+
+
+class NotDuplicate(models.Model):
+    """Two people an operator said are not the same person (the duplicates' "Not a
+    duplicate"): never proposed as duplicates again. One row per pair, the lower id first,
+    so (A, B) and (B, A) are the same row."""
+
+    low = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
+    high = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    operator_label = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="not_duplicate_pair_key"),
+            models.CheckConstraint(
+                condition=models.Q(low__lt=models.F("high")), name="not_duplicate_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["high", "low"], name="not_duplicate_high_idx")]
+
+    def __str__(self) -> str:
+        return f"people {self.low_id} and {self.high_id} are not duplicates"
+
+
+class DuplicatePair(models.Model):
+    """Two people who may be the same person, found by ``manage.py find_duplicates``: the
+    duplicates queue. The lower id first; ``reasons`` are rule names of
+    ``directory.duplicates.RULES``. Rows are kept across runs (their id orders the queue,
+    newest first); a run takes out the pairs no rule finds any more."""
+
+    low = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
+    high = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
+    reasons = models.JSONField(default=list)
+    found_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="duplicate_pair_key"),
+            models.CheckConstraint(
+                condition=models.Q(low__lt=models.F("high")), name="duplicate_pair_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["high", "low"], name="duplicate_pair_high_idx")]
+
+    def __str__(self) -> str:
+        return f"people {self.low_id} and {self.high_id} may be duplicates"

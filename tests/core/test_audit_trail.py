@@ -278,6 +278,12 @@ def due_erasure(world: World) -> None:
     )
 
 
+def namesake(world: World) -> Person:
+    return services.person_create(
+        actor=Actor.system("setup"), fields={"firstName": "Ana", "lastName": "Horvat"}
+    )
+
+
 def overview(world: World) -> dict:
     return {
         "version": world.person.version,
@@ -441,6 +447,10 @@ OWN_SESSION = (
 )
 VALUES = "values are edited on the person (custom attributes): this admin only reads (403)"
 HISTORY = "history is written by the services only, never by hand: this admin only reads (403)"
+DUPLICATES = (
+    "pairs said not to be duplicates are written by the person page and the duplicates queue "
+    "(audited there), the queue by find_duplicates: this admin only reads (403)"
+)
 PRIVACY_RECORDS = (
     "erasure requests and access records are written by the privacy services (the person "
     "page, the API, run_erasures) and never by hand: this admin only reads (403)"
@@ -530,6 +540,14 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
         ),
         "suppression lifted",
         ADMINISTRATOR_UI,
+    ),
+    # Possible duplicates: a pair said not to be duplicates
+    ("people:not_duplicate", "POST"): Audited(
+        lambda w: ok(
+            w.editor.post(reverse("people:not_duplicate", args=[w.person.pk, namesake(w).pk]))
+        ),
+        "marked not a duplicate",
+        EDITOR,
     ),
     ("people:overview", "POST"): Recorded(lambda w: ui("people:overview", w, overview(w)), EDITOR),
     ("people:identity_add", "POST"): Recorded(
@@ -938,6 +956,16 @@ ADMIN_VIEWS: dict[str, dict[str, Recorded | Audited | AdminLogged | Exempt]] = {
         "change": Exempt(VALUES),
         "delete": Exempt(VALUES),
     },
+    "people.notduplicate": {
+        "add": Exempt(DUPLICATES, admin_refused("people.notduplicate", "add")),
+        "change": Exempt(DUPLICATES),
+        "delete": Exempt(DUPLICATES),
+    },
+    "people.duplicatepair": {
+        "add": Exempt(DUPLICATES, admin_refused("people.duplicatepair", "add")),
+        "change": Exempt(DUPLICATES),
+        "delete": Exempt(DUPLICATES),
+    },
     "people.event": {
         "add": Exempt(HISTORY, admin_refused("people.event", "add")),
         "change": Exempt(HISTORY),
@@ -1123,6 +1151,9 @@ COMMANDS: dict[str, Recorded | Audited | Exempt] = {
         lambda w: (due_erasure(w), _command("run_erasures")(w)),
         "person erased",
         command("run_erasures"),
+    ),
+    "find_duplicates": Audited(
+        _command("find_duplicates"), "duplicate pairs found", command("find_duplicates")
     ),
     "prune_name_terms": Exempt(
         "takes out of the search's dictionary of name words (derived from the names, like an "

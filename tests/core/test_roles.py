@@ -149,6 +149,7 @@ def test_viewers_are_refused_with_403_on_the_ui_and_api_writes_that_exist_today(
         "people:delete",
         "installations:set_primary",
         "installations:depersonalize",
+        "people:not_duplicate",
         "api-persons",
         "api-custom-attributes",
     }
