@@ -67,6 +67,8 @@ def change_lines(changes: dict[str, Any] | None, *, prefix: str = "") -> list[st
     """The lines of one event's ``changes``, in the order they were recorded."""
     lines: list[str] = []
     for key, change in (changes or {}).items():
+        if key.startswith("_"):
+            continue  # machine data, not a change (a merge's undo record: directory.merge)
         own = prefix in OWN_NAMES
         name = key if own else label(key)
         # Inside a sentence ("Set city to Split"); an own name or an acronym stays as it is.
