@@ -45,7 +45,7 @@ from people.models import AttributeDefinition, DataType, Event, Person, Tag
 from portal.models import OperatorPreference
 from privacy import services as privacy_services
 from privacy.models import Erasure
-from tests.factories import ApplicationFactory, InstallationFactory
+from tests.factories import ApplicationFactory, InstallationFactory, PersonFactory
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 PROJECT_APPS = {"core", "people", "installations", "directory", "privacy", "portal"}
@@ -250,6 +250,16 @@ def ui(name: str, world: World, data: dict, *args: Any, client: Client | None = 
 
 def card(name: str, world: World, installation: Installation, data: dict):
     return ok(world.editor.post(reverse(name, args=[installation.pk]), data, **HTMX))
+
+
+def merged(world: World) -> Event:
+    """The MERGE event of another person merged into the world's person (by the system)."""
+    from directory.merge import merge
+
+    other = PersonFactory()
+    return merge(
+        survivor_id=world.person.pk, other_id=other.pk, choices=None, actor=Actor.system("setup")
+    ).event
 
 
 def pending_erasure(world: World) -> Erasure:
@@ -463,6 +473,31 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
         lambda w: ok(w.administrator.post(reverse("people:delete", args=[w.person.pk]))),
         "person deleted",
         ADMINISTRATOR_UI,
+    ),
+    # Merge two people (directory.merge): the MERGE event, then the undo's events
+    ("people:merge", "POST"): Recorded(
+        lambda w: ok(
+            w.editor.post(reverse("people:merge", args=[w.person.pk, PersonFactory().pk]))
+        ),
+        EDITOR,
+    ),
+    ("people:merge_undo", "POST"): Recorded(
+        lambda w: ok(w.editor.post(reverse("people:merge_undo", args=[w.person.pk, merged(w).pk]))),
+        EDITOR,
+        only=False,
+    ),
+    ("api-persons-merge", "POST"): Recorded(
+        lambda w: ok(
+            w.api.post(
+                "/people/2/persons/merge",
+                {"survivorId": w.person.pk, "otherId": PersonFactory().pk},
+                format="json",
+            )
+        ),
+        API_KEY,
+    ),
+    ("api-merge-undo", "POST"): Recorded(
+        lambda w: ok(w.api.post(f"/people/2/merges/{merged(w).pk}/undo")), API_KEY, only=False
     ),
     # Privacy: the access bundle, erasure requests, suppressions lifted
     ("people:export", "POST"): Audited(
