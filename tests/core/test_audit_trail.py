@@ -252,6 +252,10 @@ def card(name: str, world: World, installation: Installation, data: dict):
     return ok(world.editor.post(reverse(name, args=[installation.pk]), data, **HTMX))
 
 
+def merge_pair(world: World) -> list[Person]:
+    return [world.person, world.anonymous.person]
+
+
 def merged(world: World) -> Event:
     """The MERGE event of another person merged into the world's person (by the system)."""
     from directory.merge import merge
@@ -1017,6 +1021,11 @@ def _installations(world: World) -> list[Installation]:
 
 
 ADMIN_ACTIONS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = {
+    (PERSON, "merge_selected"): Exempt(
+        "leads to the merge screen for the two selected people and writes nothing itself: the "
+        "screen's merge is the case people:merge",
+        lambda w: admin_action(PERSON, "merge_selected", merge_pair)(w),
+    ),
     (PERSON, "delete_selected"): Audited(
         admin_action(PERSON, "delete_selected", lambda w: [w.person]),
         "person deleted",
