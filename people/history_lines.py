@@ -30,7 +30,7 @@ LABELS = {
     "pushRegistrationId": "Push registration ID",
 }
 # A list field's items, one word each ("Added tag VIP").
-ITEM_NAMES = {"tags": "tag", "phones": "phone", "emails": "email"}
+ITEM_NAMES = {"tags": "tag", "phones": "phone", "emails": "email", "installations": "installation"}
 # Where the names below are the operator's own (attribute names, additionalData keys,
 # custom event properties): shown as they are, not as words.
 OWN_NAMES = {"customAttributes", "additionalData", "properties"}
