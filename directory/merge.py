@@ -301,11 +301,11 @@ def merge(
     PersonTag.objects.filter(person=other).exclude(tag_id__in=have_tags).update(person=survivor)
 
     # Custom attributes: the chosen side's value (None: none).
-    wanted = {}
+    wanted, attribute_values = {}, {}
     for name, side in chosen.custom_attributes.items():
         source = mine if side == SURVIVOR else theirs
         definition = source.definitions.get(name) or (mine.definitions | theirs.definitions)[name]
-        wanted[definition] = source.attributes.get(name)
+        wanted[definition] = attribute_values[name] = source.attributes.get(name)
     _set_attributes(survivor, wanted)
 
     # The survivor's standard attributes; the other's row goes (its externalId first, which
@@ -319,7 +319,20 @@ def merge(
     survivor.version += 1
     survivor.save()
 
-    after = _state(survivor.pk)
+    # What the merge leaves (what undo compares the survivor with), without reading it back.
+    after = {
+        "fields": {name: vendor_value(survivor, name) for name in STANDARD_FIELDS},
+        "phones": mine.phones + theirs.phones,
+        "emails": mine.emails + theirs.emails,
+        "tags": sorted(set(mine.tags) | set(theirs.tags), key=str),
+        "customAttributes": {
+            name: value for name, value in attribute_values.items() if value is not None
+        },
+        "installations": {
+            i.push_registration_id: i.push_registration_id == chosen.primary
+            for i in mine.installations + theirs.installations
+        },
+    }
     changes: dict[str, Any] = {"mergedPersonId": other.pk}
     for name in STANDARD_FIELDS:
         if not _same(mine.fields[name], fields[name]):
@@ -380,6 +393,10 @@ def _set_attributes(person: Person, wanted: dict[AttributeDefinition, Any]) -> N
                 row.delete()
             continue
         value = attribute_types.parse_value(definition, raw, from_text=True)
+        if row is not None and _jsonable(
+            attribute_types.serialize_value(definition, attribute_types.from_row(definition, row))
+        ) == _jsonable(attribute_types.serialize_value(definition, value)):
+            continue  # the value it has already
         columns = attribute_types.to_columns(definition, value)
         if row is None:
             AttributeValue.objects.create(person=person, definition=definition, **columns)

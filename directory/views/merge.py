@@ -46,10 +46,10 @@ def merge_people(request: HttpRequest, pk: int, other: int) -> HttpResponse:
     people = {p.pk: p for p in Person.objects.filter(pk__in=(pk, other))}
     if len(people) != 2:
         raise Http404("No such person.")
-    survivor, merged = read_side(people[pk]), read_side(people[other])
     if request.method != "POST":
+        survivor, merged = read_side(people[pk]), read_side(people[other])
         return render(request, TEMPLATE, screen_context(survivor, merged))
-    choices = choices_from_form(request.POST, survivor, merged)
+    choices = choices_from_form(request.POST)
     try:
         result = merge(
             survivor_id=pk,
@@ -62,6 +62,7 @@ def merge_people(request: HttpRequest, pk: int, other: int) -> HttpResponse:
             },
         )
     except DomainError as error:
+        survivor, merged = read_side(people[pk]), read_side(people[other])
         context = screen_context(survivor, merged, choices=choices)
         context["error"] = for_operator(error).message
         status = 409 if error.code == ErrorCode.VERSION_CONFLICT else 400
@@ -111,16 +112,17 @@ def _int(text: str | None) -> int | None:
         return None
 
 
-def choices_from_form(data: Any, survivor: Side, other: Side) -> MergeChoices:
+def choices_from_form(data: Any) -> MergeChoices:
     """The radios: ``field-<name>``, ``attribute-<name>`` (survivor or other), ``primary``."""
     fields = {
         name: data[f"field-{name}"]
         for name in STANDARD_FIELDS
         if data.get(f"field-{name}") in SIDES
     }
-    names = set(survivor.attributes) | set(other.attributes)
     attributes = {
-        name: data[f"attribute-{name}"] for name in names if data.get(f"attribute-{name}") in SIDES
+        key.removeprefix("attribute-"): value
+        for key, value in data.items()
+        if key.startswith("attribute-") and value in SIDES
     }
     primary = data.get("primary")
     return MergeChoices(fields, attributes, primary if isinstance(primary, str) else None)
