@@ -52,10 +52,10 @@ from django.utils import timezone
 from core.errors import DomainError, ErrorCode
 from installations.models import Installation
 from people import custom_attributes as attribute_types
-from people.apply import _tags_by_name, lock_person, owner_of_external_id
+from people.apply import _lock_for_share, lock_person, owner_of_external_id
 from people.changes import MAX_CONTACTS_PER_KIND
 from people.fields import STANDARD_FIELDS, search_names, vendor_value
-from people.history import Actor, record_event
+from people.history import Actor, event_row, record_event
 from people.models import (
     AttributeDefinition,
     AttributeValue,
@@ -66,6 +66,7 @@ from people.models import (
     Person,
     PersonTag,
     PersonType,
+    Tag,
 )
 
 SURVIVOR = "survivor"
@@ -120,48 +121,78 @@ def _bad(field_name: str, message: str) -> DomainError:
 
 @dataclass
 class Side:
-    """One person as the merge sees it (read in a fixed number of statements)."""
+    """One person as the merge sees it."""
 
     person: Person
     fields: dict[str, Any]
+    identity_ids: list[int]
     phones: list[str]
     emails: list[str]
-    tags: list[str]
+    tags: dict[int, str]  # tag id -> name
     attributes: dict[str, Any]  # name -> value as the API shows it
+    attribute_rows: dict[str, int]  # name -> the AttributeValue row's id
     definitions: dict[str, AttributeDefinition]
     installations: list[Installation]
+
+    @property
+    def tag_names(self) -> list[str]:
+        return sorted(self.tags.values(), key=str)
 
     @property
     def primary(self) -> str | None:
         return next((i.push_registration_id for i in self.installations if i.is_primary), None)
 
 
+def read_sides(*people: Person, lock: bool = False) -> list[Side]:
+    """The people's identities, custom attributes, installations and tags, four statements
+    for all of them; ``lock``: their installations locked (the people are locked already)."""
+    ids = [person.pk for person in people]
+    identities = ContactIdentity.objects.filter(person_id__in=ids).order_by("pk")
+    values = AttributeValue.objects.filter(person_id__in=ids).select_related("definition")
+    installations = (
+        Installation.objects.filter(person_id__in=ids).select_related("application").order_by("pk")
+    )
+    if lock:
+        installations = installations.select_for_update(of=("self",))
+    tags = PersonTag.objects.filter(person_id__in=ids).values_list(
+        "person_id", "tag_id", "tag__name"
+    )
+    sides = {
+        person.pk: Side(
+            person=person,
+            fields={name: vendor_value(person, name) for name in STANDARD_FIELDS},
+            identity_ids=[],
+            phones=[],
+            emails=[],
+            tags={},
+            attributes={},
+            attribute_rows={},
+            definitions={},
+            installations=[],
+        )
+        for person in people
+    }
+    for identity in identities:
+        side = sides[identity.person_id]
+        side.identity_ids.append(identity.pk)
+        (side.phones if identity.kind == IdentityKind.PHONE else side.emails).append(identity.value)
+    for row in values:
+        side, definition = sides[row.person_id], row.definition
+        value = attribute_types.from_row(definition, row)
+        side.attributes[definition.name] = _jsonable(
+            attribute_types.serialize_value(definition, value)
+        )
+        side.attribute_rows[definition.name] = row.pk
+        side.definitions[definition.name] = definition
+    for installation in installations:
+        sides[installation.person_id].installations.append(installation)
+    for person_id, tag_id, name in tags:
+        sides[person_id].tags[tag_id] = name
+    return [sides[pk] for pk in ids]
+
+
 def read_side(person: Person) -> Side:
-    identities = list(ContactIdentity.objects.filter(person=person).order_by("pk"))
-    values = list(AttributeValue.objects.filter(person=person).select_related("definition"))
-    installations = list(
-        Installation.objects.filter(person=person).select_related("application").order_by("pk")
-    )
-    tags = sorted(
-        PersonTag.objects.filter(person=person).values_list("tag__name", flat=True), key=str
-    )
-    return Side(
-        person=person,
-        fields={name: vendor_value(person, name) for name in STANDARD_FIELDS},
-        phones=[i.value for i in identities if i.kind == IdentityKind.PHONE],
-        emails=[i.value for i in identities if i.kind == IdentityKind.EMAIL],
-        tags=tags,
-        attributes={
-            row.definition.name: _jsonable(
-                attribute_types.serialize_value(
-                    row.definition, attribute_types.from_row(row.definition, row)
-                )
-            )
-            for row in values
-        },
-        definitions={row.definition.name: row.definition for row in values},
-        installations=installations,
-    )
+    return read_sides(person)[0]
 
 
 def _newer(survivor: Person, other: Person) -> str:
@@ -254,7 +285,15 @@ def merge(
     # Both people locked in the order of their ids, then their installations: the order of
     # installations.locks, so a concurrent personalize, edit or delete of either waits (or we
     # wait for it) instead of deadlocking or being overwritten.
-    locked = {pk: lock_person(pk) for pk in sorted((survivor_id, other_id))}
+    locked = {
+        person.pk: person
+        for person in Person.objects.select_for_update()
+        .filter(pk__in=(survivor_id, other_id))
+        .order_by("pk")
+    }
+    for pk in (survivor_id, other_id):
+        if pk not in locked:
+            raise DomainError(ErrorCode.NOT_FOUND, f"Person {pk} does not exist.")
     survivor, other = locked[survivor_id], locked[other_id]
     for person in (survivor, other):
         expected = (expected_versions or {}).get(person.pk)
@@ -265,12 +304,7 @@ def merge(
                 f" (now version {person.version}). Nothing was merged.",
                 details={"personId": person.pk, "version": person.version},
             )
-    list(
-        Installation.objects.select_for_update()
-        .filter(person_id__in=(survivor_id, other_id))
-        .order_by("pk")
-    )
-    mine, theirs = read_side(survivor), read_side(other)
+    mine, theirs = read_sides(survivor, other, lock=True)
     chosen = resolved(choices or MergeChoices(), mine, theirs)
     for kind, name in ((IdentityKind.PHONE, "phones"), (IdentityKind.EMAIL, "emails")):
         total = len(getattr(mine, name)) + len(getattr(theirs, name))
@@ -282,65 +316,75 @@ def merge(
     before = {SURVIVOR: _snapshot(mine), OTHER: _snapshot(theirs)}
 
     # The other's identities, installations, history and tags move to the survivor.
-    identity_ids = [
-        pk for pk in ContactIdentity.objects.filter(person=other).values_list("pk", flat=True)
-    ]
-    ContactIdentity.objects.filter(pk__in=identity_ids).update(person=survivor)
-    installation_ids = [i.pk for i in theirs.installations]
+    if theirs.identity_ids:
+        ContactIdentity.objects.filter(pk__in=theirs.identity_ids).update(person=survivor)
+    everyone = mine.installations + theirs.installations
     # One primary: the others unset first, then the installations move, then the chosen one
     # is set (a single statement that flips two could meet the partial unique index half-way).
-    Installation.objects.filter(person_id__in=(survivor_id, other_id), is_primary=True).exclude(
-        push_registration_id=chosen.primary or None
-    ).update(is_primary=False)
-    Installation.objects.filter(pk__in=installation_ids).update(person=survivor)
-    if chosen.primary:
-        Installation.objects.filter(push_registration_id=chosen.primary).update(is_primary=True)
+    unset = [i.pk for i in everyone if i.is_primary and i.push_registration_id != chosen.primary]
+    if unset:
+        Installation.objects.filter(pk__in=unset).update(is_primary=False)
+    installation_ids = [i.pk for i in theirs.installations]
+    if installation_ids:
+        Installation.objects.filter(pk__in=installation_ids).update(person=survivor)
+    made_primary = [
+        i.pk for i in everyone if i.push_registration_id == chosen.primary and not i.is_primary
+    ]
+    if made_primary:
+        Installation.objects.filter(pk__in=made_primary).update(is_primary=True)
     event_ids = list(Event.objects.filter(person=other).values_list("pk", flat=True))
-    Event.objects.filter(pk__in=event_ids).update(person=survivor)
-    have_tags = set(PersonTag.objects.filter(person=survivor).values_list("tag_id", flat=True))
-    PersonTag.objects.filter(person=other).exclude(tag_id__in=have_tags).update(person=survivor)
+    if event_ids:
+        Event.objects.filter(pk__in=event_ids).update(person=survivor)
+    moved_tags = sorted(set(theirs.tags) - set(mine.tags))
+    if moved_tags:
+        PersonTag.objects.filter(person=other, tag_id__in=moved_tags).update(person=survivor)
 
-    # Custom attributes: the chosen side's value (None: none).
-    wanted, attribute_values = {}, {}
-    for name, side in chosen.custom_attributes.items():
-        source = mine if side == SURVIVOR else theirs
-        definition = source.definitions.get(name) or (mine.definitions | theirs.definitions)[name]
-        wanted[definition] = attribute_values[name] = source.attributes.get(name)
-    _set_attributes(survivor, wanted)
+    # Custom attributes: where the other's value is chosen, the survivor's row goes and the
+    # other's row (if any) moves over, so the value is the very row it was.
+    taken = [name for name, side in chosen.custom_attributes.items() if side == OTHER]
+    replaced = [mine.attribute_rows[name] for name in taken if name in mine.attribute_rows]
+    if replaced:
+        AttributeValue.objects.filter(pk__in=replaced).delete()
+    moved_values = [theirs.attribute_rows[name] for name in taken if name in theirs.attribute_rows]
+    if moved_values:
+        AttributeValue.objects.filter(pk__in=moved_values).update(person=survivor)
+    attribute_values = {
+        name: (theirs if side == OTHER else mine).attributes.get(name)
+        for name, side in chosen.custom_attributes.items()
+    }
 
-    # The survivor's standard attributes; the other's row goes (its externalId first, which
-    # the survivor may take).
+    # The survivor's standard attributes; the other's row goes first (its externalId, which
+    # the survivor may take, with it).
     fields = {
         name: (mine if side == SURVIVOR else theirs).fields[name]
         for name, side in chosen.fields.items()
     }
-    Person.objects.filter(pk=other.pk).delete()
+    other.delete()
     _set_fields(survivor, fields)
     survivor.version += 1
-    survivor.save()
+    survivor.save(update_fields=[*FIELD_COLUMNS, "version", "modified_at"])
 
     # What the merge leaves (what undo compares the survivor with), without reading it back.
     after = {
         "fields": {name: vendor_value(survivor, name) for name in STANDARD_FIELDS},
         "phones": mine.phones + theirs.phones,
         "emails": mine.emails + theirs.emails,
-        "tags": sorted(set(mine.tags) | set(theirs.tags), key=str),
-        "customAttributes": {
-            name: value for name, value in attribute_values.items() if value is not None
-        },
+        "tags": sorted(set(mine.tags.values()) | set(theirs.tags.values()), key=str),
+        "customAttributes": {k: v for k, v in attribute_values.items() if v is not None},
         "installations": {
-            i.push_registration_id: i.push_registration_id == chosen.primary
-            for i in mine.installations + theirs.installations
+            i.push_registration_id: i.push_registration_id == chosen.primary for i in everyone
         },
     }
-    changes: dict[str, Any] = {"mergedPersonId": other.pk}
+    changes: dict[str, Any] = {"mergedPersonId": other_id}
     for name in STANDARD_FIELDS:
         if not _same(mine.fields[name], fields[name]):
             changes[name] = {"before": mine.fields[name], "after": fields[name]}
-    for key in ("phones", "emails", "tags"):
+    for key in ("phones", "emails"):
         added = sorted(set(getattr(theirs, key)) - set(getattr(mine, key)))
         if added:
             changes[key] = {"added": added}
+    if moved_tags:
+        changes["tags"] = {"added": sorted(theirs.tags[pk] for pk in moved_tags)}
     custom = {
         name: {"before": mine.attributes.get(name), "after": value}
         for name, value in after["customAttributes"].items()
@@ -358,13 +402,23 @@ def merge(
     changes[UNDO_KEY] = {
         "before": before,
         "after": after,
-        "identities": identity_ids,
+        "identities": theirs.identity_ids,
         "installations": installation_ids,
         "events": event_ids,
+        "tags": moved_tags,
+        "sharedTags": sorted(set(theirs.tags) & set(mine.tags)),
+        "attributeValues": moved_values,
     }
     event = record_event(person=survivor, kind=EventKind.MERGE, actor=actor, changes=changes)
     survivor.recorded_event = event
     return Merge(survivor, event)
+
+
+# The columns _set_fields writes.
+FIELD_COLUMNS = [column for column, _ in STANDARD_FIELDS.values()] + [
+    "search_name",
+    "search_name_reversed",
+]
 
 
 def _set_fields(person: Person, values: dict[str, Any]) -> None:
@@ -382,30 +436,6 @@ def _set_fields(person: Person, values: dict[str, Any]) -> None:
     )
 
 
-def _set_attributes(person: Person, wanted: dict[AttributeDefinition, Any]) -> None:
-    """Make the person's values of ``wanted``'s definitions the given ones (API form; None:
-    no value)."""
-    rows = {row.definition_id: row for row in AttributeValue.objects.filter(person=person)}
-    for definition, raw in wanted.items():
-        row = rows.get(definition.pk)
-        if raw is None:
-            if row is not None:
-                row.delete()
-            continue
-        value = attribute_types.parse_value(definition, raw, from_text=True)
-        if row is not None and _jsonable(
-            attribute_types.serialize_value(definition, attribute_types.from_row(definition, row))
-        ) == _jsonable(attribute_types.serialize_value(definition, value)):
-            continue  # the value it has already
-        columns = attribute_types.to_columns(definition, value)
-        if row is None:
-            AttributeValue.objects.create(person=person, definition=definition, **columns)
-        else:
-            for column, column_value in columns.items():
-                setattr(row, column, column_value)
-            row.save()
-
-
 # ---------------------------------------------------------------------------------------------
 # Snapshots
 
@@ -420,21 +450,19 @@ def _snapshot(side: Side) -> dict[str, Any]:
         "version": person.version,
         "createdAt": person.created_at.isoformat(),
         "modifiedAt": person.modified_at.isoformat(),
-        "tags": side.tags,
+        "tags": side.tag_names,
         "customAttributes": side.attributes,
         "installations": {i.push_registration_id: i.is_primary for i in side.installations},
     }
 
 
-def _state(person_id: int) -> dict[str, Any]:
+def _state(side: Side) -> dict[str, Any]:
     """What undo compares: the person's values, identities, tags, attributes, installations."""
-    person = Person.objects.get(pk=person_id)
-    side = read_side(person)
     return {
         "fields": side.fields,
         "phones": side.phones,
         "emails": side.emails,
-        "tags": side.tags,
+        "tags": side.tag_names,
         "customAttributes": side.attributes,
         "installations": {i.push_registration_id: i.is_primary for i in side.installations},
     }
@@ -504,31 +532,37 @@ def undo_merge(*, event_id: int, actor: Actor) -> Undo:
         raise DomainError(ErrorCode.NOT_FOUND, f"Event {event_id} does not exist.")
     record = (event.changes or {}).get(UNDO_KEY)
     if event.kind != EventKind.MERGE or not isinstance(record, dict):
-        raise DomainError(
-            ErrorCode.NOT_REVERTIBLE,
-            f"Event {event_id} is no merge that can be undone.",
-            details={"eventId": event.pk, "kind": event.kind},
-        )
+        raise _not_undoable(event, f"Event {event_id} is no merge that can be undone.")
     if timezone.now() > undo_deadline(event):
-        raise DomainError(
-            ErrorCode.NOT_REVERTIBLE,
-            f"A merge can be undone for {undo_days()} days; this one is older.",
-            details={"eventId": event.pk, "kind": event.kind},
+        raise _not_undoable(
+            event, f"A merge can be undone for {undo_days()} days; this one is older."
         )
-    before_other = record["before"][OTHER]
-    before_survivor = record["before"][SURVIVOR]
-    # Tags to re-attach are locked FOR SHARE before the person (people.apply's order).
-    other_tags = _tags_by_name(before_other["tags"])
-    survivor_tags = _tags_by_name(before_survivor["tags"])
+    before_other, before_survivor = record["before"][OTHER], record["before"][SURVIVOR]
+    # The tags both had (the other's link to them went with it) are locked FOR SHARE before
+    # the person, people.apply's order, so that a tag deleter waits for the undo.
+    shared_tags = _lock_for_share(Tag, record["sharedTags"]) if record["sharedTags"] else set()
     survivor = lock_person(event.person_id)
     if Event.objects.filter(reverts=event, kind=EventKind.MERGE_UNDONE).exists():
-        raise DomainError(
-            ErrorCode.NOT_REVERTIBLE,
-            f"The merge of event {event_id} was undone already.",
-            details={"eventId": event.pk, "kind": event.kind},
-        )
-    list(Installation.objects.select_for_update().filter(person=survivor).order_by("pk"))
-    conflicts = _conflicts(survivor, record)
+        raise _not_undoable(event, f"The merge of event {event_id} was undone already.")
+    (now,) = read_sides(survivor, lock=True)
+    # The custom attribute values to write again: the survivor's that the other's replaced,
+    # the other's that did not move (they went with it).
+    moved_values = set(record["attributeValues"])
+    survivor_names = {
+        name
+        for name, value in before_survivor["customAttributes"].items()
+        if record["after"]["customAttributes"].get(name) != value
+    }
+    other_names = {
+        name
+        for name in before_other["customAttributes"]
+        if now.attribute_rows.get(name) not in moved_values
+    }
+    names = survivor_names | other_names
+    definitions = {d.name: d for d in AttributeDefinition.objects.filter(name__in=names)}
+    conflicts = _conflicts(now, record, definitions, names)
+    if len(shared_tags) != len(record["sharedTags"]):
+        conflicts.append(Conflict("tags", None, "a tag deleted since"))
     if conflicts:
         what = ", ".join(_conflict_text(c) for c in conflicts)
         raise DomainError(
@@ -539,70 +573,96 @@ def undo_merge(*, event_id: int, actor: Actor) -> Undo:
         )
 
     # The survivor lets go of the other's externalId before the other takes it back.
-    Person.objects.filter(pk=survivor.pk).update(external_id=None)
+    if survivor.external_id and survivor.external_id == before_other["fields"]["externalId"]:
+        Person.objects.filter(pk=survivor.pk).update(external_id=None)
     other = Person(id=before_other["id"], origin=before_other["origin"])
     _set_fields(other, before_other["fields"])
     other.version = before_other["version"]
     other.save(force_insert=True)
     # The very row as it was: its own times (auto_now and auto_now_add set them on insert).
+    other.created_at = dt.datetime.fromisoformat(before_other["createdAt"])
+    other.modified_at = dt.datetime.fromisoformat(before_other["modifiedAt"])
     Person.objects.filter(pk=other.pk).update(
-        created_at=dt.datetime.fromisoformat(before_other["createdAt"]),
-        modified_at=dt.datetime.fromisoformat(before_other["modifiedAt"]),
+        created_at=other.created_at, modified_at=other.modified_at
     )
-    ContactIdentity.objects.filter(pk__in=record["identities"]).update(person=other)
-    Event.objects.filter(pk__in=record["events"]).update(person=other)
-    # Primaries: all unset, the installations moved back, then each person's own set again.
-    moved = record["installations"]
-    Installation.objects.filter(person=survivor, is_primary=True).update(is_primary=False)
-    Installation.objects.filter(pk__in=moved).update(person=other)
-    primaries = [
-        push
-        for snapshot in (before_survivor, before_other)
-        for push, primary in snapshot["installations"].items()
-        if primary
+    if record["identities"]:
+        ContactIdentity.objects.filter(pk__in=record["identities"]).update(person=other)
+    if record["events"]:
+        Event.objects.filter(pk__in=record["events"]).update(person=other)
+    # Primaries: those that change unset first, the installations moved back, then set.
+    primary_before = {**before_survivor["installations"], **before_other["installations"]}
+    unset = [
+        i.pk
+        for i in now.installations
+        if i.is_primary and not primary_before[i.push_registration_id]
     ]
-    Installation.objects.filter(push_registration_id__in=primaries).update(is_primary=True)
+    if unset:
+        Installation.objects.filter(pk__in=unset).update(is_primary=False)
+    if record["installations"]:
+        Installation.objects.filter(pk__in=record["installations"]).update(person=other)
+    made_primary = [
+        i.pk
+        for i in now.installations
+        if primary_before[i.push_registration_id] and not i.is_primary
+    ]
+    if made_primary:
+        Installation.objects.filter(pk__in=made_primary).update(is_primary=True)
 
-    PersonTag.objects.bulk_create([PersonTag(person=other, tag=tag) for tag in other_tags])
-    keep = {tag.pk for tag in survivor_tags}
-    PersonTag.objects.filter(person=survivor).exclude(tag_id__in=keep).delete()
-    have = set(PersonTag.objects.filter(person=survivor).values_list("tag_id", flat=True))
-    PersonTag.objects.bulk_create(
-        [PersonTag(person=survivor, tag=tag) for tag in survivor_tags if tag.pk not in have]
-    )
+    if record["tags"]:
+        PersonTag.objects.filter(person=survivor, tag_id__in=record["tags"]).update(person=other)
+    if shared_tags:
+        PersonTag.objects.bulk_create([PersonTag(person=other, tag_id=pk) for pk in shared_tags])
 
-    names = set(before_other["customAttributes"]) | set(before_survivor["customAttributes"])
-    names |= set(record["after"]["customAttributes"])
-    definitions = {d.name: d for d in AttributeDefinition.objects.filter(name__in=names)}
-    _set_attributes(other, {definitions[n]: v for n, v in before_other["customAttributes"].items()})
-    _set_attributes(
-        survivor,
-        {
-            definition: before_survivor["customAttributes"].get(name)
-            for name, definition in definitions.items()
-        },
-    )
+    if moved_values:
+        AttributeValue.objects.filter(pk__in=moved_values).update(person=other)
+    rows = [
+        _value_row(person, definitions[name], values[name])
+        for person, values, wanted in (
+            (survivor, before_survivor["customAttributes"], survivor_names),
+            (other, before_other["customAttributes"], other_names),
+        )
+        for name in sorted(wanted)
+    ]
+    if rows:
+        AttributeValue.objects.bulk_create(rows)
 
-    survivor.refresh_from_db()
     _set_fields(survivor, before_survivor["fields"])
     survivor.version += 1
-    survivor.save()
-    other.refresh_from_db()
+    survivor.save(update_fields=[*FIELD_COLUMNS, "version", "modified_at"])
 
     changes = {"mergedPersonId": other.pk, "mergeEventId": event.pk}
-    recorded = record_event(
-        person=survivor, kind=EventKind.MERGE_UNDONE, actor=actor, changes=changes, reverts=event
-    )
-    record_event(
-        person=other, kind=EventKind.MERGE_UNDONE, actor=actor, changes=changes, reverts=event
+    recorded, _ = Event.objects.bulk_create(
+        [_undone_event(person, actor, changes, event) for person in (survivor, other)]
     )
     survivor.recorded_event = recorded
     return Undo(event, survivor, other, recorded)
 
 
-def _conflicts(survivor: Person, record: dict[str, Any]) -> list[Conflict]:
+def _undone_event(person: Person, actor: Actor, changes: dict, merge_event: Event) -> Event:
+    row = event_row(person=person, kind=EventKind.MERGE_UNDONE, actor=actor, changes=changes)
+    row.reverts = merge_event
+    return row
+
+
+def _value_row(person: Person, definition: AttributeDefinition, raw: Any) -> AttributeValue:
+    value = attribute_types.parse_value(definition, raw, from_text=True)
+    return AttributeValue(
+        person=person, definition=definition, **attribute_types.to_columns(definition, value)
+    )
+
+
+def _not_undoable(event: Event, message: str) -> DomainError:
+    return DomainError(
+        ErrorCode.NOT_REVERTIBLE, message, details={"eventId": event.pk, "kind": event.kind}
+    )
+
+
+def _conflicts(
+    side: Side, record: dict[str, Any], definitions: dict[str, AttributeDefinition], names: set
+) -> list[Conflict]:
     """What differs now from what the merge left, and what blocks re-creating the other."""
-    now, then = _state(survivor.pk), record["after"]
+    survivor = side.person
+    now, then = _state(side), record["after"]
     conflicts: list[Conflict] = []
     for name in STANDARD_FIELDS:
         if not _same(now["fields"][name], then["fields"][name]):
@@ -610,8 +670,7 @@ def _conflicts(survivor: Person, record: dict[str, Any]) -> list[Conflict]:
     for key in ("phones", "emails", "tags"):
         if sorted(now[key]) != sorted(then[key]):
             conflicts.append(Conflict(key, sorted(now[key]), sorted(then[key])))
-    names = sorted(set(now["customAttributes"]) | set(then["customAttributes"]))
-    for name in names:
+    for name in sorted(set(now["customAttributes"]) | set(then["customAttributes"])):
         a, b = now["customAttributes"].get(name), then["customAttributes"].get(name)
         if a != b:
             conflicts.append(Conflict(f"customAttributes.{name}", a, b))
@@ -628,13 +687,11 @@ def _conflicts(survivor: Person, record: dict[str, Any]) -> list[Conflict]:
     if Person.objects.filter(pk=other["id"]).exists():
         conflicts.append(Conflict("id", other["id"], None, other["id"]))
     external_id = other["fields"].get("externalId")
-    if external_id:
+    if external_id and external_id != survivor.external_id:
         owner = owner_of_external_id(external_id)
-        if owner is not None and owner != survivor.pk:
+        if owner is not None:
             conflicts.append(Conflict("externalId", external_id, external_id, owner))
-    names = set(other["customAttributes"]) | set(record["before"][SURVIVOR]["customAttributes"])
-    defined = set(AttributeDefinition.objects.filter(name__in=names).values_list("name", flat=True))
-    for name in sorted(names - defined):
+    for name in sorted(names - set(definitions)):
         conflicts.append(Conflict(f"customAttributes.{name}", None, "undefined since"))
     return conflicts
 

@@ -25,7 +25,7 @@ from directory.merge import (
     Side,
     default_choices,
     merge,
-    read_side,
+    read_sides,
     undo_merge,
 )
 from people.fields import STANDARD_FIELDS
@@ -47,7 +47,7 @@ def merge_people(request: HttpRequest, pk: int, other: int) -> HttpResponse:
     if len(people) != 2:
         raise Http404("No such person.")
     if request.method != "POST":
-        survivor, merged = read_side(people[pk]), read_side(people[other])
+        survivor, merged = read_sides(people[pk], people[other])
         return render(request, TEMPLATE, screen_context(survivor, merged))
     choices = choices_from_form(request.POST)
     try:
@@ -62,7 +62,7 @@ def merge_people(request: HttpRequest, pk: int, other: int) -> HttpResponse:
             },
         )
     except DomainError as error:
-        survivor, merged = read_side(people[pk]), read_side(people[other])
+        survivor, merged = read_sides(people[pk], people[other])
         context = screen_context(survivor, merged, choices=choices)
         context["error"] = for_operator(error).message
         status = 409 if error.code == ErrorCode.VERSION_CONFLICT else 400
@@ -177,7 +177,7 @@ def screen_context(
         "primary": chosen.primary or "",
         "phones": sorted(set(survivor.phones) | set(other.phones)),
         "emails": sorted(set(survivor.emails) | set(other.emails)),
-        "tags": sorted(set(survivor.tags) | set(other.tags), key=str.casefold),
+        "tags": sorted(set(survivor.tags.values()) | set(other.tags.values()), key=str.casefold),
         "swap_url": reverse("people:merge", args=[other.person.pk, survivor.person.pk]),
     }
 

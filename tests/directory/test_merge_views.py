@@ -38,10 +38,10 @@ def test_the_screen_shows_both_with_the_defaults(pair, editor_client):
         response = editor_client.get(merge_url(survivor, other))
     assert response.status_code == 200
     # The session, the operator and the role's permissions (two), both people in one
-    # statement, per person its identities, attribute values, installations and tags, and
+    # statement, their identities, attribute values, installations and tags (one each), and
     # the session saved (transaction savepoints aside).
     statements = [q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == 14
+    assert len(statements) == 10
     html = response.content.decode()
     # Differing fields have a choice, the newer non-empty value preselected.
     assert checked(html, "field-firstName") == "other"
