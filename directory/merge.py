@@ -47,6 +47,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from core.errors import DomainError, ErrorCode
@@ -527,9 +528,16 @@ def can_undo(event: Event) -> bool:
 @transaction.atomic
 def undo_merge(*, event_id: int, actor: Actor) -> Undo:
     """Undo the merge recorded by event ``event_id`` (see the module's rules)."""
-    event = Event.objects.filter(pk=event_id, person__isnull=False).first()
+    undone = Event.objects.filter(reverts=OuterRef("pk"), kind=EventKind.MERGE_UNDONE)
+    event = (
+        Event.objects.filter(pk=event_id, person__isnull=False)
+        .annotate(undone=Exists(undone))
+        .first()
+    )
     if event is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"Event {event_id} does not exist.")
+    if event.undone:
+        raise _not_undoable(event, f"The merge of event {event_id} was undone already.")
     record = (event.changes or {}).get(UNDO_KEY)
     if event.kind != EventKind.MERGE or not isinstance(record, dict):
         raise _not_undoable(event, f"Event {event_id} is no merge that can be undone.")
@@ -541,9 +549,9 @@ def undo_merge(*, event_id: int, actor: Actor) -> Undo:
     # The tags both had (the other's link to them went with it) are locked FOR SHARE before
     # the person, people.apply's order, so that a tag deleter waits for the undo.
     shared_tags = _lock_for_share(Tag, record["sharedTags"]) if record["sharedTags"] else set()
+    # Two undos of one merge: the second waits here for the first, then finds the survivor
+    # changed (a conflict) or the other person back.
     survivor = lock_person(event.person_id)
-    if Event.objects.filter(reverts=event, kind=EventKind.MERGE_UNDONE).exists():
-        raise _not_undoable(event, f"The merge of event {event_id} was undone already.")
     (now,) = read_sides(survivor, lock=True)
     # The custom attribute values to write again: the survivor's that the other's replaced,
     # the other's that did not move (they went with it).

@@ -43,12 +43,8 @@ def merge_people(request: HttpRequest, pk: int, other: int) -> HttpResponse:
     ``pk`` with the choices made (refused: the screen again with the error, nothing done)."""
     if pk == other:
         raise Http404("A person cannot be merged with itself.")
-    people = {p.pk: p for p in Person.objects.filter(pk__in=(pk, other))}
-    if len(people) != 2:
-        raise Http404("No such person.")
     if request.method != "POST":
-        survivor, merged = read_sides(people[pk], people[other])
-        return render(request, TEMPLATE, screen_context(survivor, merged))
+        return render(request, TEMPLATE, screen_context(*_both(pk, other)))
     choices = choices_from_form(request.POST)
     try:
         result = merge(
@@ -62,8 +58,9 @@ def merge_people(request: HttpRequest, pk: int, other: int) -> HttpResponse:
             },
         )
     except DomainError as error:
-        survivor, merged = read_sides(people[pk], people[other])
-        context = screen_context(survivor, merged, choices=choices)
+        if error.code == ErrorCode.NOT_FOUND:
+            raise Http404(error.message) from None
+        context = screen_context(*_both(pk, other), choices=choices)
         context["error"] = for_operator(error).message
         status = 409 if error.code == ErrorCode.VERSION_CONFLICT else 400
         return render(request, TEMPLATE, context, status=status)
@@ -103,6 +100,14 @@ def merge_undo(request: HttpRequest, pk: int, event_pk: int) -> HttpResponse:
         f"Merge undone: person {result.other.pk} ({result.other.display_name}) is back.",
     )
     return redirect(person_url(pk))
+
+
+def _both(pk: int, other: int) -> list[Side]:
+    """Both people as the screen shows them (404 if either does not exist)."""
+    people = {p.pk: p for p in Person.objects.filter(pk__in=(pk, other))}
+    if len(people) != 2:
+        raise Http404("No such person.")
+    return read_sides(people[pk], people[other])
 
 
 def _int(text: str | None) -> int | None:

@@ -9,12 +9,12 @@ import pytest
 from django.db import connection
 
 from core.errors import DomainError, ErrorCode
-from directory.merge import merge
+from directory.merge import merge, undo_merge
 from installations import services as installation_services
 from people import services
 from people.changes import PersonChanges
 from people.history import Actor
-from people.models import Person
+from people.models import Event, EventKind, Person
 from tests.factories import InstallationFactory, PersonFactory
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -138,3 +138,15 @@ def test_a_primary_toggle_waits_for_a_merge(require_postgresql):
     primaries = survivor.installations.filter(is_primary=True)
     assert primaries.count() == 1
     assert {mine.pk, theirs.pk} == set(survivor.installations.values_list("pk", flat=True))
+
+
+def test_two_undos_of_one_merge_one_wins(require_postgresql):
+    survivor, other = PersonFactory(city="Zagreb"), PersonFactory(city="")
+    InstallationFactory(person=other, is_primary=True)
+    actor = Actor.system("race")
+    event = merge(survivor_id=survivor.pk, other_id=other.pk, choices=None, actor=actor).event
+    errors = run_together([lambda: undo_merge(event_id=event.pk, actor=actor) for _ in range(2)])
+    assert len(errors) == 1
+    assert isinstance(errors[0], DomainError)
+    assert Person.objects.get(pk=other.pk).installations.get().is_primary
+    assert Event.objects.filter(reverts=event, kind=EventKind.MERGE_UNDONE).count() == 2
