@@ -10,6 +10,7 @@ TRUSTED_PROXY_COUNT  reverse proxies in front that append to X-Forwarded-For (de
 SUPPRESSION_KEY  the secret of the keyed hashes of erased identifiers (default: derived from
               SECRET_KEY, with a warning); never change it once people are erased
 ERASURE_COOLING_OFF_DAYS  days an erasure request waits before it runs (default 7)
+MERGE_UNDO_DAYS           days a merge of two people can be undone (default 30)
 REVEALS_PER_HOUR  masked values one operator may reveal per hour (default 30)
 """
 
