@@ -69,6 +69,7 @@ from people.models import (
     PersonType,
     Tag,
 )
+from privacy.models import Erasure, ErasureState
 
 SURVIVOR = "survivor"
 OTHER = "other"
@@ -305,6 +306,17 @@ def merge(
                 f" (now version {person.version}). Nothing was merged.",
                 details={"personId": person.pk, "version": person.version},
             )
+    # A person pending erasure is not merged (its erasure would follow neither): the
+    # erasure is cancelled first. request_erasure locks the person too, so this holds.
+    pending = Erasure.objects.filter(
+        person_id__in=(survivor_id, other_id), state=ErasureState.PENDING
+    ).values_list("person_id", flat=True)
+    for pk in pending:
+        raise DomainError(
+            ErrorCode.CONFLICT,
+            f"Person {pk} is pending erasure: cancel the erasure before merging.",
+            details={"personId": pk},
+        )
     mine, theirs = read_sides(survivor, other, lock=True)
     chosen = resolved(choices or MergeChoices(), mine, theirs)
     for kind, name in ((IdentityKind.PHONE, "phones"), (IdentityKind.EMAIL, "emails")):

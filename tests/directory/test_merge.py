@@ -21,6 +21,7 @@ from people.models import (
     PersonTag,
     PersonType,
 )
+from privacy.services import request_erasure
 from tests.factories import InstallationFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -249,3 +250,13 @@ def test_a_lead_without_data_merges_into_a_customer(operator_actor):
     undo_merge(event_id=result.event.pk, actor=operator_actor)
     assert Person.objects.get(pk=customer.pk).first_name == "Iva"
     assert Person.objects.get(pk=lead.pk).type == PersonType.LEAD
+
+
+def test_a_person_pending_erasure_is_not_merged(pair, operator_actor, administrator):
+    survivor, other, _, _ = pair
+    request_erasure(person_id=other.pk, reason="asked", user=administrator)
+    with pytest.raises(DomainError) as caught:
+        merge(survivor_id=survivor.pk, other_id=other.pk, choices=None, actor=operator_actor)
+    assert caught.value.code == ErrorCode.CONFLICT
+    assert caught.value.details == {"personId": other.pk}
+    assert Person.objects.filter(pk=other.pk).exists()
