@@ -345,7 +345,7 @@ def merge(
     ]
     if made_primary:
         Installation.objects.filter(pk__in=made_primary).update(is_primary=True)
-    event_ids = list(Event.objects.filter(person=other).values_list("pk", flat=True))
+    event_ids = list(Event.objects.filter(person=other).order_by().values_list("pk", flat=True))
     if event_ids:
         Event.objects.filter(pk__in=event_ids).update(person=survivor)
     moved_tags = sorted(set(theirs.tags) - set(mine.tags))
