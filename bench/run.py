@@ -3,7 +3,9 @@
     BENCH_PERSONS=1000000   people in the data set (generated once, then reused)
     BENCH_SEARCHES=200      searches per kind against the operator page, the API and the floor
     BENCH_ADMIN_SEARCHES=5  searches per kind against the stock admin (seconds each at 1M)
-    BENCH_WRITES=100        person pages, set-primary and personalize requests
+    BENCH_WRITES=100        person pages, set-primary and personalize requests (and half as
+                            many merges of two people with at most 5 installations together,
+                            each undone)
     BENCH_RESULTS=bench/results   where the JSON goes
 
 Every request goes through the Django test client (no network, no server), so the figures are
@@ -53,7 +55,7 @@ from bench.samples import (  # noqa: E402
 from core import roles  # noqa: E402
 from directory.search import estimated_count  # noqa: E402
 from installations.models import Application, Installation  # noqa: E402
-from people.models import Person, Tag  # noqa: E402
+from people.models import Event, Person, Tag  # noqa: E402
 
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 
@@ -424,7 +426,34 @@ def write_requests(client: Client, rng: random.Random, count: int, floor: Floor)
             content_type="application/json",
             headers={"AppCode": row[4]},
         )
-    return [pages, primary, personalize]
+    return [pages, primary, personalize, *merge_requests(client, by_person, count // 2, floor)]
+
+
+def merge_requests(
+    client: Client, by_person: dict[int, list], count: int, floor: Floor
+) -> list[Result]:
+    """The merge screen's POST on two people with at most 5 installations together, then its
+    undo (which puts the data set back as it was)."""
+    merges, undos = Result("merge", "POST"), Result("merge undo", "POST")
+    people = [pk for pk, rows in by_person.items() if len(rows) <= 4]
+    pairs = [
+        (a, b)
+        for a, b in zip(people[0::2], people[1::2], strict=False)
+        if len(by_person[a]) + len(by_person[b]) <= 5
+    ][: max(count, 1)]
+    if not pairs:
+        return []
+    floor.measure(merges)
+    done = []
+    for survivor, other in pairs:
+        response = run(client, merges, f"/person/{survivor}/merge/{other}", None, "post", data={})
+        if response.status_code == 302:
+            event = Event.objects.filter(person_id=survivor, kind="MERGE").order_by("-pk").first()
+            done.append((survivor, event.pk))
+    floor.measure(undos)
+    for survivor, event_id in done:
+        run(client, undos, f"/person/{survivor}/merges/{event_id}/undo", None, "post")
+    return [merges, undos]
 
 
 def report(results: list[Result], data: dict, setup: dict) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Prefetch
+from django.shortcuts import redirect
 
 from core.admin import ServiceAdmin
 from directory.search import SearchQuery, people_of
@@ -201,6 +202,18 @@ class PersonAdmin(ServiceAdmin):
                 inline.save_through_services(request, form.instance, formset)
             # What construct_change_message reads after a formset.save().
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    actions = ["merge_selected"]
+
+    @admin.action(description="Merge the two selected people…")
+    def merge_selected(self, request, queryset):
+        """Exactly two people: to the merge screen (directory.views.merge), the older one
+        (lower id) proposed as the survivor; the screen makes the choices and merges."""
+        ids = sorted(queryset.values_list("pk", flat=True)[:3])
+        if len(ids) != 2:
+            self.message_user(request, "Select exactly two people to merge.", messages.WARNING)
+            return None
+        return redirect("people:merge", ids[0], ids[1])
 
     def delete_model(self, request, obj: Person) -> None:
         # The person's installations move to fresh anonymous profiles.

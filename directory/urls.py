@@ -4,7 +4,7 @@ the search's own partials, under one namespace."""
 
 from django.urls import path
 
-from directory.views import duplicates, person, privacy, search
+from directory.views import duplicates, merge, person, privacy, search
 from people import urls as people_urls
 
 app_name = "people"
@@ -37,4 +37,6 @@ urlpatterns = [
         person.event_revert,
         name="event_revert",
     ),
+    path("person/<int:pk>/merge/<int:other>", merge.merge_people, name="merge"),
+    path("person/<int:pk>/merges/<int:event_pk>/undo", merge.merge_undo, name="merge_undo"),
 ]

@@ -30,7 +30,7 @@ LABELS = {
     "pushRegistrationId": "Push registration ID",
 }
 # A list field's items, one word each ("Added tag VIP").
-ITEM_NAMES = {"tags": "tag", "phones": "phone", "emails": "email"}
+ITEM_NAMES = {"tags": "tag", "phones": "phone", "emails": "email", "installations": "installation"}
 # Where the names below are the operator's own (attribute names, additionalData keys,
 # custom event properties): shown as they are, not as words.
 OWN_NAMES = {"customAttributes", "additionalData", "properties"}
@@ -67,6 +67,8 @@ def change_lines(changes: dict[str, Any] | None, *, prefix: str = "") -> list[st
     """The lines of one event's ``changes``, in the order they were recorded."""
     lines: list[str] = []
     for key, change in (changes or {}).items():
+        if key.startswith("_"):
+            continue  # machine data, not a change (a merge's undo record: directory.merge)
         own = prefix in OWN_NAMES
         name = key if own else label(key)
         # Inside a sentence ("Set city to Split"); an own name or an acronym stays as it is.

@@ -603,6 +603,10 @@ class EventKind(models.TextChoices):
     PERSON_UPDATED = "PERSON_UPDATED", "Person updated"
     # Reported by a device (the SDK's custom events), checked against a CustomEventDefinition.
     CUSTOM_EVENT = "CUSTOM_EVENT", "Custom event"
+    # Another person merged into this one (directory.merge); its changes keep what undo needs.
+    MERGE = "MERGE", "Merged"
+    # A merge undone (directory.merge.undo_merge), on both people; reverts names the MERGE.
+    MERGE_UNDONE = "MERGE_UNDONE", "Merge undone"
 
 
 class Event(models.Model):

@@ -10,6 +10,7 @@ TRUSTED_PROXY_COUNT  reverse proxies in front that append to X-Forwarded-For (de
 SUPPRESSION_KEY  the secret of the keyed hashes of erased identifiers (default: derived from
               SECRET_KEY, with a warning); never change it once people are erased
 ERASURE_COOLING_OFF_DAYS  days an erasure request waits before it runs (default 7)
+MERGE_UNDO_DAYS           days a merge of two people can be undone (default 30)
 REVEALS_PER_HOUR  masked values one operator may reveal per hour (default 30)
 """
 
@@ -339,6 +340,8 @@ ERASURE_COOLING_OFF_DAYS = int(os.environ.get("ERASURE_COOLING_OFF_DAYS") or 7)
 BULK_ERASURE_MAX = int(os.environ.get("BULK_ERASURE_MAX") or 10_000)
 # How many masked values one operator may reveal per hour (privacy.services.reveal).
 REVEALS_PER_HOUR = int(os.environ.get("REVEALS_PER_HOUR") or 30)
+# How many days a merge of two people can be undone (directory.merge.undo_merge).
+MERGE_UNDO_DAYS = int(os.environ.get("MERGE_UNDO_DAYS") or 30)
 
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE") or "6000/min"
 REST_FRAMEWORK = {

@@ -12,4 +12,6 @@ urlpatterns = [
     path("persons/batch", views.BatchView.as_view(), name="api-persons-batch"),
     path("persons/dataExport", DataExportView.as_view(), name="api-persons-data-export"),
     path("events/<int:eventId>/revert", views.EventRevertView.as_view(), name="api-event-revert"),
+    path("persons/merge", views.PersonsMergeView.as_view(), name="api-persons-merge"),
+    path("merges/<int:eventId>/undo", views.MergeUndoView.as_view(), name="api-merge-undo"),
 ]

@@ -23,6 +23,7 @@ from core.api.errors import domain_error_response
 from core.api.schema import error_responses
 from core.api.views import VendorAPIView
 from core.errors import DomainError, ErrorCode
+from directory import merge as merging
 from directory.api.filters import (
     PERSON_DEFAULT_ORDER,
     PersonFilterSet,
@@ -269,3 +270,178 @@ class EventRevertView(VendorAPIView):
             "changes": recorded.changes if recorded else {},
         }
         return Response(body, headers={"ETag": etag_of(result.person)})
+
+
+# ---------------------------------------------------------------------------------------------
+# Merge two people, and undo a merge (directory.merge)
+
+
+def _side_choice() -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=["survivor", "other"])
+
+
+MergeRequestSerializer = inline_serializer(
+    "MergeRequest",
+    {
+        "survivorId": serializers.IntegerField(help_text="The person that is kept"),
+        "otherId": serializers.IntegerField(help_text="The person merged into it (removed)"),
+        "survivorVersion": serializers.IntegerField(
+            required=False, help_text="The survivor's version the caller saw (412 if older)"
+        ),
+        "otherVersion": serializers.IntegerField(
+            required=False, help_text="The other person's version the caller saw (412 if older)"
+        ),
+        "choices": inline_serializer(
+            "MergeChoices",
+            {
+                "fields": serializers.DictField(
+                    child=_side_choice(),
+                    required=False,
+                    help_text="Standard attribute (firstName, externalId, type, ...) -> whose "
+                    "value is kept; unnamed ones take the default: the newer non-empty value, "
+                    "a customer over a lead",
+                ),
+                "customAttributes": serializers.DictField(
+                    child=_side_choice(),
+                    required=False,
+                    help_text="Custom attribute name -> whose value is kept (same default)",
+                ),
+                "primaryInstallation": serializers.CharField(
+                    required=False,
+                    allow_blank=True,
+                    help_text="The pushRegistrationId that stays primary; empty: none; absent: "
+                    "the newer person's primary",
+                ),
+            },
+            required=False,
+        ),
+    },
+)
+MergeBodySerializer = inline_serializer(
+    "Merge",
+    {
+        "eventId": serializers.IntegerField(help_text="The MERGE event (undo it with its id)"),
+        "personId": serializers.IntegerField(help_text="The survivor"),
+        "mergedPersonId": serializers.IntegerField(help_text="The person merged into it"),
+        "version": serializers.IntegerField(help_text="The survivor's version after the merge"),
+        "undoUntil": serializers.DateTimeField(help_text="Until when the merge can be undone"),
+    },
+)
+MergeUndoBodySerializer = inline_serializer(
+    "MergeUndo",
+    {
+        "eventId": serializers.IntegerField(help_text="The MERGE event undone"),
+        "undoEventId": serializers.IntegerField(help_text="The MERGE_UNDONE event recorded"),
+        "personId": serializers.IntegerField(help_text="The survivor, restored"),
+        "version": serializers.IntegerField(help_text="The survivor's version after the undo"),
+        "restoredPersonId": serializers.IntegerField(help_text="The person re-created"),
+    },
+)
+
+
+def _optional_int(data: dict, name: str) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DomainError(ErrorCode.REQUEST_FORMAT_INVALID, f"{name} must be an integer.", name)
+    return value
+
+
+class PersonsMergeView(VendorAPIView):
+    """Merge two people (a manage key or an Editor)."""
+
+    @extend_schema(
+        operation_id="merge-two-persons",
+        summary="Merge one person into another, with a choice per field",
+        description=(
+            "The other person's phones, emails, installations, tags and history move to the "
+            "survivor; each standard attribute and custom attribute takes the chosen side's "
+            "value (by default the newer non-empty value, a customer over a lead); at most one "
+            "externalId and one primary installation are kept. The other person is removed; "
+            "the survivor's MERGE event (eventId) records what undo needs, for MERGE_UNDO_DAYS "
+            "(default 30). A version older than the stored one: 412 VERSION_CONFLICT."
+        ),
+        request=MergeRequestSerializer,
+        responses={200: MergeBodySerializer, **error_responses(400, 404, 412)},
+        tags=["persons"],
+    )
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        survivor_id, other_id = data.get("survivorId"), data.get("otherId")
+        for name, value in (("survivorId", survivor_id), ("otherId", other_id)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise DomainError(
+                    ErrorCode.REQUEST_FORMAT_INVALID, f"{name} must be a person id.", name
+                )
+        choices = merging.MergeChoices.from_data(data.get("choices"))
+        versions = {
+            survivor_id: _optional_int(data, "survivorVersion"),
+            other_id: _optional_int(data, "otherVersion"),
+        }
+        result = merging.merge(
+            survivor_id=survivor_id,
+            other_id=other_id,
+            choices=choices,
+            actor=actor_from_request(request),
+            expected_versions=versions,
+        )
+        body = {
+            "eventId": result.event.pk,
+            "personId": result.person.pk,
+            "mergedPersonId": other_id,
+            "version": result.person.version,
+            "undoUntil": merging.undo_deadline(result.event).isoformat(),
+        }
+        return Response(body, headers={"ETag": etag_of(result.person)})
+
+
+class MergeUndoView(VendorAPIView):
+    """Undo a merge (a manage key or an Editor)."""
+
+    @extend_schema(
+        operation_id="undo-a-merge",
+        summary="Undo a merge: both people restored exactly, unless changed since",
+        description=(
+            "Re-creates the merged person with its id, fields, phones, emails, tags, custom "
+            "attributes, installations (and primary flags) and history, and restores the "
+            "survivor's. Anything of the survivor changed since the merge is a conflict: 409 "
+            "REVERT_CONFLICT listing each, nothing written. A merge undone already, older than "
+            "MERGE_UNDO_DAYS, or an event that is no merge: 409 NOT_REVERTIBLE."
+        ),
+        parameters=[
+            OpenApiParameter("eventId", int, OpenApiParameter.PATH, description="The MERGE event"),
+            ETAG_HEADER,
+        ],
+        request=None,
+        responses={
+            200: MergeUndoBodySerializer,
+            409: OpenApiResponse(
+                RevertConflictBodySerializer,
+                description="REVERT_CONFLICT: changed since (conflicts lists each); "
+                "NOT_REVERTIBLE: undone already, too old, or no merge",
+            ),
+            **error_responses(404),
+        },
+        tags=["persons"],
+    )
+    def post(self, request, eventId: int):
+        try:
+            result = merging.undo_merge(event_id=eventId, actor=actor_from_request(request))
+        except DomainError as error:
+            if error.code != ErrorCode.REVERT_CONFLICT:
+                raise
+            response = domain_error_response(error)
+            conflicts = error.details["conflicts"]
+            exception = response.data["requestError"]["serviceException"]
+            exception["conflicts"] = conflicts
+            exception["validationErrors"] = {c["field"]: [error.message] for c in conflicts}
+            return response
+        body = {
+            "eventId": result.merge_event.pk,
+            "undoEventId": result.event.pk,
+            "personId": result.survivor.pk,
+            "version": result.survivor.version,
+            "restoredPersonId": result.other.pk,
+        }
+        return Response(body, headers={"ETag": etag_of(result.survivor)})

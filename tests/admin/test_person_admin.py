@@ -415,3 +415,23 @@ def test_a_refusal_after_the_person_was_written_rolls_the_whole_save_back(admin_
     assert ana.first_name == "Ana"
     assert ana.identities.filter(kind="EMAIL").count() == MAX_CONTACTS_PER_KIND
     assert Event.objects.filter(person=ana).count() == events
+
+
+def test_the_merge_action_leads_two_people_to_the_merge_screen(admin_client, ana):
+    other = PersonFactory()
+    response = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "merge_selected", "_selected_action": [other.pk, ana.pk]},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("people:merge", args=[ana.pk, other.pk])
+    assert Person.objects.filter(pk=other.pk).exists()  # the screen merges, not the action
+
+
+def test_the_merge_action_wants_exactly_two(admin_client, ana):
+    response = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "merge_selected", "_selected_action": [ana.pk]},
+        follow=True,
+    )
+    assert "Select exactly two people to merge." in response.content.decode()

@@ -45,7 +45,7 @@ from people.models import AttributeDefinition, DataType, Event, Person, Tag
 from portal.models import OperatorPreference
 from privacy import services as privacy_services
 from privacy.models import Erasure
-from tests.factories import ApplicationFactory, InstallationFactory
+from tests.factories import ApplicationFactory, InstallationFactory, PersonFactory
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 PROJECT_APPS = {"core", "people", "installations", "directory", "privacy", "portal"}
@@ -256,6 +256,20 @@ def a_tag_change(world: World) -> Event:
     """A revertible event of the world's person (made by the setup's actor)."""
     services.person_add_tags(person=world.person, actor=Actor.system("setup"), names=["spare"])
     return world.person.events.filter(kind="TAGS_CHANGED").latest("id")
+
+
+def merge_pair(world: World) -> list[Person]:
+    return [world.person, world.anonymous.person]
+
+
+def merged(world: World) -> Event:
+    """The MERGE event of another person merged into the world's person (by the system)."""
+    from directory.merge import merge
+
+    other = PersonFactory()
+    return merge(
+        survivor_id=world.person.pk, other_id=other.pk, choices=None, actor=Actor.system("setup")
+    ).event
 
 
 def pending_erasure(world: World) -> Erasure:
@@ -479,6 +493,31 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
         lambda w: ok(w.administrator.post(reverse("people:delete", args=[w.person.pk]))),
         "person deleted",
         ADMINISTRATOR_UI,
+    ),
+    # Merge two people (directory.merge): the MERGE event, then the undo's events
+    ("people:merge", "POST"): Recorded(
+        lambda w: ok(
+            w.editor.post(reverse("people:merge", args=[w.person.pk, PersonFactory().pk]))
+        ),
+        EDITOR,
+    ),
+    ("people:merge_undo", "POST"): Recorded(
+        lambda w: ok(w.editor.post(reverse("people:merge_undo", args=[w.person.pk, merged(w).pk]))),
+        EDITOR,
+        only=False,
+    ),
+    ("api-persons-merge", "POST"): Recorded(
+        lambda w: ok(
+            w.api.post(
+                "/people/2/persons/merge",
+                {"survivorId": w.person.pk, "otherId": PersonFactory().pk},
+                format="json",
+            )
+        ),
+        API_KEY,
+    ),
+    ("api-merge-undo", "POST"): Recorded(
+        lambda w: ok(w.api.post(f"/people/2/merges/{merged(w).pk}/undo")), API_KEY, only=False
     ),
     # Privacy: the access bundle, erasure requests, suppressions lifted
     ("people:export", "POST"): Audited(
@@ -1050,6 +1089,11 @@ def _installations(world: World) -> list[Installation]:
 
 
 ADMIN_ACTIONS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = {
+    (PERSON, "merge_selected"): Exempt(
+        "leads to the merge screen for the two selected people and writes nothing itself: the "
+        "screen's merge is the case people:merge",
+        lambda w: admin_action(PERSON, "merge_selected", merge_pair)(w),
+    ),
     (PERSON, "delete_selected"): Audited(
         admin_action(PERSON, "delete_selected", lambda w: [w.person]),
         "person deleted",

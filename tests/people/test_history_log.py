@@ -204,6 +204,34 @@ def test_app_launches_and_custom_events_read_as_their_values(profile, system_act
     ]
 
 
+def test_a_merge_says_what_came_over_and_never_its_undo_record(profile, system_actor):
+    # The shape directory.merge records; "_undo" is the snapshot undo needs, not a change.
+    changes = {
+        "mergedPersonId": 17,
+        "firstName": {"before": "Ana", "after": "Anna"},
+        "tags": {"added": ["beta"]},
+        "installations": {"added": ["push-9"]},
+        "_undo": {"before": {"other": {"fields": {"firstName": "Anna"}}}},
+    }
+    record_event(person=profile.person, kind=EventKind.MERGE, actor=system_actor, changes=changes)
+    assert newest(profile.person, EventKind.MERGE) == [
+        "Added installation push-9",
+        "Added tag beta",
+        "First name: Ana → Anna",
+        "Merged person id: 17",
+    ]
+    record_event(
+        person=profile.person,
+        kind=EventKind.MERGE_UNDONE,
+        actor=system_actor,
+        changes={"mergedPersonId": 17, "mergeEventId": 5},
+    )
+    assert newest(profile.person, EventKind.MERGE_UNDONE) == [
+        "Merge event id: 5",
+        "Merged person id: 17",
+    ]
+
+
 def test_every_kind_of_event_is_covered_above():
     covered = {
         EventKind.PERSON_CREATED,
@@ -221,6 +249,8 @@ def test_every_kind_of_event_is_covered_above():
         EventKind.PERSONALIZE,
         EventKind.APP_LAUNCH,
         EventKind.CUSTOM_EVENT,
+        EventKind.MERGE,
+        EventKind.MERGE_UNDONE,
     }
     assert covered == set(EventKind.values)
 
