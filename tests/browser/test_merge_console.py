@@ -1,5 +1,6 @@
-"""Merge in a browser: the side-by-side screen with a choice made, the merged profile with the
-message's Undo, and both people back after the undo."""
+"""Merge in a browser: from the person page's possible duplicates to the side-by-side screen
+with a choice made, the merged profile with the message's Undo, and both people back after
+the undo."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from people import services
 from people.history import Actor
 from people.models import Person
 from tests.browser.conftest import sign_in
-from tests.factories import InstallationFactory
+from tests.factories import ApplicationFactory, InstallationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -29,10 +30,20 @@ def test_merge_with_choices_then_undo(page, editor, screenshot):
         emails=["anna@example.org"],
         tags=["beta"],
     )
-    InstallationFactory(person=ana, push_registration_id="push-ana", is_primary=True)
-    InstallationFactory(person=anna, push_registration_id="push-anna", is_primary=True)
+    # One application, one device model: a name one edit away on the same kind of device.
+    app = ApplicationFactory(name="Shop", code="shop")
+    InstallationFactory(
+        person=ana, application=app, push_registration_id="push-ana", is_primary=True
+    )
+    InstallationFactory(
+        person=anna, application=app, push_registration_id="push-anna", is_primary=True
+    )
     sign_in(page, editor.username)
-    page.goto(f"/person/{ana.pk}/merge/{anna.pk}")
+    page.goto(f"/person/{ana.pk}/")
+    candidate = page.get_by_test_id("duplicate-candidate").filter(has_text="Anna Horvat")
+    expect(candidate).to_contain_text("same device")
+    candidate.get_by_test_id("compare-and-merge").click()
+    page.wait_for_url(f"**/person/{ana.pk}/merge/{anna.pk}")
 
     screen = page.get_by_test_id("merge-screen")
     expect(screen).to_contain_text("Merge Anna Horvat into Ana Horvat")
