@@ -41,7 +41,7 @@ def test_the_panel_loads_and_an_editor_marks_not_a_duplicate(
     candidate = panel.get_by_test_id("duplicate-candidate")
     expect(candidate).to_have_count(1)
     expect(candidate).to_contain_text("same name and birth date")
-    expect(candidate.get_by_role("link", name="Ana Hórvat")).to_have_attribute(
+    expect(candidate.get_by_role("link", name="Ana Hórvat", exact=True)).to_have_attribute(
         "href", f"/person/{twin.pk}/"
     )
 
