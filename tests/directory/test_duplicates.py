@@ -446,7 +446,15 @@ def test_the_email_and_device_probes_use_their_indexes():
     # The email probe by its local part; the device probes by a name range, each person's
     # installations by person.
     assert "identity_email_local_idx" in indexes, indexes
-    assert {"person_search_name_idx", "person_search_name_rev_idx"} & indexes, indexes
+    # Either index of the folded name serves the range (the pattern one or the code point
+    # order one: which the planner takes depends on the statistics of the tests before).
+    name_indexes = {
+        "person_search_name_idx",
+        "person_search_name_rev_idx",
+        "person_search_name_c_idx",
+        "person_search_name_rev_c_idx",
+    }
+    assert name_indexes & indexes, indexes
     assert "installation_app_person_idx" in indexes, indexes
 
 

@@ -85,12 +85,15 @@ def test_make_bench_measures_every_target_and_kind_and_writes_the_table_as_json(
     }
     expected |= {("stock admin", kind) for kind in ADMIN_KINDS}
     expected |= {("person page", "GET"), ("set primary", "POST"), ("personalize", "POST")}
+    expected |= {("merge", "POST"), ("merge undo", "POST")}
     assert set(rows) == expected
 
     for (target, kind), row in rows.items():
         assert row["errors"] == 0, (target, kind)
         writes = ("person page", "set primary", "personalize")
-        asked = 1 if target == "stock admin" else 3 if target in writes else SEARCHES
+        # Half as many merges as other writes (each merges two people), each undone.
+        merges = ("merge", "merge undo")
+        asked = 1 if target in ("stock admin", *merges) else 3 if target in writes else SEARCHES
         assert row["requests"] == asked, (target, kind)
         assert 0 < row["p50_ms"] <= row["p95_ms"], (target, kind)
         if target == "stock admin":

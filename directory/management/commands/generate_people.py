@@ -150,10 +150,11 @@ class Command(BaseCommand):
     def reset(self) -> None:
         self.stdout.write("Deleting people, installations, tags and events ...")
         with connection.cursor() as cursor:
+            # With the tables that name people: the duplicates found and dismissed.
             cursor.execute(
                 "TRUNCATE people_event, people_attributevalue, people_person_tags, "
                 "people_contactidentity, installations_installation, people_person, "
-                "people_nameterm"
+                "people_nameterm, people_duplicatepair, people_notduplicate"
             )
 
     def reference_rows(self):
