@@ -127,24 +127,6 @@ def test_a_device_that_registers_again_stays_anonymous(erased, operator_actor):
     assert not Person.objects.filter(external_id="someone-new").exists()
 
 
-def test_a_device_cannot_take_an_erased_identity(erased):
-    device = InstallationFactory(
-        person=people_services.new_anonymous_person(),
-        application=erased.app,
-        push_registration_id="push-new-phone",
-    )
-    response = send(
-        api_client(app=erased.app),
-        "post",
-        push_url(device.push_registration_id, "personalize"),
-        {"identity": {"phoneNumber": "38516419710"}},
-    )
-    assert response.status_code == 400, response.json()
-    assert response.json()["errorCode"] == 48109
-    device.refresh_from_db()
-    assert not device.person.identities.exists()
-
-
 def test_lifting_one_suppression_allows_that_identifier_only_and_is_recorded(
     erased, administrator, operator_actor
 ):
@@ -194,3 +176,71 @@ def test_the_lift_page_is_for_administrators(erased, client, administrator, edit
     assert again.status_code == 404 and "not suppressed" in again.content.decode()
     assert SuppressedIdentifier.objects.count() == 4
     assert Installation.objects.count() == 0
+
+
+# Every kind of erased identifier, through each way in: the console, the People API, a device.
+KINDS = [
+    ("phone", "+385 1 6419 710"),
+    ("email", "ANA.HORVAT@example.com"),
+    ("externalId", "crm-42"),
+]
+
+
+@pytest.mark.parametrize(("kind", "value"), KINDS)
+def test_the_console_refuses_each_erased_identifier(
+    erased, editor_client, operator_actor, kind, value
+):
+    iva = people_services.person_create(actor=operator_actor, fields={"firstName": "Iva"})
+    if kind == "externalId":
+        response = editor_client.post(
+            f"/person/{iva.pk}/overview",
+            {"version": iva.version, "type": "CUSTOMER", "firstName": "Iva", "externalId": value},
+            HTTP_HX_REQUEST="true",
+        )
+    else:
+        response = editor_client.post(
+            f"/person/{iva.pk}/identities/add",
+            {"kind": kind, "value": value},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 422, response.status_code
+    assert "erased at their request" in response.content.decode()
+    iva.refresh_from_db()
+    assert iva.external_id is None and not iva.identities.exists()
+
+
+@pytest.mark.parametrize(("kind", "value"), KINDS)
+def test_the_people_api_refuses_each_erased_identifier(erased, manage_client, kind, value):
+    body = {
+        "phone": {"contactInformation": {"phone": [{"number": value}]}},
+        "email": {"contactInformation": {"email": [{"address": value}]}},
+        "externalId": {"externalId": value},
+    }[kind]
+    response = manage_client.post("/people/2/persons", {"firstName": "X", **body}, format="json")
+    exception = assert_vendor_error(response, 400, "IDENTIFIER_SUPPRESSED")
+    assert exception["text"].startswith(
+        {"phone": "This phone", "email": "This email", "externalId": "This externalId"}[kind]
+    )
+    assert not Person.objects.filter(first_name="X").exists()
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [{"phoneNumber": "38516419710"}, {"email": "ana.horvat@example.com"}, {"externalId": "crm-42"}],
+)
+def test_a_device_cannot_be_personalized_with_any_erased_identifier(erased, identity):
+    device = InstallationFactory(
+        person=people_services.new_anonymous_person(),
+        application=erased.app,
+        push_registration_id="push-another-phone",
+    )
+    response = send(
+        api_client(app=erased.app),
+        "post",
+        push_url(device.push_registration_id, "personalize"),
+        {"identity": identity},
+    )
+    assert response.status_code == 400, response.json()
+    assert response.json()["errorCode"] == 48109
+    device.refresh_from_db()
+    assert device.person.external_id is None and not device.person.identities.exists()
