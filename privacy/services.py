@@ -1,5 +1,6 @@
-"""Privacy operations (DOMAIN.md, erasure and personal data): request, cancel and run an
-erasure; lift a suppression; the access-request bundle. Each records who did it.
+"""Privacy operations (DOMAIN.md, erasure and personal data): request (for one person or a
+population), cancel and run an erasure; lift a suppression; the access-request bundle; reveal
+one masked value. Each records who did it.
 
 An erasure runs in one transaction per person, with the person locked first (the lock order
 of every writer): its identifiers are suppressed (people.suppression), its history stays as
