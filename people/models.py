@@ -605,7 +605,7 @@ class EventKind(models.TextChoices):
     CUSTOM_EVENT = "CUSTOM_EVENT", "Custom event"
     # Another person merged into this one (directory.merge); its changes keep what undo needs.
     MERGE = "MERGE", "Merged"
-    # A merge undone (directory.merge.undo_merge), on both people; reverts names the MERGE.
+    # A merge undone (directory.merge_undo.undo_merge), on both people; reverts names the MERGE.
     MERGE_UNDONE = "MERGE_UNDONE", "Merge undone"
 
 

@@ -340,7 +340,7 @@ ERASURE_COOLING_OFF_DAYS = int(os.environ.get("ERASURE_COOLING_OFF_DAYS") or 7)
 BULK_ERASURE_MAX = int(os.environ.get("BULK_ERASURE_MAX") or 10_000)
 # How many masked values one operator may reveal per hour (privacy.services.reveal).
 REVEALS_PER_HOUR = int(os.environ.get("REVEALS_PER_HOUR") or 30)
-# How many days a merge of two people can be undone (directory.merge.undo_merge).
+# How many days a merge of two people can be undone (directory.merge_undo.undo_merge).
 MERGE_UNDO_DAYS = int(os.environ.get("MERGE_UNDO_DAYS") or 30)
 
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE") or "6000/min"

@@ -24,6 +24,7 @@ from core.api.schema import error_responses
 from core.api.views import VendorAPIView
 from core.errors import DomainError, ErrorCode
 from directory import merge as merging
+from directory import merge_undo
 from directory.api.filters import (
     PERSON_DEFAULT_ORDER,
     PersonFilterSet,
@@ -391,7 +392,7 @@ class PersonsMergeView(VendorAPIView):
             "personId": result.person.pk,
             "mergedPersonId": other_id,
             "version": result.person.version,
-            "undoUntil": merging.undo_deadline(result.event).isoformat(),
+            "undoUntil": merge_undo.undo_deadline(result.event).isoformat(),
         }
         return Response(body, headers={"ETag": etag_of(result.person)})
 
@@ -427,7 +428,7 @@ class MergeUndoView(VendorAPIView):
     )
     def post(self, request, eventId: int):
         try:
-            result = merging.undo_merge(event_id=eventId, actor=actor_from_request(request))
+            result = merge_undo.undo_merge(event_id=eventId, actor=actor_from_request(request))
         except DomainError as error:
             if error.code != ErrorCode.REVERT_CONFLICT:
                 raise

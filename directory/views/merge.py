@@ -26,8 +26,8 @@ from directory.merge import (
     default_choices,
     merge,
     read_sides,
-    undo_merge,
 )
+from directory.merge_undo import undo_merge
 from people.fields import STANDARD_FIELDS
 from people.history_lines import label, value_text
 from people.models import Person

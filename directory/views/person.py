@@ -26,6 +26,7 @@ from directory.person_page import PersonPage, person_page
 from directory.revert import Revert, revert_event
 from installations import depersonalize
 from people import masking, selectors, services
+from people.attribute_editor import editor_state
 from people.forms import PersonForm
 from people.history_lines import label, value_text
 from people.models import Event, EventKind, Person
@@ -35,7 +36,6 @@ from people.views import (
     actor_of,
     describe_changes,
     describe_history,
-    editor_state,
     own_version,
     person_url,
     section_response,

@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from core.errors import DomainError, ErrorCode
-from directory.merge import MergeChoices, merge, undo_merge
+from directory.merge import MergeChoices, merge
+from directory.merge_undo import undo_merge
 from installations import services as installation_services
 from installations.models import Installation
 from people import custom_attributes as attribute_types

@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 
 from core.errors import DomainError, ErrorCode
-from directory.merge import merge, undo_merge
+from directory.merge import merge
+from directory.merge_undo import undo_merge
 from installations import services as installation_services
 from people import services
 from people.changes import PersonChanges
