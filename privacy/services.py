@@ -61,10 +61,6 @@ def _label(user: AbstractBaseUser) -> str:
     return user.get_username()[:255]
 
 
-def pending_erasure(person_id: int) -> Erasure | None:
-    return Erasure.objects.filter(person_id=person_id, state=ErasureState.PENDING).first()
-
-
 def request_erasure(
     *,
     person_id: int,

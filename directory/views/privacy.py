@@ -1,5 +1,6 @@
-"""The person page's privacy actions (privacy.services): the access-request bundle, and
-erasure requested, cancelled and, for suppressions, lifted by an Administrator."""
+"""The console's privacy actions (privacy.services): the access-request bundle; erasure
+requested for one person or everyone a search finds, and cancelled, by an Administrator; a
+suppression lifted; one masked value revealed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import delete_required, edit_required, operator_required
@@ -56,7 +58,7 @@ def erasure_request(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request,
         f"Erasure of {person.display_name} requested: it runs on "
-        f"{erasure.due_at:%Y-%m-%d} unless cancelled before.",
+        f"{timezone.localtime(erasure.due_at):%Y-%m-%d} unless cancelled before.",
     )
     return redirect(person_url(person, "privacy"))
 
