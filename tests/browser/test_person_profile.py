@@ -33,6 +33,17 @@ def ana(transactional_db):
     return make_profile(Actor.system("tests"))
 
 
+def scroll_down(page) -> None:
+    """Scroll past the first screens. Polled with evaluate: wait_for_function compiles its
+    text in the page, which the Content-Security-Policy refuses (no 'unsafe-eval')."""
+    page.mouse.wheel(0, 2500)
+    for _ in range(50):
+        if page.evaluate("window.scrollY") > 1000:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the page did not scroll")
+
+
 def open_person(page, user, person, query: str = "") -> None:
     sign_in(page, user.username)
     page.goto(f"/person/{person.pk}/{query}")
@@ -178,8 +189,7 @@ def test_the_section_nav_stays_in_view_on_a_wide_screen(page, editor, ana):
     page.set_viewport_size({"width": 1440, "height": 900})
     open_person(page, editor, ana.person)
     nav = page.get_by_role("navigation", name="Sections of this profile")
-    page.mouse.wheel(0, 2500)
-    page.wait_for_function("window.scrollY > 1000")
+    scroll_down(page)
     expect(nav).to_be_in_viewport()
     assert nav.bounding_box()["y"] <= 1
     # A section jumped to starts below the nav, not under it.
@@ -199,8 +209,7 @@ def test_on_a_phone_the_nav_covers_nothing_and_nothing_overflows(browser, live_s
         page.goto(f"/person/{ana.person.pk}/{query}")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         nav = page.get_by_role("navigation", name="Sections of this profile")
-        page.mouse.wheel(0, 2500)
-        page.wait_for_function("window.scrollY > 1000")
+        scroll_down(page)
         # It scrolls away with the page: nothing below it is hidden under it.
         expect(nav).not_to_be_in_viewport()
     context.close()
