@@ -36,6 +36,10 @@ class ErrorCode:
     # A history event of a kind that has no revert (install, launch, custom event, ...);
     # the API answers it, like REVERT_CONFLICT, with 409.
     NOT_REVERTIBLE = "NOT_REVERTIBLE"
+    # A bulk job's kind that no action registered (jobs.actions).
+    JOB_KIND_UNKNOWN = "JOB_KIND_UNKNOWN"
+    # Undo of a bulk job: the person changed since the job, and is left as it is.
+    CHANGED_SINCE = "CHANGED_SINCE"
 
 
 class DomainError(Exception):

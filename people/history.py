@@ -23,6 +23,8 @@ class Actor:
     label: str
     source: str
     user: AbstractBaseUser | None = None
+    # The bulk job (jobs.Job) this actor acts for: its events name the job.
+    job_id: int | None = None
 
     @classmethod
     def operator(cls, user: AbstractBaseUser, source: str = Source.UI) -> Actor:
@@ -83,6 +85,7 @@ def event_row(
         source=actor.source,
         push_registration_id=push_registration_id,
         changes=changes or {},
+        job_id=actor.job_id,
     )
 
 

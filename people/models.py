@@ -58,6 +58,7 @@ class Origin(models.TextChoices):
     API = "API", "API"
     ADMIN = "ADMIN", "Django admin"
     SYSTEM = "SYSTEM", "System"
+    JOB = "JOB", "Bulk job"
 
 
 class Person(models.Model):
@@ -574,6 +575,10 @@ class Event(models.Model):
     # The event whose change this one reverted (directory.revert); itself revertible.
     reverts = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by"
+    )
+    # The bulk job that made this change (jobs.Job), when a job did.
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
 
     class Meta:

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "axes",
     "pgtrigger",
     "core",
+    "jobs",
     "portal",
     "people",
     "installations",
