@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "installations",
     "directory",
     "privacy",
+    "populations",
 ]
 
 MIDDLEWARE = [
