@@ -4,10 +4,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.errors import DomainError, ErrorCode
-from directory.merge import MergeChoices, merge
+from directory.merge import MERGED_AWAY_RELATIONS, MergeChoices, merge
 from directory.merge_undo import undo_merge
 from installations import services as installation_services
 from installations.models import Installation
@@ -16,8 +18,10 @@ from people import services
 from people.models import (
     AttributeValue,
     ContactIdentity,
+    DuplicatePair,
     Event,
     EventKind,
+    NotDuplicate,
     Person,
     PersonTag,
     PersonType,
@@ -261,3 +265,43 @@ def test_a_person_pending_erasure_is_not_merged(pair, operator_actor, administra
     assert caught.value.code == ErrorCode.CONFLICT
     assert caught.value.details == {"personId": other.pk}
     assert Person.objects.filter(pk=other.pk).exists()
+
+
+def test_every_relation_to_a_person_is_dealt_with_before_the_merged_away_row_goes():
+    """The merged-away person's row is deleted without Django's deletion collector: each
+    relation must be moved or deleted by the merge (MERGED_AWAY_RELATIONS), or the database
+    would refuse the delete."""
+    relations = {
+        f"{field.related_model.__name__}.{field.field.name}"
+        for field in Person._meta.get_fields(include_hidden=True)
+        if field.is_relation and field.auto_created and not field.concrete
+    }
+    assert relations == set(MERGED_AWAY_RELATIONS)
+
+
+def test_nothing_of_the_merged_away_person_is_left(pair, operator_actor, editor):
+    survivor, other, _, _ = pair
+    third = PersonFactory()
+    DuplicatePair.objects.create(low_id=other.pk, high_id=third.pk, reasons=["name"])
+    NotDuplicate.objects.create(low_id=survivor.pk, high_id=other.pk, operator=editor)
+    with CaptureQueriesContext(connection) as queries:
+        merge(
+            survivor_id=survivor.pk,
+            other_id=other.pk,
+            # The survivor's Age: the other's Age row is left behind and deleted.
+            choices=MergeChoices(custom_attributes={"Age": "survivor"}),
+            actor=operator_actor,
+        )
+    # Both people locked (with their pending erasures), their identities, values,
+    # installations (locked) and tags; the identities moved, the survivor's primary unset
+    # (the other's is kept), the installations and the history moved (their ids read
+    # first), a tag and two values moved; what is left of the other deleted (a shared tag,
+    # its Age, the pairs, the row); the survivor saved and its MERGE event.
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 19, "\n".join(statements)
+    assert not PersonTag.objects.filter(person_id=other.pk).exists()
+    assert not AttributeValue.objects.filter(person_id=other.pk).exists()
+    assert not DuplicatePair.objects.filter(low_id=other.pk).exists()
+    assert not NotDuplicate.objects.filter(high_id=other.pk).exists()
+    assert not Person.objects.filter(pk=other.pk).exists()
+    assert Person.objects.filter(pk=third.pk).exists()
