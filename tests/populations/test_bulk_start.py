@@ -11,6 +11,7 @@ from html import unescape
 import pytest
 from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from directory.forms import SearchForm
@@ -448,3 +449,21 @@ def test_a_selection_stores_the_ids_selected(vips):
 
     assert form.is_valid(), form.errors
     assert form.population.stored() == {"ids": [3, 9]}
+
+
+def test_the_selection_costs_the_search_page_no_statement(
+    editor_client, vips, monkeypatch, django_assert_num_queries
+):
+    """The actions offered are read from the registry and the permissions the page has
+    read already: the page takes as many statements with the selection bar as without."""
+    url = reverse("home") + "?tags=vip"
+    editor_client.get(url)  # the session and tag sizes read once
+    with CaptureQueriesContext(connection) as without:
+        html = html_of(editor_client.get(url))
+    assert 'id="bulk-selection"' not in html
+    register_test_actions(monkeypatch)
+
+    with django_assert_num_queries(len(without.captured_queries)):
+        html = html_of(editor_client.get(url))
+
+    assert 'id="bulk-selection"' in html
