@@ -1,7 +1,7 @@
 // The search page's selection for bulk actions (templates/populations/_bulk_bar.html): a
 // checkbox per row (form="bulk-selection"), one for the whole page, and, once the whole page
 // is selected and the search has more, "Select all N matching this search" (the bar's
-// hidden "all"). The bar with its Actions menu shows while something is selected. Every
+// hidden "all"). The Actions menu shows while something is selected. Every
 // control lives inside #results, which each search answer replaces: the listeners are on the
 // document and the state is read from the page each time.
 (function () {
@@ -42,7 +42,8 @@
     form.querySelectorAll("[data-bulk-total]").forEach(function (total) {
       total.textContent = totalText();
     });
-    form.hidden = checked === 0 && !everyone;
+    form.classList.toggle("is-selecting", checked > 0 || everyone);
+    show(form.querySelector(".bulk-actions"), checked > 0 || everyone);
     show(form.querySelector("[data-bulk-selected]"), checked > 0 && !everyone && !(wholePage && form.dataset.morePages === "yes"));
     show(form.querySelector("[data-bulk-page-banner]"), wholePage && !everyone && form.dataset.morePages === "yes");
     show(form.querySelector("[data-bulk-all-banner]"), everyone);

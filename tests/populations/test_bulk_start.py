@@ -89,7 +89,7 @@ def test_an_editor_selects_rows_and_sees_the_actions_of_an_editor(
 
     boxes = re.findall(r'class="bulk-row" name="ids" value="(\d+)" form="bulk-selection"', html)
     assert sorted(map(int, boxes)) == sorted(p.pk for p in vips)
-    assert 'id="bulk-select-page" aria-label="Select all on this page"' in html
+    assert 'id="bulk-select-page"' in html and "Select all on this page" in html
     assert 'id="bulk-selection"' in html and "Select all <span data-bulk-total>" in html
     menu = re.findall(r'name="action" value="([^"]+)"', html)
     assert "tags.add" in menu and "push.set" in menu
