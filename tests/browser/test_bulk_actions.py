@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from people import services
 from people.history import Actor
 from tests.browser.conftest import sign_in
+from tests.browser.test_accessibility import AXE, run_axe
 from tests.populations.bulk_support import register_test_actions
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -61,6 +62,7 @@ def select_everyone_and_add_tags(page, screenshot=None):
     expect(actions).to_be_visible()
     if screenshot:
         screenshot(page, "bulk-actions-selection")
+        assert run_axe(page) == []
 
     actions.locator("summary").click()
     page.get_by_role("button", name="Add tags…").click()
@@ -80,11 +82,13 @@ def select_everyone_and_add_tags(page, screenshot=None):
 def test_select_everyone_matching_choose_add_tags_and_preview(
     page, editor, members, bulk_actions, screenshot
 ):
+    page.context.add_init_script(path=str(AXE))
     sign_in(page, editor.username)
 
     select_everyone_and_add_tags(page, screenshot)
 
     screenshot(page, "bulk-actions-preview")
+    assert run_axe(page) == []
     # A parameter the action refuses is shown at its field, in place.
     page.get_by_label("Tags").fill(" , ")
     page.get_by_test_id("bulk-preview-button").click()
