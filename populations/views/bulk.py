@@ -266,7 +266,6 @@ def _context(request: HttpRequest, bulk: BulkForm, preview: Preview | None) -> d
         "back_url": reverse("home") + (f"?{query_string}" if query_string else ""),
         "preview": preview,
         "posted": posted,
-        "sample_size": SAMPLE_SIZE,
     }
 
 

@@ -97,6 +97,26 @@ def test_select_everyone_matching_choose_add_tags_and_preview(
     expect(page.get_by_label("Tags")).to_have_attribute("aria-invalid", "true")
 
 
+def test_an_estimate_is_counted_exactly_when_the_operator_asks(
+    page, editor, members, bulk_actions, monkeypatch
+):
+    from directory.search import totals
+
+    monkeypatch.setattr(totals, "EXACT_COUNT_LIMIT", 20)
+    sign_in(page, editor.username)
+    page.goto("/bulk/?tags=vip&all=1&action=tags.add")
+    page.get_by_label("Tags").fill("gold")
+    page.get_by_test_id("bulk-preview-button").click()
+    preview = page.get_by_test_id("bulk-preview")
+    expect(preview.get_by_test_id("bulk-preview-count")).to_have_attribute("data-exact", "estimate")
+
+    preview.get_by_test_id("count-exactly").click()
+
+    expect(preview.get_by_test_id("bulk-preview-count")).to_contain_text("(counted exactly)")
+    expect(preview.get_by_test_id("bulk-people")).to_have_text("30 people")
+    expect(preview.get_by_test_id("count-exactly")).to_have_count(0)
+
+
 def test_a_viewer_has_nothing_to_select(page, viewer, members, bulk_actions):
     sign_in(page, viewer.username)
     page.goto("/?tags=vip")
