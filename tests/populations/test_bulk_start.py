@@ -467,3 +467,34 @@ def test_the_selection_costs_the_search_page_no_statement(
         html = html_of(editor_client.get(url))
 
     assert 'id="bulk-selection"' in html
+
+
+def test_without_javascript_the_preview_is_the_whole_page(editor_client, vips, bulk_actions):
+    data = {"ids": vips[1].pk, "action": "tags.add", "tags": "gold"}
+
+    html = html_of(editor_client.post(PREVIEW, data))
+
+    assert "<html" in html and 'data-testid="bulk-preview"' in html
+    assert "1 selected person" in html
+
+
+@pytest.mark.parametrize(
+    ("params", "described"),
+    [
+        ({"q": "horv", "type": "LEAD"}, "“horv”, type Lead"),
+        ({"tags": "vip, gold", "app": "shop-android"}, "tags vip, gold, application shop-android"),
+        ({"primary": "no", "push": "yes"}, "without a primary device, push enabled"),
+        ({"attribute": "Visits", "op": "gte", "value": "3"}, "Visits ≥ 3"),
+        ({"attribute": "Nickname"}, "Nickname set"),
+        ({"created_from": "2026-01-01"}, "created from 2026-01-01"),
+        (
+            {"created_from": "2026-01-01", "created_to": "2026-02-01"},
+            "created 2026-01-01 to 2026-02-01",
+        ),
+    ],
+)
+def test_a_search_is_described_in_words(profile, params, described):
+    form = SearchForm(params)
+    assert form.is_valid(), form.errors
+
+    assert bulk_views.describe(form.to_query()) == described
