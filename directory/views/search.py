@@ -104,7 +104,9 @@ def search(request: HttpRequest) -> HttpResponse:
         "has_filters": query.has_filters if query else False,
         "page": page,
         "rows": page.people if page else [],
-        "rows_html": result_rows(page.people, masked=masked) if page else "",
+        "rows_html": result_rows(page.people, masked=masked, selectable=can_edit(request.user))
+        if page
+        else "",
         "masked": masked,
         "can_edit": can_edit(request.user),
         "can_erase": can_delete_people(request.user),
@@ -179,10 +181,11 @@ def sort_headers(request: HttpRequest, sort: str | None) -> dict[str, dict[str, 
     return headers
 
 
-def result_rows(rows: list, *, masked: bool = False) -> SafeString:
+def result_rows(rows: list, *, masked: bool = False, selectable: bool = False) -> SafeString:
     """The rows of the results table, rendered by the Jinja2 template (autoescaped);
-    ``masked``: phones, emails and externalIds as people.masking shows them."""
-    context = {"rows": rows, "masked": masked}
+    ``masked``: phones, emails and externalIds as people.masking shows them; ``selectable``:
+    a checkbox per row, for a role that may start bulk actions (populations.views.bulk)."""
+    context = {"rows": rows, "masked": masked, "selectable": selectable}
     return mark_safe(render_to_string(RESULT_ROWS, context, using="jinja2"))  # noqa: S308
 
 

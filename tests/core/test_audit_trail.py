@@ -238,6 +238,12 @@ def refused(response) -> Any:
     return response
 
 
+def refused_form(response) -> Any:
+    """A form sent back with its errors (nothing written)."""
+    assert response.status_code == 422, (response.status_code, response.content[:300])
+    return response
+
+
 HTMX = {"HTTP_HX_REQUEST": "true"}
 BY_EXTERNAL_ID = "?identifier=crm-1&type=EXTERNAL_ID"
 QUERY = {"query": {"identifier": "crm-1", "type": "EXTERNAL_ID"}}
@@ -629,6 +635,23 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
     ("home", "POST"): Exempt(
         "the search page: it only reads, and refuses a POST (405)",
         lambda w: refused(w.editor.post(reverse("home"), {"q": "x"})),
+    ),
+    # Bulk actions started from the search page (populations.views.bulk)
+    ("populations:bulk_preview", "POST"): Exempt(
+        "a preview: it counts the population and asks the action for a sample's before and "
+        "after, and writes nothing",
+        lambda w: w.editor.post(
+            reverse("populations:bulk_preview"),
+            {"ids": w.person.pk, "all": "", "action": "tags.add", "tags": "gold"},
+        ),
+    ),
+    ("populations:bulk_start", "POST"): Exempt(
+        "starts a job and changes nobody itself: the job row names who started it (actor, "
+        "source), and each person the job changes gets a history event naming the job "
+        "(Event.job), written by the job engine; a start the form refuses writes nothing",
+        lambda w: refused_form(
+            w.editor.post(reverse("populations:bulk_start"), {"action": "tags.add"})
+        ),
     ),
     ("login", "POST"): Exempt(OWN_SESSION),
     ("login", "PUT"): Exempt(OWN_SESSION),
