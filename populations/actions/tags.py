@@ -1,0 +1,217 @@
+"""Add tags to everyone a query finds, or take them off (``tags.add``, ``tags.remove``).
+
+The names follow the one-record edit's rules (people.changes.parse_tag_names: at most 256
+characters, alike by people.name_keys, duplicates collapsing); a name that no tag has yet
+makes the tag, as adding it to one person does (people.apply._tags_by_name), and the tags are
+locked FOR SHARE before the people, the order of people.services and of tag_delete. A person
+who has all the tags already (or, removing, none of them) is unchanged: no event, no version.
+
+On PostgreSQL the person's ``tag_ids`` follow the links by PersonTag's statement triggers: one
+INSERT or DELETE of a chunk's links updates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import Q
+
+from core.errors import DomainError, ErrorCode
+from jobs.actions import PreviewRow, register
+from people.batches import ROWS_PER_STATEMENT, tags_for
+from people.changes import parse_tag_names
+from people.models import EventKind, Person, PersonTag, Tag
+from people.name_keys import name_key
+from populations.actions.base import (
+    Change,
+    PersonAction,
+    gone_row,
+    listed,
+    preview_people,
+    sample,
+)
+
+
+def clean_tags(params: dict[str, Any]) -> dict[str, Any]:
+    names = parse_tag_names(params.get("tags"), field_name="tags")
+    if not names:
+        raise DomainError(ErrorCode.BAD_REQUEST, "Give at least one tag name.", "tags")
+    return {"tags": names}
+
+
+def links_of(person_ids: Sequence[int], tag_ids: Sequence[int]) -> set[tuple[int, int]]:
+    """(person id, tag id) of these people and tags, in one statement."""
+    return set(
+        PersonTag.objects.filter(person_id__in=list(person_ids), tag_id__in=list(tag_ids))
+        .values_list("person_id", "tag_id")
+        .order_by()
+    )
+
+
+def tags_diff(added: list[str], removed: list[str]) -> dict[str, Any]:
+    """The one-record edit's tag change (people.apply._apply_tags): sorted names."""
+    return {"tags": {"added": sorted(added), "removed": sorted(removed)}}
+
+
+def _existing(names: list[str]) -> list[Tag]:
+    """The tags that have these names (by name_key), in the names' order; no lock."""
+    by_key = {tag.name_key: tag for tag in Tag.objects.filter(name_key__in=map(name_key, names))}
+    return [by_key[key] for key in map(name_key, names) if key in by_key]
+
+
+def _preview(params: dict[str, Any], person_ids: Sequence[int], *, add: bool) -> list[PreviewRow]:
+    ids = sample(person_ids)
+    people = preview_people(ids, Person.objects.prefetch_related("tags"))
+    existing = {tag.name_key: tag.name for tag in _existing(params["tags"])}
+    # A name no tag has yet: the tag the job makes is named as given.
+    names = {name_key(name): existing.get(name_key(name), name) for name in params["tags"]}
+    rows = []
+    for pk in ids:
+        person = people.get(pk)
+        if person is None:
+            rows.append(gone_row(pk))
+            continue
+        have = {tag.name_key: tag.name for tag in person.tags.all()}
+        after = {**have, **names} if add else {k: v for k, v in have.items() if k not in names}
+        rows.append(
+            PreviewRow(
+                pk,
+                person.display_name,
+                before={"Tags": listed(have.values())},
+                after={"Tags": listed(after.values())},
+            )
+        )
+    return rows
+
+
+class AddTags(PersonAction):
+    kind = "tags.add"
+    label = "Add tags"
+
+    def clean_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        return clean_tags(params)
+
+    def prepare(self, params: dict[str, Any]) -> list[Tag]:
+        return list({tag.pk: tag for tag in tags_for(params["tags"]).values()}.values())
+
+    def plan(self, tags: list[Tag], people: dict[int, dict[str, Any]]) -> dict[int, Change]:
+        have = links_of(list(people), [tag.pk for tag in tags])
+        changes = {}
+        for pk in people:
+            new = [tag for tag in tags if (pk, tag.pk) not in have]
+            if new:
+                changes[pk] = Change(
+                    EventKind.TAGS_CHANGED,
+                    tags_diff([tag.name for tag in new], []),
+                    undo={"tags": [tag.pk for tag in new]},
+                )
+        return changes
+
+    def write(self, tags: list[Tag], changes: dict[int, Change]) -> None:
+        PersonTag.objects.bulk_create(
+            [
+                PersonTag(person_id=pk, tag_id=tag_id)
+                for pk, change in changes.items()
+                for tag_id in change.undo["tags"]
+            ],
+            batch_size=ROWS_PER_STATEMENT,
+        )
+
+    def prepare_undo(self, records: dict[int, dict[str, Any]]) -> dict[int, str]:
+        """tag id -> name, of the tags the job added (its undo takes them off)."""
+        ids = {tag_id for record in records.values() for tag_id in record["tags"]}
+        return dict(Tag.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+    def restore(
+        self,
+        names: dict[int, str],
+        records: dict[int, dict[str, Any]],
+        people: dict[int, dict[str, Any]],
+    ) -> dict[int, Change]:
+        # The person is at the job's version, so it has the links the job added: each tag's
+        # people, one DELETE for all of them.
+        by_tag: dict[int, list[int]] = {}
+        for pk, record in records.items():
+            for tag_id in record["tags"]:
+                by_tag.setdefault(tag_id, []).append(pk)
+        condition = Q()
+        for tag_id, pks in by_tag.items():
+            condition |= Q(tag_id=tag_id, person_id__in=pks)
+        if by_tag:
+            PersonTag.objects.filter(condition).delete()
+        return {
+            pk: Change(
+                EventKind.TAGS_CHANGED,
+                tags_diff([], [names[tag_id] for tag_id in record["tags"] if tag_id in names]),
+            )
+            for pk, record in records.items()
+        }
+
+    def preview(self, params: dict[str, Any], person_ids: Sequence[int]) -> list[PreviewRow]:
+        return _preview(params, person_ids, add=True)
+
+
+class RemoveTags(PersonAction):
+    kind = "tags.remove"
+    label = "Remove tags"
+
+    def clean_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        return clean_tags(params)
+
+    def prepare(self, params: dict[str, Any]) -> list[Tag]:
+        # Taking a link off needs no lock on its tag (a one-record removal takes none).
+        return _existing(params["tags"])
+
+    def plan(self, tags: list[Tag], people: dict[int, dict[str, Any]]) -> dict[int, Change]:
+        if not tags:
+            return {}
+        have = links_of(list(people), [tag.pk for tag in tags])
+        changes = {}
+        for pk in people:
+            gone = [tag for tag in tags if (pk, tag.pk) in have]
+            if gone:
+                names = [tag.name for tag in gone]
+                changes[pk] = Change(
+                    EventKind.TAGS_CHANGED, tags_diff([], names), undo={"tags": names}
+                )
+        return changes
+
+    def write(self, tags: list[Tag], changes: dict[int, Change]) -> None:
+        PersonTag.objects.filter(
+            person_id__in=list(changes), tag_id__in=[tag.pk for tag in tags]
+        ).delete()
+
+    def prepare_undo(self, records: dict[int, dict[str, Any]]) -> dict[str, Tag]:
+        """name -> its tag, made again if it was deleted since, locked FOR SHARE before the
+        people (the order of a one-record add)."""
+        return tags_for(name for record in records.values() for name in record["tags"])
+
+    def restore(
+        self,
+        tags: dict[str, Tag],
+        records: dict[int, dict[str, Any]],
+        people: dict[int, dict[str, Any]],
+    ) -> dict[int, Change]:
+        # At the job's version, the person has none of the tags the job took off.
+        PersonTag.objects.bulk_create(
+            [
+                PersonTag(person_id=pk, tag_id=tags[name].pk)
+                for pk, record in records.items()
+                for name in record["tags"]
+            ],
+            batch_size=ROWS_PER_STATEMENT,
+        )
+        return {
+            pk: Change(
+                EventKind.TAGS_CHANGED, tags_diff([tags[name].name for name in record["tags"]], [])
+            )
+            for pk, record in records.items()
+        }
+
+    def preview(self, params: dict[str, Any], person_ids: Sequence[int]) -> list[PreviewRow]:
+        return _preview(params, person_ids, add=False)
+
+
+register(AddTags())
+register(RemoveTags())
