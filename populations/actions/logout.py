@@ -93,11 +93,12 @@ class LogOut:
                 for pk, mine in by_person.items():
                     anonymous = not people[pk]["external_id"] and pk not in identified
                     moving += leaving(mine, matched, anonymous)
+                # Read before the move: it sets each installation's new person.
+                moved = {installation.person_id for installation in moving}
                 if moving:
                     depersonalize_locked(moving, job_actor(job))
         except DomainError as error:
             return outcomes_of_errors(ids, error)
-        moved = {i.person_id for i in moving}
         return [
             missing(pk) if pk not in people else RowOutcome(pk, changed=pk in moved) for pk in ids
         ]
