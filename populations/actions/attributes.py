@@ -133,6 +133,14 @@ def write_values(
         )
 
 
+def _by_definition(definitions: dict[int, AttributeDefinition], records: dict[int, Any]):
+    """Each definition with the undo records of its values."""
+    for definition in definitions.values():
+        mine = {pk: r for pk, r in records.items() if r["d"] == definition.pk}
+        if mine:
+            yield definition, mine
+
+
 # ---------------------------------------------------------------------------------------------
 # The actions
 
@@ -194,19 +202,11 @@ class AttributeAction(PersonAction):
 
     def restore(self, definitions, records, people) -> dict[int, Change]:
         changes: dict[int, Change] = {}
-        for definition in definitions.values():
-            mine = {pk: r for pk, r in records.items() if r["d"] == definition.pk}
-            if not mine:
-                continue
+        for definition, mine in _by_definition(definitions, records):
             now = values_of(definition, list(mine))
-            rows, removed = [], []
             for pk, record in mine.items():
                 after = now.get(pk)
                 row = row_of(pk, definition, record["before"]) if record["before"] else None
-                if row is None:
-                    removed.append(pk)
-                else:
-                    rows.append(row)
                 diff = attribute_diff(
                     definition,
                     attribute_types.from_row(definition, after) if after else None,
@@ -216,8 +216,17 @@ class AttributeAction(PersonAction):
                     EventKind.CUSTOM_ATTRIBUTES_CHANGED,
                     {"customAttributes": {definition.name: diff}},
                 )
-            write_values(definition, rows, removed)
         return changes
+
+    def put_back(self, definitions, records) -> None:
+        for definition, mine in _by_definition(definitions, records):
+            rows = [
+                row_of(pk, definition, record["before"])
+                for pk, record in mine.items()
+                if record["before"]
+            ]
+            removed = [pk for pk, record in mine.items() if not record["before"]]
+            write_values(definition, rows, removed)
 
     def preview(self, params: dict[str, Any], person_ids: Sequence[int]) -> list[PreviewRow]:
         ids = sample(person_ids)

@@ -82,7 +82,8 @@ def unique(ids: Iterable[int]) -> list[int]:
 @dataclass
 class Change:
     """One person's change by an action: its history event, what its undo needs, the person's
-    columns it sets (besides version and modified_at) and the event it reverts (an undo)."""
+    columns it sets (besides version and modified_at: a value, or an expression of the stored
+    row) and the event it reverts (an undo)."""
 
     kind: str
     changes: dict[str, Any]
@@ -105,7 +106,7 @@ def record_changes(actor: Actor, changes: dict[int, Change]) -> dict[int, int]:
         modified_at=timezone.now(),
         **{
             column: Case(
-                *(When(pk__in=pks, then=Value(value)) for value, pks in values.items()),
+                *(When(pk__in=pks, then=_expression(value)) for value, pks in values.items()),
                 default=F(column),
             )
             for column, values in columns.items()
@@ -120,6 +121,12 @@ def record_changes(actor: Actor, changes: dict[int, Change]) -> dict[int, int]:
         events.append(event)
     Event.objects.bulk_create(events, batch_size=ROWS_PER_STATEMENT)
     return {event.person_id: event.pk for event in events}
+
+
+def _expression(value: Any):
+    """A column's new value as the UPDATE writes it: an expression as it is (tag ids computed
+    from the stored ones), a plain value as a parameter."""
+    return value if hasattr(value, "resolve_expression") else Value(value)
 
 
 def outcomes(
@@ -234,9 +241,9 @@ class PersonAction:
                 context = self.prepare(job.params)
                 people = lock_people(ids, *self.person_fields)
                 changes = self.plan(context, people) if people else {}
+                events = record_changes(job_actor(job), changes)
                 if changes:
                     self.write(context, changes)
-                events = record_changes(job_actor(job), changes)
         except DomainError as error:
             return outcomes_of_errors(ids, error)
         return outcomes(ids, people, changes, events)
@@ -254,6 +261,8 @@ class PersonAction:
             for pk, change in changes.items():
                 change.reverts = records[pk]["e"]
             record_changes(job_actor(job), changes)
+            if changes:
+                self.put_back(context, restorable)
         return undo_outcomes(ids, conflicts, changes)
 
     # What each action says
@@ -266,7 +275,8 @@ class PersonAction:
         raise NotImplementedError
 
     def write(self, context: Any, changes: dict[int, Change]) -> None:
-        """The rows beside the person (links, values); person columns are Change.columns."""
+        """The rows beside the person (links, values), written after the people's UPDATE
+        (person columns are Change.columns)."""
 
     def prepare_undo(self, records: dict[int, dict[str, Any]]) -> Any:
         return records
@@ -280,7 +290,13 @@ class PersonAction:
     def restore(
         self, context: Any, records: dict[int, dict[str, Any]], people: dict[int, dict[str, Any]]
     ) -> dict[int, Change]:
+        """The Change (the undo's event, the person's columns) of each person of ``records``,
+        all as the job left them; nothing written yet."""
         raise NotImplementedError
+
+    def put_back(self, context: Any, records: dict[int, dict[str, Any]]) -> None:
+        """The rows beside the person as ``records`` had them before the job, written after
+        the people's UPDATE."""
 
     def preview(self, params: dict[str, Any], person_ids: Sequence[int]) -> list[PreviewRow]:
         raise NotImplementedError

@@ -12,10 +12,12 @@ INSERT or DELETE of a chunk's links updates them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from core.errors import DomainError, ErrorCode
 from jobs.actions import PreviewRow, register
@@ -40,6 +42,12 @@ def clean_tags(params: dict[str, Any]) -> dict[str, Any]:
     return {"tags": names}
 
 
+ADD_TAG_IDS = "ARRAY(SELECT DISTINCT t FROM unnest(tag_ids || %s::bigint[]) AS t ORDER BY t)"
+REMOVE_TAG_IDS = (
+    "ARRAY(SELECT t FROM unnest(tag_ids) AS t WHERE t <> ALL (%s::bigint[]) ORDER BY t)"
+)
+
+
 def links_of(person_ids: Sequence[int], tag_ids: Sequence[int]) -> set[tuple[int, int]]:
     """(person id, tag id) of these people and tags, in one statement."""
     return set(
@@ -47,6 +55,31 @@ def links_of(person_ids: Sequence[int], tag_ids: Sequence[int]) -> set[tuple[int
         .values_list("person_id", "tag_id")
         .order_by()
     )
+
+
+class TagIds:
+    """On PostgreSQL, ``tag_ids`` as the links' triggers leave them once tags are added (or
+    removed: ``add`` False), as people.models' _ADD_TAG_IDS and _REMOVE_TAG_IDS compute them,
+    for the people's one UPDATE: the triggers then find each person's tag ids right already
+    and leave its row alone. People given the same tags share one expression (the UPDATE has
+    a branch per set of tags). Elsewhere nothing keeps tag ids, and nothing is set."""
+
+    def __init__(self, *, add: bool) -> None:
+        self.add = add
+        self.kept = connection.vendor == "postgresql"
+        self.expressions: dict[tuple[int, ...], RawSQL] = {}
+
+    def column(self, tag_ids: Iterable[int]) -> dict[str, RawSQL]:
+        if not self.kept:
+            return {}
+        ids = tuple(sorted(set(tag_ids)))
+        if ids not in self.expressions:
+            self.expressions[ids] = RawSQL(
+                ADD_TAG_IDS if self.add else REMOVE_TAG_IDS,
+                (list(ids),),
+                output_field=Person._meta.get_field("tag_ids"),
+            )
+        return {"tag_ids": self.expressions[ids]}
 
 
 def tags_diff(added: list[str], removed: list[str]) -> dict[str, Any]:
@@ -97,6 +130,7 @@ class AddTags(PersonAction):
 
     def plan(self, tags: list[Tag], people: dict[int, dict[str, Any]]) -> dict[int, Change]:
         have = links_of(list(people), [tag.pk for tag in tags])
+        tag_ids = TagIds(add=True)
         changes = {}
         for pk in people:
             new = [tag for tag in tags if (pk, tag.pk) not in have]
@@ -105,6 +139,7 @@ class AddTags(PersonAction):
                     EventKind.TAGS_CHANGED,
                     tags_diff([tag.name for tag in new], []),
                     undo={"tags": [tag.pk for tag in new]},
+                    columns=tag_ids.column(tag.pk for tag in new),
                 )
         return changes
 
@@ -129,6 +164,17 @@ class AddTags(PersonAction):
         records: dict[int, dict[str, Any]],
         people: dict[int, dict[str, Any]],
     ) -> dict[int, Change]:
+        tag_ids = TagIds(add=False)
+        return {
+            pk: Change(
+                EventKind.TAGS_CHANGED,
+                tags_diff([], [names[tag_id] for tag_id in record["tags"] if tag_id in names]),
+                columns=tag_ids.column(record["tags"]),
+            )
+            for pk, record in records.items()
+        }
+
+    def put_back(self, names: dict[int, str], records: dict[int, dict[str, Any]]) -> None:
         # The person is at the job's version, so it has the links the job added: each tag's
         # people, one DELETE for all of them.
         by_tag: dict[int, list[int]] = {}
@@ -140,13 +186,6 @@ class AddTags(PersonAction):
             condition |= Q(tag_id=tag_id, person_id__in=pks)
         if by_tag:
             PersonTag.objects.filter(condition).delete()
-        return {
-            pk: Change(
-                EventKind.TAGS_CHANGED,
-                tags_diff([], [names[tag_id] for tag_id in record["tags"] if tag_id in names]),
-            )
-            for pk, record in records.items()
-        }
 
     def preview(self, params: dict[str, Any], person_ids: Sequence[int]) -> list[PreviewRow]:
         return _preview(params, person_ids, add=True)
@@ -167,13 +206,17 @@ class RemoveTags(PersonAction):
         if not tags:
             return {}
         have = links_of(list(people), [tag.pk for tag in tags])
+        tag_ids = TagIds(add=False)
         changes = {}
         for pk in people:
             gone = [tag for tag in tags if (pk, tag.pk) in have]
             if gone:
                 names = [tag.name for tag in gone]
                 changes[pk] = Change(
-                    EventKind.TAGS_CHANGED, tags_diff([], names), undo={"tags": names}
+                    EventKind.TAGS_CHANGED,
+                    tags_diff([], names),
+                    undo={"tags": names},
+                    columns=tag_ids.column(tag.pk for tag in gone),
                 )
         return changes
 
@@ -193,6 +236,17 @@ class RemoveTags(PersonAction):
         records: dict[int, dict[str, Any]],
         people: dict[int, dict[str, Any]],
     ) -> dict[int, Change]:
+        tag_ids = TagIds(add=True)
+        return {
+            pk: Change(
+                EventKind.TAGS_CHANGED,
+                tags_diff([tags[name].name for name in record["tags"]], []),
+                columns=tag_ids.column(tags[name].pk for name in record["tags"]),
+            )
+            for pk, record in records.items()
+        }
+
+    def put_back(self, tags: dict[str, Tag], records: dict[int, dict[str, Any]]) -> None:
         # At the job's version, the person has none of the tags the job took off.
         PersonTag.objects.bulk_create(
             [
@@ -202,12 +256,6 @@ class RemoveTags(PersonAction):
             ],
             batch_size=ROWS_PER_STATEMENT,
         )
-        return {
-            pk: Change(
-                EventKind.TAGS_CHANGED, tags_diff([tags[name].name for name in record["tags"]], [])
-            )
-            for pk, record in records.items()
-        }
 
     def preview(self, params: dict[str, Any], person_ids: Sequence[int]) -> list[PreviewRow]:
         return _preview(params, person_ids, add=False)
