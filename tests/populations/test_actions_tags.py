@@ -205,3 +205,40 @@ def test_preview_shows_before_and_after_and_writes_nothing(people, editor, kind)
         assert first.after == {"Tags": "Gold"}
         assert rows[1].before == rows[1].after == {"Tags": "—"}
     assert rows[-1].error == f"Person {gone} does not exist."
+
+
+def person_rows_written() -> int:
+    """Rows of people_person updated so far in this transaction (PostgreSQL's counters)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'people_person'"
+        )
+        return cursor.fetchone()[0]
+
+
+def assert_tag_ids_follow_the_links(people: list[Person]) -> None:
+    for person in Person.objects.filter(pk__in=[p.pk for p in people]):
+        assert sorted(person.tag_ids) == sorted(person.tags.values_list("pk", flat=True))
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("kind", ["tags.add", "tags.remove"])
+def test_each_changed_persons_row_is_written_once_and_its_tag_ids_follow(people, editor, kind):
+    tag(people[0], "a", "b")
+    tag(people[1], "b")
+    job = start(kind, {"tags": ["a", "B", "c"]}, editor)
+
+    written = person_rows_written()
+    outcomes = run(job, [p.pk for p in people])
+    changed = sum(o.changed for o in outcomes)
+    assert person_rows_written() - written == changed  # the links' triggers wrote none
+    assert_tag_ids_follow_the_links(people)
+
+    written = person_rows_written()
+    undo(job, outcomes, editor)
+    assert person_rows_written() - written == changed
+    assert_tag_ids_follow_the_links(people)
+    # The triggers still keep them when links are written otherwise.
+    tag(people[2], "d")
+    services.person_remove_tags(person=people[0], actor=SYSTEM, names=["a"])
+    assert_tag_ids_follow_the_links(people)
