@@ -35,6 +35,7 @@ from populations.actions.base import (
     Change,
     PersonAction,
     gone_row,
+    parameters,
     preview_people,
     sample,
 )
@@ -260,7 +261,7 @@ class SetAttribute(AttributeAction):
     label = "Set a custom attribute"
 
     def clean_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        definition = definition_named(params.get("name"))
+        definition = definition_named(parameters(params).get("name"))
         if params.get("value") is None:
             raise DomainError(
                 ErrorCode.BAD_REQUEST,
@@ -280,7 +281,7 @@ class RemoveAttribute(AttributeAction):
     label = "Remove a custom attribute"
 
     def clean_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"name": definition_named(params.get("name")).name}
+        return {"name": definition_named(parameters(params).get("name")).name}
 
     def value_for(self, definition: AttributeDefinition, params: dict[str, Any]) -> Any:
         return None

@@ -42,6 +42,15 @@ NAMED_CHANGES = 3
 NOTHING = "—"
 
 
+def parameters(params: Any) -> dict[str, Any]:
+    """A job's parameters as given, which must be an object (name -> value)."""
+    if not isinstance(params, dict):
+        raise DomainError(
+            ErrorCode.REQUEST_FORMAT_INVALID, "The parameters must be an object.", "params"
+        )
+    return params
+
+
 def job_actor(job: JobContext) -> Actor:
     """The operator (or key) who started the job, acting from the job: its events show the
     operator as their actor, "Bulk job" as their source, and name the job (Event.job)."""

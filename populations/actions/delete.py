@@ -23,6 +23,9 @@ from people.models import Person
 from populations.actions.base import (
     gone_row,
     job_actor,
+    lock_people,
+    missing,
+    parameters,
     person_ids,
     preview_people,
     sample,
@@ -37,6 +40,7 @@ class DeletePeople:
     undoable = False
 
     def clean_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        parameters(params)
         return {}
 
     def targets(self, query: dict[str, Any]) -> Iterable[int]:
@@ -44,6 +48,11 @@ class DeletePeople:
 
     def apply(self, job: JobContext, person_ids: Sequence[int]) -> list[RowOutcome]:
         ids = unique(person_ids)
+        if job.dry_run:
+            # The engine rolls a dry run back, but not the audit log's "person deleted"
+            # lines: a dry run only finds who is there to delete.
+            people = lock_people(ids)
+            return [RowOutcome(pk, changed=True) if pk in people else missing(pk) for pk in ids]
         answers = person_delete_batch(actor=job_actor(job), person_ids=ids)
         return [
             RowOutcome(pk, error_code=answer.code, message=answer.message)

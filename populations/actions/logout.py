@@ -36,6 +36,7 @@ from populations.actions.base import (
     lock_people,
     missing,
     outcomes_of_errors,
+    parameters,
     person_ids,
     preview_people,
     sample,
@@ -62,7 +63,7 @@ class LogOut:
     undoable = False
 
     def clean_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"application": clean_application(params)}
+        return {"application": clean_application(parameters(params))}
 
     def targets(self, query: dict[str, Any]) -> Iterable[int]:
         return person_ids(query)

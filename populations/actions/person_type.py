@@ -14,7 +14,14 @@ from typing import Any
 from jobs.actions import PreviewRow, register
 from people.fields import clean_standard_field
 from people.models import EventKind, PersonType
-from populations.actions.base import Change, PersonAction, gone_row, preview_people, sample
+from populations.actions.base import (
+    Change,
+    PersonAction,
+    gone_row,
+    parameters,
+    preview_people,
+    sample,
+)
 
 
 def type_label(value: str) -> str:
@@ -36,7 +43,7 @@ class ChangeType(PersonAction):
     person_fields = ("type",)
 
     def clean_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"type": clean_standard_field("type", params.get("type"))}
+        return {"type": clean_standard_field("type", parameters(params).get("type"))}
 
     def plan(self, params: dict[str, Any], people) -> dict[int, Change]:
         wanted = params["type"]

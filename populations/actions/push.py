@@ -38,6 +38,7 @@ from populations.actions.base import (
     lock_people,
     missing,
     outcomes_of_errors,
+    parameters,
     person_ids,
     preview_people,
     sample,
@@ -89,7 +90,7 @@ class SetPush:
     undoable = True
 
     def clean_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        enabled = params.get("enabled")
+        enabled = parameters(params).get("enabled")
         if not isinstance(enabled, bool):
             raise DomainError(
                 ErrorCode.REQUEST_FORMAT_INVALID, "enabled must be true or false.", "enabled"

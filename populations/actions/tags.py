@@ -30,13 +30,14 @@ from populations.actions.base import (
     PersonAction,
     gone_row,
     listed,
+    parameters,
     preview_people,
     sample,
 )
 
 
 def clean_tags(params: dict[str, Any]) -> dict[str, Any]:
-    names = parse_tag_names(params.get("tags"), field_name="tags")
+    names = parse_tag_names(parameters(params).get("tags"), field_name="tags")
     if not names:
         raise DomainError(ErrorCode.BAD_REQUEST, "Give at least one tag name.", "tags")
     return {"tags": names}

@@ -3,6 +3,9 @@ not undoable."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -51,3 +54,16 @@ def test_preview_names_who_would_go_and_writes_nothing(db):
     assert row.before == {"Person": "Ana Horvat", "Installations": "1"}
     assert row.after["Installations"] == "1 moved to new anonymous profiles"
     assert Person.objects.filter(pk=ana.pk).exists()
+
+
+def test_a_dry_run_finds_who_would_go_and_logs_no_deletion(administrator, caplog):
+    ana, gone = PersonFactory(), PersonFactory()
+    job = replace(start("people.delete", {}, administrator), dry_run=True)
+    Person.objects.filter(pk=gone.pk).delete()
+
+    with caplog.at_level(logging.INFO, logger="portal.audit"):
+        outcomes = run(job, [ana.pk, gone.pk])
+
+    assert [(o.changed, o.error_code) for o in outcomes] == [(True, ""), (False, "NOT_FOUND")]
+    assert Person.objects.filter(pk=ana.pk).exists()
+    assert "person deleted" not in caplog.text
