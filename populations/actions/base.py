@@ -7,8 +7,8 @@ opens it, and rolls it back on a dry run), set-based: the rows it attaches (tags
 locked FOR SHARE first, then the people FOR UPDATE in ascending id order, as every writer of
 several people locks them (people.batches, installations.locks), then what it changes read
 in one statement and written in one. A chunk takes the same number of statements for 10
-people as for 1,000 (tests/populations/test_actions_statements.py): 1,000 people one by one
-through people.services took about a hundred times as many.
+people as for 1,000 (tests/populations/test_actions_statements.py: nine for tags.add), where
+people.services.person_add_tags takes fourteen for each person.
 
 What ``apply`` reports for a changed person (``RowOutcome.undo``) is what its undo needs: the
 person's version after the change (``v``: an undo of a person changed since is refused with
@@ -226,9 +226,17 @@ class PersonAction:
     """An action on people's own data (tags, custom attributes, type), as a template: per
     chunk, ``prepare`` locks what it attaches (before the people: people.apply's order),
     the people are locked, ``plan`` reads what each would change (a Change per changed
-    person), ``write`` writes it, then one event per changed person and one UPDATE of their
-    versions (``record_changes``). Undo alike: ``prepare_undo``, the people locked, those
-    changed since refused, ``restore`` for the others."""
+    person), one UPDATE of their versions and one INSERT of an event each
+    (``record_changes``), then ``write`` writes the rows beside them. Undo alike:
+    ``prepare_undo``, the people locked, those changed since refused (``changed_since``,
+    ``unrestorable``), ``restore`` plans the others, their UPDATE and events, then
+    ``put_back`` writes the rows.
+
+    The people's UPDATE comes before the rows: on PostgreSQL it sets the tag ids that the
+    links' triggers would set after them (populations.actions.tags.TagIds), and the triggers
+    then find nothing to update. Each person's row is written once rather than twice (a
+    chunk of tags.add on 1,000 people: 1.5 s of statements before, 0.5 s after, measured on
+    a busy machine)."""
 
     kind = ""
     label = ""

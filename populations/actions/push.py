@@ -71,16 +71,15 @@ def push_events(actor, switched: list[tuple[Installation, bool, int | None]]) ->
 
 
 def switch(installations: Iterable[Installation]) -> None:
-    """Each installation to the opposite of what it has, in one UPDATE."""
-    installations = list(installations)
-    if not installations:
-        return
-    Installation.objects.filter(pk__in=[i.pk for i in installations]).update(
-        registration_enabled=Case(
-            *(When(pk=i.pk, then=Value(not i.registration_enabled)) for i in installations)
-        ),
-        modified_at=timezone.now(),
-    )
+    """Each installation's push to the opposite of what it has, in one UPDATE."""
+    ids = [installation.pk for installation in installations]
+    if ids:
+        Installation.objects.filter(pk__in=ids).update(
+            registration_enabled=Case(
+                When(registration_enabled=True, then=Value(False)), default=Value(True)
+            ),
+            modified_at=timezone.now(),
+        )
 
 
 class SetPush:
@@ -139,7 +138,8 @@ class SetPush:
         with transaction.atomic():
             lock_people(records)
             wanted = [item[0] for items in records.values() for item in items]
-            now = {i.pk: i for i in Installation.objects.select_for_update().filter(pk__in=wanted)}
+            locked = Installation.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+            now = {installation.pk: installation for installation in locked}
             conflicts = {}
             switched = []
             for pk, items in records.items():
