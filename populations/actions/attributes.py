@@ -59,8 +59,17 @@ def definition_named(name: Any) -> AttributeDefinition:
         )
     definitions = attribute_definitions_named([name])
     if name not in definitions:
-        _at("name", lambda: parse_custom_attributes({name: None}, definitions=definitions))
+        raise undefined(name)
     return definitions[name]
+
+
+def undefined(name: str) -> DomainError:
+    """The one-record edit's error for a name no definition has, said of ``name``."""
+    try:
+        parse_custom_attributes({name: None}, definitions={})
+    except DomainError as error:
+        return DomainError(error.code, error.message, "name", error.details)
+    raise AssertionError("an attribute without definition was accepted")
 
 
 def parsed_value(definition: AttributeDefinition, raw: Any) -> Any:
@@ -154,8 +163,8 @@ class AttributeAction(PersonAction):
 
     def prepare(self, params: dict[str, Any]) -> tuple[AttributeDefinition, Any]:
         definition = _definition_locked_for_share(params["name"])
-        if definition is None:
-            definition_named(params["name"])  # the one-record edit's error
+        if definition is None:  # deleted since the job started
+            raise undefined(params["name"])
         return definition, self.value_for(definition, params)
 
     def plan(self, context: tuple[AttributeDefinition, Any], people) -> dict[int, Change]:

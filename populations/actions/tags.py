@@ -6,8 +6,10 @@ makes the tag, as adding it to one person does (people.apply._tags_by_name), and
 locked FOR SHARE before the people, the order of people.services and of tag_delete. A person
 who has all the tags already (or, removing, none of them) is unchanged: no event, no version.
 
-On PostgreSQL the person's ``tag_ids`` follow the links by PersonTag's statement triggers: one
-INSERT or DELETE of a chunk's links updates them.
+On PostgreSQL the person's ``tag_ids`` follow the links by PersonTag's statement triggers,
+whoever writes them. A chunk sets them itself in the people's one UPDATE (``TagIds``), as the
+triggers would, before it writes the links: the triggers, still run by that INSERT or DELETE,
+then find every row right already, and no person's row is written twice.
 """
 
 from __future__ import annotations
