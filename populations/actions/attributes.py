@@ -239,6 +239,7 @@ class AttributeAction(PersonAction):
             write_values(definition, rows, removed)
 
     def preview(self, params: dict[str, Any], person_ids: Sequence[int]) -> list[PreviewRow]:
+        params = self.clean_params(params)  # as given, or as the job keeps them
         ids = sample(person_ids)
         definition = definition_named(params["name"])
         value = self.value_for(definition, params)

@@ -67,6 +67,7 @@ class DeletePeople:
         )
 
     def preview(self, params: dict[str, Any], person_ids: Sequence[int]) -> list[PreviewRow]:
+        params = self.clean_params(params)  # as given, or as the job keeps them
         ids = sample(person_ids)
         people = preview_people(ids, Person.objects.annotate(devices=Count("installations")))
         rows = []

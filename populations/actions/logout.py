@@ -108,6 +108,7 @@ class LogOut:
         raise DomainError(ErrorCode.NOT_REVERTIBLE, "A remote logout cannot be undone.", "kind")
 
     def preview(self, params: dict[str, Any], person_ids: Sequence[int]) -> list[PreviewRow]:
+        params = self.clean_params(params)  # as given, or as the job keeps them
         ids = sample(person_ids)
         people = preview_people(
             ids,

@@ -157,6 +157,7 @@ class SetPush:
         return [conflicts.get(pk) or RowOutcome(pk, changed=True) for pk in records]
 
     def preview(self, params: dict[str, Any], person_ids: Sequence[int]) -> list[PreviewRow]:
+        params = self.clean_params(params)  # as given, or as the job keeps them
         ids = sample(person_ids)
         people = preview_people(
             ids, Person.objects.prefetch_related(installations_prefetch(params["application"]))

@@ -191,6 +191,7 @@ class AddTags(PersonAction):
             PersonTag.objects.filter(condition).delete()
 
     def preview(self, params: dict[str, Any], person_ids: Sequence[int]) -> list[PreviewRow]:
+        params = self.clean_params(params)  # as given, or as the job keeps them
         return _preview(params, person_ids, add=True)
 
 
@@ -261,6 +262,7 @@ class RemoveTags(PersonAction):
         )
 
     def preview(self, params: dict[str, Any], person_ids: Sequence[int]) -> list[PreviewRow]:
+        params = self.clean_params(params)  # as given, or as the job keeps them
         return _preview(params, person_ids, add=False)
 
 

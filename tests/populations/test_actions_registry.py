@@ -3,11 +3,15 @@ that may start it and whether it can be undone."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from core import roles
 from core.errors import DomainError, ErrorCode
 from jobs import actions
+from people import services
+from tests.factories import ApplicationFactory
 
 KINDS = {
     "tags.add": (roles.EDITOR, True),
@@ -37,3 +41,26 @@ def test_parameters_that_are_no_object_are_refused(db, kind):
     with pytest.raises(DomainError) as caught:
         actions.get(kind).clean_params(["LEAD"])
     assert (caught.value.code, caught.value.field) == (ErrorCode.REQUEST_FORMAT_INVALID, "params")
+
+
+GIVEN = {
+    "tags.add": {"tags": [" VIP ", "vip", "Gold"]},
+    "tags.remove": {"tags": ["VIP"]},
+    "attribute.set": {"name": "balance", "value": "12.50"},
+    "attribute.remove": {"name": "BALANCE"},
+    "type.change": {"type": "lead"},
+    "push.set": {"enabled": False, "application": "shop"},
+    "installations.logout": {"application": ""},
+    "people.delete": {"anything": 1},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_parameters_as_the_job_keeps_them_clean_to_themselves(db, kind):
+    """The engine stores clean_params' answer; the preview and every chunk read it again."""
+    services.attribute_definition_create(name="Balance", data_type="DECIMAL")
+    ApplicationFactory(code="shop")
+    action = actions.get(kind)
+    cleaned = action.clean_params(GIVEN[kind])
+    assert action.clean_params(cleaned) == cleaned
+    assert json.loads(json.dumps(cleaned)) == cleaned
