@@ -24,7 +24,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case, F, Prefetch, Value, When
+from django.db.models import Case, F, Max, Prefetch, Value, When
 from django.utils import timezone
 
 from core import roles
@@ -167,7 +167,8 @@ def changed_since(
 ) -> dict[int, RowOutcome]:
     """The people of ``rows`` (person id -> apply's undo record) that are no longer as the job
     left them: gone, or at another version than the job's (``v``). Each is a CHANGED_SINCE
-    outcome naming what changed since, read from their later events in one statement."""
+    outcome naming what changed since (the kinds of their later events, and who made them),
+    read in one statement."""
     conflicts: dict[int, RowOutcome] = {}
     stale = []
     for pk, record in rows.items():
@@ -181,19 +182,23 @@ def changed_since(
             stale.append(pk)
     if not stale:
         return conflicts
-    later: dict[int, list[str]] = {pk: [] for pk in stale}
-    rows_since = (
+    # Each kind of change by each actor once (its latest event), not every later event: a
+    # person's app launches alone may be thousands.
+    later: dict[int, list[tuple[int, str]]] = {pk: [] for pk in stale}
+    kinds_since = (
         Event.objects.filter(person_id__in=stale, pk__gt=min(rows[pk]["e"] for pk in stale))
-        .order_by("pk")
-        .values_list("person_id", "pk", "kind", "actor_label")
+        .values("person_id", "kind", "actor_label")
+        .annotate(latest=Max("pk"))
+        .order_by()
     )
-    for person_id, event_id, kind, actor_label in rows_since:
-        text = f"{_kind_label(kind)} by {actor_label}"
-        if event_id > rows[person_id]["e"] and text not in later[person_id]:
-            later[person_id].append(text)
+    for row in kinds_since:
+        if row["latest"] > rows[row["person_id"]]["e"]:
+            text = f"{_kind_label(row['kind'])} by {row['actor_label']}"
+            later[row["person_id"]].append((row["latest"], text))
     for pk in stale:
-        named = later[pk][:NAMED_CHANGES]
-        more = len(later[pk]) - len(named)
+        texts = [text for _, text in sorted(later[pk])]
+        named = texts[:NAMED_CHANGES]
+        more = len(texts) - len(named)
         what = "; ".join(named) + (f"; and {more} more" if more > 0 else "")
         conflicts[pk] = RowOutcome(
             pk,

@@ -86,3 +86,24 @@ def test_preview_shows_the_types_and_writes_nothing(mixed):
     assert len(queries) == 1
     assert (rows[0].before, rows[0].after) == ({"Type": "Lead"}, {"Type": "Customer"})
     assert rows[0].label == mixed[0].display_name
+
+
+def test_changed_since_names_each_kind_of_later_change_once(mixed, editor):
+    job = start("type.change", {"type": "LEAD"}, editor)
+    outcomes = run(job, [mixed[1].pk])
+    operator = Actor.operator(editor)
+    for city in ("Split", "Rijeka", "Osijek"):
+        services.person_set_fields(person=mixed[1], actor=operator, fields={"city": city})
+    services.person_add_tags(person=mixed[1], actor=operator, names=["x"])
+    services.person_add_tags(person=mixed[1], actor=Actor.system("sync"), names=["y"])
+    services.person_set_custom_attributes(person=mixed[1], actor=operator, values={})
+    services.person_add_email(person=mixed[1], actor=operator, address="m@example.com")
+
+    _undoing, (result,) = undo(job, outcomes, editor)
+
+    assert result.error_code == ErrorCode.CHANGED_SINCE
+    assert result.message == (
+        f"Person {mixed[1].pk} changed since the job (version 8, the job left version 2):"
+        " Attributes changed by eddie.editor; Tags changed by eddie.editor; Tags changed by"
+        " sync; and 1 more; left as it is."
+    )
