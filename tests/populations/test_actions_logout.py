@@ -109,3 +109,16 @@ def test_preview_lists_the_installations_that_would_move_and_writes_nothing(apps
     assert rows[0].after == {"Shop ana-phone": "a new anonymous profile"}
     assert rows[1].before == rows[1].after == {}
     assert owner("ana-phone").pk == ana.pk
+
+
+def test_a_person_deleted_since_the_job_started_fails_alone(apps, editor):
+    shop, _news = apps
+    ana, gone = PersonFactory(external_id="ana"), PersonFactory(external_id="gone")
+    InstallationFactory(person=ana, application=shop, push_registration_id="ana-phone")
+    job = start("installations.logout", {}, editor)
+    Person.objects.filter(pk=gone.pk).delete()
+
+    outcomes = by_person(run(job, [ana.pk, gone.pk]))
+
+    assert outcomes[gone.pk].error_code == ErrorCode.NOT_FOUND
+    assert outcomes[ana.pk].changed and owner("ana-phone").pk != ana.pk

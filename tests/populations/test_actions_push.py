@@ -156,3 +156,14 @@ def test_preview_lists_the_installations_and_writes_nothing(devices):
     assert rows[0].before == {"Shop ana-phone": "push on"}
     assert rows[0].after == {"Shop ana-phone": "push off"}
     assert rows[1].before == rows[1].after == {"Shop ben-phone": "push off"}
+
+
+def test_a_person_deleted_since_the_job_started_fails_alone(devices, editor):
+    ana, ben, cy = devices
+    job = start("push.set", {"enabled": False}, editor)
+    Person.objects.filter(pk=cy.pk).delete()
+
+    outcomes = by_person(run(job, [ana.pk, cy.pk]))
+
+    assert outcomes[cy.pk].error_code == ErrorCode.NOT_FOUND
+    assert outcomes[ana.pk].changed and not enabled("ana-phone")
