@@ -56,6 +56,28 @@ def leaving(installations: list, matched: set[int], anonymous: bool) -> list:
     return moving
 
 
+def locked_leaving(people: dict[int, dict[str, Any]], application: int | None) -> list:
+    """The installations of these locked people that a logout moves (``leaving``), locked:
+    all of theirs are read, to know which one would be the last on an anonymous profile."""
+    identified = set(
+        ContactIdentity.objects.filter(person_id__in=list(people))
+        .values_list("person_id", flat=True)
+        .order_by()
+        .distinct()
+    )
+    by_person: dict[int, list] = {}
+    for installation in lock_installations(people):
+        by_person.setdefault(installation.person_id, []).append(installation)
+    moving = []
+    for pk, installations in by_person.items():
+        matched = {
+            i.pk for i in installations if application is None or i.application_id == application
+        }
+        anonymous = not people[pk]["external_id"] and pk not in identified
+        moving += leaving(installations, matched, anonymous)
+    return moving
+
+
 class LogOut:
     kind = "installations.logout"
     label = "Log out devices remotely (cannot be undone)"
@@ -74,26 +96,7 @@ class LogOut:
             with transaction.atomic():
                 application = application_id(job.params.get("application"))
                 people = lock_people(ids, "external_id")
-                identified = set(
-                    ContactIdentity.objects.filter(person_id__in=list(people))
-                    .values_list("person_id", flat=True)
-                    .order_by()
-                    .distinct()
-                )
-                # All of their installations: whether one is the last on its profile.
-                installations = lock_installations(people)
-                matched = {
-                    i.pk
-                    for i in installations
-                    if application is None or i.application_id == application
-                }
-                by_person: dict[int, list] = {}
-                for installation in installations:
-                    by_person.setdefault(installation.person_id, []).append(installation)
-                moving = []
-                for pk, mine in by_person.items():
-                    anonymous = not people[pk]["external_id"] and pk not in identified
-                    moving += leaving(mine, matched, anonymous)
+                moving = locked_leaving(people, application)
                 # Read before the move: it sets each installation's new person.
                 moved = {installation.person_id for installation in moving}
                 if moving:
