@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from jobs import actions
 from people import services
 from people.history import Actor
-from people.models import PersonTag, Tag
+from people.models import Person, PersonTag, Tag
 from tests.factories import ApplicationFactory, InstallationFactory, PersonFactory
 from tests.populations.conftest import run, start, stored
 
@@ -106,3 +106,18 @@ def test_a_chunk_takes_as_many_statements_for_50_people_as_for_10(balance, edito
     assert applied_counts[0] == applied_counts[1], applied_counts
     assert undo_counts[:1] == undo_counts[1:], undo_counts
     assert measured == STATEMENTS[kind]
+
+
+@pytest.mark.postgres_only
+def test_a_full_chunk_of_tags_add_takes_the_same_statements(db, editor):
+    """1,000 people and two tags: 2,000 links and 1,000 events, each one INSERT."""
+    people = Person.objects.bulk_create(Person(external_id=f"full-{n}") for n in range(1000))
+    Tag.objects.create(name="vip")
+    Tag.objects.create(name="gold")
+    job = start("tags.add", {"tags": ["vip", "gold"]}, editor)
+
+    count, outcomes = counted(run, job, [p.pk for p in people])
+
+    assert all(o.changed for o in outcomes)
+    assert count - 2 == STATEMENTS["tags.add"][0]
+    assert PersonTag.objects.filter(person__in=people).count() == 2000
