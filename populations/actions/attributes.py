@@ -4,7 +4,8 @@
 The value is read and checked by the attribute's definition as the person page's editor reads
 it (people.custom_attributes: ``read_value_text``, then ``parse_custom_attributes``), so a job
 takes what one edit takes and refuses it with the same message; it is kept in the job's
-parameters as the API shows it and read again the same way for every chunk. The definition is
+parameters as the API shows it (a date-time to the millisecond) and read again the same way
+for every chunk. The definition is
 locked FOR SHARE before the people (people.apply's order; attribute_definition_delete waits).
 A person whose value is that already (or, removing, who has none) is unchanged.
 
