@@ -18,13 +18,13 @@ from collections.abc import Iterable, Iterator
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from jobs import actions, engine
 from jobs.actions import RowOutcome
-from jobs.models import ChunkState, Job, JobChunk, JobRowError, JobState
+from jobs.models import FINISHED_STATES, ChunkState, Job, JobChunk, JobRowError, JobState
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,21 @@ def plan_job(job_id: int) -> None:
             job.state = JobState.PLANNING
             job.started_at = timezone.now()
             job.save(update_fields=["state", "started_at"])
+    try:
+        _plan(job)
+    except IntegrityError:
+        # Another delivery of this message planned the job first (the chunks' numbers are
+        # unique per job): the job is its.
+        logger.info("Job %s was planned by another delivery", job_id)
+    except Exception as error:
+        # Its query cannot be read (a stored query the search no longer accepts): nothing
+        # was written, and running it again would fail the same way.
+        logger.exception("Planning job %s failed", job_id)
+        _fail(job_id, f"Finding the people failed: {_describe(error)}")
+
+
+def _plan(job: Job) -> None:
+    job_id = job.pk
     with transaction.atomic():
         # A planning whose worker died rolled back whole: no chunk of it is left.
         total = _write_chunks(job)
@@ -215,15 +230,23 @@ def record_failure(chunk_id: int, error: Exception) -> int | None:
         chunk.state = ChunkState.SKIPPED
         chunk.finished_at = timezone.now()
         chunk.save(update_fields=["attempts", "state", "finished_at"])
-        job = Job.objects.select_for_update().get(pk=chunk.job_id)
-        if job.state in (JobState.RUNNING, JobState.CANCELLING):
-            # The other chunks skip themselves when they come (the job is no longer running):
-            # skipping them here would lock them after the job, against the order above.
-            job.state = JobState.FAILED
-            job.error = f"Chunk {chunk.number} failed {chunk.attempts} times: {_describe(error)}"
-            job.finished_at = timezone.now()
-            job.save(update_fields=["state", "error", "finished_at"])
+        # The other chunks skip themselves when they come (the job is no longer running):
+        # skipping them here would lock them after the job, against the order above.
+        _fail(
+            chunk.job_id, f"Chunk {chunk.number} failed {chunk.attempts} times: {_describe(error)}"
+        )
     return None
+
+
+def _fail(job_id: int, text: str) -> None:
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.state in FINISHED_STATES:
+            return
+        job.state = JobState.FAILED
+        job.error = text
+        job.finished_at = timezone.now()
+        job.save(update_fields=["state", "error", "finished_at"])
 
 
 def _describe(error: Exception) -> str:

@@ -1,7 +1,16 @@
 """The operator UI's routes for populations: saved views, bulk actions and their jobs."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from populations.views import jobs
 
 app_name = "populations"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("jobs/", jobs.job_list, name="jobs"),
+    path("jobs/<int:pk>/", jobs.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/progress", jobs.job_progress, name="job_progress"),
+    path("jobs/<int:pk>/cancel", jobs.job_cancel, name="job_cancel"),
+    path("jobs/<int:pk>/undo", jobs.job_undo, name="job_undo"),
+    path("jobs/<int:pk>/errors.csv", jobs.job_errors_csv, name="job_errors"),
+]
