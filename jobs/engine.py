@@ -184,7 +184,13 @@ def send(task, arguments: list[tuple]) -> bool:
         with task.app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
             for args in arguments:
-                task.apply_async(args, connection=connection, retry=False)
+                # The queue named each time: JOB_QUEUE as the settings say now.
+                task.apply_async(
+                    args,
+                    connection=connection,
+                    retry=False,
+                    queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+                )
     except (OperationalError, OSError) as error:
         logger.warning("The broker cannot be reached (%s): %s waits", error, task.name)
         return False

@@ -365,7 +365,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Far longer than a chunk takes (seconds): a message unacknowledged this long is delivered
 # again. The tests of a killed worker make it short.
 JOB_VISIBILITY_TIMEOUT = env_int("JOB_VISIBILITY_TIMEOUT", 30 * 60)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": JOB_VISIBILITY_TIMEOUT}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": JOB_VISIBILITY_TIMEOUT,
+    # How often a worker looks for messages past that timeout: every interval x throttle
+    # seconds (kombu's 100 s for long timeouts; every second or so for the tests' short ones).
+    "unacked_restore_interval": min(10, max(1, JOB_VISIBILITY_TIMEOUT // 2)),
+    "unacked_restore_throttle": 10 if JOB_VISIBILITY_TIMEOUT >= 600 else 1,
+    # A Redis that does not answer fails a start at once (the job waits for the queue), not
+    # after the operating system's TCP timeout.
+    "socket_connect_timeout": 2,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("JOB_QUEUE") or "portal-jobs"
 # The results live in the jobs' rows: no result backend.
