@@ -32,6 +32,9 @@ from jobs.actions import BulkAction, JobContext
 from jobs.models import FINISHED_STATES, ChunkState, Job, JobChunk, JobState
 
 logger = logging.getLogger(__name__)
+# The audit log of people.history.record_audit (same line, same fields): starting, cancelling
+# and undoing a job are writes of no one person's history; the people it changes get events.
+audit_log = logging.getLogger("portal.audit")
 
 UNFINISHED_STATES = (JobState.PENDING, JobState.PLANNING, JobState.RUNNING, JobState.CANCELLING)
 # How often one job page's polling may try the broker again for its job (seconds).
@@ -59,6 +62,7 @@ def start_job(
         source=actor.source,
     )
     transaction.on_commit(lambda: dispatch_planning(job.pk))
+    _audit("job started", job, actor)
     return job
 
 
@@ -81,7 +85,7 @@ def cancel_job(*, job: Job, actor) -> Job:
         elif job.state in (JobState.PLANNING, JobState.RUNNING):
             job.state = JobState.CANCELLING
         job.save(update_fields=["state", "finished_at"])
-    logger.info("Job %s cancelled by %s", job.pk, actor.label)
+    _audit("job cancelled", job, actor)
     return job
 
 
@@ -107,6 +111,7 @@ def undo_job(*, job: Job, actor) -> Job:
             source=actor.source,
         )
         transaction.on_commit(lambda: dispatch_planning(undo.pk))
+    _audit("job undone", job, actor, undo_job=undo.pk)
     return undo
 
 
@@ -148,6 +153,28 @@ def _authorize(actor, action: BulkAction) -> None:
         allowed = roles.can_delete_people(user)
     if not allowed:
         raise DomainError(ErrorCode.FORBIDDEN, f"{action.label} needs the role {action.role}.")
+
+
+def _audit(action: str, job: Job, actor, **details: Any) -> None:
+    target = f"job {job.pk} ({job.kind}{', dry run' if job.dry_run else ''})"
+    audit_log.info(
+        "%s: %s by %s (%s, source %s)",
+        action,
+        target,
+        actor.label,
+        actor.kind,
+        actor.source,
+        extra={
+            "audit": {
+                "action": action,
+                "target": target,
+                "actor_kind": actor.kind,
+                "actor": actor.label,
+                "source": actor.source,
+                **details,
+            }
+        },
+    )
 
 
 def _user_of(actor):

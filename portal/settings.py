@@ -352,7 +352,7 @@ MERGE_UNDO_DAYS = int(os.environ.get("MERGE_UNDO_DAYS") or 30)
 # of REDIS_URL; the job's state and progress live in the database (jobs/). Without REDIS_URL
 # (`make run`: DEBUG, SQLite) there is no broker and every task runs in the process that sends
 # it, so the same pages work.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 # A message is acknowledged when its task has finished, not when a worker takes it: a worker

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.access import operator_required
 from core.errors import DomainError
+from core.roles import can_edit
 from directory.search import SearchQuery
 from jobs import actions, engine
 from jobs.models import FINISHED_STATES, Job, JobRowError, JobState
@@ -152,6 +153,11 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _managed(request: HttpRequest, pk: int) -> Job:
+    """The job, for an operator who may cancel or undo it. A role that may cancel no job is
+    refused before the job is looked up: a write a role cannot make is a 403, whatever it
+    names."""
+    if not can_edit(request.user):
+        raise PermissionDenied("Your role can only read jobs.")
     job = _job(pk)
     if not engine.may_manage(request.user, job):
         raise PermissionDenied("Your role cannot cancel or undo this job.")

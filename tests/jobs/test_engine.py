@@ -301,3 +301,16 @@ def test_progress_says_how_far_and_how_fast(run_job, people):
     assert progress.rate and progress.eta_seconds is None
     waiting = Job(kind=touch.KIND, state=JobState.PENDING)
     assert engine.progress(waiting).percent == 0
+
+
+def test_start_cancel_and_undo_leave_audit_lines(run_job, run_undo, people, caplog, editor):
+    caplog.set_level("INFO", logger="portal.audit")
+    job = run_job(people)
+    undo = run_undo(job)
+    lines = [r.audit for r in caplog.records if r.name == "portal.audit"]
+    assert [(line["action"], line["actor"], line["source"]) for line in lines] == [
+        ("job started", editor.username, Source.UI),
+        ("job undone", editor.username, Source.UI),
+    ]
+    assert lines[1]["undo_job"] == undo.pk
+    assert lines[0]["target"] == f"job {job.pk} (test.touch)"
