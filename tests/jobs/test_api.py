@@ -126,3 +126,17 @@ def test_the_list_pages_newest_first_and_filters(start, manage_client, people):
 def test_an_unknown_job_is_404(manage_client):
     assert manage_client.get("/people/2/jobs/99999").status_code == 404
     assert manage_client.post("/people/2/jobs/99999/cancel").status_code == 404
+
+
+def test_the_list_takes_a_fixed_number_of_statements(
+    start, manage_client, people, django_assert_num_queries
+):
+    for _ in range(3):
+        start(body(people))
+    manage_client.get("/people/2/jobs")
+    # the key, its last use, the page of jobs
+    with django_assert_num_queries(3):
+        manage_client.get("/people/2/jobs")
+    start(body(people))
+    with django_assert_num_queries(3):
+        manage_client.get("/people/2/jobs")

@@ -135,3 +135,26 @@ def test_the_command_sends_what_waits(
         call_command("dispatch_jobs")
     assert "1 job(s) sent again." in capsys.readouterr().out
     assert Job.objects.get(pk=job.pk).state == JobState.DONE
+
+
+def test_the_lost_chunks_of_a_running_job_are_sent_again(
+    broker_down, settings, people, operator_actor, django_capture_on_commit_callbacks
+):
+    """Planned, its chunk messages lost (Redis restarted without its data), nothing moved
+    since: the pending chunks are sent again, and only they."""
+    settings.JOB_CHUNK_SIZE = 2
+    job = start(people, operator_actor, django_capture_on_commit_callbacks)
+    from jobs import tasks
+
+    tasks.plan_job.apply(args=(job.pk,))
+    first = job.chunks.get(number=0)
+    tasks.run_chunk.apply(args=(first.pk,))
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert engine.retry_dispatch() == 0  # sent a moment ago: not lost yet
+    settings.JOB_REDISPATCH_AFTER = 0
+    Job.objects.filter(pk=job.pk).update(dispatched_at="2020-01-01T00:00:00Z")
+    job.chunks.update(finished_at="2020-01-01T00:00:00Z")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert engine.retry_dispatch() == 1
+    job.refresh_from_db()
+    assert (job.state, job.done, job.changed) == (JobState.DONE, 5, 5)
