@@ -263,12 +263,13 @@ def retry_dispatch(*, job: Job | None = None) -> int:
         if waiting.state in (JobState.PENDING, JobState.PLANNING):
             sent += dispatch_planning(waiting.pk)
         elif not _moved_since(waiting, stale_before):
-            chunks = list(
-                JobChunk.objects.filter(job=waiting, state=ChunkState.PENDING).values_list(
-                    "pk", flat=True
-                )
-            )
-            sent += bool(chunks) and dispatch_chunks(waiting.pk, chunks)
+            pending = JobChunk.objects.filter(job=waiting, state=ChunkState.PENDING)
+            chunk_ids = list(pending.values_list("pk", flat=True))
+            if chunk_ids:
+                sent += dispatch_chunks(waiting.pk, chunk_ids)
+            elif waiting.state == JobState.CANCELLING:
+                # Cancelled while planning, and the planning was lost: planning ends it.
+                sent += dispatch_planning(waiting.pk)
     return sent
 
 

@@ -41,7 +41,15 @@ def plan_job(job_id: int) -> None:
     message per chunk. An undo job's chunks are its original's recorded undo lists."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.state not in (JobState.PENDING, JobState.PLANNING):
+        if job is None:
+            return
+        if job.state == JobState.CANCELLING and not JobChunk.objects.filter(job=job).exists():
+            # Cancelled while its planning ran, and that planning died with its worker.
+            job.state = JobState.CANCELLED
+            job.finished_at = timezone.now()
+            job.save(update_fields=["state", "finished_at"])
+            return
+        if job.state not in (JobState.PENDING, JobState.PLANNING):
             return  # planned already (a message delivered twice), or cancelled
         if job.state == JobState.PENDING:
             job.state = JobState.PLANNING

@@ -314,3 +314,20 @@ def test_start_cancel_and_undo_leave_audit_lines(run_job, run_undo, people, capl
     ]
     assert lines[1]["undo_job"] == undo.pk
     assert lines[0]["target"] == f"job {job.pk} (test.touch)"
+
+
+def test_a_job_cancelled_while_its_planning_died_ends_cancelled(settings, people, operator_actor):
+    job = engine.start_job(
+        kind=touch.KIND,
+        query=selection([p.pk for p in people]),
+        params={"firstName": "x"},
+        actor=operator_actor,
+    )
+    Job.objects.filter(pk=job.pk).update(state=JobState.PLANNING)  # its worker died here
+    job = engine.cancel_job(job=Job.objects.get(pk=job.pk), actor=operator_actor)
+    assert job.state == JobState.CANCELLING
+    settings.JOB_REDISPATCH_AFTER = 0
+    Job.objects.filter(pk=job.pk).update(dispatched_at="2020-01-01T00:00:00Z")
+    assert engine.retry_dispatch() == 1  # eager: the planning runs here
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED and not job.chunks.exists()
