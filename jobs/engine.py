@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from core import roles
 from core.errors import DomainError, ErrorCode
@@ -283,7 +284,11 @@ def retry_dispatch_for_page(job: Job) -> None:
     POLL_RETRY_SECONDS whatever the number of open pages (the cache is shared)."""
     if job.state not in UNFINISHED_STATES or job.dispatched_at is not None:
         return
-    if cache.add(f"jobs:retry-dispatch:{job.pk}", 1, timeout=POLL_RETRY_SECONDS):
+    try:
+        first = cache.add(f"jobs:retry-dispatch:{job.pk}", 1, timeout=POLL_RETRY_SECONDS)
+    except (RedisError, OSError):
+        return  # the cache is the queue's Redis: down too, so nothing could be sent now
+    if first:
         retry_dispatch(job=job)
 
 

@@ -158,3 +158,25 @@ def test_the_lost_chunks_of_a_running_job_are_sent_again(
         assert engine.retry_dispatch() == 1
     job.refresh_from_db()
     assert (job.state, job.done, job.changed) == (JobState.DONE, 5, 5)
+
+
+def test_the_job_page_answers_while_all_of_redis_is_down(
+    broker_down,
+    settings,
+    viewer_client,
+    people,
+    operator_actor,
+    django_capture_on_commit_callbacks,
+):
+    """The cache lives in the same Redis as the queue: the polling does not need it."""
+    job = start(people, operator_actor, django_capture_on_commit_callbacks)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": NO_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 1},
+        }
+    }
+    response = viewer_client.get(reverse("populations:job_progress", args=[job.pk]))
+    assert response.status_code == 200
+    assert 'data-state="PENDING"' in response.content.decode()
