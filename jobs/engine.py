@@ -306,6 +306,17 @@ class Progress:
     eta_seconds: int | None  # until the end at that rate
     finished: bool
 
+    @property
+    def eta_text(self) -> str:
+        """The time left in words: "about 40 s", "about 3 min", "about 2 h"."""
+        if self.eta_seconds is None:
+            return ""
+        if self.eta_seconds < 90:
+            return f"about {self.eta_seconds} s"
+        if self.eta_seconds < 90 * 60:
+            return f"about {round(self.eta_seconds / 60)} min"
+        return f"about {round(self.eta_seconds / 3600)} h"
+
 
 def progress(job: Job, now: datetime | None = None) -> Progress:
     now = now or timezone.now()

@@ -331,3 +331,19 @@ def test_a_job_cancelled_while_its_planning_died_ends_cancelled(settings, people
     assert engine.retry_dispatch() == 1  # eager: the planning runs here
     job.refresh_from_db()
     assert job.state == JobState.CANCELLED and not job.chunks.exists()
+
+
+def test_the_time_left_reads_in_words():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    job = Job(
+        state=JobState.RUNNING, total=10_000, done=200, started_at=now - timedelta(seconds=10)
+    )
+    assert engine.progress(job, now).eta_text == "about 8 min"
+    job.done = 9_950
+    assert engine.progress(job, now).eta_text == "about 0 s"
+    job.done = 1
+    assert engine.progress(job, now).eta_text == "about 28 h"
