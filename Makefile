@@ -18,7 +18,7 @@ SYNC := $(UV_ENV) $(UV) sync --quiet --frozen --inexact
 LOCK := env -u UV_INDEX -u UV_INDEX_URL -u UV_EXTRA_INDEX_URL -u UV_FIND_LINKS $(UV_ENV) \
 	$(UV) lock --default-index https://pypi.org/simple
 
-.PHONY: run test lint format bench bench-batch serve loadtest install install-test lock clean
+.PHONY: run test lint format bench bench-batch serve worker loadtest install install-test lock clean
 
 $(UV):
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -61,11 +61,19 @@ format: install-test
 	$(VENV)/bin/ruff format .
 
 ## serve: production serving with gunicorn; static files by WhiteNoise (see README, Production).
+## Jobs run in `make worker`, started beside it.
 serve: install
 	$(PY) manage.py collectstatic --noinput -v0
 	$(VENV)/bin/gunicorn portal.wsgi:application --config gunicorn.conf.py \
 		--workers $${WEB_CONCURRENCY:-4} --bind $${BIND:-$(HOST):$(PORT)} \
 		--no-control-socket --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+
+## worker: a Celery worker for the jobs (README, Background jobs); `make serve` needs one or more,
+## on this machine or others, with the same REDIS_URL and DATABASE_URL. WORKER_CONCURRENCY
+## processes (default: the number of cores).
+worker: install
+	$(VENV)/bin/celery -A portal worker --loglevel=INFO \
+		--concurrency $${WORKER_CONCURRENCY:-$$(nproc)}
 
 bench: install-test
 	bash scripts/bench.sh

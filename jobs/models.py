@@ -54,10 +54,21 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When its messages (planning, then its chunks) last reached the broker; empty while the
+    # broker could not be reached (jobs.engine.retry_dispatch sends them again).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["-created_at", "-id"], name="job_time_idx")]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="job_time_idx"),
+            # The jobs not finished yet, which retry_dispatch reads on every poll of a job page.
+            models.Index(
+                fields=["state"],
+                condition=models.Q(state__in=["PENDING", "PLANNING", "RUNNING", "CANCELLING"]),
+                name="job_unfinished_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Job {self.pk} ({self.kind})"
@@ -83,6 +94,14 @@ class JobChunk(models.Model):
         ordering = ["job", "number"]
         constraints = [
             models.UniqueConstraint(fields=["job", "number"], name="job_chunk_number_unique")
+        ]
+        indexes = [
+            # A job's chunks still to do: the finish check and retry_dispatch count them.
+            models.Index(
+                fields=["job"],
+                condition=models.Q(state="PENDING"),
+                name="job_chunk_pending_idx",
+            )
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from populations.views import bulk
+from populations.views import bulk, jobs
 
 app_name = "populations"
 
@@ -11,4 +11,10 @@ urlpatterns: list = [
     path("bulk/preview", bulk.bulk_preview, name="bulk_preview"),
     path("bulk/start", bulk.bulk_start, name="bulk_start"),
     path("bulk/value-field", bulk.bulk_value_field, name="bulk_value_field"),
+    path("jobs/", jobs.job_list, name="jobs"),
+    path("jobs/<int:pk>/", jobs.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/progress", jobs.job_progress, name="job_progress"),
+    path("jobs/<int:pk>/cancel", jobs.job_cancel, name="job_cancel"),
+    path("jobs/<int:pk>/undo", jobs.job_undo, name="job_undo"),
+    path("jobs/<int:pk>/errors.csv", jobs.job_errors_csv, name="job_errors"),
 ]

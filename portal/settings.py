@@ -12,6 +12,9 @@ SUPPRESSION_KEY  the secret of the keyed hashes of erased identifiers (default: 
 ERASURE_COOLING_OFF_DAYS  days an erasure request waits before it runs (default 7)
 MERGE_UNDO_DAYS           days a merge of two people can be undone (default 30)
 REVEALS_PER_HOUR  masked values one operator may reveal per hour (default 30)
+WORKER_CONCURRENCY  processes of `make worker` (default: the number of cores)
+JOB_CHUNK_SIZE    people per chunk of a bulk job, one task each (default 1000)
+JOB_QUEUE         the Celery queue of the jobs' tasks (default portal-jobs)
 """
 
 import os
@@ -344,6 +347,47 @@ BULK_ERASURE_MAX = int(os.environ.get("BULK_ERASURE_MAX") or 10_000)
 REVEALS_PER_HOUR = int(os.environ.get("REVEALS_PER_HOUR") or 30)
 # How many days a merge of two people can be undone (directory.merge_undo.undo_merge).
 MERGE_UNDO_DAYS = int(os.environ.get("MERGE_UNDO_DAYS") or 30)
+
+# Background jobs (README, "Background jobs"): Celery workers take a job's chunks from the Redis
+# of REDIS_URL; the job's state and progress live in the database (jobs/). Without REDIS_URL
+# (`make run`: DEBUG, SQLite) there is no broker and every task runs in the process that sends
+# it, so the same pages work.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+# A message is acknowledged when its task has finished, not when a worker takes it: a worker
+# killed mid-chunk leaves it unacknowledged, and Redis gives it to another worker once the
+# visibility timeout has passed (each chunk is done once: jobs.tasks.run_chunk).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A worker takes one message at a time: the chunks spread over every worker.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Far longer than a chunk takes (seconds): a message unacknowledged this long is delivered
+# again. The tests of a killed worker make it short.
+JOB_VISIBILITY_TIMEOUT = env_int("JOB_VISIBILITY_TIMEOUT", 30 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": JOB_VISIBILITY_TIMEOUT,
+    # How often a worker looks for messages past that timeout: every interval x throttle
+    # seconds (kombu's 100 s for long timeouts; every second or so for the tests' short ones).
+    "unacked_restore_interval": min(10, max(1, JOB_VISIBILITY_TIMEOUT // 2)),
+    "unacked_restore_throttle": 10 if JOB_VISIBILITY_TIMEOUT >= 600 else 1,
+    # A Redis that does not answer fails a start at once (the job waits for the queue), not
+    # after the operating system's TCP timeout.
+    "socket_connect_timeout": 2,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("JOB_QUEUE") or "portal-jobs"
+# The results live in the jobs' rows: no result backend.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 0) or None
+# People per chunk: one task, one transaction.
+JOB_CHUNK_SIZE = env_int("JOB_CHUNK_SIZE", 1000)
+# Runs of a chunk that raised before its job fails.
+JOB_CHUNK_ATTEMPTS = env_int("JOB_CHUNK_ATTEMPTS", 3)
+# A job whose messages were sent this long ago and that has not moved since is sent again
+# (jobs.engine.retry_dispatch): its messages were lost with the broker.
+JOB_REDISPATCH_AFTER = env_int("JOB_REDISPATCH_AFTER", 2 * JOB_VISIBILITY_TIMEOUT)
 
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE") or "6000/min"
 REST_FRAMEWORK = {

@@ -39,3 +39,7 @@ AUTHENTICATION_BACKENDS = [
     "tests.auth_backends.AxesBackendForTests",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Jobs run in the test's own process (jobs.engine.send), unless a test of the real worker
+# turns this off.
+CELERY_TASK_ALWAYS_EAGER = True

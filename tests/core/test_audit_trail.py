@@ -48,7 +48,16 @@ from privacy.models import Erasure
 from tests.factories import ApplicationFactory, InstallationFactory, PersonFactory
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-PROJECT_APPS = {"core", "people", "installations", "directory", "privacy", "portal"}
+PROJECT_APPS = {
+    "core",
+    "jobs",
+    "people",
+    "installations",
+    "directory",
+    "privacy",
+    "populations",
+    "portal",
+}
 
 # ---------------------------------------------------------------------------------------------
 # Enumerating the write paths
@@ -298,6 +307,35 @@ def due_erasure(world: World) -> None:
     )
 
 
+def a_job(world: World, *, finished: bool = False):
+    """A job of the tests' action (tests/jobs/touch.py) on the world's person, started by the
+    setup's actor: waiting for the queue, or run to its end here."""
+    from jobs import engine, tasks
+    from populations.population import selection
+    from tests.jobs import touch
+
+    touch.register()
+    job = engine.start_job(
+        kind=touch.KIND,
+        query=selection([world.person.pk]),
+        params={"firstName": "Bulk"},
+        actor=Actor.system("setup"),
+    )
+    if finished:
+        tasks.plan_job.apply(args=(job.pk,))
+        for chunk in job.chunks.all():
+            tasks.run_chunk.apply(args=(chunk.pk,))
+        job.refresh_from_db()
+    return job
+
+
+def job_body(world: World) -> dict:
+    from tests.jobs import touch
+
+    touch.register()
+    return {"kind": touch.KIND, "query": {"ids": [world.person.pk]}, "params": {"firstName": "B"}}
+
+
 def namesake(world: World) -> Person:
     return services.person_create(
         actor=Actor.system("setup"), fields={"firstName": "Ana", "lastName": "Horvat"}
@@ -467,6 +505,7 @@ OWN_SESSION = (
 )
 VALUES = "values are edited on the person (custom attributes): this admin only reads (403)"
 HISTORY = "history is written by the services only, never by hand: this admin only reads (403)"
+JOBS = "jobs are started, cancelled and undone on their pages and the API: this admin only reads"
 DUPLICATES = (
     "pairs said not to be duplicates are written by the person page and the duplicates queue "
     "(audited there), the queue by find_duplicates: this admin only reads (403)"
@@ -524,6 +563,32 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
     ),
     ("api-merge-undo", "POST"): Recorded(
         lambda w: ok(w.api.post(f"/people/2/merges/{merged(w).pk}/undo")), API_KEY, only=False
+    ),
+    # Jobs: started, cancelled and undone (the people a job changes get events of their own)
+    ("populations:job_cancel", "POST"): Audited(
+        lambda w: ok(w.editor.post(reverse("populations:job_cancel", args=[a_job(w).pk]))),
+        "job cancelled",
+        EDITOR,
+    ),
+    ("populations:job_undo", "POST"): Audited(
+        lambda w: ok(
+            w.editor.post(reverse("populations:job_undo", args=[a_job(w, finished=True).pk]))
+        ),
+        "job undone",
+        EDITOR,
+    ),
+    ("api-jobs", "POST"): Audited(
+        lambda w: ok(w.api.post("/people/2/jobs", job_body(w), format="json")),
+        "job started",
+        API_KEY,
+    ),
+    ("api-job-cancel", "POST"): Audited(
+        lambda w: ok(w.api.post(f"/people/2/jobs/{a_job(w).pk}/cancel")), "job cancelled", API_KEY
+    ),
+    ("api-job-undo", "POST"): Audited(
+        lambda w: ok(w.api.post(f"/people/2/jobs/{a_job(w, finished=True).pk}/undo")),
+        "job undone",
+        API_KEY,
     ),
     # Privacy: the access bundle, erasure requests, suppressions lifted
     ("people:export", "POST"): Audited(
@@ -1013,6 +1078,11 @@ ADMIN_VIEWS: dict[str, dict[str, Recorded | Audited | AdminLogged | Exempt]] = {
             admin_refused(EVENT_DEFINITION, "delete", an_event_definition),
         ),
     },
+    "jobs.job": {
+        "add": Exempt(JOBS, admin_refused("jobs.job", "add")),
+        "change": Exempt(JOBS),
+        "delete": Exempt(JOBS),
+    },
     "people.attributevalue": {
         "add": Exempt(VALUES, admin_refused("people.attributevalue", "add")),
         "change": Exempt(VALUES),
@@ -1221,6 +1291,11 @@ COMMANDS: dict[str, Recorded | Audited | Exempt] = {
     ),
     "find_duplicates": Audited(
         _command("find_duplicates"), "duplicate pairs found", command("find_duplicates")
+    ),
+    "dispatch_jobs": Exempt(
+        "sends the messages of jobs that wait for the queue again: it changes no person, and "
+        "the jobs it sends record their own events",
+        _command("dispatch_jobs"),
     ),
     "prune_name_terms": Exempt(
         "takes out of the search's dictionary of name words (derived from the names, like an "
