@@ -27,7 +27,7 @@ from directory.forms import ATTRIBUTE_OPERATORS
 from directory.search import SearchQuery
 from directory.search.totals import Total, rounded, total_of
 from installations.models import Installation
-from jobs import actions
+from jobs import actions, engine
 from jobs.actions import BulkAction, PreviewRow
 from people.history import Actor
 from people.models import PersonType
@@ -55,9 +55,7 @@ def _start(
     *, kind: str, query: dict[str, Any], params: dict[str, Any], actor: Actor, dry_run: bool
 ):
     """The job engine's start (jobs.engine.start_job): the one door to it from these pages."""
-    from jobs.engine import start_job
-
-    return start_job(kind=kind, query=query, params=params, actor=actor, dry_run=dry_run)
+    return engine.start_job(kind=kind, query=query, params=params, actor=actor, dry_run=dry_run)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -127,7 +127,6 @@ def test_a_viewer_has_nothing_to_select(page, viewer, members, bulk_actions):
 
 
 def test_a_dry_run_goes_to_the_jobs_page(page, editor, members, bulk_actions):
-    pytest.importorskip("jobs.engine", reason="the job engine (jobs.engine) is not installed")
     sign_in(page, editor.username)
     preview = select_everyone_and_add_tags(page)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from jobs import engine
+from jobs import actions, engine
 from jobs.models import Job
 from populations.population import selection
 from tests.factories import PersonFactory
@@ -8,8 +8,10 @@ from tests.jobs import touch
 
 
 @pytest.fixture(autouse=True)
-def touch_action():
-    """The tests' action (tests.jobs.touch), registered with the engine."""
+def touch_action(monkeypatch):
+    """The tests' action (tests.jobs.touch), registered with the engine for this test only:
+    the registry is a copy that monkeypatch puts back afterwards."""
+    monkeypatch.setattr(actions, "_REGISTRY", dict(actions._REGISTRY))
     touch.register()
 
 

@@ -9,13 +9,9 @@ from django.http import QueryDict
 from django.urls import reverse
 
 from directory.forms import SearchForm
+from jobs.models import Job  # noqa: E402
 from people import services
 from tests.populations.bulk_support import register_test_actions
-
-# The job engine (jobs.engine.start_job) and the job's page come with the jobs app's engine.
-pytest.importorskip("jobs.engine", reason="the job engine (jobs.engine) is not installed")
-
-from jobs.models import Job  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
