@@ -143,6 +143,16 @@ class Installation(models.Model):
             models.Index(fields=["application", "person"], name="installation_app_person_idx"),
             # Installations not seen since a date (hygiene views).
             models.Index(fields=["last_seen_at"], name="installation_last_seen_idx"),
+            # Installations not updated since a date, with their people (the hygiene
+            # condition directory.search.hygiene.stale_devices).
+            models.Index(fields=["modified_at", "person"], name="installation_modified_idx"),
+            # Push off on a device with notifications on: few rows, so a partial index of
+            # their people (directory.search.hygiene.push_off_while_notifying).
+            models.Index(
+                fields=["person"],
+                condition=models.Q(registration_enabled=False, notifications_enabled=True),
+                name="installation_push_off_idx",
+            ),
         ]
 
     def __str__(self) -> str:
