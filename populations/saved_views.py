@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core import roles
 from core.errors import DomainError, ErrorCode
-from directory.search import SearchQuery
+from directory.search import DEFAULT_PAGE_SIZE, SearchQuery
 from people.name_keys import name_key
 from populations.models import SavedView
 
@@ -131,18 +131,26 @@ def _refuse_unless_manager(user: object, view: SavedView) -> None:
         )
 
 
+def _stored(query: SearchQuery) -> dict:
+    """What a view keeps of ``query``: not its page's position, nor the default page size
+    (the search page's form always sends one)."""
+    query.after = None
+    if query.page_size == DEFAULT_PAGE_SIZE:
+        query.page_size = None
+    return query.to_dict()
+
+
 @transaction.atomic
 def saved_view_create(
     *, owner: User, name: str, query: SearchQuery, description: str = ""
 ) -> SavedView:
     """A new private view of ``query`` (its conditions, sort and page size; not its page's
     position)."""
-    query.after = None
     view = SavedView(
         owner=owner,
         name=_name(name),
         description=_description(description),
-        query=query.to_dict(),
+        query=_stored(query),
     )
     _save_named(view)
     return view
@@ -166,8 +174,7 @@ def saved_view_update(
     if description is not None:
         view.description = _description(description)
     if query is not None:
-        query.after = None
-        view.query = query.to_dict()
+        view.query = _stored(query)
     _save_named(view)
     return view
 
