@@ -143,9 +143,13 @@ class Installation(models.Model):
             models.Index(fields=["application", "person"], name="installation_app_person_idx"),
             # Installations not seen since a date (hygiene views).
             models.Index(fields=["last_seen_at"], name="installation_last_seen_idx"),
-            # Installations not updated since a date, with their people (the hygiene
-            # condition directory.search.hygiene.stale_devices).
-            models.Index(fields=["modified_at", "person"], name="installation_modified_idx"),
+            # A person's installations with when each was last updated, for the hygiene
+            # condition directory.search.hygiene.stale_devices: the newest-first walk of the
+            # people tests it index-only. Old devices belong to old people, so the walk passes
+            # every newer person's devices first: on 300,000 generated people, "not updated
+            # in 700 days" read 290,000 installation rows through installation_person_list_idx
+            # (340 ms); here the same entries, index-only (60 ms; 90 days: 6 ms).
+            models.Index(fields=["person", "modified_at"], name="installation_modified_idx"),
             # Push off on a device with notifications on: few rows, so a partial index of
             # their people (directory.search.hygiene.push_off_while_notifying).
             models.Index(
