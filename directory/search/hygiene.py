@@ -77,8 +77,8 @@ def _installations() -> QuerySet[Installation]:
 
 
 def stale_devices(days: int) -> Exists:
-    """An installation not updated since the cutoff: tested on installation_modified_idx
-    (person, modified_at), index-only, as the people are walked."""
+    """An installation not updated since the cutoff: tested on installation_person_list_idx,
+    which holds modified_at, index-only, as the people are walked."""
     return Exists(_installations().filter(modified_at__lt=stale_cutoff(days)))
 
 
