@@ -89,6 +89,22 @@ def test_the_save_form_shows_its_refusal_in_place(editor_client, editor):
     assert SavedView.objects.count() == 1
 
 
+def test_a_search_that_does_not_read_is_not_saved(editor_client):
+    response = editor_client.post(
+        reverse("populations:save"), {"name": "Broken", "q": "", "stale_days": "0"}, **HTMX
+    )
+
+    assert "Fix the search before saving it." in response.text
+    assert not SavedView.objects.exists()
+
+
+def test_a_saved_view_reads_its_query_back_whole(editor):
+    query = SearchQuery(q="ana", tags=["VIP"], stale_days=30, duplicate_devices=True, sort="name")
+    view = a_view(editor, "Everything", **query.to_dict())
+
+    assert saved_views.query_of(view) == query
+
+
 # ---------------------------------------------------------------------------------------------
 # Opening
 
