@@ -199,3 +199,7 @@ def test_the_search_page_with_each_condition_takes_a_fixed_number_of_statements(
     assert "row" in html and "No people found" not in html
     with django_assert_num_queries(expected - 1):
         editor_client.get(reverse("home"), params, **HTMX)
+    # The built-in view's own URL is the same page, with nothing more to read.
+    with django_assert_num_queries(expected):
+        opened = editor_client.get(reverse("populations:hygiene", args=[builtin.key])).text
+    assert f"<h1>{builtin.name}</h1>" in opened
