@@ -1,15 +1,18 @@
 """Saved views in a real browser: one operator saves the search shown and shares it with the
-Editor role; another editor opens it from the Views menu and sees the same people."""
+Editor role; another editor opens it from the Views menu and sees the same people. A viewer
+opens a built-in device hygiene view from the same menu."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from core import roles
-from installations.models import Platform
+from installations.models import Installation, Platform
 from populations.models import SavedView
 from tests.browser.conftest import sign_in
 from tests.conftest import make_operator
@@ -87,3 +90,30 @@ def test_a_view_saved_and_shared_with_editors_opens_for_another_editor(
         screenshot(second, "saved-view-opened")
     finally:
         context.close()
+
+
+def test_a_viewer_opens_a_builtin_hygiene_view_from_the_menu(page, viewer, screenshot):
+    stale, fresh = PersonFactory(first_name="Stale"), PersonFactory(first_name="Fresh")
+    old = InstallationFactory(person=stale)
+    InstallationFactory(person=fresh)
+    Installation.objects.filter(pk=old.pk).update(
+        modified_at=timezone.now() - dt.timedelta(days=200)
+    )
+    sign_in(page, viewer.username)
+
+    page.locator("details.views-menu > summary").click()
+    page.get_by_test_id("views-menu-list").get_by_role(
+        "link", name="Devices not updated in 90 days"
+    ).click()
+    page.wait_for_url("**/views/hygiene/stale-devices/")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Devices not updated in 90 days")
+    assert people_shown(page) == [f"/person/{stale.pk}/"]
+    expect(page.get_by_test_id("hygiene-filters")).to_have_attribute("open", "")
+    expect(page.get_by_label("A device not updated in (days)")).to_have_value("90")
+    screenshot(page, "hygiene-view")
+
+    # Changing the number searches again in place, as any filter does.
+    page.get_by_label("A device not updated in (days)").fill("300")
+    expect(page).to_have_url(re.compile(r"stale_days=300"))
+    expect(page.locator("#results")).to_contain_text("No people found")
