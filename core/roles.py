@@ -73,6 +73,11 @@ ADMIN_PERMISSIONS = [
     "privacy.view_accessrecord",
     "people.view_notduplicate",
     "people.view_duplicatepair",
+    # Every operator's saved views (each operator manages their own in the UI).
+    "populations.view_savedview",
+    "populations.add_savedview",
+    "populations.change_savedview",
+    "populations.delete_savedview",
 ]
 ROLE_PERMISSIONS = {
     VIEWER: VIEW_PERMISSIONS,

@@ -11,6 +11,7 @@ from core.api.json import unstorable_text
 from core.errors import DomainError
 from directory.search import PAGE_SIZES, SORTS, SearchQuery
 from directory.search.filters import created_day
+from directory.search.hygiene import MAX_STALE_DAYS
 from installations.models import Application, Platform
 from people.forms import split_list
 from people.models import AttributeDefinition, PersonType
@@ -27,6 +28,31 @@ ATTRIBUTE_OPERATORS = [
 
 # ---------------------------------------------------------------------------------------------
 # Search
+
+# The query's fields that the search page's form sets (SearchForm.to_query).
+SEARCH_PAGE_FIELDS = frozenset(
+    {
+        "q",
+        "type",
+        "tags",
+        "application",
+        "platform",
+        "has_primary",
+        "push_enabled",
+        "attribute",
+        "attribute_value",
+        "attribute_op",
+        "created_from",
+        "created_to",
+        "sort",
+        "page_size",
+        "stale_days",
+        "several_no_primary",
+        "push_off_notifying",
+        "anonymous",
+        "duplicate_devices",
+    }
+)
 
 
 def select_choices() -> tuple[list[tuple[str, str]], list[AttributeDefinition]]:
@@ -108,6 +134,16 @@ class SearchForm(forms.Form):
         choices=[(str(n), str(n)) for n in PAGE_SIZES],
         label="Rows per page",
     )
+    # Device hygiene (directory.search.hygiene), each named as the query's field.
+    stale_days = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_STALE_DAYS, label="A device not updated in"
+    )
+    several_no_primary = forms.BooleanField(required=False, label="Several devices, none primary")
+    push_off_notifying = forms.BooleanField(
+        required=False, label="Push off on a device with notifications on"
+    )
+    anonymous = forms.BooleanField(required=False, label="Anonymous, with devices (logged out)")
+    duplicate_devices = forms.BooleanField(required=False, label="The same device twice")
 
     def __init__(self, *args: Any, given_choices_only: bool = False, **kwargs: Any) -> None:
         """``given_choices_only``: the form is validated, not shown (the results answered to
@@ -185,7 +221,37 @@ class SearchForm(forms.Form):
             created_to=data.get("created_to") or None,
             sort=data.get("sort") or None,
             page_size=data.get("size"),
+            stale_days=data.get("stale_days"),
+            several_no_primary=bool(data.get("several_no_primary")),
+            push_off_notifying=bool(data.get("push_off_notifying")),
+            anonymous=bool(data.get("anonymous")),
+            duplicate_devices=bool(data.get("duplicate_devices")),
         )
+
+    @staticmethod
+    def params_of(query: SearchQuery) -> list[tuple[str, str]]:
+        """The form's parameters that ``to_query`` reads back as ``query`` (its search page
+        fields; the API's own ones have no field here): how a saved view opens the page."""
+        names = {
+            "application": "app",
+            "has_primary": "primary",
+            "push_enabled": "push",
+            "attribute_op": "op",
+            "attribute_value": "value",
+            "page_size": "size",
+        }
+        params: list[tuple[str, str]] = []
+        for name, value in query.to_dict().items():
+            if name not in SEARCH_PAGE_FIELDS:
+                continue
+            if name == "tags":
+                text = ", ".join(value)
+            elif isinstance(value, bool):
+                text = "yes" if value else "no"
+            else:
+                text = str(value)
+            params.append((names.get(name, name), text))
+        return params
 
     def add_domain_error(self, error: DomainError) -> None:
         names = {
@@ -194,5 +260,6 @@ class SearchForm(forms.Form):
             "attributeOp": "op",
             "createdFrom": "created_from",
             "createdTo": "created_to",
+            "staleDays": "stale_days",
         }
         self.add_error(names.get(error.field or ""), error.message)

@@ -128,7 +128,11 @@ class Installation(models.Model):
         indexes = [
             # A person's installations (and the platform filter), with the columns a result
             # row shows (search.LIST_INSTALLATION_FIELDS): on PostgreSQL lists read them
-            # index-only.
+            # index-only. And when each was last updated, which the hygiene condition
+            # directory.search.hygiene.stale_devices tests on the entry as the people are
+            # walked: old devices belong to old people, so the newest-first walk passes every
+            # newer person's devices first; on 300,000 generated people "not updated in 700
+            # days" read 290,000 installation rows for that (340 ms), index-only 75 ms.
             models.Index(
                 fields=["person", "os"],
                 include=[
@@ -137,12 +141,20 @@ class Installation(models.Model):
                     "push_registration_id",
                     "is_primary",
                     "registration_enabled",
+                    "modified_at",
                 ],
                 name="installation_person_list_idx",
             ),
             models.Index(fields=["application", "person"], name="installation_app_person_idx"),
             # Installations not seen since a date (hygiene views).
             models.Index(fields=["last_seen_at"], name="installation_last_seen_idx"),
+            # Push off on a device with notifications on: few rows, so a partial index of
+            # their people (directory.search.hygiene.push_off_while_notifying).
+            models.Index(
+                fields=["person"],
+                condition=models.Q(registration_enabled=False, notifications_enabled=True),
+                name="installation_push_off_idx",
+            ),
         ]
 
     def __str__(self) -> str:

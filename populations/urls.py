@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from populations.views import bulk, jobs
+from populations.views import bulk, jobs, saved
 
 app_name = "populations"
 
@@ -17,4 +17,12 @@ urlpatterns: list = [
     path("jobs/<int:pk>/cancel", jobs.job_cancel, name="job_cancel"),
     path("jobs/<int:pk>/undo", jobs.job_undo, name="job_undo"),
     path("jobs/<int:pk>/errors.csv", jobs.job_errors_csv, name="job_errors"),
+    path("views/", saved.views_page, name="views"),
+    path("views/menu", saved.views_menu, name="views_menu"),
+    path("views/save", saved.save_view, name="save"),
+    path("views/hygiene/<slug:key>/", saved.open_builtin, name="hygiene"),
+    path("views/<int:pk>/", saved.open_view, name="open"),
+    path("views/<int:pk>/edit", saved.edit_view, name="edit"),
+    path("views/<int:pk>/share", saved.share_view, name="share"),
+    path("views/<int:pk>/delete", saved.delete_view, name="delete"),
 ]

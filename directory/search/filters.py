@@ -1,6 +1,6 @@
 """Conditions on people beyond the search box: tags, custom attribute values and installations
-(application, platform, push enabled, a primary device), each an EXISTS on an index (no joins,
-so no DISTINCT).
+(application, platform, push enabled, a primary device; device hygiene in .hygiene), each an
+EXISTS on an index (no joins, so no DISTINCT).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from people.models import AttributeDefinition, AttributeValue, DataType, Person,
 from people.name_keys import name_key
 
 from .backends import backend
+from .hygiene import hygiene_conditions
 from .query import SearchQuery
 
 # A tag on at most this many people is read first (its people by primary key, then the other
@@ -192,6 +193,8 @@ def filtered(
         queryset = queryset.filter(has if query.has_primary else ~has)
     if query.attribute:
         queryset = queryset.filter(attribute_condition(query))
+    for condition in hygiene_conditions(query):
+        queryset = queryset.filter(condition)
     return queryset
 
 

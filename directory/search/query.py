@@ -72,6 +72,15 @@ class SearchQuery:
     include_total: bool = False
     sort: str | None = None
     page_size: int | None = None
+    # Device hygiene (directory.search.hygiene, where each is defined): a device not updated
+    # in ``stale_days`` days; several devices and none primary; push turned off by an
+    # operator on a device that has notifications on; an anonymous profile holding devices
+    # (what a logout leaves); two registrations of one device fingerprint.
+    stale_days: int | None = None
+    several_no_primary: bool = False
+    push_off_notifying: bool = False
+    anonymous: bool = False
+    duplicate_devices: bool = False
 
     @property
     def has_filters(self) -> bool:
@@ -86,6 +95,18 @@ class SearchQuery:
             or self.created_from
             or self.created_to
             or self.filter
+            or self.has_hygiene
+        )
+
+    @property
+    def has_hygiene(self) -> bool:
+        """Whether a device hygiene condition is set."""
+        return bool(
+            self.stale_days is not None
+            or self.several_no_primary
+            or self.push_off_notifying
+            or self.anonymous
+            or self.duplicate_devices
         )
 
     # Serialization ----------------------------------------------------------------------------

@@ -66,8 +66,11 @@ SORTABLE = (("name", "Name", False), ("updated", "Updated", True), ("created", "
 
 @operator_required
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: HttpRequest, view: Any = None) -> HttpResponse:
     """The start page: one box and filters; results update as you type (htmx).
+
+    ``view``: the saved or built-in view the page opens (populations.views.saved, which
+    gives its query as the request's parameters): its name titles the page.
 
     A plain submit (Enter, or no JavaScript) carries ``go``: one exact identifier match then
     opens that profile directly; any other answer is at the canonical URL (a redirect), as
@@ -116,6 +119,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "search_url": search_url,
         "total_url": _total_url(request) if page is not None and page.count_later else "",
         "results_only": results_only,
+        "view": view,
         **_paging(request, page),
         **_hints(request, page, masked=masked),
     }

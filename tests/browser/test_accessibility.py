@@ -48,6 +48,9 @@ PAGES = {
     "create-person": ("editor", "/person/new/", None),
     "dashboard": ("editor", "/dashboard/", None),
     "preferences": ("viewer", "/preferences/", None),
+    # Saved views: the page that manages them, and a built-in one open on the search page.
+    "views": ("editor", "/views/", None),
+    "view-hygiene": ("viewer", "/views/hygiene/stale-devices/", None),
 }
 
 

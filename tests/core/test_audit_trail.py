@@ -42,6 +42,8 @@ from installations.models import Application, Installation
 from people import event_definitions, services, suppression
 from people.history import Actor
 from people.models import AttributeDefinition, DataType, Event, Person, Tag
+from populations import saved_views
+from populations.models import SavedView
 from portal.models import OperatorPreference
 from privacy import services as privacy_services
 from privacy.models import Erasure
@@ -392,6 +394,18 @@ def admin_url(label: str, view: str, *args: Any) -> str:
     return reverse(f"admin:{label.replace('.', '_')}_{view}", args=args)
 
 
+def new_saved_view(world: World) -> SavedView:
+    """A saved view of the editor (eddie.editor), whom the world's editor client is."""
+    owner = User.objects.get(username="eddie.editor")
+    return saved_views.saved_view_create(
+        owner=owner, name=f"View {SavedView.objects.count()}", query=saved_views.SearchQuery()
+    )
+
+
+def view_url(name: str, world: World) -> str:
+    return reverse(name, args=[new_saved_view(world).pk])
+
+
 def admin_add(label: str, values: dict | Callable[[World], dict]) -> Callable[[World], Any]:
     def run(world: World):
         url = admin_url(label, "add")
@@ -498,6 +512,10 @@ def the_tag(world: World) -> Tag:
 # ---------------------------------------------------------------------------------------------
 # The table: every write path and what it must record
 
+SAVED_VIEW = (
+    "a saved view is an operator's own search (a name and a query), no person's data: "
+    "nothing is recorded about anyone"
+)
 READ_ONLY_PAGE = "a page that only reads: a POST shows the same page and writes nothing"
 OWN_SESSION = (
     "signs an operator in or out, or changes their own password: no person's data; "
@@ -725,6 +743,22 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
         "an operator's own display preference (the time zone times are shown in): no person "
         "data, nothing recorded about anyone",
         lambda w: ok(w.editor.post(reverse("preferences"), {"time_zone": "Asia/Tokyo"})),
+    ),
+    # Saved views: an operator's own searches, no person's data
+    ("populations:save", "POST"): Exempt(
+        SAVED_VIEW,
+        lambda w: ok(w.editor.post(reverse("populations:save"), {"name": "Mine", "q": "x"})),
+    ),
+    ("populations:edit", "POST"): Exempt(
+        SAVED_VIEW,
+        lambda w: ok(w.editor.post(view_url("populations:edit", w), {"name": "Renamed"})),
+    ),
+    ("populations:share", "POST"): Exempt(
+        SAVED_VIEW,
+        lambda w: ok(w.editor.post(view_url("populations:share", w), {"roles": ["Viewer"]})),
+    ),
+    ("populations:delete", "POST"): Exempt(
+        SAVED_VIEW, lambda w: ok(w.editor.post(view_url("populations:delete", w)))
     ),
     # People API
     ("api-persons", "POST"): Recorded(
@@ -1149,6 +1183,22 @@ ADMIN_VIEWS: dict[str, dict[str, Recorded | Audited | AdminLogged | Exempt]] = {
         "change": Exempt(ROLES, admin_refused("auth.group", "change", new_group)),
         "delete": Exempt(ROLES, admin_refused("auth.group", "delete", new_group)),
     },
+    "populations.savedview": {
+        "add": AdminLogged(
+            admin_add(
+                "populations.savedview",
+                lambda w: {
+                    "name": "Team view",
+                    "owner": str(w.administrator_user.pk),
+                    "query": '{"type": "LEAD"}',
+                },
+            )
+        ),
+        "change": AdminLogged(
+            admin_change("populations.savedview", new_saved_view, {"name": "Renamed"})
+        ),
+        "delete": AdminLogged(admin_delete("populations.savedview", new_saved_view)),
+    },
     "portal.operatorpreference": {
         "add": AdminLogged(
             admin_add(
@@ -1234,6 +1284,9 @@ ADMIN_ACTIONS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] 
         admin_action("auth.user", "delete_selected", lambda w: [new_operator(w)])
     ),
     ("auth.group", "delete_selected"): Exempt(ROLES),
+    ("populations.savedview", "delete_selected"): AdminLogged(
+        admin_action("populations.savedview", "delete_selected", lambda w: [new_saved_view(w)])
+    ),
     ("portal.operatorpreference", "delete_selected"): AdminLogged(
         admin_action("portal.operatorpreference", "delete_selected", lambda w: [a_preference(w)])
     ),

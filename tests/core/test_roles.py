@@ -45,8 +45,20 @@ def administrator(db, shared_world) -> User:
 # Routes that write nothing however they are called: signing out, and reads sent as POST
 # (a search with a body); an operator's own display preference (the time zone), which
 # every role sets for itself and which is no person's data; and revealing one masked value,
-# a read that a Viewer may make (recorded: tests/privacy/test_masking.py).
-NOT_WRITES = {"logout", "admin:logout", "api-persons-match", "preferences", "people:reveal"}
+# a read that a Viewer may make (recorded: tests/privacy/test_masking.py); an operator's own
+# saved views (a name and a query, no person's data: tests/populations/test_saved_views.py
+# has who may change which).
+NOT_WRITES = {
+    "logout",
+    "admin:logout",
+    "api-persons-match",
+    "preferences",
+    "people:reveal",
+    "populations:save",
+    "populations:edit",
+    "populations:share",
+    "populations:delete",
+}
 
 FORM_BODY = {
     "first_name": "Changed",
