@@ -23,6 +23,8 @@ DOMAIN_STATUS = {
     ErrorCode.RATE_LIMITED: status.HTTP_429_TOO_MANY_REQUESTS,
     ErrorCode.REVERT_CONFLICT: status.HTTP_409_CONFLICT,
     ErrorCode.NOT_REVERTIBLE: status.HTTP_409_CONFLICT,
+    # A bulk job's undo left a person changed since the job as it is.
+    ErrorCode.CHANGED_SINCE: status.HTTP_409_CONFLICT,
 }
 
 
