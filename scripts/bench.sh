@@ -5,7 +5,9 @@
 #   BENCH_WRITES (100), BENCH_DATABASE (default portal_bench), BENCH_RESULTS (bench/results);
 #   BENCH_PYTHON, the Python to run (default .venv/bin/python).
 # Then the batch benchmark (bench/batch.py: BENCH_BATCH_SIZE, BENCH_BATCH_RUNS), which needs no
-# data set. BENCH_ONLY=search or BENCH_ONLY=batch runs one of the two (make bench-batch).
+# data set; then the jobs benchmark (bench/jobs.py: a tag added to about BENCH_JOB_PEOPLE people
+# by one and by two Celery workers, and undone). BENCH_ONLY=search, batch or jobs runs one of
+# them (make bench-batch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${BENCH_PYTHON:-.venv/bin/python}"
@@ -29,9 +31,15 @@ export DATABASE_URL="$PG_URL/$BENCH_DATABASE"
 export DJANGO_SETTINGS_MODULE=bench.settings
 "$PY" manage.py migrate --noinput -v 0
 BENCH_ONLY="${BENCH_ONLY:-all}"
-if [ "$BENCH_ONLY" != batch ]; then
+if [ "$BENCH_ONLY" = all ] || [ "$BENCH_ONLY" = search ]; then
     "$PY" bench/run.py
 fi
-if [ "$BENCH_ONLY" != search ]; then
+if [ "$BENCH_ONLY" = all ] || [ "$BENCH_ONLY" = batch ]; then
     "$PY" bench/batch.py
+fi
+if [ "$BENCH_ONLY" = all ] || [ "$BENCH_ONLY" = jobs ]; then
+    # Real workers on a real broker: the Redis of scripts/redis.sh, database BENCH_REDIS_DB
+    # (14: neither the tests' 15 nor a deployment's 0), a queue of this run's own.
+    source scripts/redis.sh
+    REDIS_URL="${REDIS_URL%/*}/${BENCH_REDIS_DB:-14}" JOB_QUEUE="bench-jobs-$$" "$PY" bench/jobs.py
 fi
