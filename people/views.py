@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
 from core.access import edit_required
@@ -57,8 +58,22 @@ def person_url(person: Person | int, anchor: str = "") -> str:
     return reverse("people:detail", args=[pk]) + (f"#{anchor}" if anchor else "")
 
 
-OVERVIEW = "people/_overview.html"
-CHANGED = "people/_changed.html"
+# The sections and what a change also changed are Jinja2 templates (portal.templating), the
+# same ones the person page renders them with (people_ui.partial).
+OVERVIEW = "people/overview.html"
+CHANGED = "people/changed.html"
+
+
+def viewer_context(request: HttpRequest) -> dict[str, Any]:
+    """What the sections ask of the operator besides their own context: ``masked``,
+    ``can_reveal`` and ``time_zone``, as portal.context_processors gives them to the Django
+    templates (the Jinja2 backend runs no context processor). Worked out only when asked."""
+    user = request.user
+    return {
+        "masked": SimpleLazyObject(lambda: not masking.sees_personal_data(user)),
+        "can_reveal": SimpleLazyObject(lambda: masking.may_reveal(user)),
+        "time_zone": getattr(request, "time_zone", "UTC"),
+    }
 
 
 def changed_fragments(
@@ -75,8 +90,9 @@ def changed_fragments(
         "can_delete": can_delete_people(request.user),
         "can_edit": can_edit(request.user),
         "version_person": version_person,
+        **viewer_context(request),
     }
-    return render_to_string(CHANGED, context, request=request)
+    return render_to_string(CHANGED, context, request=request, using="jinja2")
 
 
 def shown_history_filter(request: HttpRequest, person: Person) -> selectors.HistoryFilter:
@@ -121,8 +137,13 @@ def section_response(
         return redirect(
             person_url(person) + (f"?{shown}" if shown else "") + (f"#{anchor}" if anchor else "")
         )
-    context = {"person": person, "can_edit": can_edit(request.user), **context}
-    response = render(request, template, context, status=422 if error else 200)
+    context = {
+        "person": person,
+        "can_edit": can_edit(request.user),
+        **viewer_context(request),
+        **context,
+    }
+    response = render(request, template, context, status=422 if error else 200, using="jinja2")
     if error is None:
         moved_on = made is not None and own_version(request, made)
         response.content += changed_fragments(
@@ -241,7 +262,7 @@ def _identities_response(
     return section_response(
         request,
         person,
-        "people/_identities.html",
+        "people/identities.html",
         context,
         error=error,
         anchor="contacts",
@@ -319,7 +340,7 @@ def _tags_response(
         "summary_oob": error is None,
     }
     return section_response(
-        request, person, "people/_tags.html", context, error=error, anchor="attributes", made=made
+        request, person, "people/tags.html", context, error=error, anchor="attributes", made=made
     )
 
 
@@ -399,7 +420,7 @@ def _attribute_response(
     return section_response(
         request,
         person,
-        "people/_attribute_row.html",
+        "people/attribute_row.html",
         {"row": row},
         error=error,
         anchor=f"attribute-{definition.pk}",

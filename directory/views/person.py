@@ -39,6 +39,7 @@ from people.views import (
     own_version,
     person_url,
     section_response,
+    viewer_context,
 )
 
 
@@ -87,8 +88,12 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def person_header(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
-    context = {"person": person, "can_delete": can_delete_people(request.user)}
-    return render(request, "people/_person_header.html", context)
+    context = {
+        "person": person,
+        "can_delete": can_delete_people(request.user),
+        **viewer_context(request),
+    }
+    return render(request, "people/person_header.html", context, using="jinja2")
 
 
 @operator_required
@@ -107,8 +112,9 @@ def person_history(request: HttpRequest, pk: int) -> HttpResponse:
         "history": describe_history(history, history_filter, masked=masked),
         "history_before": before,
         "can_edit": can_edit(request.user),
+        **viewer_context(request),
     }
-    response = render(request, "people/_history.html", context)
+    response = render(request, "people/history.html", context, using="jinja2")
     # The person URL of this page (filter and cursor): a reload or a shared link shows it.
     response["HX-Push-Url"] = history_url(person, history_filter, before).removesuffix("#history")
     return response
@@ -343,7 +349,7 @@ def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 # Revert one history event's change (directory.revert)
 
-REVERT_ANSWER = "people/_revert_answer.html"
+REVERT_ANSWER = "people/revert_answer.html"
 
 
 @edit_required
@@ -373,8 +379,9 @@ def event_revert(request: HttpRequest, pk: int, event_pk: int) -> HttpResponse:
         sections=sections,
         main=main,
         version_person=made if main != "overview" and made and own_version(request, made) else None,
+        **viewer_context(request),
     )
-    response = render(request, REVERT_ANSWER, context, status=200 if made else 422)
+    response = render(request, REVERT_ANSWER, context, status=200 if made else 422, using="jinja2")
     if main == "overview":
         response["HX-Retarget"] = "#overview"
         response["HX-Reswap"] = "outerHTML"

@@ -132,7 +132,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
         context["error"] = error
         context["reason"] = request.POST.get("reason", "")
         context["open"] = True
-        return render(request, "privacy/_masked_value.html", context, status=422)
+        return render(request, "privacy/masked_value.html", context, status=422, using="jinja2")
     return render(request, "privacy/_revealed.html", {**context, "value": value})
 
 

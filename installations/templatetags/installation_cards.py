@@ -24,14 +24,3 @@ def installation_cards(
         "installations/cards.html", cards, request=context.get("request"), using="jinja2"
     )
     return mark_safe(html)  # noqa: S308 - a template's output, every value escaped by it
-
-
-@register.simple_tag
-def summary_devices(installations: Sequence[Installation]) -> SafeString:
-    """Devices at a glance in the person's summary panel: the Jinja2 partial
-    templates/jinja2/installations/summary_devices.html (its items are also swapped out of
-    band by the cards' actions)."""
-    html = render_to_string(
-        "installations/summary_devices.html", {"installations": installations}, using="jinja2"
-    )
-    return mark_safe(html)  # noqa: S308 - a template's output, every value escaped by it
