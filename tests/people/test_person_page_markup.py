@@ -182,3 +182,38 @@ def test_a_refused_reveal_is_the_expected_markup(client, viewer, rich):
     answer = client.post(reverse("people:reveal", args=[rich.person.pk]), data, **HTMX)
     assert answer.status_code == 422
     assert without_tokens(answer.content.decode()) == expected("answer_reveal_refused")
+
+
+def overview_data(person: Person, **changes) -> dict:
+    from people.forms import PersonForm
+
+    initial = {k: "" if v is None else v for k, v in PersonForm.initial_for(person).items()}
+    return {**initial, **changes}
+
+
+def test_the_overview_answers_are_the_expected_markup(client, editor, system_actor, rich):
+    client.force_login(editor)
+    person, url = rich.person, reverse("people:overview", args=[rich.person.pk])
+    saved = client.post(url, overview_data(person, city=f"Split{SPECIAL}"), **HTMX)
+    assert without_times(saved.content.decode()) == expected("answer_overview_saved")
+    refused = client.post(url, overview_data(person, gender="XX"), **HTMX)
+    assert refused.status_code == 422
+    assert without_times(refused.content.decode()) == expected("answer_overview_refused")
+    # Someone else changes the city while this form is open: both changed it.
+    person = Person.objects.get(pk=person.pk)
+    form = overview_data(person, city="Rijeka")
+    services.person_set_fields(person=person, actor=system_actor, fields={"city": "Osijek"})
+    Event.objects.filter(person=person).update(created_at=FIXED)
+    conflict = client.post(url, form, **HTMX)
+    assert without_times(conflict.content.decode()) == expected("answer_overview_conflict")
+    page = client.post(url, form)
+    assert page.status_code == 409
+    assert without_times(main(page.content.decode())) == expected("page_overview_conflict")
+
+
+@pytest.mark.parametrize("kind", ["ATTRIBUTES_CHANGED", "CUSTOM_ATTRIBUTES_CHANGED"])
+def test_a_revert_answer_is_the_expected_markup(editor_client, rich, kind):
+    event = Event.objects.filter(person=rich.person, kind=kind).order_by("id").first()
+    url = reverse("people:event_revert", args=[rich.person.pk, event.pk])
+    answer = editor_client.post(url, {"version": rich.person.version}, **HTMX)
+    assert without_times(answer.content.decode()) == expected(f"answer_revert_{kind.lower()}")
