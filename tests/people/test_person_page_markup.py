@@ -217,3 +217,16 @@ def test_a_revert_answer_is_the_expected_markup(editor_client, rich, kind):
     url = reverse("people:event_revert", args=[rich.person.pk, event.pk])
     answer = editor_client.post(url, {"version": rich.person.version}, **HTMX)
     assert without_times(answer.content.decode()) == expected(f"answer_revert_{kind.lower()}")
+
+
+def test_the_environment_reads_a_choice_by_its_label_and_escapes_like_django():
+    from django.template.loader import render_to_string
+
+    from people.forms import PersonForm
+
+    form = PersonForm(initial={"type": "CUSTOMER", "city": SPECIAL})
+    person = Person(pk=1, version=1, created_at=FIXED, modified_at=FIXED)
+    context = {"person": person, "overview_form": form}
+    html = render_to_string("people/overview.html", context, using="jinja2")
+    assert "<dt>Type</dt><dd>Customer</dd>" in html
+    assert "<dt>City</dt><dd>&lt;b&gt;&amp;&quot;&#x27;</dd>" in html
