@@ -38,8 +38,8 @@ from people.views import (
     describe_history,
     own_version,
     person_url,
+    render_section,
     section_response,
-    viewer_context,
 )
 
 
@@ -88,12 +88,8 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def person_header(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
-    context = {
-        "person": person,
-        "can_delete": can_delete_people(request.user),
-        **viewer_context(request),
-    }
-    return render(request, "people/person_header.html", context, using="jinja2")
+    context = {"person": person, "can_delete": can_delete_people(request.user)}
+    return render_section(request, "people/person_header.html", context)
 
 
 @operator_required
@@ -112,9 +108,8 @@ def person_history(request: HttpRequest, pk: int) -> HttpResponse:
         "history": describe_history(history, history_filter, masked=masked),
         "history_before": before,
         "can_edit": can_edit(request.user),
-        **viewer_context(request),
     }
-    response = render(request, "people/history.html", context, using="jinja2")
+    response = render_section(request, "people/history.html", context)
     # The person URL of this page (filter and cursor): a reload or a shared link shows it.
     response["HX-Push-Url"] = history_url(person, history_filter, before).removesuffix("#history")
     return response
@@ -379,9 +374,8 @@ def event_revert(request: HttpRequest, pk: int, event_pk: int) -> HttpResponse:
         sections=sections,
         main=main,
         version_person=made if main != "overview" and made and own_version(request, made) else None,
-        **viewer_context(request),
     )
-    response = render(request, REVERT_ANSWER, context, status=200 if made else 422, using="jinja2")
+    response = render_section(request, REVERT_ANSWER, context, status=200 if made else 422)
     if main == "overview":
         response["HX-Retarget"] = "#overview"
         response["HX-Reswap"] = "outerHTML"
