@@ -59,9 +59,14 @@ def one_csrf_input(token: Any) -> SimpleLazyObject:
     token, as Django's ``{% csrf_token %}`` writes it). The Jinja2 backend's own
     ``csrf_input`` masks a new token for each form, forty times on the person page: most of
     what its sections took to render."""
-    return SimpleLazyObject(
-        lambda: format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
-    )
+
+    def field() -> str:
+        # As ``{% csrf_token %}``: nothing without a token (a render without a request).
+        if token is None or str(token) == "NOTPROVIDED":
+            return ""
+        return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+
+    return SimpleLazyObject(field)
 
 
 @register.simple_tag(takes_context=True)

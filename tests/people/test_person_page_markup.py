@@ -230,3 +230,25 @@ def test_the_environment_reads_a_choice_by_its_label_and_escapes_like_django():
     html = render_to_string("people/overview.html", context, using="jinja2")
     assert "<dt>Type</dt><dd>Customer</dd>" in html
     assert "<dt>City</dt><dd>&lt;b&gt;&amp;&quot;&#x27;</dd>" in html
+
+
+def test_every_form_of_the_page_carries_the_pages_one_csrf_token(editor_client, rich):
+    html = editor_client.get(reverse("people:detail", args=[rich.person.pk])).content.decode()
+    fields = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    (header,) = re.findall(r'"X-CSRFToken": "([^"]+)"', html)
+    assert len(fields) > 30
+    assert set(fields) == {header}
+
+
+def test_without_a_token_a_section_writes_no_csrf_field_as_django_does():
+    from django.template import Context, engines
+
+    from people.forms import PersonForm
+
+    person = Person(pk=1, version=1, created_at=FIXED, modified_at=FIXED)
+    context = {"person": person, "overview_form": PersonForm(), "can_edit": True}
+    page = engines["django"].from_string('{% load people_ui %}{% partial "people/overview.html" %}')
+    html = page.template.render(Context(context))
+    assert 'id="overview-form"' in html and "csrfmiddlewaretoken" not in html
+    with_token = page.template.render(Context({**context, "csrf_token": "t<>"}))
+    assert '<input type="hidden" name="csrfmiddlewaretoken" value="t&lt;&gt;">' in with_token
