@@ -17,10 +17,12 @@ from urllib.parse import urlencode, urlsplit
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
 from core.access import edit_required
@@ -46,6 +48,7 @@ from people.models import (
 from people.name_keys import name_key
 from people.operator_messages import for_operator
 from people.reverts import revert_lines
+from people.templatetags.people_ui import one_csrf_input
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -57,8 +60,33 @@ def person_url(person: Person | int, anchor: str = "") -> str:
     return reverse("people:detail", args=[pk]) + (f"#{anchor}" if anchor else "")
 
 
-OVERVIEW = "people/_overview.html"
-CHANGED = "people/_changed.html"
+# The sections and what a change also changed are Jinja2 templates (portal.templating), the
+# same ones the person page renders them with (people_ui.partial).
+OVERVIEW = "people/overview.html"
+CHANGED = "people/changed.html"
+
+
+def viewer_context(request: HttpRequest) -> dict[str, Any]:
+    """What the sections ask of the request besides their own context: ``masked``,
+    ``can_reveal`` and ``time_zone``, as portal.context_processors gives them to the Django
+    templates (the Jinja2 backend runs no context processor), worked out only when asked;
+    and one CSRF field for all the forms of the answer (people_ui.one_csrf_input)."""
+    user = request.user
+    return {
+        "request": request,
+        "csrf_input": one_csrf_input(SimpleLazyObject(lambda: get_token(request))),
+        "masked": SimpleLazyObject(lambda: not masking.sees_personal_data(user)),
+        "can_reveal": SimpleLazyObject(lambda: masking.may_reveal(user)),
+        "time_zone": getattr(request, "time_zone", "UTC"),
+    }
+
+
+def render_section(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """The Jinja2 ``template`` of a section of the person page, with ``viewer_context``."""
+    html = render_to_string(template, {**viewer_context(request), **context}, using="jinja2")
+    return HttpResponse(html, status=status)
 
 
 def changed_fragments(
@@ -75,8 +103,9 @@ def changed_fragments(
         "can_delete": can_delete_people(request.user),
         "can_edit": can_edit(request.user),
         "version_person": version_person,
+        **viewer_context(request),
     }
-    return render_to_string(CHANGED, context, request=request)
+    return render_to_string(CHANGED, context, using="jinja2")
 
 
 def shown_history_filter(request: HttpRequest, person: Person) -> selectors.HistoryFilter:
@@ -122,7 +151,7 @@ def section_response(
             person_url(person) + (f"?{shown}" if shown else "") + (f"#{anchor}" if anchor else "")
         )
     context = {"person": person, "can_edit": can_edit(request.user), **context}
-    response = render(request, template, context, status=422 if error else 200)
+    response = render_section(request, template, context, status=422 if error else 200)
     if error is None:
         moved_on = made is not None and own_version(request, made)
         response.content += changed_fragments(
@@ -241,7 +270,7 @@ def _identities_response(
     return section_response(
         request,
         person,
-        "people/_identities.html",
+        "people/identities.html",
         context,
         error=error,
         anchor="contacts",
@@ -319,7 +348,7 @@ def _tags_response(
         "summary_oob": error is None,
     }
     return section_response(
-        request, person, "people/_tags.html", context, error=error, anchor="attributes", made=made
+        request, person, "people/tags.html", context, error=error, anchor="attributes", made=made
     )
 
 
@@ -399,7 +428,7 @@ def _attribute_response(
     return section_response(
         request,
         person,
-        "people/_attribute_row.html",
+        "people/attribute_row.html",
         {"row": row},
         error=error,
         anchor=f"attribute-{definition.pk}",

@@ -155,7 +155,7 @@ TEMPLATES = [
     },
     {
         # The hot partials (portal/templating.py): the search result rows, the installation
-        # cards and the basic-information field groups of the person page; by name only.
+        # cards and the sections of the person page; by name only.
         "NAME": "jinja2",
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],

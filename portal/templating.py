@@ -2,8 +2,11 @@
 
 The partials a page repeats are its costliest part to render: the rows of a search result
 page (in Django's template language 25 rows took about five times as long as the page's
-query), and on the person page the installation cards and the basic-information field
-groups. The markup is the same as Django's templates would write (the tests compare them).
+query), and on the person page its sections: the summary, the overview, the contacts, the
+tags, the custom attributes, the history and the installation cards (in Django's template
+language they took most of the page's time). The page renders them with
+``people_ui.partial``; its in-place actions answer with the same templates. The markup is the
+same as Django's templates wrote (the tests compare it with the expected markup).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from django.utils import timezone
 from jinja2 import Environment
 
 from people import masking
-from people.templatetags.people_ui import phone_for_reading, to_json
+from people.templatetags.people_ui import phone_for_reading, shown_value, to_json
 
 
 def _escaped(value) -> str:
@@ -48,6 +51,7 @@ def environment(**options) -> Environment:
             "local": _local,
             "phone": lambda identity: phone_for_reading(identity.value, identity.national_number),
             "to_json": to_json,
+            "shown_value": shown_value,
             # A role without the "see personal data" permission (people.masking).
             "mask_phone": masking.mask_phone,
             "mask_email": masking.mask_email,

@@ -38,6 +38,7 @@ from people.views import (
     describe_history,
     own_version,
     person_url,
+    render_section,
     section_response,
 )
 
@@ -88,7 +89,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def person_header(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
     context = {"person": person, "can_delete": can_delete_people(request.user)}
-    return render(request, "people/_person_header.html", context)
+    return render_section(request, "people/person_header.html", context)
 
 
 @operator_required
@@ -108,7 +109,7 @@ def person_history(request: HttpRequest, pk: int) -> HttpResponse:
         "history_before": before,
         "can_edit": can_edit(request.user),
     }
-    response = render(request, "people/_history.html", context)
+    response = render_section(request, "people/history.html", context)
     # The person URL of this page (filter and cursor): a reload or a shared link shows it.
     response["HX-Push-Url"] = history_url(person, history_filter, before).removesuffix("#history")
     return response
@@ -343,7 +344,7 @@ def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 # Revert one history event's change (directory.revert)
 
-REVERT_ANSWER = "people/_revert_answer.html"
+REVERT_ANSWER = "people/revert_answer.html"
 
 
 @edit_required
@@ -374,7 +375,7 @@ def event_revert(request: HttpRequest, pk: int, event_pk: int) -> HttpResponse:
         main=main,
         version_person=made if main != "overview" and made and own_version(request, made) else None,
     )
-    response = render(request, REVERT_ANSWER, context, status=200 if made else 422)
+    response = render_section(request, REVERT_ANSWER, context, status=200 if made else 422)
     if main == "overview":
         response["HX-Retarget"] = "#overview"
         response["HX-Reswap"] = "outerHTML"

@@ -22,7 +22,7 @@ from directory.forms import SearchForm
 from directory.search import people_of
 from people import masking
 from people.models import Person, Source, SuppressedKind
-from people.views import actor_of, person_url
+from people.views import actor_of, person_url, render_section
 from privacy import services
 from privacy.models import Erasure
 
@@ -132,7 +132,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
         context["error"] = error
         context["reason"] = request.POST.get("reason", "")
         context["open"] = True
-        return render(request, "privacy/_masked_value.html", context, status=422)
+        return render_section(request, "privacy/masked_value.html", context, status=422)
     return render(request, "privacy/_revealed.html", {**context, "value": value})
 
 

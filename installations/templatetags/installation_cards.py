@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from installations.models import Installation
+from people.templatetags.people_ui import one_csrf_input
 
 register = template.Library()
 
@@ -19,19 +20,11 @@ register = template.Library()
 def installation_cards(
     context: template.Context, installations: Sequence[Installation]
 ) -> SafeString:
-    cards = {"installations": installations, "can_edit": context.get("can_edit", False)}
-    html = render_to_string(
-        "installations/cards.html", cards, request=context.get("request"), using="jinja2"
-    )
-    return mark_safe(html)  # noqa: S308 - a template's output, every value escaped by it
-
-
-@register.simple_tag
-def summary_devices(installations: Sequence[Installation]) -> SafeString:
-    """Devices at a glance in the person's summary panel: the Jinja2 partial
-    templates/jinja2/installations/summary_devices.html (its items are also swapped out of
-    band by the cards' actions)."""
-    html = render_to_string(
-        "installations/summary_devices.html", {"installations": installations}, using="jinja2"
-    )
+    cards = {
+        "installations": installations,
+        "can_edit": context.get("can_edit", False),
+        # The page's token in every card's forms (not a new one for each form).
+        "csrf_input": one_csrf_input(context.get("csrf_token")),
+    }
+    html = render_to_string("installations/cards.html", cards, using="jinja2")
     return mark_safe(html)  # noqa: S308 - a template's output, every value escaped by it

@@ -753,8 +753,9 @@ def test_the_basic_information_fields_are_djangos_field_groups(bound):
     assert len(fields) == 12
     html = markup(
         render_to_string(
-            "people/_overview.html",
+            "people/overview.html",
             {"person": Person(pk=1, version=1), "overview_form": form, "can_edit": True},
+            using="jinja2",
         )
     )
     for field in fields:
