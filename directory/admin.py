@@ -3,7 +3,8 @@ directory.search) and the change page with the person's phones, emails and insta
 
 Every save and delete goes through people.services (as people.admin describes); lists stay
 fast on large tables: the search box runs the indexed lookups of directory.search, filters are
-EXISTS subqueries, the page count is capped, and related rows are prefetched.
+EXISTS subqueries, the page count is capped, and related rows are prefetched. Bulk changes of
+the selected people are the console's jobs: their actions lead to its bulk page.
 """
 
 from __future__ import annotations
