@@ -39,6 +39,7 @@ from rest_framework.test import APIClient
 
 from core.models import ApiKey, ApiKeyRole
 from installations.models import Application, Installation
+from jobs import actions
 from people import event_definitions, services, suppression
 from people.history import Actor
 from people.models import AttributeDefinition, DataType, Event, Person, Tag
@@ -140,6 +141,13 @@ class World:
 
     def appinstance(self, installation: Installation, suffix: str = "") -> str:
         return f"/mobile/1/appinstance/{installation.push_registration_id}{suffix}"
+
+
+@pytest.fixture(autouse=True)
+def job_actions(monkeypatch):
+    """The job cases register the tests' action (tests/jobs/touch.py) for their test only:
+    the registry is a copy that monkeypatch puts back, so no other test finds it."""
+    monkeypatch.setattr(actions, "_REGISTRY", dict(actions._REGISTRY))
 
 
 @pytest.fixture
