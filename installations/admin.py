@@ -367,7 +367,8 @@ def start_installations_job(
 ) -> None:
     """One job of ``kind`` on the people who hold the selected installations, restricted to
     them (``installations``), as the administrator (source ADMIN); the message links its page.
-    At most SELECTION_LIMIT installations: more are refused before anything is read of them."""
+    At most SELECTION_LIMIT installations (a job stores its selection): more are refused,
+    having read one more than the limit, however many were selected."""
     rows = list(queryset.order_by("pk").values_list("pk", "person_id")[: SELECTION_LIMIT + 1])
     if len(rows) > SELECTION_LIMIT:
         modeladmin.message_user(
