@@ -3,22 +3,27 @@ directory.search) and the change page with the person's phones, emails and insta
 
 Every save and delete goes through people.services (as people.admin describes); lists stay
 fast on large tables: the search box runs the indexed lookups of directory.search, filters are
-EXISTS subqueries, the page count is capped, and related rows are prefetched.
+EXISTS subqueries, the page count is capped, and related rows are prefetched. Bulk changes of
+the selected people are the console's jobs: their actions lead to its bulk page.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
+from django.urls import reverse
 
 from core.admin import ServiceAdmin
 from directory.search import SearchQuery, people_of
 from installations.admin import InstallationInline
 from installations.depersonalize import person_delete
 from installations.models import Application, Installation, Platform
+from jobs.actions import SELECTION_LIMIT
 from people import services
 from people.admin import ContactIdentityInline, admin_actor, person_link
 from people.admin_forms import PERSON_DOMAIN_FIELDS, PersonAdminForm
@@ -203,7 +208,26 @@ class PersonAdmin(ServiceAdmin):
             # What construct_change_message reads after a formset.save().
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
-    actions = ["merge_selected"]
+    # Bulk actions open the console's bulk page for the selected people (the bulk page's
+    # ``ids`` and ``action``): the operator sets the parameters, previews, dry-runs and runs
+    # the job there, the one code path of bulk changes. Django's own delete_selected is
+    # replaced by the job of people.delete, which moves each person's installations to
+    # anonymous profiles (get_actions).
+    actions = [
+        "merge_selected",
+        "add_tags",
+        "remove_tags",
+        "set_attribute",
+        "change_type",
+        "set_push",
+        "remote_logout",
+        "delete_as_job",
+    ]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     @admin.action(description="Merge the two selected people…")
     def merge_selected(self, request, queryset):
@@ -214,6 +238,53 @@ class PersonAdmin(ServiceAdmin):
             self.message_user(request, "Select exactly two people to merge.", messages.WARNING)
             return None
         return redirect("people:merge", ids[0], ids[1])
+
+    @admin.action(description="Add tags…", permissions=["change"])
+    def add_tags(self, request, queryset):
+        return self.to_bulk_page(request, queryset, "tags.add")
+
+    @admin.action(description="Remove tags…", permissions=["change"])
+    def remove_tags(self, request, queryset):
+        return self.to_bulk_page(request, queryset, "tags.remove")
+
+    @admin.action(description="Set a custom attribute…", permissions=["change"])
+    def set_attribute(self, request, queryset):
+        return self.to_bulk_page(request, queryset, "attribute.set")
+
+    @admin.action(description="Change type…", permissions=["change"])
+    def change_type(self, request, queryset):
+        return self.to_bulk_page(request, queryset, "type.change")
+
+    @admin.action(description="Push on/off…", permissions=["change"])
+    def set_push(self, request, queryset):
+        return self.to_bulk_page(request, queryset, "push.set")
+
+    @admin.action(description="Remote logout…", permissions=["change"])
+    def remote_logout(self, request, queryset):
+        return self.to_bulk_page(request, queryset, "installations.logout")
+
+    @admin.action(description="Delete selected people (as a job)", permissions=["delete"])
+    def delete_as_job(self, request, queryset):
+        return self.to_bulk_page(request, queryset, "people.delete")
+
+    def to_bulk_page(self, request, queryset, kind: str) -> HttpResponseRedirect | None:
+        """The bulk page (populations.views.bulk) for the selected people and ``kind``; at most
+        SELECTION_LIMIT people, as the bulk page takes them by row."""
+        ids = list(
+            queryset.prefetch_related(None)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: SELECTION_LIMIT + 1]
+        )
+        if len(ids) > SELECTION_LIMIT:
+            self.message_user(
+                request,
+                f"At most {SELECTION_LIMIT:,} people can be selected for a bulk action; select "
+                "fewer, or run it on everyone a search finds from the console.",
+                messages.WARNING,
+            )
+            return None
+        query = urlencode([*(("ids", pk) for pk in ids), ("action", kind)])
+        return HttpResponseRedirect(f"{reverse('populations:bulk')}?{query}")
 
     def delete_model(self, request, obj: Person) -> None:
         # The person's installations move to fresh anonymous profiles.

@@ -1,9 +1,10 @@
 """Django admin for applications and installations, through their services
-(installations.services, installations.applications, installations.depersonalize).
+(installations.services, installations.applications).
 
-The actions (Make primary, Unset primary, Remote logout, Push on, Push off) are the same
-service calls as the operator UI's buttons and the API's PATCH: the one-primary rule holds and
-each leaves a history event with the administrator as actor and source ADMIN.
+Make primary and Unset primary are the same service calls as the operator UI's buttons and the
+API's PATCH: the one-primary rule holds and each leaves a history event with the administrator
+as actor and source ADMIN. Remote logout, Push on and Push off start the console's bulk job
+(jobs.engine) on the selected installations: one code path for many rows, whatever starts it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
-from core.admin import ServiceAdmin, ServiceFormSet, ServiceModelForm, run_action
+from core.admin import ServiceAdmin, ServiceFormSet, ServiceModelForm, error_text, run_action
 from core.errors import DomainError, ErrorCode
 from installations import services
 from installations.applications import (
@@ -27,8 +31,9 @@ from installations.applications import (
     check_jwt_required,
     clean_jwt_secret,
 )
-from installations.depersonalize import installation_depersonalize
 from installations.models import Application, Installation, Platform
+from jobs import engine
+from jobs.actions import SELECTION_LIMIT
 from people import custom_attributes as attribute_types
 from people.admin import admin_actor, person_link
 from people.lookups import name_filter, person_matches
@@ -302,8 +307,11 @@ class InstallationAdmin(ServiceAdmin):
         summary = [*items, "Each leaves an Uninstall event in its person's history."]
         return summary, {"installations": len(items)}, set(), []
 
-    # Actions: each calls its service for every selected installation, as the administrator
-    # (source ADMIN), in the order they were created; a refusal is reported and the others go on.
+    # Actions. Make and Unset primary call their service for every selected installation, as
+    # the administrator (source ADMIN), in the order they were created; a refusal is reported
+    # and the others go on. Remote logout and push on/off are bulk jobs, the console's
+    # (jobs.engine.start_job), on the people who hold the selected installations and
+    # restricted to them: the same locks, events naming the job, undo (push) and job page.
 
     @admin.action(description="Make primary", permissions=["change"])
     def make_primary(self, request, queryset):
@@ -331,44 +339,62 @@ class InstallationAdmin(ServiceAdmin):
             "Unset primary",
         )
 
-    @admin.action(description="Remote logout (depersonalize)", permissions=["change"])
+    @admin.action(description="Remote logout (depersonalize), as a job", permissions=["change"])
     def remote_logout(self, request, queryset):
-        actor = admin_actor(request)
-        run_action(
-            self,
-            request,
-            queryset.order_by("id"),
-            lambda item: installation_depersonalize(
-                installation=item.push_registration_id, actor=actor
-            ),
-            "Logged out",
-        )
+        start_installations_job(self, request, queryset, LOGOUT, {}, "remote logout")
 
-    @admin.action(description="Push on", permissions=["change"])
+    @admin.action(description="Push on, as a job", permissions=["change"])
     def push_on(self, request, queryset):
-        actor = admin_actor(request)
-        run_action(
-            self,
-            request,
-            queryset.order_by("id"),
-            lambda item: services.installation_set_push_enabled(
-                installation=item.push_registration_id, actor=actor, enabled=True
-            ),
-            "Push turned on",
-        )
+        start_installations_job(self, request, queryset, PUSH, {"enabled": True}, "push on")
 
-    @admin.action(description="Push off", permissions=["change"])
+    @admin.action(description="Push off, as a job", permissions=["change"])
     def push_off(self, request, queryset):
-        actor = admin_actor(request)
-        run_action(
-            self,
+        start_installations_job(self, request, queryset, PUSH, {"enabled": False}, "push off")
+
+
+# The bulk actions' kinds (populations/actions/), by name: this app sits below them.
+PUSH = "push.set"
+LOGOUT = "installations.logout"
+
+
+def start_installations_job(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset,
+    kind: str,
+    params: dict[str, Any],
+    what: str,
+) -> None:
+    """One job of ``kind`` on the people who hold the selected installations, restricted to
+    them (``installations``), as the administrator (source ADMIN); the message links its page.
+    At most SELECTION_LIMIT installations (a job stores its selection): more are refused,
+    having read one more than the limit, however many were selected."""
+    rows = list(queryset.order_by("pk").values_list("pk", "person_id")[: SELECTION_LIMIT + 1])
+    if len(rows) > SELECTION_LIMIT:
+        modeladmin.message_user(
             request,
-            queryset.order_by("id"),
-            lambda item: services.installation_set_push_enabled(
-                installation=item.push_registration_id, actor=actor, enabled=False
-            ),
-            "Push turned off",
+            f"At most {SELECTION_LIMIT:,} installations can be selected for {what}; "
+            "select fewer, or run it on a search from the console.",
+            messages.WARNING,
         )
+        return
+    try:
+        job = engine.start_job(
+            kind=kind,
+            query={"ids": sorted({person_id for _, person_id in rows})},
+            params={**params, "installations": [pk for pk, _ in rows]},
+            actor=admin_actor(request),
+        )
+    except DomainError as error:
+        modeladmin.message_user(request, error_text(error), messages.ERROR)
+        return
+    url = reverse("populations:job_detail", kwargs={"pk": job.pk})
+    count = f"{len(rows):,} installation{'' if len(rows) == 1 else 's'}"
+    modeladmin.message_user(
+        request,
+        format_html('<a href="{}">Job {}</a> started: {} for {}.', url, job.pk, what, count),
+        messages.SUCCESS,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,12 @@ from typing import Any, Protocol
 
 from core.errors import DomainError, ErrorCode
 
+# Rows selected by hand for one job (people on the bulk page, installations in Django admin):
+# at most the largest search page (100) many times over, and well under the fields a request
+# may carry (DATA_UPLOAD_MAX_NUMBER_FIELDS); beyond, "all matching" is the way (a selection
+# travels in the request and is stored in the job).
+SELECTION_LIMIT = 500
+
 
 @dataclass(frozen=True)
 class JobContext:

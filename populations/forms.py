@@ -21,15 +21,14 @@ from core.errors import DomainError
 from directory.forms import SearchForm
 from directory.search import SearchQuery
 from installations.models import Application
+from jobs.actions import SELECTION_LIMIT
 from people.custom_attributes import parse_value, read_value_text
 from people.forms import split_list
 from people.models import AttributeDefinition, DataType, PersonType
 from populations.population import selection
 
-# Rows selected by hand: at most the largest search page (100) many times over, and well
-# under the fields a request may carry (DATA_UPLOAD_MAX_NUMBER_FIELDS); beyond, "all
-# matching" is the way (a selection travels in the request and is stored in the job).
-MAX_SELECTED = 500
+# Rows selected by hand (jobs.actions.SELECTION_LIMIT, the limit admin's actions keep too).
+MAX_SELECTED = SELECTION_LIMIT
 # Parameters of the search page that say where its page is, not who is in the population.
 PAGE_POSITION = ("after", "start", "go")
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 from core import roles
 from core.errors import DomainError, ErrorCode
 from installations.models import Application, Installation
-from jobs.actions import JobContext, PreviewRow, RowOutcome
+from jobs.actions import SELECTION_LIMIT, JobContext, PreviewRow, RowOutcome
 from people.batches import ROWS_PER_STATEMENT
 from people.history import Actor, event_row
 from people.models import Event, EventKind, Person, Source
@@ -381,12 +381,53 @@ def application_id(code: str | None) -> int | None:
     return found
 
 
-def lock_installations(person_ids: Iterable[int], application: int | None = None) -> list:
-    """The installations of these (locked) people, of one application or all, locked FOR
-    UPDATE in id order: after the people, installations.locks' order."""
+def clean_installations(params: dict[str, Any]) -> list[int] | None:
+    """The optional ``installations`` parameter: the ids of the installations the action is
+    restricted to (Django admin's selected rows), at most SELECTION_LIMIT; the job's people
+    are those who hold them. None: every installation of the people."""
+    ids = params.get("installations")
+    if ids is None:
+        return None
+    if (
+        not isinstance(ids, list)
+        or not ids
+        or not all(isinstance(pk, int) and not isinstance(pk, bool) and pk > 0 for pk in ids)
+    ):
+        raise DomainError(
+            ErrorCode.REQUEST_FORMAT_INVALID,
+            "installations must be a list of installation ids.",
+            "installations",
+        )
+    ids = sorted(set(ids))
+    if len(ids) > SELECTION_LIMIT:
+        raise DomainError(
+            ErrorCode.BAD_REQUEST,
+            f"At most {SELECTION_LIMIT:,} installations can be selected for one job.",
+            "installations",
+        )
+    return ids
+
+
+def restricted(params: dict[str, Any], cleaned: dict[str, Any]) -> dict[str, Any]:
+    """``cleaned`` with the installations the parameters restrict the action to, when they
+    do: a job without them keeps the parameters it always had."""
+    installations = clean_installations(params)
+    return cleaned if installations is None else {**cleaned, "installations": installations}
+
+
+def lock_installations(
+    person_ids: Iterable[int],
+    application: int | None = None,
+    installations: Sequence[int] | None = None,
+) -> list:
+    """The installations of these (locked) people, of one application or all, and of those
+    ``installations`` only when given, locked FOR UPDATE in id order: after the people,
+    installations.locks' order."""
     queryset = Installation.objects.select_for_update().filter(person_id__in=list(person_ids))
     if application is not None:
         queryset = queryset.filter(application_id=application)
+    if installations is not None:
+        queryset = queryset.filter(pk__in=list(installations))
     return list(queryset.order_by("pk"))
 
 
@@ -395,8 +436,12 @@ def installation_label(installation: Installation) -> str:
     return f"{installation.application.name} {installation.push_registration_id}"
 
 
-def installations_prefetch(application: str | None) -> Prefetch:
+def installations_prefetch(
+    application: str | None, installations: Sequence[int] | None = None
+) -> Prefetch:
     queryset = Installation.objects.select_related("application").order_by("pk")
     if application is not None:
         queryset = queryset.filter(application__code=application)
+    if installations is not None:
+        queryset = queryset.filter(pk__in=list(installations))
     return Prefetch("installations", queryset=queryset)

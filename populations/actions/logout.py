@@ -1,5 +1,7 @@
 """Remote logout of everyone a query finds (``installations.logout``): each installation of
-theirs (of one application, or all) leaves its person for a fresh anonymous profile.
+theirs (of one application, or all, or only those given: ``installations``, Django admin's
+selected rows, the job's people being those who hold them) leaves its person for a fresh
+anonymous profile.
 
 It is the person page's remote logout (installations.depersonalize.installation_depersonalize)
 for many installations at once, through the same write (``depersonalize_locked``): the same
@@ -39,6 +41,7 @@ from populations.actions.base import (
     parameters,
     person_ids,
     preview_people,
+    restricted,
     sample,
     unique,
 )
@@ -56,7 +59,17 @@ def leaving(installations: list, matched: set[int], anonymous: bool) -> list:
     return moving
 
 
-def locked_leaving(people: dict[int, dict[str, Any]], application: int | None) -> list:
+def matches(installation, application: int | None, only: set[int] | None) -> bool:
+    """Whether a logout of ``application`` (None: all) restricted to ``only`` (None: no
+    restriction) moves ``installation`` (but the last on an anonymous profile)."""
+    return (application is None or installation.application_id == application) and (
+        only is None or installation.pk in only
+    )
+
+
+def locked_leaving(
+    people: dict[int, dict[str, Any]], application: int | None, only: set[int] | None = None
+) -> list:
     """The installations of these locked people that a logout moves (``leaving``), locked:
     all of theirs are read, to know which one would be the last on an anonymous profile."""
     identified = set(
@@ -70,9 +83,7 @@ def locked_leaving(people: dict[int, dict[str, Any]], application: int | None) -
         by_person.setdefault(installation.person_id, []).append(installation)
     moving = []
     for pk, installations in by_person.items():
-        matched = {
-            i.pk for i in installations if application is None or i.application_id == application
-        }
+        matched = {i.pk for i in installations if matches(i, application, only)}
         anonymous = not people[pk]["external_id"] and pk not in identified
         moving += leaving(installations, matched, anonymous)
     return moving
@@ -85,7 +96,7 @@ class LogOut:
     undoable = False
 
     def clean_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"application": clean_application(parameters(params))}
+        return restricted(params, {"application": clean_application(parameters(params))})
 
     def targets(self, query: dict[str, Any]) -> Iterable[int]:
         return person_ids(query)
@@ -96,7 +107,8 @@ class LogOut:
             with transaction.atomic():
                 application = application_id(job.params.get("application"))
                 people = lock_people(ids, "external_id")
-                moving = locked_leaving(people, application)
+                only = job.params.get("installations")
+                moving = locked_leaving(people, application, None if only is None else set(only))
                 # Read before the move: it sets each installation's new person.
                 moved = {installation.person_id for installation in moving}
                 if moving:
@@ -124,10 +136,12 @@ class LogOut:
                 rows.append(gone_row(pk))
                 continue
             installations = list(person.installations.all())
+            only = params.get("installations")
             matched = {
                 i.pk
                 for i in installations
-                if params["application"] is None or i.application.code == params["application"]
+                if (params["application"] is None or i.application.code == params["application"])
+                and (only is None or i.pk in only)
             }
             moving = leaving(installations, matched, person.is_anonymous)
             rows.append(

@@ -1,5 +1,6 @@
 """Turn push on or off on the installations of everyone a query finds (``push.set``), of one
-application or of all.
+application or of all, or on the installations given (``installations``: Django admin's
+selected rows; the job's people are those who hold them).
 
 Each installation changed records what a one-installation change records
 (installations.services.installation_set_push_enabled): a Push changed event on its person,
@@ -41,6 +42,7 @@ from populations.actions.base import (
     parameters,
     person_ids,
     preview_people,
+    restricted,
     sample,
     unique,
 )
@@ -94,7 +96,7 @@ class SetPush:
             raise DomainError(
                 ErrorCode.REQUEST_FORMAT_INVALID, "enabled must be true or false.", "enabled"
             )
-        return {"enabled": enabled, "application": clean_application(params)}
+        return restricted(params, {"enabled": enabled, "application": clean_application(params)})
 
     def targets(self, query: dict[str, Any]) -> Iterable[int]:
         return person_ids(query)
@@ -108,7 +110,9 @@ class SetPush:
                 people = lock_people(ids)
                 switched = [
                     installation
-                    for installation in lock_installations(people, application)
+                    for installation in lock_installations(
+                        people, application, job.params.get("installations")
+                    )
                     if installation.registration_enabled != enabled
                 ]
                 switch(switched)
@@ -160,7 +164,10 @@ class SetPush:
         params = self.clean_params(params)  # as given, or as the job keeps them
         ids = sample(person_ids)
         people = preview_people(
-            ids, Person.objects.prefetch_related(installations_prefetch(params["application"]))
+            ids,
+            Person.objects.prefetch_related(
+                installations_prefetch(params["application"], params.get("installations"))
+            ),
         )
         rows = []
         for pk in ids:

@@ -58,29 +58,6 @@ def test_unset_primary_leaves_the_person_without_a_primary_device(admin_client, 
     assert event.changes == {"isPrimary": {"before": True, "after": False}}
 
 
-def test_remote_logout_moves_the_installation_to_a_fresh_anonymous_lead(
-    admin_client, administrator, ana
-):
-    run(admin_client, "remote_logout", "push-ana-phone")
-    moved = installation("push-ana-phone")
-    assert moved.person_id != ana.pk
-    assert moved.person.type == "LEAD" and moved.person.external_id is None
-    assert not moved.is_primary
-    event = last_event(ana, EventKind.DEPERSONALIZE)
-    assert (event.source, event.actor_user) == (Source.ADMIN, administrator)
-    assert event.push_registration_id == "push-ana-phone"
-
-
-def test_push_off_and_on_change_registration_enabled_with_events(admin_client, ana):
-    run(admin_client, "push_off", "push-ana-phone", "push-ana-tablet")
-    assert not Installation.objects.filter(person=ana, registration_enabled=True).exists()
-    run(admin_client, "push_on", "push-ana-tablet")
-    assert installation("push-ana-tablet").registration_enabled
-    assert not installation("push-ana-phone").registration_enabled
-    events = Event.objects.filter(person=ana, kind=EventKind.PUSH_CHANGED, source=Source.ADMIN)
-    assert events.count() == 3
-
-
 def change_url(item: Installation) -> str:
     return reverse("admin:installations_installation_change", args=[item.pk])
 

@@ -39,6 +39,7 @@ from rest_framework.test import APIClient
 
 from core.models import ApiKey, ApiKeyRole
 from installations.models import Application, Installation
+from jobs import actions
 from people import event_definitions, services, suppression
 from people.history import Actor
 from people.models import AttributeDefinition, DataType, Event, Person, Tag
@@ -140,6 +141,13 @@ class World:
 
     def appinstance(self, installation: Installation, suffix: str = "") -> str:
         return f"/mobile/1/appinstance/{installation.push_registration_id}{suffix}"
+
+
+@pytest.fixture(autouse=True)
+def job_actions(monkeypatch):
+    """The job cases register the tests' action (tests/jobs/touch.py) for their test only:
+    the registry is a copy that monkeypatch puts back, so no other test finds it."""
+    monkeypatch.setattr(actions, "_REGISTRY", dict(actions._REGISTRY))
 
 
 @pytest.fixture
@@ -1237,11 +1245,22 @@ ADMIN_ACTIONS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] 
         "screen's merge is the case people:merge",
         lambda w: admin_action(PERSON, "merge_selected", merge_pair)(w),
     ),
-    (PERSON, "delete_selected"): Audited(
-        admin_action(PERSON, "delete_selected", lambda w: [w.person]),
-        "person deleted",
-        ADMINISTRATOR,
-    ),
+    **{
+        (PERSON, action): Exempt(
+            "leads to the console's bulk page for the selected people and writes nothing "
+            "itself: the page starts the job (populations:bulk_start)",
+            lambda w, action=action: admin_action(PERSON, action, lambda w: [w.person])(w),
+        )
+        for action in (
+            "add_tags",
+            "remove_tags",
+            "set_attribute",
+            "change_type",
+            "set_push",
+            "remote_logout",
+            "delete_as_job",
+        )
+    },
     (IDENTITY, "delete_selected"): Recorded(
         admin_action(IDENTITY, "delete_selected", lambda w: [the_phone(w)]), ADMINISTRATOR
     ),
@@ -1262,14 +1281,16 @@ ADMIN_ACTIONS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] 
     (INSTALLATION, "unset_primary"): Recorded(
         admin_action(INSTALLATION, "unset_primary", lambda w: [w.primary]), ADMINISTRATOR
     ),
-    (INSTALLATION, "remote_logout"): Recorded(
-        admin_action(INSTALLATION, "remote_logout", _installations), ADMINISTRATOR
+    (INSTALLATION, "remote_logout"): Audited(
+        admin_action(INSTALLATION, "remote_logout", _installations), "job started", ADMINISTRATOR
     ),
-    (INSTALLATION, "push_on"): Recorded(
-        admin_action(INSTALLATION, "push_on", lambda w: [push_off(w.second)]), ADMINISTRATOR
+    (INSTALLATION, "push_on"): Audited(
+        admin_action(INSTALLATION, "push_on", lambda w: [push_off(w.second)]),
+        "job started",
+        ADMINISTRATOR,
     ),
-    (INSTALLATION, "push_off"): Recorded(
-        admin_action(INSTALLATION, "push_off", _installations), ADMINISTRATOR
+    (INSTALLATION, "push_off"): Audited(
+        admin_action(INSTALLATION, "push_off", _installations), "job started", ADMINISTRATOR
     ),
     (APPLICATION, "delete_selected"): AdminLogged(
         admin_action(APPLICATION, "delete_selected", lambda w: [spare_application(w)])

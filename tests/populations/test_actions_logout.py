@@ -11,6 +11,7 @@ from core import roles
 from core.errors import DomainError, ErrorCode
 from installations.models import Installation
 from jobs import actions
+from jobs.actions import SELECTION_LIMIT
 from people import services
 from people.history import Actor
 from people.models import EventKind, Person, PersonType
@@ -122,3 +123,103 @@ def test_a_person_deleted_since_the_job_started_fails_alone(apps, editor):
 
     assert outcomes[gone.pk].error_code == ErrorCode.NOT_FOUND
     assert outcomes[ana.pk].changed and owner("ana-phone").pk != ana.pk
+
+
+# ---------------------------------------------------------------------------------------------
+# Restricted to the installations given (Django admin's selected rows)
+
+
+def installation_ids(*push_ids: str) -> list[int]:
+    return [Installation.objects.get(push_registration_id=p).pk for p in push_ids]
+
+
+@pytest.fixture
+def identified(apps):
+    """Ana and Bob, identified, each with a phone (shop) and a watch (news)."""
+    shop, news = apps
+    people = []
+    for name in ("ana", "bob"):
+        person = PersonFactory(external_id=name)
+        InstallationFactory(person=person, application=shop, push_registration_id=f"{name}-phone")
+        InstallationFactory(person=person, application=news, push_registration_id=f"{name}-watch")
+        people.append(person)
+    return people
+
+
+def test_the_installations_given_only_of_several_people_and_applications(identified, editor):
+    ana, bob = identified
+    given = installation_ids("ana-watch", "bob-phone", "bob-watch")
+    job = start("installations.logout", {"installations": given}, editor)
+
+    outcomes = by_person(run(job, [ana.pk, bob.pk]))
+
+    assert outcomes[ana.pk].changed and outcomes[bob.pk].changed
+    assert owner("ana-phone").pk == ana.pk
+    moved = [owner(p) for p in ("ana-watch", "bob-phone", "bob-watch")]
+    assert all(p.pk not in (ana.pk, bob.pk) and p.type == PersonType.LEAD for p in moved)
+    events = list(events_of(job))
+    # Each installation moved: a Depersonalize event on the person left and on the new one.
+    assert len(events) == 6
+    for event in events:
+        assert_event_names_job(event, job, editor)
+        assert event.kind == EventKind.DEPERSONALIZE
+    left = sorted(e.push_registration_id for e in events if e.person_id in (ana.pk, bob.pk))
+    assert left == ["ana-watch", "bob-phone", "bob-watch"]
+
+
+def test_the_installations_given_and_an_application_both_restrict(identified, editor):
+    ana, bob = identified
+    given = installation_ids("ana-phone", "ana-watch", "bob-watch")
+    job = start("installations.logout", {"application": "shop", "installations": given}, editor)
+
+    outcomes = by_person(run(job, [ana.pk, bob.pk]))
+
+    assert owner("ana-phone").pk != ana.pk and owner("ana-watch").pk == ana.pk
+    assert owner("bob-watch").pk == bob.pk and owner("bob-phone").pk == bob.pk
+    assert (outcomes[ana.pk].changed, outcomes[bob.pk].changed) == (True, False)
+
+
+def test_the_last_installation_given_of_an_anonymous_profile_stays(apps, editor):
+    shop, _news = apps
+    pair = PersonFactory(first_name="", last_name="")
+    InstallationFactory(person=pair, application=shop, push_registration_id="pair-1")
+    InstallationFactory(person=pair, application=shop, push_registration_id="pair-2")
+    given = installation_ids("pair-1", "pair-2")
+    job = start("installations.logout", {"installations": given}, editor)
+
+    run(job, [pair.pk])
+
+    assert owner("pair-1").pk != pair.pk and owner("pair-2").pk == pair.pk
+
+
+def test_the_preview_shows_the_installations_given_only(identified):
+    ana, bob = identified
+    rows = actions.get("installations.logout").preview(
+        {"installations": installation_ids("ana-watch", "bob-phone")}, [ana.pk, bob.pk]
+    )
+    assert rows[0].after == {"News ana-watch": "a new anonymous profile"}
+    assert rows[1].after == {"Shop bob-phone": "a new anonymous profile"}
+
+
+@pytest.mark.parametrize(
+    ("installations", "code"),
+    [
+        ("7", ErrorCode.REQUEST_FORMAT_INVALID),
+        ([], ErrorCode.REQUEST_FORMAT_INVALID),
+        ([-3], ErrorCode.REQUEST_FORMAT_INVALID),
+        (list(range(1, SELECTION_LIMIT + 2)), ErrorCode.BAD_REQUEST),
+    ],
+)
+def test_bad_installations_are_refused(db, installations, code):
+    with pytest.raises(DomainError) as caught:
+        actions.get("installations.logout").clean_params({"installations": installations})
+    assert (caught.value.code, caught.value.field) == (code, "installations")
+
+
+def test_the_installations_are_kept_sorted_and_only_when_given(db):
+    action = actions.get("installations.logout")
+    assert action.clean_params({"installations": [5, 2]}) == {
+        "application": None,
+        "installations": [2, 5],
+    }
+    assert action.clean_params({}) == {"application": None}

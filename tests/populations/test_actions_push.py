@@ -12,8 +12,9 @@ from core.errors import DomainError, ErrorCode
 from directory.revert import revert_event
 from installations import services as installation_services
 from installations.depersonalize import installation_depersonalize
-from installations.models import Installation
+from installations.models import Application, Installation
 from jobs import actions
+from jobs.actions import SELECTION_LIMIT
 from people.history import Actor
 from people.models import Event, EventKind, Person
 from tests.factories import ApplicationFactory, InstallationFactory, PersonFactory
@@ -167,3 +168,119 @@ def test_a_person_deleted_since_the_job_started_fails_alone(devices, editor):
 
     assert outcomes[cy.pk].error_code == ErrorCode.NOT_FOUND
     assert outcomes[ana.pk].changed and not enabled("ana-phone")
+
+
+# ---------------------------------------------------------------------------------------------
+# Restricted to the installations given (Django admin's selected rows)
+
+
+def installation_ids(*push_ids: str) -> list[int]:
+    return [Installation.objects.get(push_registration_id=p).pk for p in push_ids]
+
+
+@pytest.fixture
+def more_devices(devices):
+    """Cy gets a phone (shop) and a tablet (news) too."""
+    _ana, _ben, cy = devices
+    shop, news = Application.objects.get(code="shop"), Application.objects.get(code="news")
+    InstallationFactory(person=cy, application=shop, push_registration_id="cy-phone")
+    InstallationFactory(person=cy, application=news, push_registration_id="cy-tablet")
+    return devices
+
+
+def test_the_installations_given_only_of_several_people_and_applications(more_devices, editor):
+    ana, ben, cy = more_devices
+    given = installation_ids("ana-watch", "cy-phone", "cy-tablet")
+    job = start("push.set", {"enabled": False, "installations": given}, editor)
+
+    applied = run(job, [ana.pk, cy.pk])
+
+    assert not enabled("ana-watch") and not enabled("cy-phone") and not enabled("cy-tablet")
+    assert enabled("ana-phone")
+    assert [o.changed for o in applied] == [True, True]
+    events = list(events_of(job))
+    assert [e.push_registration_id for e in events] == ["ana-watch", "cy-phone", "cy-tablet"]
+    for event in events:
+        assert_event_names_job(event, job, editor)
+        assert event.changes == {"registrationEnabled": {"before": True, "after": False}}
+
+    undoing, result = undo(job, applied, editor)
+
+    assert all(o.changed for o in result)
+    assert enabled("ana-watch") and enabled("cy-phone") and enabled("cy-tablet")
+    assert [e.push_registration_id for e in events_of(undoing)] == [
+        "ana-watch",
+        "cy-phone",
+        "cy-tablet",
+    ]
+
+
+def test_the_installations_given_and_an_application_both_restrict(more_devices, editor):
+    ana, _ben, cy = more_devices
+    given = installation_ids("ana-phone", "ana-watch", "cy-tablet")
+    job = start(
+        "push.set", {"enabled": False, "application": "shop", "installations": given}, editor
+    )
+
+    outcomes = by_person(run(job, [ana.pk, cy.pk]))
+
+    assert not enabled("ana-phone")
+    assert enabled("ana-watch") and enabled("cy-tablet") and enabled("cy-phone")
+    assert (outcomes[ana.pk].changed, outcomes[cy.pk].changed) == (True, False)
+
+
+def test_an_installation_given_that_left_its_person_since_is_left_as_it_is(more_devices, editor):
+    ana, _ben, cy = more_devices
+    job = start(
+        "push.set", {"enabled": False, "installations": installation_ids("ana-watch")}, editor
+    )
+    installation_depersonalize(installation="ana-watch", actor=SYSTEM)
+
+    outcomes = by_person(run(job, [ana.pk]))
+
+    assert outcomes[ana.pk].changed is False
+    assert enabled("ana-watch") and enabled("ana-phone")
+
+
+def test_the_preview_shows_the_installations_given_only(more_devices):
+    ana, _ben, cy = more_devices
+    rows = actions.get("push.set").preview(
+        {"enabled": False, "installations": installation_ids("ana-watch", "cy-phone")},
+        [ana.pk, cy.pk],
+    )
+    assert rows[0].after == {"News ana-watch": "push off"}
+    assert rows[1].after == {"Shop cy-phone": "push off"}
+
+
+def test_the_installations_are_kept_sorted_once_each_and_only_when_given(db):
+    action = actions.get("push.set")
+    assert action.clean_params({"enabled": True, "installations": [9, 3, 9]}) == {
+        "enabled": True,
+        "application": None,
+        "installations": [3, 9],
+    }
+    assert "installations" not in action.clean_params({"enabled": True})
+
+
+@pytest.mark.parametrize(
+    ("installations", "code"),
+    [
+        ("7", ErrorCode.REQUEST_FORMAT_INVALID),
+        ([], ErrorCode.REQUEST_FORMAT_INVALID),
+        (["7"], ErrorCode.REQUEST_FORMAT_INVALID),
+        ([True], ErrorCode.REQUEST_FORMAT_INVALID),
+        ([0], ErrorCode.REQUEST_FORMAT_INVALID),
+        ([1.5], ErrorCode.REQUEST_FORMAT_INVALID),
+        (list(range(1, SELECTION_LIMIT + 2)), ErrorCode.BAD_REQUEST),
+    ],
+)
+def test_bad_installations_are_refused(db, installations, code):
+    with pytest.raises(DomainError) as caught:
+        actions.get("push.set").clean_params({"enabled": False, "installations": installations})
+    assert (caught.value.code, caught.value.field) == (code, "installations")
+
+
+def test_as_many_installations_as_the_selection_limit_are_taken(db):
+    given = list(range(1, SELECTION_LIMIT + 1))
+    cleaned = actions.get("push.set").clean_params({"enabled": False, "installations": given})
+    assert cleaned["installations"] == given

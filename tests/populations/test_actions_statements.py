@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from installations.models import Installation
 from jobs import actions
 from people import services
 from people.history import Actor
@@ -121,3 +122,21 @@ def test_a_full_chunk_of_tags_add_takes_the_same_statements(db, editor):
     assert all(o.changed for o in outcomes)
     assert count - 2 == STATEMENTS["tags.add"][0]
     assert PersonTag.objects.filter(person__in=people).count() == 2000
+
+
+@pytest.mark.parametrize("kind", ["push.set", "installations.logout"])
+def test_restricted_to_the_installations_given_a_chunk_takes_the_same_statements(
+    balance, editor, kind
+):
+    """Django admin's selected rows (``installations``) narrow the statement that locks the
+    installations: no statement more."""
+    counts = []
+    for size in sizes():
+        ids = population(size)
+        given = list(Installation.objects.filter(person_id__in=ids).values_list("pk", flat=True))
+        job = start(kind, {**PARAMS[kind], "installations": given}, editor)
+        count, applied = counted(run, job, ids)
+        counts.append(count)
+        assert all(o.changed for o in applied)
+    assert counts[0] == counts[1], counts
+    assert counts[0] - 2 == STATEMENTS[kind][0]
