@@ -4,8 +4,9 @@ Every interface (the search page, the job pages, the API, commands) starts work 
 population through ``start_job`` and follows it through the Job row: the state and the counters
 live in the database, the broker only carries "plan this job" and "run this chunk". A message
 that never reached the broker (Redis down when the job started) or was lost with it is sent
-again by ``retry_dispatch``, which the job pages' polling, a starting worker and
-``manage.py dispatch_jobs`` call; a message delivered twice does its work once (jobs.tasks).
+again by ``retry_dispatch``, which the job pages' polling, a starting worker, each worker's
+watch of stalled jobs (portal.celery) and ``manage.py dispatch_jobs`` call; a message delivered
+twice does its work once (jobs.tasks).
 
 The actor is people.history.Actor, read by its fields (``kind``, ``label``, ``source``,
 ``user``): this app sits below people.

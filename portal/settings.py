@@ -15,6 +15,7 @@ REVEALS_PER_HOUR  masked values one operator may reveal per hour (default 30)
 WORKER_CONCURRENCY  processes of `make worker` (default: the number of cores)
 JOB_CHUNK_SIZE    people per chunk of a bulk job, one task each (default 1000)
 JOB_QUEUE         the Celery queue of the jobs' tasks (default portal-jobs)
+JOB_STALLED_AFTER  seconds without a finished chunk before lost messages are sent again (60)
 """
 
 import os
