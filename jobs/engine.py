@@ -4,8 +4,9 @@ Every interface (the search page, the job pages, the API, commands) starts work 
 population through ``start_job`` and follows it through the Job row: the state and the counters
 live in the database, the broker only carries "plan this job" and "run this chunk". A message
 that never reached the broker (Redis down when the job started) or was lost with it is sent
-again by ``retry_dispatch``, which the job pages' polling, a starting worker and
-``manage.py dispatch_jobs`` call; a message delivered twice does its work once (jobs.tasks).
+again by ``retry_dispatch``, which the job pages' polling, a starting worker, each worker's
+watch of stalled jobs (portal.celery) and ``manage.py dispatch_jobs`` call; a message delivered
+twice does its work once (jobs.tasks).
 
 The actor is people.history.Actor, read by its fields (``kind``, ``label``, ``source``,
 ``user``): this app sits below people.
@@ -247,20 +248,37 @@ def dispatch_chunks(job_id: int, chunk_ids: list[int]) -> bool:
     return True
 
 
-def retry_dispatch(*, job: Job | None = None) -> int:
+def retry_dispatch(*, job: Job | None = None, stalled: bool = False) -> int:
     """Send again what waits for lost messages, for ``job`` or every unfinished job: the
     planning of a job never sent (the broker was down when it started) or sent long ago
     (JOB_REDISPATCH_AFTER) and not planned since; the pending chunks of a job that has not
     moved for as long. A message that arrives twice does its work once. The number of jobs
-    sent again."""
+    sent again.
+
+    ``stalled`` (the worker's watch and the job pages' polling) uses JOB_STALLED_AFTER instead,
+    a minute: a Redis restarted without its data lost every queued message, and the job would
+    otherwise wait the hour. It sends a job's pending chunks (or its planning, while no worker
+    took it) only when the workers have finished no chunk of any job for that long: workers
+    busy with another job's chunks are not a lost queue. Sending too early costs duplicates,
+    each a no-op; a duplicate of a chunk a worker is doing waits on the chunk's row lock
+    until that chunk commits, then finds it done and returns (jobs.tasks.execute_chunk)."""
     jobs = Job.objects.filter(state__in=UNFINISHED_STATES)
     if job is not None:
         jobs = jobs.filter(pk=job.pk)
-    stale_before = timezone.now() - timedelta(seconds=settings.JOB_REDISPATCH_AFTER)
+    after = settings.JOB_STALLED_AFTER if stalled else settings.JOB_REDISPATCH_AFTER
+    stale_before = timezone.now() - timedelta(seconds=after)
+    workers_moved: bool | None = None  # read once, for the first job sent before
     sent = 0
     for waiting in jobs.only("pk", "state", "dispatched_at"):
-        if waiting.dispatched_at is not None and waiting.dispatched_at > stale_before:
-            continue
+        if waiting.dispatched_at is not None:
+            if waiting.dispatched_at > stale_before:
+                continue
+            if stalled:
+                if workers_moved is None:
+                    workers_moved = _workers_moved_since(stale_before)
+                if workers_moved or waiting.state == JobState.PLANNING:
+                    # A planning under way may take minutes: only the hour's rule sends it.
+                    continue
         if waiting.state in (JobState.PENDING, JobState.PLANNING):
             sent += dispatch_planning(waiting.pk)
         elif not _moved_since(waiting, stale_before):
@@ -279,17 +297,44 @@ def _moved_since(job: Job, since: datetime) -> bool:
     return last is not None and last > since
 
 
+def _workers_moved_since(since: datetime) -> bool:
+    """Whether a chunk of an unfinished job finished since ``since``."""
+    return JobChunk.objects.filter(job__state__in=UNFINISHED_STATES, finished_at__gt=since).exists()
+
+
 def retry_dispatch_for_page(job: Job) -> None:
-    """The job pages' polling: a job that waits for the queue is sent again, at most every
-    POLL_RETRY_SECONDS whatever the number of open pages (the cache is shared)."""
-    if job.state not in UNFINISHED_STATES or job.dispatched_at is not None:
+    """The job pages' polling: a job that waits for the queue, or whose messages look lost (it
+    was sent JOB_STALLED_AFTER ago and the workers have done nothing since), is sent again, at
+    most every POLL_RETRY_SECONDS whatever the number of open pages (the cache is shared)."""
+    if job.state not in UNFINISHED_STATES:
         return
+    if job.dispatched_at is not None:
+        stale_before = timezone.now() - timedelta(seconds=settings.JOB_STALLED_AFTER)
+        if job.dispatched_at > stale_before:
+            return
     try:
         first = cache.add(f"jobs:retry-dispatch:{job.pk}", 1, timeout=POLL_RETRY_SECONDS)
     except (RedisError, OSError):
         return  # the cache is the queue's Redis: down too, so nothing could be sent now
     if first:
-        retry_dispatch(job=job)
+        retry_dispatch(job=job, stalled=True)
+
+
+def queue_reachable() -> bool:
+    """Whether the broker answers now, within its connect timeout (2 s; a Redis that is down
+    refuses at once): the job pages say "Waiting for the queue" while it does not. Always in
+    eager mode, which has no broker."""
+    from jobs.tasks import run_chunk
+
+    app = run_chunk.app
+    if app.conf.task_always_eager:
+        return True
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
+    except (OperationalError, OSError):
+        return False
+    return True
 
 
 # Progress ------------------------------------------------------------------------------------

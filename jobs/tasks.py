@@ -153,7 +153,11 @@ def run_chunk(self, chunk_id: int) -> None:
 
 def execute_chunk(chunk_id: int) -> None:
     """The chunk's work, its errors, its undo list, DONE and the job's counters: one
-    transaction, under the chunk's row lock (a second delivery waits, then finds it done)."""
+    transaction, under the chunk's row lock. A second delivery that arrives while a worker
+    does the chunk (a copy sent again by jobs.engine.retry_dispatch, which cannot tell a lost
+    message from a slow one) waits on that lock, holding its worker process as long as the
+    chunk takes, then finds it done and returns; if the first run rolled back instead, the
+    copy does the chunk."""
     with transaction.atomic():
         chunk = JobChunk.objects.select_for_update().filter(pk=chunk_id).first()
         if chunk is None or chunk.state != ChunkState.PENDING:

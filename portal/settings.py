@@ -15,6 +15,7 @@ REVEALS_PER_HOUR  masked values one operator may reveal per hour (default 30)
 WORKER_CONCURRENCY  processes of `make worker` (default: the number of cores)
 JOB_CHUNK_SIZE    people per chunk of a bulk job, one task each (default 1000)
 JOB_QUEUE         the Celery queue of the jobs' tasks (default portal-jobs)
+JOB_STALLED_AFTER  seconds without a finished chunk before lost messages are sent again (60)
 """
 
 import os
@@ -388,6 +389,10 @@ JOB_CHUNK_ATTEMPTS = env_int("JOB_CHUNK_ATTEMPTS", 3)
 # A job whose messages were sent this long ago and that has not moved since is sent again
 # (jobs.engine.retry_dispatch): its messages were lost with the broker.
 JOB_REDISPATCH_AFTER = env_int("JOB_REDISPATCH_AFTER", 2 * JOB_VISIBILITY_TIMEOUT)
+# Sooner, when the workers have finished no chunk of any job this long (seconds): Redis keeps
+# nothing on disk, so a restart loses every queued message. The workers look every quarter of
+# it (portal.celery) and so does an open job page; a message sent once too often does nothing.
+JOB_STALLED_AFTER = env_int("JOB_STALLED_AFTER", 60)
 
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE") or "6000/min"
 REST_FRAMEWORK = {

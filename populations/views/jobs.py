@@ -102,9 +102,13 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(request, "populations/jobs.html", context)
 
 
-def _status_context(request: HttpRequest, job: Job) -> dict[str, Any]:
+def _status_context(
+    request: HttpRequest, job: Job, queue_reachable: bool | None = None
+) -> dict[str, Any]:
     undone_by = Job.objects.filter(undoes=job).only("pk").order_by().first()
     finished = job.state in FINISHED_STATES
+    if queue_reachable is None:
+        queue_reachable = finished or engine.queue_reachable()
     may_manage = engine.may_manage(request.user, job)
     errors = list(JobRowError.objects.filter(job=job).order_by("person_id")[: ERRORS_SHOWN + 1])
     return {
@@ -119,6 +123,8 @@ def _status_context(request: HttpRequest, job: Job) -> dict[str, Any]:
         "more_errors": len(errors) > ERRORS_SHOWN,
         # An undo's errors are the people changed since the job: its conflicts.
         "conflicts": job.undoes_id is not None,
+        # Redis is down: the job goes on when it is back (its messages sent again).
+        "queue_down": not finished and not queue_reachable,
     }
 
 
@@ -146,10 +152,14 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The job's status, polled every second by its page until the job ends. A job that waits
-    for the queue (the broker was down when it started) is sent again from here."""
+    for the queue (the broker was down when it started, or lost its messages) is sent again
+    from here; while the broker cannot be reached, the page says so and nothing is tried."""
     job = _job(pk)
-    engine.retry_dispatch_for_page(job)
-    return render(request, "populations/_job_status.html", _status_context(request, job))
+    reachable = job.state in FINISHED_STATES or engine.queue_reachable()
+    if reachable:
+        engine.retry_dispatch_for_page(job)
+    context = _status_context(request, job, queue_reachable=reachable)
+    return render(request, "populations/_job_status.html", context)
 
 
 def _managed(request: HttpRequest, pk: int) -> Job:

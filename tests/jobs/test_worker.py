@@ -56,10 +56,19 @@ def database_url() -> str:
 class Worker:
     """`celery -A portal worker` with the tests' action, in a process group of its own."""
 
-    def __init__(self, queue: str, log: Path, chunk_size: int):
+    def __init__(
+        self,
+        queue: str,
+        log: Path,
+        chunk_size: int,
+        redis_url: str | None = None,
+        extra: dict[str, str] | None = None,
+    ):
         self.queue = queue
         self.log = log
         self.chunk_size = chunk_size
+        self.redis_url = redis_url or broker_url()
+        self.extra = extra or {}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -70,11 +79,12 @@ class Worker:
             "DJANGO_SETTINGS_MODULE": "portal.settings",
             "SECRET_KEY": "worker-test-" + secrets.token_hex(16),
             "DATABASE_URL": database_url(),
-            "REDIS_URL": broker_url(),
+            "REDIS_URL": self.redis_url,
             "CACHE_KEY_PREFIX": self.queue,
             "JOB_QUEUE": self.queue,
             "JOB_CHUNK_SIZE": str(self.chunk_size),
             "JOB_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            **self.extra,
         }
         self.output = self.log.open("a")
         self.output.write("\n=== worker starts\n")
