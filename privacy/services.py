@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from core.errors import DomainError, ErrorCode
 from installations.models import Installation
@@ -367,15 +368,24 @@ REVEAL_KINDS = {"phone": IdentityKind.PHONE, "email": IdentityKind.EMAIL, "exter
 
 def _count_reveal(user: AbstractBaseUser, now: dt.datetime) -> None:
     """One more reveal by ``user`` in this hour's window of the shared cache; refused
-    (RATE_LIMITED) over REVEALS_PER_HOUR. The counter is created and incremented atomically
-    (add, then incr), so concurrent requests of one operator count each."""
+    (RATE_LIMITED) over REVEALS_PER_HOUR, and while the cache does not answer. The counter
+    is created and incremented atomically (add, then incr), so concurrent requests of one
+    operator count each."""
     key = f"privacy:reveals:{user.pk}:{now:%Y%m%d%H}"
-    cache.add(key, 0, timeout=3600)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=3600)
-        count = 1
+        cache.add(key, 0, timeout=3600)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=3600)
+            count = 1
+    except (RedisError, OSError) as error:
+        # The shared store does not answer: refuse rather than reveal uncounted.
+        raise DomainError(
+            ErrorCode.RATE_LIMITED,
+            "Revealing is paused: the store that counts reveals does not answer. "
+            "Try again in a few minutes.",
+        ) from error
     if count > settings.REVEALS_PER_HOUR:
         raise DomainError(
             ErrorCode.RATE_LIMITED,

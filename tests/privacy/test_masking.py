@@ -152,6 +152,27 @@ def test_reveals_are_limited_per_operator_and_hour(ana, viewer, editor, settings
     assert AccessRecord.objects.filter(actor_user=viewer).count() == 2
 
 
+def test_no_reveal_while_the_store_that_counts_them_does_not_answer(
+    ana, client, viewer, settings
+):
+    """Found with Redis stopped: the page answered 500. A reveal is refused rather than made
+    uncounted, with a message the operator can act on; nothing is recorded."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    with pytest.raises(DomainError) as refused:
+        services.reveal(
+            person_id=ana.person.pk, kind="externalId", identity_id=None, reason="r", user=viewer
+        )
+    assert refused.value.code == ErrorCode.RATE_LIMITED
+    assert "does not answer" in refused.value.message
+    assert not AccessRecord.objects.exists()
+
+
 def test_the_reveal_view(ana, client, viewer, settings):
     phone = ana.person.identities.get(kind="PHONE")
     url = f"/person/{ana.person.pk}/reveal"
