@@ -234,7 +234,7 @@ def test_the_navigation_stays_compact_on_a_phone(browser, live_server, administr
     topbar = page.locator(".topbar")
     assert topbar.bounding_box()["height"] <= 80  # it was 158 px: one link a line
     nav = page.get_by_role("navigation", name="Main")
-    for name in ("Search", "Dashboard", "New person", "Admin"):
+    for name in ("Search", "Dashboard", "Jobs", "New person", "Admin"):
         link = nav.get_by_role("link", name=name, exact=True)
         link.scroll_into_view_if_needed()
         expect(link).to_be_in_viewport()

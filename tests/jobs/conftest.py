@@ -6,6 +6,9 @@ from populations.population import selection
 from tests.factories import PersonFactory
 from tests.jobs import touch
 
+# The real worker's fixtures, for the tests that start one (tests.jobs.worker_harness).
+from tests.jobs.worker_harness import queue, workers  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def touch_action(monkeypatch):

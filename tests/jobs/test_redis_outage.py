@@ -20,7 +20,8 @@ from django.urls import reverse
 
 from jobs.models import ChunkState, Job, JobState
 from tests.factories import PersonFactory
-from tests.jobs.test_worker import Worker, assert_each_done_once, start, wait_for
+from tests.jobs.test_worker import assert_each_done_once, start
+from tests.jobs.worker_harness import Worker, wait_for
 
 pytestmark = [
     pytest.mark.postgres_only,
