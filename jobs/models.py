@@ -91,7 +91,10 @@ class JobChunk(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["job", "number"]
+        # By the column, not the job: "job" would order by Job's own ordering, a join with the
+        # job that a chunk's FOR UPDATE would lock too, making every chunk of a job wait for
+        # the one before it.
+        ordering = ["job_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["job", "number"], name="job_chunk_number_unique")
         ]

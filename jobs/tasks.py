@@ -159,7 +159,7 @@ def execute_chunk(chunk_id: int) -> None:
     chunk takes, then finds it done and returns; if the first run rolled back instead, the
     copy does the chunk."""
     with transaction.atomic():
-        chunk = JobChunk.objects.select_for_update().filter(pk=chunk_id).first()
+        chunk = JobChunk.objects.select_for_update(of=("self",)).filter(pk=chunk_id).first()
         if chunk is None or chunk.state != ChunkState.PENDING:
             return
         job = Job.objects.get(pk=chunk.job_id)
@@ -232,7 +232,7 @@ def record_failure(chunk_id: int, error: Exception) -> int | None:
     """Count a failed run of the chunk. The number of runs so far, or None when the job has
     failed with it (the last attempt) or the chunk needs no other run."""
     with transaction.atomic():
-        chunk = JobChunk.objects.select_for_update().filter(pk=chunk_id).first()
+        chunk = JobChunk.objects.select_for_update(of=("self",)).filter(pk=chunk_id).first()
         if chunk is None or chunk.state != ChunkState.PENDING:
             return None
         chunk.attempts += 1

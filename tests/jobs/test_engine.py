@@ -347,3 +347,22 @@ def test_the_time_left_reads_in_words():
     assert engine.progress(job, now).eta_text == "about 0 s"
     job.done = 1
     assert engine.progress(job, now).eta_text == "about 28 h"
+
+
+def test_a_chunk_locks_its_own_row_only_so_that_chunks_of_one_job_run_side_by_side(
+    run_job, people, settings
+):
+    """Found by the two-worker benchmark: the chunk's FOR UPDATE joined the job (the chunks'
+    ordering was the job's), locking the job's row for the whole chunk, so a second worker
+    waited for each chunk of the first."""
+    settings.JOB_CHUNK_SIZE = 2
+    with CaptureQueriesContext(connection) as queries:
+        run_job(people)
+    locks = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith('SELECT "jobs_jobchunk"') and "FOR UPDATE" in q["sql"]
+    ]
+    assert len(locks) == 3  # one per chunk
+    for sql in locks:
+        assert '"jobs_job"' not in sql.replace('"jobs_jobchunk"', "")

@@ -152,9 +152,7 @@ def test_reveals_are_limited_per_operator_and_hour(ana, viewer, editor, settings
     assert AccessRecord.objects.filter(actor_user=viewer).count() == 2
 
 
-def test_no_reveal_while_the_store_that_counts_them_does_not_answer(
-    ana, client, viewer, settings
-):
+def test_no_reveal_while_the_store_that_counts_them_does_not_answer(ana, client, viewer, settings):
     """Found with Redis stopped: the page answered 500. A reveal is refused rather than made
     uncounted, with a message the operator can act on; nothing is recorded."""
     settings.CACHES = {
