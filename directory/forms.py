@@ -44,6 +44,8 @@ SEARCH_PAGE_FIELDS = frozenset(
         "attribute_op",
         "created_from",
         "created_to",
+        "installed_from",
+        "installed_to",
         "sort",
         "page_size",
         "stale_days",
@@ -124,6 +126,16 @@ class SearchForm(forms.Form):
         label="Created to",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    installed_from = forms.CharField(
+        required=False,
+        label="A device registered from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    installed_to = forms.CharField(
+        required=False,
+        label="A device registered to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     sort = forms.ChoiceField(
         required=False, choices=[("", "Newest first")] + [(s, s) for s in SORTS], label="Sort"
     )
@@ -196,11 +208,23 @@ class SearchForm(forms.Form):
     def clean_created_to(self) -> str:
         return self._created("created_to", "createdTo")
 
+    def clean_installed_from(self) -> str:
+        return self._created("installed_from", "installedFrom")
+
+    def clean_installed_to(self) -> str:
+        return self._created("installed_to", "installedTo")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         first, last = data.get("created_from"), data.get("created_to")
         if first and last and last < first:
             self.add_error("created_to", f"Created to ({last}) is before created from ({first}).")
+        first, last = data.get("installed_from"), data.get("installed_to")
+        if first and last and last < first:
+            self.add_error(
+                "installed_to",
+                f"A device registered to ({last}) is before registered from ({first}).",
+            )
         return data
 
     def to_query(self) -> SearchQuery:
@@ -219,6 +243,8 @@ class SearchForm(forms.Form):
             attribute_op=data.get("op") or "eq",
             created_from=data.get("created_from") or None,
             created_to=data.get("created_to") or None,
+            installed_from=data.get("installed_from") or None,
+            installed_to=data.get("installed_to") or None,
             sort=data.get("sort") or None,
             page_size=data.get("size"),
             stale_days=data.get("stale_days"),
@@ -260,6 +286,8 @@ class SearchForm(forms.Form):
             "attributeOp": "op",
             "createdFrom": "created_from",
             "createdTo": "created_to",
+            "installedFrom": "installed_from",
+            "installedTo": "installed_to",
             "staleDays": "stale_days",
         }
         self.add_error(names.get(error.field or ""), error.message)

@@ -148,6 +148,11 @@ class Installation(models.Model):
             models.Index(fields=["application", "person"], name="installation_app_person_idx"),
             # Installations not seen since a date (hygiene views).
             models.Index(fields=["last_seen_at"], name="installation_last_seen_idx"),
+            # The people with a device registered on given days (the search's installed_from
+            # and installed_to, which the dashboard's installations chart links to).
+            models.Index(
+                fields=["created_at"], include=["person"], name="installation_created_idx"
+            ),
             # Push off on a device with notifications on: few rows, so a partial index of
             # their people (directory.search.hygiene.push_off_while_notifying).
             models.Index(

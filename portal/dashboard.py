@@ -158,10 +158,14 @@ def bars(rows: list[tuple[str, Count, str]]) -> list[Bar]:
 
 
 def day_series(
-    days: list[datetime.date], values: list[Count], search_url: str | None = None
+    days: list[datetime.date],
+    values: list[Count],
+    search_url: str | None = None,
+    field: str = "created",
 ) -> DaySeries:
     """The columns of ``days``; with ``search_url``, each day that has any links to the search
-    of the people created on it (the search's created filter reads days in the same zone)."""
+    of the people ``field`` on it: ``created``, or ``installed`` (a device registered that
+    day); the search's day filters read days in the same zone."""
     highest = max((value.value for value in values), default=0)
     columns = [
         Day(
@@ -169,7 +173,7 @@ def day_series(
             value,
             x=10 * index + 1,
             height=round(96 * value.value / highest, 2) if highest else 0,
-            url=created_on(search_url, day) if search_url is not None and value.value else "",
+            url=(on_day(search_url, field, day) if search_url is not None and value.value else ""),
         )
         for index, (day, value) in enumerate(zip(days, values, strict=True))
     ]
@@ -279,11 +283,13 @@ def read_dashboard(search_url: str) -> Dashboard:
         people_per_day=day_series(
             days, [capped(found[term], DAY_CAP) for term in people_days], search_url
         ),
-        # Not linked: installations have no index on created_at, and their days are counted
-        # among the newest COUNT_CAP of them (a sample), not found.
+        # Counted among the newest COUNT_CAP installations (a sample, so the oldest days may
+        # show a part: "+"); each day links to the people with a device registered on it.
         installations_per_day=day_series(
             days,
             [Count(count, index < partial_days) for index, count in enumerate(per_day)],
+            search_url,
+            field="installed",
         ),
         push=PushShare(on=on, off=off, sampled=sampled),
         cap=COUNT_CAP,
@@ -337,9 +343,10 @@ def newest_installations(bounds: list[datetime.datetime]) -> list[SampleGroup]:
         ]
 
 
-def created_on(search_url: str, day: datetime.date) -> str:
-    """The search for the people created on ``day`` (directory.forms.SearchForm)."""
-    return f"{search_url}?{urlencode({'created_from': day, 'created_to': day})}"
+def on_day(search_url: str, field: str, day: datetime.date) -> str:
+    """The search for the people created on ``day``, or with a device registered on it
+    (``field``: created or installed; directory.forms.SearchForm)."""
+    return f"{search_url}?{urlencode({f'{field}_from': day, f'{field}_to': day})}"
 
 
 def start_of(day: datetime.date) -> datetime.datetime:

@@ -43,10 +43,11 @@ class SearchQuery:
     read); the conditions hold together. ``attribute`` with ``attribute_value`` and
     ``attribute_op`` is a custom attribute condition, read by the definition's data type
     (presence without a value). ``created_from`` and ``created_to`` are the first and last
-    day of creation. ``filter`` is the API's JSON filter expression as given,
-    ``order_by`` its orderBy; ``after`` is a keyset cursor (a person id), ``page`` and ``limit``
-    an offset page (the API's). ``sort`` (one of SORTS) and ``page_size`` are the search
-    page's order and page size; the API and admin order and page their own way.
+    day of creation, ``installed_from`` and ``installed_to`` of a device's registration.
+    ``filter`` is the API's JSON filter expression as given, ``order_by`` its orderBy;
+    ``after`` is a keyset cursor (a person id), ``page`` and ``limit`` an offset page (the
+    API's). ``sort`` (one of SORTS) and ``page_size`` are the search page's order and page
+    size; the API and admin order and page their own way.
     """
 
     q: str = ""
@@ -64,6 +65,10 @@ class SearchQuery:
     # (the operator's: portal.time_zones); read by filters.created_day.
     created_from: str | None = None
     created_to: str | None = None
+    # Days (the same way) one of the person's devices was registered on: the dashboard's
+    # installations per day link here.
+    installed_from: str | None = None
+    installed_to: str | None = None
     filter: str | None = None  # the vendor's JSON filter text
     order_by: str | None = None
     after: int | None = None
@@ -94,6 +99,8 @@ class SearchQuery:
             or self.attribute
             or self.created_from
             or self.created_to
+            or self.installed_from
+            or self.installed_to
             or self.filter
             or self.has_hygiene
         )

@@ -100,7 +100,12 @@ def search(request: HttpRequest, view: Any = None) -> HttpResponse:
         "form": form,
         "q": form.data.get("q", "") if form.is_bound else "",
         "filters": filter_controls(form),
-        "created_fields": [form["created_from"], form["created_to"]],
+        "created_fields": [
+            form["created_from"],
+            form["created_to"],
+            form["installed_from"],
+            form["installed_to"],
+        ],
         "attribute_current": _current(form, "attribute"),
         "size_current": _current(form, "size") or str(DEFAULT_PAGE_SIZE),
         "sort": query.sort if query else None,

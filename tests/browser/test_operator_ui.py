@@ -347,12 +347,26 @@ def test_a_day_of_the_people_chart_links_to_the_people_created_that_day(page, ed
     people_chart = page.get_by_test_id("chart-people-per-day")
     # Ana was created today: one day with people, one column that is a link.
     expect(people_chart.get_by_test_id("day-link")).to_have_count(1)
-    expect(page.get_by_test_id("chart-installations-per-day").locator("a")).to_have_count(0)
     people_chart.get_by_test_id("day-link").click()
     expect(page).to_have_url(re.compile(r"/\?created_from=(\d{4}-\d\d-\d\d)&created_to=\1$"))
     day = page.url.rsplit("=", 1)[1]
     expect(page.get_by_label("Created from")).to_have_value(day)
     expect(page.get_by_label("Created to")).to_have_value(day)
+    expect(page.locator("#results").get_by_role("link", name="Ana Horvat")).to_be_visible()
+
+
+def test_a_day_of_the_installations_chart_links_to_the_people_with_a_device_of_that_day(
+    page, editor, ana
+):
+    sign_in(page, editor.username)
+    page.goto("/dashboard/")
+    devices_chart = page.get_by_test_id("chart-installations-per-day")
+    # Ana's devices were registered today: one day, one link.
+    expect(devices_chart.get_by_test_id("day-link")).to_have_count(1)
+    devices_chart.get_by_test_id("day-link").click()
+    expect(page).to_have_url(re.compile(r"/\?installed_from=(\d{4}-\d\d-\d\d)&installed_to=\1$"))
+    day = page.url.rsplit("=", 1)[1]
+    expect(page.get_by_label("A device registered from")).to_have_value(day)
     expect(page.locator("#results").get_by_role("link", name="Ana Horvat")).to_be_visible()
 
 
@@ -365,7 +379,7 @@ def test_an_administrator_deletes_a_person_after_a_confirmation_that_names_them(
     dialog = page.get_by_role("dialog", name="Delete Ana Horvat?")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Delete Ana Horvat").click()
-    expect(page.get_by_role("status")).to_contain_text(
+    expect(page.locator("ul.messages")).to_contain_text(
         f"Deleted Ana Horvat (person {ana.person.pk})."
     )
     assert not Person.objects.filter(pk=ana.person.pk).exists()

@@ -69,6 +69,20 @@ def test_a_day_stops_counting_at_its_cap_and_says_so(monkeypatch, editor_client)
     )
 
 
+def test_each_day_of_the_installations_chart_links_to_the_people_with_a_device_of_that_day(
+    editor_client,
+):
+    InstallationFactory.create_batch(2)
+    figures = read_dashboard("/")
+    today = figures.installations_per_day.days[-1]
+    assert today.count.value == 2
+    day = f"{today.day:%Y-%m-%d}"
+    assert today.url == f"/?installed_from={day}&installed_to={day}"
+    assert all(not d.url for d in figures.installations_per_day.days if not d.count.value)
+    html = editor_client.get(reverse("dashboard")).content.decode()
+    assert f'<a href="/?installed_from={day}&amp;installed_to={day}">' in html
+
+
 def test_installations_are_counted_by_platform_and_application_with_links_to_the_search(
     editor_client,
 ):

@@ -269,3 +269,56 @@ def test_each_day_of_the_people_chart_links_to_the_search_of_that_day(editor_cli
     results = editor_client.get(f"/?created_from={day}&created_to={day}", **HTMX).text
     assert results.count('class="row-link"') == 1
     assert ">Iva Today<" in results
+
+
+# ---------------------------------------------------------------------------------------------
+# A device registered on given days (the dashboard's installations chart links here)
+
+
+def registered_at(person: Person, moment: dt.datetime):
+    installation = InstallationFactory(person=person)
+    type(installation).objects.filter(pk=installation.pk).update(created_at=moment)
+    return installation
+
+
+def test_the_people_with_a_device_registered_on_a_day(system_actor, settings):
+    settings.TIME_ZONE = "Europe/Zagreb"
+    utc = dt.UTC
+    a = person_created_at(system_actor, "A", dt.datetime(2026, 1, 1, tzinfo=utc))
+    b = person_created_at(system_actor, "B", dt.datetime(2026, 1, 1, tzinfo=utc))
+    c = person_created_at(system_actor, "C", dt.datetime(2026, 1, 1, tzinfo=utc))
+    registered_at(a, dt.datetime(2026, 12, 1, 23, 30, tzinfo=utc))  # the 2nd in Zagreb
+    registered_at(a, dt.datetime(2026, 12, 2, 10, 0, tzinfo=utc))  # a second one that day
+    registered_at(b, dt.datetime(2026, 12, 3, 1, 0, tzinfo=utc))
+    registered_at(c, dt.datetime(2026, 12, 1, 12, 0, tzinfo=utc))
+    with timezone.override(ZAGREB):
+        one_day = SearchQuery(installed_from="2026-12-02", installed_to="2026-12-02")
+        assert found(one_day) == ["A"]  # once, though two of its devices are of that day
+        assert count_people(one_day).count == 1
+        assert names(people_of(one_day)) == ["A"]
+        assert found(SearchQuery(installed_from="2026-12-02")) == ["A", "B"]
+        assert found(SearchQuery(installed_to="2026-12-01")) == ["C"]
+        # With the other conditions: and.
+        both = SearchQuery(q="Iva", installed_from="2026-12-01", created_to="2026-01-01")
+        assert found(both) == ["A", "B", "C"]
+
+
+def test_a_registered_day_that_is_no_day_is_refused_naming_the_field():
+    with pytest.raises(DomainError) as refused:
+        search_people(SearchQuery(installed_from="2026-02-30"))
+    assert refused.value.field == "installedFrom"
+    assert refused.value.message == (
+        "A device registered from: “2026-02-30” is not a day; write it as YYYY-MM-DD."
+    )
+
+
+def test_the_search_page_reads_the_registered_days_and_says_what_is_wrong(editor_client):
+    page = editor_client.get("/", {"installed_from": "2026-12-03", "installed_to": "2026-12-01"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "A device registered to (2026-12-01) is before registered from (2026-12-03)." in html
+    form = SearchForm({"installed_from": "2026-12-01", "installed_to": "2026-12-01"})
+    assert form.is_valid()
+    query = form.to_query()
+    assert (query.installed_from, query.installed_to) == ("2026-12-01", "2026-12-01")
+    assert SearchQuery.from_query_string(query.to_query_string()) == query
