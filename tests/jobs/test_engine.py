@@ -349,6 +349,7 @@ def test_the_time_left_reads_in_words():
     assert engine.progress(job, now).eta_text == "about 28 h"
 
 
+@pytest.mark.postgres_only  # SQLite has no row locks (no FOR UPDATE)
 def test_a_chunk_locks_its_own_row_only_so_that_chunks_of_one_job_run_side_by_side(
     run_job, people, settings
 ):
