@@ -20,6 +20,7 @@ class Source(models.TextChoices):
     COMMAND = "COMMAND", "Management command"
     SYSTEM = "SYSTEM", "System"
     JOB = "JOB", "Bulk job"
+    IMPORT = "IMPORT", "Import"
 
 
 class EventKind(models.TextChoices):

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "directory",
     "privacy",
     "populations",
+    "transfer",
 ]
 
 MIDDLEWARE = [

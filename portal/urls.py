@@ -20,10 +20,12 @@ urlpatterns = [
     path("", include("directory.urls")),
     path("installations/", include("installations.urls")),
     path("", include("populations.urls")),
+    path("", include("transfer.urls")),
     # HTTP API (the vendor's paths)
     path("people/2/", include("directory.api.urls")),
     path("people/2/", include("people.api.urls")),
     path("people/2/", include("populations.api.urls")),
+    path("people/2/", include("transfer.api.urls")),
     path("peopleevents/2/", include("people.api.event_definitions")),
     path("", include("installations.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

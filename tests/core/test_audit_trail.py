@@ -59,6 +59,7 @@ PROJECT_APPS = {
     "directory",
     "privacy",
     "populations",
+    "transfer",
     "portal",
 }
 

@@ -1,0 +1,3 @@
+"""The HTTP API's routes for import and export (under /people/2/)."""
+
+urlpatterns: list = []
