@@ -179,3 +179,11 @@ def test_undo_deletes_the_created_and_puts_back_the_updated(csv_file, upload, ru
     assert list(old.tags.values_list("name", flat=True)) == ["kept"]
     assert not ContactIdentity.objects.filter(person=old).exists()
     assert custom_attribute_values(old) == {}
+
+
+def test_the_import_is_an_editor_s_undoable_action():
+    from core import roles
+    from jobs import actions
+
+    action = actions.get("people.import")
+    assert (action.role, action.undoable) == (roles.EDITOR, True)
