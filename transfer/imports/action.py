@@ -85,6 +85,9 @@ class ImportAction:
     label = "Import people"
     role = roles.EDITOR
     undoable = True
+    # Its chunks hold row numbers: the job pages show rows created and updated, and each
+    # error's row, column and value (populations.views.jobs.on_rows).
+    targets_rows = True
 
     def clean_params(self, params: dict[str, Any]) -> dict[str, Any]:
         return mapping.clean_options(params)
