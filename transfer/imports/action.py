@@ -31,14 +31,20 @@ from core.errors import DomainError, ErrorCode
 from installations.depersonalize import person_delete_batch
 from jobs.actions import JobContext, PreviewRow, RowOutcome
 from people import custom_attributes as attribute_types
-from people.batch_checks import lock_definitions
+from people.batch_checks import (
+    claim_error,
+    claims_of,
+    limit_error,
+    lock_definitions,
+    owners_of,
+)
 from people.batches import (
     ROWS_PER_STATEMENT,
     person_create_batch,
     person_update_batch,
     tags_for,
 )
-from people.changes import attribute_definitions_named
+from people.changes import MAX_CONTACTS_PER_KIND, attribute_definitions_named
 from people.fields import STANDARD_FIELDS
 from people.history import Actor, event_row
 from people.models import (
@@ -58,6 +64,8 @@ from transfer.imports.rows import Reader, Row, RowError, reading_key
 from transfer.models import ImportConflict, ImportFile, ImportRow
 
 KIND = "people.import"
+# A dry run's "would be created" (no id: nothing is written).
+DRY = 0
 # Rows read per statement while planning.
 PLANNING_BATCH = 5000
 
@@ -257,18 +265,27 @@ class _Plan:
 
         created: dict[int, int] = {}  # row number -> person id
         if self.creates:
-            answers = person_create_batch(actor=actor, items=[r.item for r in self.creates])
+            answers = (
+                self._check_creates()
+                if job.dry_run
+                else person_create_batch(actor=actor, items=[r.changes for r in self.creates])
+            )
             for row, answer in zip(self.creates, answers, strict=True):
                 if isinstance(answer, Exception):
                     results[row.number] = _failed(row, self._error(row, answer))
                 else:
-                    created[row.number] = answer.pk
+                    pk = answer if isinstance(answer, int) else answer.pk
+                    created[row.number] = pk
                     results[row.number] = RowOutcome(
-                        answer.pk, row=row.number, changed=True, created=True
+                        pk or None, row=row.number, changed=True, created=True
                     )
         items, targets = [], []
         for row, target in self.updates:
             pk = target if isinstance(target, int) else created.get(target.number)
+            if pk == DRY:
+                # A dry run created nobody: the row would update the row's new person.
+                results[row.number] = RowOutcome(None, row=row.number, changed=True)
+                continue
             if pk is None:
                 results[row.number] = _failed(
                     row,
@@ -280,7 +297,7 @@ class _Plan:
                     ),
                 )
                 continue
-            items.append((pk, row.item))
+            items.append((pk, row.changes))
             targets.append((row, pk))
         if items:
             answers = person_update_batch(actor=actor, items=items)
@@ -298,6 +315,40 @@ class _Plan:
         if not job.dry_run:
             _undo_records(job, outcomes, before)
         return outcomes
+
+    def _check_creates(self) -> list[int | Exception]:
+        """A dry run's new people, checked as person_create_batch checks them (the same
+        functions: unique identifiers against the database, erased ones, within the chunk,
+        contact limits) without writing them: DRY for each that would be created."""
+        claims = [claims_of(row.changes) for row in self.creates]
+        owners = owners_of({claim.key for item in claims for claim in item})
+        claimed_by: dict[tuple[str, str], Row] = {}
+        answers: list[int | Exception] = []
+        for row, row_claims in zip(self.creates, claims, strict=True):
+            error: DomainError | None = None
+            counts = {IdentityKind.PHONE: 0, IdentityKind.EMAIL: 0}
+            for claim in row_claims:
+                kind = claim.key[0]
+                if kind in counts:
+                    counts[kind] += 1
+                    if counts[kind] > MAX_CONTACTS_PER_KIND:
+                        error = limit_error(kind)
+                        break
+                if claim.key in owners:
+                    error = claim_error(claim, owners[claim.key])
+                    break
+                if claim.key in claimed_by:
+                    error = DomainError(
+                        ErrorCode.USER_MERGE_INTERRUPTED,
+                        f"The {claim.what} is the new person's of row "
+                        f"{claimed_by[claim.key].number}.",
+                        claim.field,
+                    )
+                    break
+            if error is None:
+                claimed_by.update({claim.key: row for claim in row_claims})
+            answers.append(error or DRY)
+        return answers
 
     def _error(self, row: Row, error: Exception) -> RowError:
         if not isinstance(error, DomainError):
