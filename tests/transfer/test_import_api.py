@@ -31,7 +31,13 @@ def test_a_manage_key_imports_a_file_as_a_job(
         "create",
     )
     job = manage_client.get(f"/people/2/jobs/{body['id']}").json()
-    assert (job["state"], job["done"], job["changed"], job["failed"]) == ("DONE", 2, 2, 0)
+    assert (job["state"], job["done"], job["changed"], job["created"], job["failed"]) == (
+        "DONE",
+        2,
+        2,
+        2,
+        0,
+    )
     person = Person.objects.get(external_id="api-1")
     assert person.first_name == "Ana"
     event = Event.objects.get(person=person)

@@ -115,14 +115,16 @@ class ImportAction:
         found: list[ImportConflict] = []
         rows = ImportRow.objects.filter(file=file).order_by("number").values_list("number", "cells")
         for number, cells in rows.iterator(chunk_size=PLANNING_BATCH):
-            row = reader.read(number, cells)
-            for target, value in row.identifiers():
+            match, identifiers = reader.keys(cells)
+            for target, value in identifiers:
                 key = (target, value)
                 holder = holders.get(key)
                 if holder is None:
-                    holders[key] = (number, row.match)
-                elif holder[1] is None or holder[1] != row.match:
-                    found.append(self._conflict(file, reading, reader, row, cells, target, holder))
+                    holders[key] = (number, match)
+                elif holder[1] is None or holder[1] != match:
+                    found.append(
+                        self._conflict(file, reading, reader, number, cells, target, holder)
+                    )
                     break
             if len(found) >= ROWS_PER_STATEMENT:
                 ImportConflict.objects.bulk_create(found)
@@ -130,13 +132,13 @@ class ImportAction:
             yield number
         ImportConflict.objects.bulk_create(found)
 
-    def _conflict(self, file, reading, reader, row: Row, cells, target, holder) -> ImportConflict:
+    def _conflict(self, file, reading, reader, number, cells, target, holder) -> ImportConflict:
         header = reader.header_of[target]
         what = {"externalId": "externalId", "phones": "phone", "emails": "email"}[target]
         return ImportConflict(
             file=file,
             reading=reading,
-            row=row.number,
+            row=number,
             column=header,
             value=reader.cell(cells, header),
             message=(
