@@ -187,3 +187,27 @@ def test_the_import_is_an_editor_s_undoable_action():
 
     action = actions.get("people.import")
     assert (action.role, action.undoable) == (roles.EDITOR, True)
+
+
+def test_new_people_sharing_an_email_fail_the_later_row_and_a_repeat_in_one_row_does_not(
+    csv_file, upload, run_import
+):
+    rows = [
+        ["", "A", "", "", "", "same@example.com|same@example.com", ""],
+        ["", "B", "", "", "", "SAME@example.com", ""],
+    ]
+    file = upload(csv_file([HEADER, *rows]))
+    job = run_import(file, match="emails")
+    assert errors_of(job) == []  # the same email: the same person, updated by the later row
+    assert Person.objects.get().first_name == "B"
+    file = upload(
+        csv_file(
+            [
+                HEADER,
+                ["e1", "A", "", "", "", "x@example.com", ""],
+                ["e2", "B", "", "", "", "x@example.com", ""],
+            ]
+        )
+    )
+    job = run_import(file)
+    assert errors_of(job) == [(3, "emails", ErrorCode.USER_MERGE_INTERRUPTED)]

@@ -121,7 +121,7 @@ class ImportAction:
                 holder = holders.get(key)
                 if holder is None:
                     holders[key] = (number, match)
-                elif holder[1] is None or holder[1] != match:
+                elif holder[0] != number and (holder[1] is None or holder[1] != match):
                     found.append(
                         self._conflict(file, reading, reader, number, cells, target, holder)
                     )
