@@ -142,3 +142,11 @@ def test_options_are_checked(csv_file, upload, run_import):
         with pytest.raises(DomainError) as caught:
             run_import(file, **options)
         assert caught.value.field == field
+
+
+def test_binary_data_deep_in_a_file_refuses_it_whole(tmp_path, upload):
+    path = tmp_path / "late-nul.csv"
+    rows = "".join(f"e{n},Name{n}\n" for n in range(2000))
+    path.write_bytes(f"externalId,firstName\n{rows}e-last,Bad\x00Name\n".encode())
+    error = refused(upload, path)
+    assert error.details["rule"] == "not_csv" and error.details["row"] == 2002

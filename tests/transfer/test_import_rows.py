@@ -211,3 +211,13 @@ def test_new_people_sharing_an_email_fail_the_later_row_and_a_repeat_in_one_row_
     )
     job = run_import(file)
     assert errors_of(job) == [(3, "emails", ErrorCode.USER_MERGE_INTERRUPTED)]
+
+
+def test_empty_tags_with_replace_and_clear_take_every_tag_off(csv_file, upload, run_import):
+    person = PersonFactory(external_id="t1")
+    person.tags.create(name="old")
+    file = upload(csv_file([["externalId", "tags"], ["t1", ""]]))
+    run_import(file, tags="replace")
+    assert person.tags.count() == 1  # empty cells kept
+    job = run_import(file, tags="replace", empty="clear")
+    assert (job.changed, person.tags.count()) == (1, 0)

@@ -53,8 +53,9 @@ class ParsedFile:
     headers: list[str]
     delimiter: str
     size: int
-    # (row number, cells), the header being row 1
-    rows: list[tuple[int, list[str]]]
+    # (row number, cells), the header being row 1: read as they are taken, so that a million
+    # rows are never all in memory; a row past the limit or a broken record raises then.
+    rows: Iterator[tuple[int, list[str]]]
 
 
 def read_csv(stream: IO[bytes], *, size: int | None = None) -> ParsedFile:
@@ -85,16 +86,32 @@ def read_csv(stream: IO[bytes], *, size: int | None = None) -> ParsedFile:
             offset=offset,
             row=row,
         ) from None
-    delimiter = sniff_delimiter(text)
-    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        return _rows(records, delimiter, len(data))
-    except csv.Error as error:
+    nul = text.find("\x00")
+    if nul >= 0:
+        # A NUL past the first bytes: no text file holds one, and PostgreSQL stores none.
+        row = text.count("\n", 0, nul) + 1
         raise refused(
             "not_csv",
-            f"This is not a readable CSV file (row {records.line_num}): {error}.",
-            row=records.line_num,
-        ) from None
+            f"This is not a CSV file: row {row} holds a NUL character (binary data).",
+            row=row,
+        )
+    delimiter = sniff_delimiter(text)
+    length = len(data)
+    del data  # the text alone is kept while the rows are read
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        headers = _headers(next(records, None))
+    except csv.Error as error:
+        raise _unreadable(records, error) from None
+    return ParsedFile(headers, delimiter, length, _rows(records))
+
+
+def _unreadable(records, error: csv.Error) -> DomainError:
+    return refused(
+        "not_csv",
+        f"This is not a readable CSV file (row {records.line_num}): {error}.",
+        row=records.line_num,
+    )
 
 
 def _too_large(size: int | None, limit: int) -> DomainError:
@@ -120,8 +137,7 @@ def sniff_delimiter(text: str) -> str:
     return ";" if counts[";"] > counts[","] else ","
 
 
-def _rows(records: Iterator[list[str]], delimiter: str, size: int) -> ParsedFile:
-    header = next(records, None)
+def _headers(header: list[str] | None) -> list[str]:
     headers = [name.strip() for name in header or []]
     if not any(headers):
         raise refused("no_header", "The first row must name the columns; it is empty.")
@@ -145,18 +161,28 @@ def _rows(records: Iterator[list[str]], delimiter: str, size: int) -> ParsedFile
             f"Column {position} of the header row has no name.",
             column=position,
         )
+    return headers
+
+
+def _rows(records) -> Iterator[tuple[int, list[str]]]:
     limit = max_rows()
-    rows: list[tuple[int, list[str]]] = []
+    count = 0
     number = 1
-    for cells in records:
+    while True:
+        try:
+            cells = next(records, None)
+        except csv.Error as error:
+            raise _unreadable(records, error) from None
+        if cells is None:
+            return
         number += 1
         if not any(cell.strip() for cell in cells):
             continue
-        if len(rows) == limit:
+        if count == limit:
             raise refused(
                 "too_many_rows",
                 f"The file has more than {limit:,} rows: split it into several files.",
                 limit=limit,
             )
-        rows.append((number, [restore(cell) for cell in cells]))
-    return ParsedFile(headers, delimiter, size, rows)
+        count += 1
+        yield number, [restore(cell) for cell in cells]

@@ -39,20 +39,34 @@ def import_file_upload(
             raise error
     user = getattr(actor, "user", None)
     with transaction.atomic():
+        # A row past the limit or a broken record (raised while the rows are read) rolls
+        # the file back whole.
         file = ImportFile.objects.create(
             name=name[:255],
             size=parsed.size,
             delimiter=parsed.delimiter,
             headers=parsed.headers,
-            rows=len(parsed.rows),
             uploaded_by=user if user is not None and user.pk else None,
             actor_label=actor.label[:255],
         )
-        ImportRow.objects.bulk_create(
-            (ImportRow(file=file, number=number, cells=cells) for number, cells in parsed.rows),
-            batch_size=ROWS_PER_STATEMENT,
-        )
+        for batch in _batches(parsed.rows, ROWS_PER_STATEMENT):
+            ImportRow.objects.bulk_create(
+                [ImportRow(file=file, number=number, cells=cells) for number, cells in batch]
+            )
+            file.rows += len(batch)
+        file.save(update_fields=["rows"])
     return file
+
+
+def _batches(rows: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def import_start(
