@@ -173,11 +173,7 @@ def put_back(actor: Actor, records: dict[int, dict[str, Any]]) -> None:
             [
                 event_row(
                     person=Person(pk=pk),
-                    kind=EventKind.TAGS_CHANGED
-                    if set(diff) == {"tags"}
-                    else EventKind.CONTACTS_CHANGED
-                    if "tags" not in diff
-                    else EventKind.PERSON_UPDATED,
+                    kind=_kind(diff),
                     actor=actor,
                     changes=diff,
                 )
@@ -185,3 +181,10 @@ def put_back(actor: Actor, records: dict[int, dict[str, Any]]) -> None:
             ],
             batch_size=ROWS_PER_STATEMENT,
         )
+
+
+def _kind(diff: dict[str, Any]) -> str:
+    """The event of tags put back, of contacts taken off, or of both."""
+    if set(diff) == {"tags"}:
+        return EventKind.TAGS_CHANGED
+    return EventKind.PERSON_UPDATED if "tags" in diff else EventKind.CONTACTS_CHANGED
