@@ -41,13 +41,22 @@ class RowOutcome:
     ``changed`` False and no ``error_code``: nothing to do (already so). ``error_code`` set:
     this person failed (a DomainError's code, or ``CHANGED_SINCE`` on undo) and nothing of it
     was written. ``undo``: JSON, what the action's undo needs to put this person back.
+
+    An action on the rows of a file (an import: its chunks hold row numbers) says which row
+    (``row``; ``person_id`` is then the person the row created or updated, None when it
+    failed before reaching one), whether the row ``created`` its person, and for an error
+    the file's ``column`` and the cell's ``value``.
     """
 
-    person_id: int
+    person_id: int | None
     changed: bool = False
     error_code: str = ""
     message: str = ""
     undo: Any = None
+    created: bool = False
+    row: int | None = None
+    column: str = ""
+    value: str = ""
 
 
 @dataclass

@@ -48,6 +48,8 @@ class Job(models.Model):
     total = models.PositiveIntegerField(null=True, blank=True)
     done = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)
+    # Of the changed, how many were created (an import's new people).
+    created = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     # Why a whole job failed (a row's error is a JobRowError).
     error = models.TextField(blank=True, default="")
@@ -112,12 +114,17 @@ class JobChunk(models.Model):
 
 
 class JobRowError(models.Model):
-    """One person the job could not change, and why (the error report's rows)."""
+    """One person the job could not change, and why (the error report's rows). For a job on
+    a file's rows (an import): the row, its column and the cell's value, and the person only
+    when the row reached one."""
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="row_errors")
-    person_id = models.BigIntegerField()
+    person_id = models.BigIntegerField(null=True, blank=True)
     code = models.CharField(max_length=64)
     message = models.TextField()
+    row = models.PositiveIntegerField(null=True, blank=True)
+    column = models.CharField(max_length=300, blank=True, default="")
+    value = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["job", "person_id"]

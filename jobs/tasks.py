@@ -191,10 +191,19 @@ def _outcomes(job: Job, chunk: JobChunk) -> list[RowOutcome]:
 def _record(job: Job, chunk: JobChunk, outcomes: list[RowOutcome]) -> None:
     errors = [o for o in outcomes if o.error_code]
     JobRowError.objects.bulk_create(
-        JobRowError(job=job, person_id=o.person_id, code=o.error_code, message=o.message)
+        JobRowError(
+            job=job,
+            person_id=o.person_id,
+            code=o.error_code,
+            message=o.message,
+            row=o.row,
+            column=o.column[:300],
+            value=o.value,
+        )
         for o in errors
     )
     changed = sum(1 for o in outcomes if o.changed and not o.error_code)
+    created = sum(1 for o in outcomes if o.created and o.changed and not o.error_code)
     if job.undoes_id is None:
         # An undo job's chunk keeps the rows it put back; a dry run's has nothing to undo.
         chunk.undo = (
@@ -209,6 +218,7 @@ def _record(job: Job, chunk: JobChunk, outcomes: list[RowOutcome]) -> None:
     Job.objects.filter(pk=job.pk).update(
         done=F("done") + len(chunk.person_ids),
         changed=F("changed") + changed,
+        created=F("created") + created,
         failed=F("failed") + len(errors),
     )
     _finish_if_last(job.pk)

@@ -181,8 +181,12 @@ def lock_definitions(
     return kept
 
 
-def parse_items(items: list[dict[str, Any] | Exception]) -> tuple[list[Any], dict[int, Any]]:
-    """Each item's ``merge_changes`` (or its error), the definitions looked up at once."""
+def parse_items(
+    items: list[dict[str, Any] | PersonChanges | Exception],
+) -> tuple[list[Any], dict[int, Any]]:
+    """Each item's ``merge_changes`` (or its error), the definitions looked up at once. An
+    item parsed already by the caller (a PersonChanges of ``merge_changes``: an import reads
+    its rows before it knows which create and which update) is taken as it is."""
     outcomes: list[Any] = list(items)
     names = {
         name
@@ -194,6 +198,9 @@ def parse_items(items: list[dict[str, Any] | Exception]) -> tuple[list[Any], dic
     parsed: dict[int, PersonChanges] = {}
     for index, item in enumerate(items):
         if isinstance(item, Exception):
+            continue
+        if isinstance(item, PersonChanges):
+            parsed[index] = item
             continue
         try:
             parsed[index] = merge_changes(**item, definitions=definitions)

@@ -7,7 +7,8 @@
 # Then the batch benchmark (bench/batch.py: BENCH_BATCH_SIZE, BENCH_BATCH_RUNS), which needs no
 # data set; then the jobs benchmark (bench/jobs.py: a tag added to about BENCH_JOB_PEOPLE people
 # by one and by two Celery workers, and undone). BENCH_ONLY=search, batch or jobs runs one of
-# them (make bench-batch).
+# them (make bench-batch). BENCH_ONLY=imports runs the import benchmark (bench/imports.py) alone,
+# in its own database (BENCH_IMPORT_DATABASE, default portal_bench_import).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${BENCH_PYTHON:-.venv/bin/python}"
@@ -15,6 +16,9 @@ PY="${BENCH_PYTHON:-.venv/bin/python}"
 source scripts/pg.sh
 
 BENCH_DATABASE="${BENCH_DATABASE:-portal_bench}"
+if [ "${BENCH_ONLY:-all}" = imports ]; then
+    BENCH_DATABASE="${BENCH_IMPORT_DATABASE:-portal_bench_import}"
+fi
 "$PY" - "$PG_URL" "$BENCH_DATABASE" <<'PYEOF'
 import sys
 
@@ -42,4 +46,8 @@ if [ "$BENCH_ONLY" = all ] || [ "$BENCH_ONLY" = jobs ]; then
     # (14: neither the tests' 15 nor a deployment's 0), a queue of this run's own.
     source scripts/redis.sh
     REDIS_URL="${REDIS_URL%/*}/${BENCH_REDIS_DB:-14}" JOB_QUEUE="bench-jobs-$$" "$PY" bench/jobs.py
+fi
+if [ "$BENCH_ONLY" = imports ]; then
+    source scripts/redis.sh
+    REDIS_URL="${REDIS_URL%/*}/${BENCH_REDIS_DB:-14}" JOB_QUEUE="bench-imports-$$" "$PY" bench/imports.py
 fi

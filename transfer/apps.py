@@ -8,3 +8,9 @@ class TransferConfig(AppConfig):
 
     name = "transfer"
     verbose_name = "Import and export"
+
+    def ready(self) -> None:
+        from jobs import actions
+        from transfer.imports.action import ImportAction
+
+        actions.register(ImportAction())

@@ -122,3 +122,16 @@ def split_cell(text: str) -> list[str]:
 
 def join_cell(values: list[str]) -> str:
     return LIST_SEPARATOR.join(values)
+
+
+# A cell starting with one of these is a formula to a spreadsheet: the export writes it with a
+# leading ' (OWASP's CSV injection advice), and the import takes that ' off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def restore(text: str) -> str:
+    """A cell as it was before the export protected it: one leading ' before a formula's
+    first character is dropped."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
+        return text[1:]
+    return text

@@ -1,5 +1,12 @@
 """The operator UI's routes for import and export."""
 
+from django.urls import path
+
+from transfer.views import imports
+
 app_name = "transfer"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("import/", imports.import_upload, name="import_upload"),
+    path("import/<int:pk>/", imports.import_mapping, name="import_mapping"),
+]

@@ -46,6 +46,7 @@ class JobSerializer(serializers.Serializer):
     total = serializers.IntegerField(allow_null=True, help_text="null until it is planned")
     done = serializers.IntegerField()
     changed = serializers.IntegerField()
+    created = serializers.IntegerField(help_text="Of the changed, the people created (an import)")
     failed = serializers.IntegerField()
     error = serializers.CharField(help_text="Why the whole job failed, when it did")
     actor = serializers.CharField()
@@ -93,6 +94,7 @@ def job_body(job: Job) -> dict[str, Any]:
         "total": job.total,
         "done": job.done,
         "changed": job.changed,
+        "created": job.created,
         "failed": job.failed,
         "error": job.error,
         "actor": job.actor_label,

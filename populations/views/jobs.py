@@ -29,6 +29,8 @@ from people.history import Actor
 from populations.population import SELECTION
 
 PAGE_SIZE = 50
+# A job on the rows of a file (transfer's import) names its file in its query.
+FILE_ROWS = "import"
 # Rows of the error report shown on the page; the CSV has them all.
 ERRORS_SHOWN = 20
 
@@ -51,6 +53,8 @@ def describe(job: Job) -> JobRow:
     except DomainError:
         label = job.kind
     query: dict[str, Any] = job.query or {}
+    if FILE_ROWS in query:
+        return JobRow(job, label, f"The rows of import file {query[FILE_ROWS]}", "")
     if SELECTION in query:
         count = len(query[SELECTION])
         return JobRow(job, label, f"{count} selected {'person' if count == 1 else 'people'}", "")
@@ -60,6 +64,18 @@ def describe(job: Job) -> JobRow:
         return JobRow(job, label, "A query", "")
     text = ", ".join(f"{name}: {value}" for name, value in search.to_params()) or "Everyone"
     return JobRow(job, label, text, f"{reverse('home')}?{search.to_query_string()}")
+
+
+def on_rows(job: Job) -> bool:
+    """Whether the job's chunks hold a file's rows (an import) rather than people: its pages
+    show rows created and updated, and each error's row, column and value. Its undo works
+    on people."""
+    if job.undoes_id is not None:
+        return False
+    try:
+        return bool(getattr(actions.get(job.kind), "targets_rows", False))
+    except DomainError:
+        return False
 
 
 def _job(pk: int) -> Job:
@@ -110,8 +126,13 @@ def _status_context(
     if queue_reachable is None:
         queue_reachable = finished or engine.queue_reachable()
     may_manage = engine.may_manage(request.user, job)
-    errors = list(JobRowError.objects.filter(job=job).order_by("person_id")[: ERRORS_SHOWN + 1])
+    errors = list(
+        JobRowError.objects.filter(job=job).order_by("row", "person_id")[: ERRORS_SHOWN + 1]
+    )
     return {
+        "rows": on_rows(job),
+        "updated": job.changed - job.created,
+        "unchanged": max(job.done - job.changed - job.failed, 0),
         "row": describe(job),
         "job": job,
         "progress": engine.progress(job),
@@ -228,6 +249,18 @@ def _cell(value: Any) -> str:
 
 def _error_lines(job: Job) -> Iterator[str]:
     writer = csv.writer(_Echo())
+    if on_rows(job):
+        yield writer.writerow(["row", "column", "value", "code", "message", "person_id"])
+        rows = (
+            JobRowError.objects.filter(job=job)
+            .order_by("row", "pk")
+            .values_list("row", "column", "value", "code", "message", "person_id")
+        )
+        for row, column, value, code, message, person_id in rows.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [row, _cell(column), _cell(value), _cell(code), _cell(message), person_id or ""]
+            )
+        return
     yield writer.writerow(["person_id", "code", "message"])
     rows = (
         JobRowError.objects.filter(job=job)

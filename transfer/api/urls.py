@@ -1,3 +1,9 @@
 """The HTTP API's routes for import and export (under /people/2/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from transfer.api import imports
+
+urlpatterns: list = [
+    path("imports", imports.ImportsView.as_view(), name="api-imports"),
+]
