@@ -8,3 +8,10 @@ class TransferConfig(AppConfig):
 
     name = "transfer"
     verbose_name = "Import and export"
+
+    def ready(self) -> None:
+        # A large export is a job: its action joins the job engine's registry.
+        from jobs import actions
+        from transfer.exports import ExportAction
+
+        actions.register(ExportAction())
