@@ -54,8 +54,12 @@ def _group(column: vocabulary.Column) -> str:
 
 
 class ExportForm(forms.Form):
+    # CSV unless chosen.
     format = forms.ChoiceField(
-        choices=list(exports.FORMATS.items()), initial=exports.CSV, widget=forms.RadioSelect
+        choices=list(exports.FORMATS.items()),
+        initial=exports.CSV,
+        required=False,
+        widget=forms.RadioSelect,
     )
     columns = forms.MultipleChoiceField(
         widget=forms.CheckboxSelectMultiple,
