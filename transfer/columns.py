@@ -142,6 +142,7 @@ def join_cell(values: list[str]) -> str:
 # and carriage return that some of them skip before looking.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
+_FIRST = frozenset("".join(FORMULA_STARTS) + QUOTE)
 
 
 def _quoted_formula(text: str) -> bool:
@@ -159,6 +160,8 @@ def neutralize(text: str) -> str:
     The rule is exact both ways: a value that is already quotes then a formula start
     ("'=x") gets one more quote ("''=x"), and ``restore`` takes exactly one off, so every
     value comes back as it was (tests/transfer/test_export_cells.py)."""
+    if not text or text[0] not in _FIRST:
+        return text  # most cells: one look at the first character
     if text.startswith(FORMULA_STARTS) or _quoted_formula(text):
         return QUOTE + text
     return text

@@ -31,13 +31,15 @@ import os
 import re
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.db.models.expressions import RawSQL
 from openpyxl import Workbook
 
 from core import roles
@@ -184,12 +186,13 @@ class Rows:
             if column.group == vocabulary.CUSTOM and column.definition is not None
         }
         self.devices = bool(headers & set(vocabulary.DEVICE_COLUMNS))
+        self.cells = [self._cell(column) for column in self.columns]
 
     # Reading
 
     def people(self, ids: Sequence[int]) -> list[dict[str, Any]]:
         """The person rows of these people (those that still exist), in id order."""
-        return list(Person.objects.filter(pk__in=list(ids)).order_by("pk").values(*self.fields))
+        return list(Person.objects.filter(pk__in=id_list(ids)).order_by("pk").values(*self.fields))
 
     def batches(self, query: dict[str, Any], size: int = BATCH_SIZE) -> Iterator[list[list[str]]]:
         """Everyone ``query`` finds, a batch of rows at a time: a keyset walk on the id."""
@@ -216,7 +219,7 @@ class Rows:
     def _identities(self, ids: list[int]) -> dict[int, dict[str, list[str]]]:
         found: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"phones": [], "emails": []})
         rows = (
-            ContactIdentity.objects.filter(person_id__in=ids)
+            ContactIdentity.objects.filter(person_id__in=id_list(ids))
             .order_by("person_id", "pk")
             .values_list("person_id", "kind", "value")
         )
@@ -233,7 +236,9 @@ class Rows:
 
     def _tags(self, ids: list[int]) -> dict[int, list[str]]:
         found: dict[int, list[str]] = defaultdict(list)
-        rows = PersonTag.objects.filter(person_id__in=ids).values_list("person_id", "tag__name")
+        rows = PersonTag.objects.filter(person_id__in=id_list(ids)).values_list(
+            "person_id", "tag__name"
+        )
         for person_id, name in rows:
             found[person_id].append(name)
         return found
@@ -241,7 +246,7 @@ class Rows:
     def _values(self, ids: list[int]) -> dict[int, dict[int, AttributeValue]]:
         found: dict[int, dict[int, AttributeValue]] = defaultdict(dict)
         rows = AttributeValue.objects.filter(
-            person_id__in=ids, definition_id__in=list(self.definitions)
+            person_id__in=id_list(ids), definition_id__in=list(self.definitions)
         )
         for value in rows:
             found[value.person_id][value.definition_id] = value
@@ -249,7 +254,7 @@ class Rows:
 
     def _devices(self, ids: list[int]) -> dict[int, list[tuple[str, bool, str]]]:
         found: dict[int, list[tuple[str, bool, str]]] = defaultdict(list)
-        rows = Installation.objects.filter(person_id__in=ids).values_list(
+        rows = Installation.objects.filter(person_id__in=id_list(ids)).values_list(
             "person_id", "os", "is_primary", "application__name"
         )
         for person_id, os_name, is_primary, application in rows:
@@ -259,45 +264,58 @@ class Rows:
     # Writing one row
 
     def row(self, person: dict[str, Any], related: Related) -> list[str]:
-        cells = (self.cell(column, person, related) for column in self.columns)
-        return [vocabulary.neutralize(cell) for cell in cells]
+        neutralize = vocabulary.neutralize
+        return [neutralize(cell(person, related)) for cell in self.cells]
 
-    def cell(self, column: Column, person: dict[str, Any], related: Related) -> str:
-        pk = person["pk"]
+    def _cell(self, column: Column) -> Callable[[dict[str, Any], Related], str]:
+        """How the column's cell is read from a person row and the batch's related rows."""
         header = column.header
         if column.group == vocabulary.STANDARD:
-            return self._standard(header, person[column.field])
+            field = column.field
+            if header == "externalId" and self.masked:
+                return lambda p, r: masking.mask_text(p[field]) if p[field] else ""
+            if header == "birthDate":
+                return lambda p, r: p[field].isoformat() if p[field] else ""
+            return lambda p, r: "" if p[field] is None else str(p[field])
         if column.group == vocabulary.CUSTOM:
-            assert column.definition is not None
-            stored = related.values.get(pk, {}).get(column.definition.pk)
-            return "" if stored is None else custom_text(column.definition, stored)
+            definition = column.definition
+            assert definition is not None
+            return lambda p, r: custom_text(
+                definition, r.values.get(p["pk"], {}).get(definition.pk)
+            )
         if header in vocabulary.IDENTIFIER_COLUMNS:
-            return vocabulary.join_cell(related.identities.get(pk, {}).get(header, []))
+            return lambda p, r: vocabulary.join_cell(r.identities.get(p["pk"], {}).get(header, []))
         if header == "tags":
-            return vocabulary.join_cell(sorted(related.tags.get(pk, []), key=str.casefold))
+            return lambda p, r: vocabulary.join_cell(
+                sorted(r.tags.get(p["pk"], []), key=str.casefold)
+            )
         if header == "id":
-            return str(pk)
-        if header == "createdAt":
-            return serialize_scalar(DataType.DATE_TIME, person["created_at"])
-        if header == "modifiedAt":
-            return serialize_scalar(DataType.DATE_TIME, person["modified_at"])
-        devices = related.devices.get(pk, [])
+            return lambda p, r: str(p["pk"])
+        if header in ("createdAt", "modifiedAt"):
+            field = "created_at" if header == "createdAt" else "modified_at"
+            return lambda p, r: serialize_scalar(DataType.DATE_TIME, p[field])
         if header == "devices":
-            return str(len(devices))
+            return lambda p, r: str(len(r.devices.get(p["pk"], [])))
         if header == "platforms":
-            return vocabulary.join_cell(sorted({os_name for os_name, _, _ in devices if os_name}))
+            return lambda p, r: vocabulary.join_cell(
+                sorted({os_name for os_name, _, _ in r.devices.get(p["pk"], []) if os_name})
+            )
         if header == "primaryApplication":
-            return next((app for _, primary, app in devices if primary), "")
+            return lambda p, r: next(
+                (app for _, primary, app in r.devices.get(p["pk"], []) if primary), ""
+            )
         raise AssertionError(f"no cell for column {header!r}")
 
-    def _standard(self, header: str, value: Any) -> str:
-        if value is None:
-            return ""
-        if header == "externalId" and self.masked:
-            return masking.mask_text(value)
-        if header == "birthDate":
-            return value.isoformat()
-        return str(value)
+
+def id_list(ids: Sequence[int]):
+    """The right side of ``pk__in`` for a batch's ids. On PostgreSQL one array parameter,
+    unnested, rather than a placeholder per id: psycopg reads a statement's placeholders one
+    by one, and a chunk's five lists of 1,000 ids took 50 ms of its 140 (measured on 30,000
+    generated people)."""
+    ids = [int(pk) for pk in ids]
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+    return ids
 
 
 @dataclass
@@ -310,10 +328,12 @@ class Related:
     devices: dict[int, list[tuple[str, bool, str]]]
 
 
-def custom_text(definition, stored: AttributeValue) -> str:
+def custom_text(definition, stored: AttributeValue | None) -> str:
     """A custom attribute's value as text an import reads back (people.custom_attributes'
     ``from_text``): numbers exact, booleans "true"/"false", dates ISO 8601, a list of objects
     its JSON."""
+    if stored is None:
+        return ""
     value = from_row(definition, stored)
     if value is None:
         return ""
