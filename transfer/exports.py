@@ -195,7 +195,15 @@ class Rows:
         return list(Person.objects.filter(pk__in=id_list(ids)).order_by("pk").values(*self.fields))
 
     def batches(self, query: dict[str, Any], size: int = BATCH_SIZE) -> Iterator[list[list[str]]]:
-        """Everyone ``query`` finds, a batch of rows at a time: a keyset walk on the id."""
+        """Everyone ``query`` finds, a batch of rows at a time: a keyset walk on the id (a
+        selection: its ids, a batch at a time)."""
+        if population.SELECTION in query:
+            chosen = sorted({int(pk) for pk in query[population.SELECTION]})
+            for start in range(0, len(chosen), size):
+                people = self.people(chosen[start : start + size])
+                if people:
+                    yield self.of_people(people)
+            return
         base = population.people(query)
         last = 0
         while True:

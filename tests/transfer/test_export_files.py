@@ -171,3 +171,17 @@ def test_the_search_page_and_the_bulk_menu_offer_export(editor_client, profile):
     assert ">Export…</button>" in page
     # The export is not one of the bulk actions.
     assert 'value="export"' not in page
+
+
+def test_a_viewer_has_the_export_link_without_the_bulk_bar(viewer_client, profile):
+    page = viewer_client.get("/", {"q": "Horvat"}).content.decode()
+    assert 'href="/export/?q=Horvat"' in page
+    assert 'data-testid="bulk-export"' not in page
+
+
+def test_an_open_saved_view_exports_by_its_id(editor_client, editor, profile):
+    view = SavedView.objects.create(name="Ana", owner=editor, query={"q": "Horvat"})
+    page = editor_client.get(f"/views/{view.pk}/").content.decode()
+    assert f'href="/export/?view={view.pk}"' in page
+    form = editor_client.get("/export/", {"view": str(view.pk)}).content.decode()
+    assert f'name="view" value="{view.pk}"' in form

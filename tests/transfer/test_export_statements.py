@@ -66,3 +66,12 @@ def test_columns_that_need_no_related_rows_read_only_the_people(people):
     count, lines = statements(lambda: rows.of_people(rows.people(people)))
     assert count == 1
     assert lines[0][1] == "P0"
+
+
+def test_a_selection_is_read_a_batch_of_its_ids_at_a_time(people):
+    rows = exports.Rows(exports.choose_columns(None), masked=True)
+    query = {"ids": list(reversed(people))}
+    count, batches = statements(lambda: list(rows.batches(query, size=10)))
+    assert [len(batch) for batch in batches] == [10, 10, 10]
+    assert [int(line[0]) for batch in batches for line in batch] == people
+    assert count == 3 * PER_BATCH
