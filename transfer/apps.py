@@ -12,6 +12,7 @@ class TransferConfig(AppConfig):
     def ready(self) -> None:
         # A large export is a job: its action joins the job engine's registry.
         from jobs import actions
+        from transfer import export_tasks  # noqa: F401 (the worker's task)
         from transfer.exports import ExportAction
 
         actions.register(ExportAction())

@@ -30,6 +30,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -75,6 +76,8 @@ STREAM_LIMIT = 10_000
 BATCH_SIZE = 1000
 # Rows of one XLSX sheet (Excel's limit is 1,048,576 with the header): more go on the next.
 SHEET_ROWS = 1_000_000
+# How long a download waits for the XLSX a worker was asked to make before asking again.
+XLSX_RETRY_SECONDS = 15 * 60
 # A part file's bytes read at a time while a job's file streams.
 READ_BLOCK = 64 * 1024
 # openpyxl refuses the control characters XML 1.0 cannot hold.
@@ -542,18 +545,38 @@ def job_lines(job: Job) -> Iterator[str]:
                 yield block
 
 
-def job_xlsx(job: Job) -> Path:
-    """A finished export job's XLSX, made from its parts the first time it is asked for and
-    kept beside them (written whole, then renamed)."""
-    path = job_folder(job.pk) / "export.xlsx"
+def xlsx_path(job: Job) -> Path:
+    return job_folder(job.pk) / "export.xlsx"
+
+
+def make_job_xlsx(job: Job) -> Path:
+    """A finished export job's XLSX, made from its parts (on a worker: a million rows take
+    minutes, longer than a request may) and kept beside them, written whole then renamed."""
+    path = xlsx_path(job)
+    if not path.exists():
+        _write_whole(
+            path,
+            lambda handle: write_xlsx(handle, job.params["columns"], _part_rows(job)),
+            text=False,
+        )
+    return path
+
+
+def job_xlsx(job: Job) -> Path | None:
+    """The job's XLSX when it is made; else it is asked of a worker (once in
+    XLSX_RETRY_SECONDS: a download asked again meanwhile waits for that one) and None. In
+    eager mode (no broker) it is made here and now."""
+    path = xlsx_path(job)
     if path.exists():
         return path
-    _write_whole(
-        path,
-        lambda handle: write_xlsx(handle, job.params["columns"], _part_rows(job)),
-        text=False,
-    )
-    return path
+    asked = job_folder(job.pk) / ".xlsx-asked"
+    if asked.exists() and time.time() - asked.stat().st_mtime < XLSX_RETRY_SECONDS:
+        return None
+    asked.touch()
+    from transfer.export_tasks import make_xlsx
+
+    engine.send(make_xlsx, [(job.pk,)])
+    return path if path.exists() else None
 
 
 def _part_rows(job: Job) -> Iterator[Iterator[list[str]]]:

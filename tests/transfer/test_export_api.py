@@ -92,3 +92,21 @@ def test_an_operator_with_the_api(client, viewer, profile):
     )
     assert response.status_code == 200
     assert csv_rows(response) == [{"emails": "a•••@example.com"}]
+
+
+def test_an_xlsx_job_file_being_made_answers_202(
+    manage_client, monkeypatch, django_capture_on_commit_callbacks, profile
+):
+    monkeypatch.setattr(exports, "STREAM_LIMIT", 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = manage_client.post(
+            "/people/2/exports",
+            {"query": {}, "columns": ["lastName"], "format": "xlsx"},
+            format="json",
+        ).json()["id"]
+    (exports.job_folder(job_id) / ".xlsx-asked").touch()
+    response = manage_client.get(f"/people/2/exports/{job_id}/file")
+    assert (response.status_code, response.json()["state"]) == (202, "PREPARING")
+    (exports.job_folder(job_id) / ".xlsx-asked").unlink()
+    response = manage_client.get(f"/people/2/exports/{job_id}/file")
+    assert xlsx_rows(response) == [{"lastName": "Horvat"}]

@@ -179,3 +179,20 @@ def test_the_job_chunks_cover_everyone_once(editor_client, many, export_job):
     assert sorted(pk for chunk in chunks for pk in chunk) == sorted(
         Person.objects.values_list("pk", flat=True)
     )
+
+
+def test_an_xlsx_being_made_by_a_worker_is_a_202_until_it_is_there(
+    editor_client, manage_client, many, export_job
+):
+    from transfer.export_tasks import make_xlsx
+
+    _, job = export_job(editor_client, format="xlsx")
+    folder = exports.job_folder(job.pk)
+    # A download asked a worker for it a moment ago; the worker is not done yet.
+    (folder / ".xlsx-asked").touch()
+    response = editor_client.get(f"/exports/{job.pk}/download")
+    assert response.status_code == 202
+    assert 'data-testid="export-preparing"' in response.content.decode()
+    make_xlsx(job.pk)
+    rows = xlsx_rows(editor_client.get(f"/exports/{job.pk}/download"))
+    assert len(rows) == 7

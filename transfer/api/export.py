@@ -95,6 +95,7 @@ class ExportFileView(VendorAPIView):
         parameters=[JOB_ID],
         responses={
             200: FILE,
+            202: OpenApiResponse(description="An XLSX file being made: ask again in a while"),
             409: OpenApiResponse(ErrorBodySerializer, description="CONFLICT: not done yet"),
             **error_responses(404),
         },
@@ -106,4 +107,10 @@ class ExportFileView(VendorAPIView):
         except Http404:
             raise NotFound(f"No export {jobId}.") from None
         actor = actor_from_request(request)
-        return job_file_response(job, actor_label=actor.label, source=actor.source)
+        response = job_file_response(job, actor_label=actor.label, source=actor.source)
+        if response is None:
+            return Response(
+                {"id": job.pk, "state": "PREPARING", "message": "The XLSX file is being made."},
+                status=202,
+            )
+        return response

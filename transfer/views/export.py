@@ -174,17 +174,21 @@ def _csv_response(lines, name: str) -> StreamingHttpResponse:
     return response
 
 
-def job_file_response(job: Job, *, actor_label: str, source: str) -> HttpResponse:
-    """A finished export job's file (its parts, streamed), audited."""
+def job_file_response(job: Job, *, actor_label: str, source: str) -> HttpResponse | None:
+    """A finished export job's file (its parts, streamed), audited; None while its XLSX is
+    being made from the parts (on a worker)."""
     exports.check_ready(job)
-    exports.download_audit(job, actor_label=actor_label, source=source)
     file_format = job.params.get("format", exports.CSV)
     name = f"export-{job.pk}.{file_format}"
     if file_format == exports.XLSX:
         path = exports.job_xlsx(job)
+        if path is None:
+            return None
+        exports.download_audit(job, actor_label=actor_label, source=source)
         return FileResponse(
             path.open("rb"), as_attachment=True, filename=name, content_type=XLSX_TYPE
         )
+    exports.download_audit(job, actor_label=actor_label, source=source)
     return _csv_response(exports.job_lines(job), name)
 
 
@@ -203,7 +207,7 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = export_job(request.user, pk)
     actor = Actor.operator(request.user)
     try:
-        return job_file_response(job, actor_label=actor.label, source=actor.source)
+        response = job_file_response(job, actor_label=actor.label, source=actor.source)
     except DomainError as error:
         return render(
             request,
@@ -211,3 +215,7 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
             {"job": job, "error": error.message},
             status=409,
         )
+    if response is None:
+        context = {"job": job, "preparing": True}
+        return render(request, "transfer/export_started.html", context, status=202)
+    return response
