@@ -196,3 +196,20 @@ def test_an_xlsx_being_made_by_a_worker_is_a_202_until_it_is_there(
     make_xlsx(job.pk)
     rows = xlsx_rows(editor_client.get(f"/exports/{job.pk}/download"))
     assert len(rows) == 7
+
+
+def test_prune_exports_deletes_the_files_of_old_exports_only(editor_client, many, export_job):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    _, old = export_job(editor_client)
+    _, recent = export_job(editor_client)
+    Job.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=8))
+    exports.job_folder(999999).mkdir(parents=True)  # a job deleted since
+    call_command("prune_exports", "--days", "7")
+    assert not exports.job_folder(old.pk).exists()
+    assert not exports.job_folder(999999).exists()
+    assert exports.parts(recent)
+    assert Job.objects.filter(pk=old.pk).exists()
