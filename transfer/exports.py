@@ -118,6 +118,15 @@ def choose_columns(headers: Sequence[str] | None) -> list[Column]:
     return [column for column in available if column.header in wanted]
 
 
+def job_columns(headers: Sequence[str]) -> list[Column]:
+    """The columns a job was started with, each chunk the same: a custom attribute whose
+    definition was deleted since (only one nobody had a value of may be) stays, empty."""
+    available = {column.header: column for column in available_columns()}
+    return [
+        available.get(header) or Column(header, header, vocabulary.CUSTOM) for header in headers
+    ]
+
+
 def clean_format(file_format: Any) -> str:
     text = str(file_format or CSV).strip().lower()
     if text not in FORMATS:
@@ -290,7 +299,8 @@ class Rows:
             return lambda p, r: "" if p[field] is None else str(p[field])
         if column.group == vocabulary.CUSTOM:
             definition = column.definition
-            assert definition is not None
+            if definition is None:
+                return lambda p, r: ""
             return lambda p, r: custom_text(
                 definition, r.values.get(p["pk"], {}).get(definition.pk)
             )
@@ -492,7 +502,7 @@ class ExportAction:
 
     def apply(self, job: JobContext, person_ids: Sequence[int]) -> list[RowOutcome]:
         ids = sorted({int(pk) for pk in person_ids})
-        rows = Rows(choose_columns(job.params["columns"]), masked=job.params["masked"])
+        rows = Rows(job_columns(job.params["columns"]), masked=job.params["masked"])
         people = rows.people(ids)
         if not job.dry_run:
             write_part(part_path(job.id, ids[0]), rows.of_people(people))

@@ -213,3 +213,15 @@ def test_prune_exports_deletes_the_files_of_old_exports_only(editor_client, many
     assert not exports.job_folder(999999).exists()
     assert exports.parts(recent)
     assert Job.objects.filter(pk=old.pk).exists()
+
+
+def test_a_definition_deleted_since_the_start_leaves_its_column_empty(editor, many):
+    from people import services
+
+    definition = services.attribute_definition_create(name="Unused", data_type="STRING")
+    context = start("export", {"columns": ["firstName", "customAttributes.Unused"]}, editor)
+    services.attribute_definition_delete(definition=definition)
+    outcomes = actions.get("export").apply(context, [many[0].pk])
+    assert [o.error_code for o in outcomes] == [""]
+    [part] = exports.parts(Job.objects.get(pk=context.id))
+    assert part.read_bytes() == b"P0,\r\n"
