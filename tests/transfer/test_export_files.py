@@ -185,3 +185,12 @@ def test_an_open_saved_view_exports_by_its_id(editor_client, editor, profile):
     assert f'href="/export/?view={view.pk}"' in page
     form = editor_client.get("/export/", {"view": str(view.pk)}).content.decode()
     assert f'name="view" value="{view.pk}"' in form
+
+
+def test_a_download_stopped_early_is_audited_with_the_rows_sent(editor_client, profile, caplog):
+    response = post(editor_client, columns=["firstName"])
+    with caplog.at_level(logging.INFO, logger="portal.audit"):
+        next(iter(response.streaming_content))  # the header only
+        response.close()
+    [record] = [r for r in caplog.records if r.name == "portal.audit"]
+    assert (record.audit["action"], record.audit["rows"]) == ("export streamed", 0)
