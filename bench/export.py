@@ -7,12 +7,13 @@ tags (the target: a million people in 90 s at most, each worker under 300 MB at 
 
 - the job, end to end (from its start to its last chunk's part written) with BENCH_EXPORT_WORKERS
   workers (2: this machine's cores), and each worker's peak resident memory;
-- the download of its file (the header and the parts, streamed through the view as a browser
-  gets it): its seconds, bytes and rows, and this process's peak memory meanwhile;
-- a small export (transfer.exports.STREAM_LIMIT people, the newest) streamed as the response.
+- the download of its file (the header and the parts, as the download view streams them):
+  its seconds, bytes and rows, and this process's peak memory;
+- a small export (transfer.exports.STREAM_LIMIT people, the newest) as its response streams.
 
-It prints a table and writes bench/results/export-*.json. The data set is left as it was
-found: the job's rows and its files are deleted.
+The exports are the system's (no operator is created, no session: nothing is written but the
+job's rows). It prints a table and writes bench/results/export-*.json. The data set is left as
+it was found: the job's rows and its files are deleted.
 """
 
 from __future__ import annotations
@@ -37,11 +38,9 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.contrib.auth.models import Group, User  # noqa: E402
 
 from bench.jobs import RESULTS, Workers, run_job  # noqa: E402
-from bench.run import HttpsClient, machine  # noqa: E402
-from core import roles  # noqa: E402
+from bench.run import machine  # noqa: E402
 from jobs.models import Job  # noqa: E402
 from people.history import Actor  # noqa: E402
 from people.models import Person  # noqa: E402
@@ -57,39 +56,34 @@ HEADERS = [
 ]
 
 
-def operator() -> User:
-    """An Editor (personal data unmasked: the heavier case)."""
-    user, _ = User.objects.get_or_create(username=OPERATOR)
-    user.groups.add(Group.objects.get(name=roles.EDITOR))
-    return User.objects.get(pk=user.pk)
+ACTOR = Actor.system(OPERATOR)
 
 
-def drain(response) -> tuple[int, int]:
-    """Read a streamed response to its end: its bytes and lines."""
-    size = lines = 0
-    for block in response.streaming_content:
-        size += len(block)
-        lines += block.count(b"\n")
-    return size, lines
+def drain(lines) -> tuple[int, int]:
+    """Read a file's text to its end, encoded as the response sends it: its bytes and lines."""
+    size = count = 0
+    for block in lines:
+        data = block.encode()
+        size += len(data)
+        count += block.count("\n")
+    return size, count
 
 
-def job_export(user: User) -> dict:
+def job_export() -> dict:
     export = exports.Export(query={}, columns=exports.choose_columns(HEADERS), masked=False)
     pool = Workers(WORKERS)
     try:
-        job = exports.start_job(export=export, actor=Actor.operator(user))
+        job = exports.start_job(export=export, actor=ACTOR)
         result = run_job(job, None)
         result["worker_peak_rss_mb"] = [round(mb, 1) for mb in pool.peak_rss_mb()]
     finally:
         pool.stop()
     job = Job.objects.get(pk=result["job"])
     result["parts"] = len(exports.parts(job))
-    client = HttpsClient()
-    client.force_login(user)
+    # The download view's body (transfer.views.export.job_file_response): the header and the
+    # parts, read here as the response would send them.
     started = time.perf_counter()
-    response = client.get(f"/exports/{job.pk}/download")
-    assert response.status_code == 200, response.status_code
-    size, lines = drain(response)
+    size, lines = drain(exports.job_lines(job))
     result["download"] = {
         "seconds": round(time.perf_counter() - started, 1),
         "megabytes": round(size / 1e6, 1),
@@ -98,19 +92,14 @@ def job_export(user: User) -> dict:
     return result
 
 
-def small_export(user: User) -> dict:
-    """The newest STREAM_LIMIT people through the API, streamed as the response."""
+def small_export() -> dict:
+    """The newest STREAM_LIMIT people, streamed as a small export's response is."""
     ids = list(Person.objects.order_by("-pk").values_list("pk", flat=True)[: exports.STREAM_LIMIT])
-    client = HttpsClient()
-    client.force_login(user)
-    started = time.perf_counter()
-    response = client.post(
-        "/people/2/exports",
-        {"query": {"ids": ids}, "columns": HEADERS},
-        content_type="application/json",
+    export = exports.Export(
+        query={"ids": ids}, columns=exports.choose_columns(HEADERS), masked=False
     )
-    assert response.status_code == 200, response.status_code
-    size, lines = drain(response)
+    started = time.perf_counter()
+    size, lines = drain(exports.stream_lines(export, actor_label=ACTOR.label, source="SYSTEM"))
     return {
         "people": len(ids),
         "rows": lines - 1,
@@ -119,8 +108,9 @@ def small_export(user: User) -> dict:
     }
 
 
-def forget(user: User) -> None:
-    for job in Job.objects.filter(actor_user=user):
+def forget() -> None:
+    """The runs' job rows (and their chunks) and files go: nothing else was written."""
+    for job in Job.objects.filter(actor_label=ACTOR.label, kind=exports.KIND):
         shutil.rmtree(exports.job_folder(job.pk), ignore_errors=True)
         job.delete()
 
@@ -128,15 +118,14 @@ def forget(user: User) -> None:
 def main() -> None:
     if not settings.CELERY_BROKER_URL or settings.CELERY_TASK_ALWAYS_EAGER:
         raise SystemExit("The export benchmark needs REDIS_URL: real workers on a real broker.")
-    user = operator()
     stamp = dt.datetime.now().strftime("%Y%m%d%H%M%S")
     try:
-        small = small_export(user)
+        small = small_export()
         print(f"small: {small}")
-        large = job_export(user)
+        large = job_export()
         print(f"job: {large}")
     finally:
-        forget(user)
+        forget()
     report = {
         "people": large["people"],
         "columns": HEADERS,
