@@ -75,3 +75,15 @@ def test_a_selection_is_read_a_batch_of_its_ids_at_a_time(people):
     assert [len(batch) for batch in batches] == [10, 10, 10]
     assert [int(line[0]) for batch in batches for line in batch] == people
     assert count == 3 * PER_BATCH
+
+
+@pytest.mark.parametrize("size", [10, 30])
+def test_a_chunk_of_an_export_job_takes_the_same_statements_at_any_size(people, editor, size):
+    """The definitions (the job's columns), then the batch's five."""
+    from jobs import actions
+    from tests.populations.conftest import start
+
+    context = start("export", {}, editor)
+    count, outcomes = statements(actions.get("export").apply, context, people[:size])
+    assert count == 1 + PER_BATCH
+    assert len(outcomes) == size
