@@ -29,7 +29,9 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-# The workers (started from this environment) and this process share the export folder.
+# The workers (started from this environment) and this process share the export folder: a
+# temporary one of this run's own unless TRANSFER_ROOT names one.
+OWN_ROOT = "TRANSFER_ROOT" not in os.environ
 os.environ.setdefault("TRANSFER_ROOT", tempfile.mkdtemp(prefix="bench-export-"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -126,6 +128,8 @@ def main() -> None:
         print(f"job: {large}")
     finally:
         forget()
+        if OWN_ROOT:
+            shutil.rmtree(settings.TRANSFER_ROOT, ignore_errors=True)
     report = {
         "people": large["people"],
         "columns": HEADERS,
