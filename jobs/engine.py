@@ -153,6 +153,9 @@ def _authorize(actor, action: BulkAction) -> None:
     allowed = roles.can_edit(user)
     if action.role == roles.ADMINISTRATOR:
         allowed = roles.can_delete_people(user)
+    elif action.role == roles.VIEWER:
+        # An action that only reads (an export): every role that reads people.
+        allowed = roles.can_view(user)
     if not allowed:
         raise DomainError(ErrorCode.FORBIDDEN, f"{action.label} needs the role {action.role}.")
 

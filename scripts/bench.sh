@@ -6,7 +6,8 @@
 #   BENCH_PYTHON, the Python to run (default .venv/bin/python).
 # Then the batch benchmark (bench/batch.py: BENCH_BATCH_SIZE, BENCH_BATCH_RUNS), which needs no
 # data set; then the jobs benchmark (bench/jobs.py: a tag added to about BENCH_JOB_PEOPLE people
-# by one and by two Celery workers, and undone). BENCH_ONLY=search, batch or jobs runs one of
+# by one and by two Celery workers, and undone); then the export benchmark (bench/export.py:
+# everyone to CSV by a job on two workers). BENCH_ONLY=search, batch, jobs or export runs one of
 # them (make bench-batch). BENCH_ONLY=imports runs the import benchmark (bench/imports.py) alone,
 # in its own database (BENCH_IMPORT_DATABASE, default portal_bench_import).
 set -euo pipefail
@@ -47,7 +48,12 @@ if [ "$BENCH_ONLY" = all ] || [ "$BENCH_ONLY" = jobs ]; then
     source scripts/redis.sh
     REDIS_URL="${REDIS_URL%/*}/${BENCH_REDIS_DB:-14}" JOB_QUEUE="bench-jobs-$$" "$PY" bench/jobs.py
 fi
-if [ "$BENCH_ONLY" = imports ]; then
+if [ "$BENCH_ONLY" = all ] || [ "$BENCH_ONLY" = imports ]; then
     source scripts/redis.sh
     REDIS_URL="${REDIS_URL%/*}/${BENCH_REDIS_DB:-14}" JOB_QUEUE="bench-imports-$$" "$PY" bench/imports.py
+fi
+if [ "$BENCH_ONLY" = all ] || [ "$BENCH_ONLY" = export ]; then
+    # An export of everyone as a job on real workers (bench/export.py), as the jobs above.
+    source scripts/redis.sh
+    REDIS_URL="${REDIS_URL%/*}/${BENCH_REDIS_DB:-14}" JOB_QUEUE="bench-export-$$" "$PY" bench/export.py
 fi

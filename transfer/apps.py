@@ -10,7 +10,11 @@ class TransferConfig(AppConfig):
     verbose_name = "Import and export"
 
     def ready(self) -> None:
+        # Imports and large exports are jobs: their actions join the job engine's registry.
         from jobs import actions
+        from transfer import export_tasks  # noqa: F401 (the worker's task)
+        from transfer.exports import ExportAction
         from transfer.imports.action import ImportAction
 
         actions.register(ImportAction())
+        actions.register(ExportAction())

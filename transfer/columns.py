@@ -10,6 +10,14 @@ and leaves alone.
 A cell holding several values (phones, emails, tags) separates them with ``|`` (a character
 that neither delimiter, ``,`` nor ``;``, uses); an import also takes one value per line.
 A list-of-objects custom attribute is its JSON text.
+
+A cell whose text a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return) is written with a leading ``'``: ``neutralize`` on export,
+``restore`` on import, which give every value back exactly (phones "+385..." included).
+Every cell of every format goes through them, CSV and XLSX alike.
+
+An export's CSV is UTF-8 with a byte order mark (Excel reads it as UTF-8 then), comma
+separated, lines ending CRLF (Python's csv module); ``ENCODING`` reads it back.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from people.models import AttributeDefinition
 
 # Several values in one cell.
 LIST_SEPARATOR = "|"
+# How an export's CSV is written, and how an import reads a CSV (a byte order mark or none).
+ENCODING = "utf-8-sig"
 CUSTOM_PREFIX = "customAttributes."
 
 STANDARD = "standard"
@@ -124,14 +134,43 @@ def join_cell(values: list[str]) -> str:
     return LIST_SEPARATOR.join(values)
 
 
-# A cell starting with one of these is a formula to a spreadsheet: the export writes it with a
-# leading ' (OWASP's CSV injection advice), and the import takes that ' off again.
+# ---------------------------------------------------------------------------------------------
+# Cells a spreadsheet would read as a formula (CSV injection)
+
+# A cell that starts with one of these is a formula to Excel, LibreOffice and Google Sheets
+# (OWASP, "CSV Injection"): "=HYPERLINK(...)", "+1+cmd|...", "-2+3", "@SUM(...)", and the tab
+# and carriage return that some of them skip before looking.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+_FIRST = frozenset("".join(FORMULA_STARTS) + QUOTE)
+
+
+def _quoted_formula(text: str) -> bool:
+    """Quotes, then a formula start: what ``neutralize`` writes (and what it must quote once
+    more when a value already looks like that, so that ``restore`` gives it back as it was)."""
+    stripped = text.lstrip(QUOTE)
+    return len(stripped) < len(text) and stripped.startswith(FORMULA_STARTS)
+
+
+def neutralize(text: str) -> str:
+    """The cell an export writes for ``text``: a value that a spreadsheet would run as a
+    formula gets a leading ``'`` (OWASP's advice: spreadsheets show it as text, and hide the
+    quote). A phone "+385 1 6419 710" is written "'+385 1 6419 710".
+
+    The rule is exact both ways: a value that is already quotes then a formula start
+    ("'=x") gets one more quote ("''=x"), and ``restore`` takes exactly one off, so every
+    value comes back as it was (tests/transfer/test_export_cells.py)."""
+    if not text or text[0] not in _FIRST:
+        return text  # most cells: one look at the first character
+    if text.startswith(FORMULA_STARTS) or _quoted_formula(text):
+        return QUOTE + text
+    return text
 
 
 def restore(text: str) -> str:
-    """A cell as it was before the export protected it: one leading ' before a formula's
-    first character is dropped."""
-    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
+    """A cell as an import reads it: the one quote ``neutralize`` put before a formula start
+    taken off ("'+385..." is "+385...", "''=x" is "'=x"); any other cell as it is, so a name
+    like "'t Hooft" keeps its quote."""
+    if _quoted_formula(text):
         return text[1:]
     return text

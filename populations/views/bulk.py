@@ -47,8 +47,13 @@ def may_start(user: AbstractBaseUser | AnonymousUser, action: BulkAction) -> boo
 
 
 def actions_for(user: AbstractBaseUser | AnonymousUser) -> list[BulkAction]:
-    """The actions this operator may start, in the order they were registered."""
-    return [action for action in actions.all_actions() if may_start(user, action)]
+    """The actions this operator may start, in the order they were registered; not those
+    started from a page of their own (``menu`` False: an export)."""
+    return [
+        action
+        for action in actions.all_actions()
+        if getattr(action, "menu", True) and may_start(user, action)
+    ]
 
 
 def _start(

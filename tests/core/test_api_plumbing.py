@@ -100,7 +100,9 @@ def test_the_openapi_document_describes_every_people_operation(client):
     assert ("/people/2/views", "GET") in operations
     assert ("/people/2/views/{viewId}/persons", "GET") in operations
     assert ("/people/2/imports", "POST") in operations
-    assert len(operations) == 35
+    assert ("/people/2/exports", "POST") in operations
+    assert ("/people/2/exports/{jobId}/file", "GET") in operations
+    assert len(operations) == 37
     assert document["components"]["securitySchemes"]["AppKey"]["name"] == "Authorization"
     delete_batch = document["paths"]["/people/2/persons/batch"]["delete"]
     assert "requestBody" in delete_batch

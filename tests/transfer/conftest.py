@@ -64,3 +64,10 @@ def run_undo(django_capture_on_commit_callbacks, operator_actor):
         return undo
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _transfer_root(settings, tmp_path):
+    """Each test's import and export files in a folder of its own."""
+    settings.TRANSFER_ROOT = tmp_path / "transfer"
+    return settings.TRANSFER_ROOT
