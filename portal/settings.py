@@ -16,8 +16,8 @@ WORKER_CONCURRENCY  processes of `make worker` (default: the number of cores)
 JOB_CHUNK_SIZE    people per chunk of a bulk job, one task each (default 1000)
 JOB_QUEUE         the Celery queue of the jobs' tasks (default portal-jobs)
 JOB_STALLED_AFTER  seconds without a finished chunk before lost messages are sent again (60)
-TRANSFER_ROOT     the folder of uploaded import files and finished exports, shared by the web
-              processes and the workers (default var/transfer)
+TRANSFER_ROOT     the folder of large exports' files, shared by the web processes and the
+              workers (default var/transfer; import files are kept in the database)
 """
 
 import os
@@ -396,8 +396,8 @@ JOB_REDISPATCH_AFTER = env_int("JOB_REDISPATCH_AFTER", 2 * JOB_VISIBILITY_TIMEOU
 # nothing on disk, so a restart loses every queued message. The workers look every quarter of
 # it (portal.celery) and so does an open job page; a message sent once too often does nothing.
 JOB_STALLED_AFTER = env_int("JOB_STALLED_AFTER", 60)
-# Uploaded import files and finished exports (transfer): a folder every web process and worker
-# reads and writes.
+# Large exports' files (transfer.exports): a folder every web process and worker reads and
+# writes. Import files are kept in the database.
 TRANSFER_ROOT = Path(os.environ.get("TRANSFER_ROOT") or BASE_DIR / "var" / "transfer")
 
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE") or "6000/min"

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from core import roles
-from tests.browser.conftest import browser, page, screenshot, sign_in  # noqa: F401
+from tests.browser.conftest import sign_in
 from tests.conftest import make_operator
 from tests.profiles import make_profile
 
@@ -21,7 +21,7 @@ pytestmark = [
 ]
 
 
-def test_a_viewer_exports_a_search_to_xlsx(page, screenshot, system_actor):  # noqa: F811
+def test_a_viewer_exports_a_search_to_xlsx(page, screenshot, system_actor):
     make_profile(system_actor)
     make_operator("vera.viewer", roles.VIEWER)
     sign_in(page, "vera.viewer")
