@@ -4,6 +4,8 @@ column, duplicates inside the file, a dry run writes nothing, a re-run changes n
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.errors import ErrorCode
 from jobs.models import JobRowError, JobState
@@ -179,6 +181,29 @@ def test_undo_deletes_the_created_and_puts_back_the_updated(csv_file, upload, ru
     assert list(old.tags.values_list("name", flat=True)) == ["kept"]
     assert not ContactIdentity.objects.filter(person=old).exists()
     assert custom_attribute_values(old) == {}
+
+
+@pytest.mark.postgres_only
+def test_undo_locks_definitions_and_tags_before_people(csv_file, upload, run_import, run_undo):
+    """attribute_definition_delete and tag_delete lock the definition or tag, then its people:
+    the undo takes them in that order too (FOR SHARE before any person's FOR UPDATE)."""
+    AttributeDefinition.objects.create(name="Age", data_type="INTEGER")
+    old = PersonFactory(external_id="ext-0", first_name="Old")
+    old.tags.create(name="kept")
+    file = upload(csv_file([[*HEADER, "Age"], *[row + ["41"] for row in clean_rows(1)]]))
+    job = run_import(file, tags="replace")
+    with CaptureQueriesContext(connection) as queries:
+        run_undo(job)
+    statements = [q["sql"] for q in queries.captured_queries]
+
+    def first(table: str, lock: str) -> int:
+        return next(
+            i for i, sql in enumerate(statements) if f'FROM "{table}"' in sql and lock in sql
+        )
+
+    people = first("people_person", "FOR UPDATE")
+    assert first("people_attributedefinition", "FOR SHARE") < people
+    assert first("people_tag", "FOR SHARE") < people
 
 
 def test_the_import_is_an_editor_s_undoable_action():

@@ -173,6 +173,7 @@ class ImportAction:
         records = {int(pk): record for pk, record in rows if record}
         ids = [int(pk) for pk, _ in rows]
         actor = import_actor(job)
+        undoing.lock_references({pk: r for pk, r in records.items() if not r.get("created")})
         people = lock_people(records)
         conflicts = changed_since(records, people)
         restorable = {pk: r for pk, r in records.items() if pk not in conflicts}

@@ -11,11 +11,13 @@ from django.utils import timezone
 
 from jobs.actions import JobContext, RowOutcome
 from people import custom_attributes as attribute_types
+from people.apply import _lock_for_share
 from people.batches import ROWS_PER_STATEMENT, person_update_batch
 from people.changes import attribute_definitions_named
 from people.fields import STANDARD_FIELDS
 from people.history import Actor, event_row
 from people.models import (
+    AttributeDefinition,
     AttributeValue,
     ContactIdentity,
     Event,
@@ -108,6 +110,17 @@ def undo_records(job: JobContext, outcomes: list[RowOutcome], before) -> None:
             snapshot = before[pk]
             record.update(snapshot, tags=sorted(snapshot["tags"]))
         outcome.undo = record
+
+
+def lock_references(records: dict[int, dict[str, Any]]) -> None:
+    """The definitions and tags putting these people back writes, locked FOR SHARE before any
+    person is: the order of attribute_definition_delete and tag_delete (the definition or
+    the tag, then its people), so that an undo and a delete wait for each other instead of
+    deadlocking."""
+    names = {name for record in records.values() for name in record["attrs"]}
+    definitions = attribute_definitions_named(names)
+    _lock_for_share(AttributeDefinition, sorted(d.pk for d in definitions.values()))
+    _lock_for_share(Tag, sorted({tag for record in records.values() for tag in record["tags"]}))
 
 
 def put_back(actor: Actor, records: dict[int, dict[str, Any]]) -> None:
