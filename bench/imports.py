@@ -6,7 +6,9 @@ BENCH_IMPORT_ROWS rows (100,000), half of them new people (externalId, names, a 
 email, two tags), half updates of people that exist (a new first name and a tag). It prints
 the upload (checks and rows stored, in this process), the dry run and the import, each end
 to end (from the start to the last chunk done). Targets: dry run <= 60 s, import <= 120 s
-with one worker. Results in bench/results/imports-*.json.
+with one worker. Then the largest file an import takes (BENCH_IMPORT_UPLOAD_ROWS, a million
+rows) uploaded alone: an upload request's check and store. Results in
+bench/results/imports-*.json.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from transfer.imports import services  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or ROOT / "bench" / "results")
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS") or 100_000)
+# The largest file an import takes, uploaded alone (checked and stored), then deleted.
+UPLOAD_ROWS = int(os.environ.get("BENCH_IMPORT_UPLOAD_ROWS") or 1_000_000)
 ACTOR = Actor.system("bench imports", source=Source.IMPORT)
 HEADER = ["externalId", "firstName", "lastName", "phones", "emails", "tags"]
 
@@ -106,6 +110,36 @@ def timed_job(file, dry_run: bool) -> dict:
     return result
 
 
+def largest_upload(rows: int) -> dict:
+    """The largest file an import takes (a million rows): checked and stored, as an upload
+    request does it, then deleted."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "largest.csv"
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(HEADER)
+            for n in range(rows):
+                writer.writerow(
+                    [
+                        f"up-{n}",
+                        f"First{n}",
+                        f"Last{n}",
+                        f"+3851{n:07d}",
+                        f"up{n}@example.com",
+                        "a|b",
+                    ]
+                )
+        size = path.stat().st_size
+        started = time.perf_counter()
+        with open(path, "rb") as stream:
+            file = services.import_file_upload(
+                stream=stream, name=path.name, actor=ACTOR, size=size
+            )
+        seconds = round(time.perf_counter() - started, 1)
+    file.delete()
+    return {"rows": rows, "bytes": size, "seconds": seconds}
+
+
 def main() -> None:
     if not settings.CELERY_BROKER_URL or settings.CELERY_TASK_ALWAYS_EAGER:
         raise SystemExit("The imports benchmark needs REDIS_URL: a real worker on a real broker.")
@@ -126,7 +160,13 @@ def main() -> None:
     print(f"dry run: {dry}")
     real = timed_job(file, dry_run=False)
     print(f"import: {real}")
+    largest = largest_upload(UPLOAD_ROWS)
+    print(
+        f"largest upload: {largest['rows']:,} rows, {largest['bytes'] / 1e6:.1f} MB in "
+        f"{largest['seconds']} s"
+    )
     report = {
+        "largest_upload": largest,
         "rows": ROWS,
         "bytes": size,
         "upload_seconds": upload,

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from jobs import engine
 from jobs.models import Job, JobRowError
@@ -49,13 +50,32 @@ def import_file_upload(
             uploaded_by=user if user is not None and user.pk else None,
             actor_label=actor.label[:255],
         )
-        for batch in _batches(parsed.rows, ROWS_PER_STATEMENT):
-            ImportRow.objects.bulk_create(
-                [ImportRow(file=file, number=number, cells=cells) for number, cells in batch]
-            )
-            file.rows += len(batch)
+        file.rows = _store_rows(file, parsed.rows)
         file.save(update_fields=["rows"])
     return file
+
+
+def _store_rows(file: ImportFile, rows: Iterator[tuple[int, list[str]]]) -> int:
+    """Write the file's rows as they are read; how many. On PostgreSQL one COPY (a million
+    rows in seconds, where INSERTs of a few thousand rows each took over a minute, longer
+    than an upload request may take); elsewhere INSERTs of ROWS_PER_STATEMENT rows."""
+    count = 0
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(ImportRow._meta.db_table)
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} (file_id, number, cells) FROM STDIN") as copy,
+        ):
+            for number, cells in rows:
+                copy.write_row((file.pk, number, json.dumps(cells)))
+                count += 1
+        return count
+    for batch in _batches(rows, ROWS_PER_STATEMENT):
+        ImportRow.objects.bulk_create(
+            [ImportRow(file=file, number=number, cells=cells) for number, cells in batch]
+        )
+        count += len(batch)
+    return count
 
 
 def _batches(rows: Iterator, size: int) -> Iterator[list]:
