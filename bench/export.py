@@ -46,7 +46,7 @@ from bench.run import machine  # noqa: E402
 from jobs.models import Job  # noqa: E402
 from people.history import Actor  # noqa: E402
 from people.models import Person  # noqa: E402
-from transfer import columns, exports  # noqa: E402
+from transfer import columns, export_jobs, exports  # noqa: E402
 
 WORKERS = int(os.environ.get("BENCH_EXPORT_WORKERS") or 2)
 OPERATOR = "bench-export"
@@ -75,17 +75,17 @@ def job_export() -> dict:
     export = exports.Export(query={}, columns=exports.choose_columns(HEADERS), masked=False)
     pool = Workers(WORKERS)
     try:
-        job = exports.start_job(export=export, actor=ACTOR)
+        job = export_jobs.start_job(export=export, actor=ACTOR)
         result = run_job(job, None)
         result["worker_peak_rss_mb"] = [round(mb, 1) for mb in pool.peak_rss_mb()]
     finally:
         pool.stop()
     job = Job.objects.get(pk=result["job"])
-    result["parts"] = len(exports.parts(job))
+    result["parts"] = len(export_jobs.parts(job))
     # The download view's body (transfer.views.export.job_file_response): the header and the
     # parts, read here as the response would send them.
     started = time.perf_counter()
-    size, lines = drain(exports.job_lines(job))
+    size, lines = drain(export_jobs.job_lines(job))
     result["download"] = {
         "seconds": round(time.perf_counter() - started, 1),
         "megabytes": round(size / 1e6, 1),
@@ -113,7 +113,7 @@ def small_export() -> dict:
 def forget() -> None:
     """The runs' job rows (and their chunks) and files go: nothing else was written."""
     for job in Job.objects.filter(actor_label=ACTOR.label, kind=exports.KIND):
-        shutil.rmtree(exports.job_folder(job.pk), ignore_errors=True)
+        shutil.rmtree(export_jobs.job_folder(job.pk), ignore_errors=True)
         job.delete()
 
 

@@ -13,7 +13,7 @@ class TransferConfig(AppConfig):
         # Imports and large exports are jobs: their actions join the job engine's registry.
         from jobs import actions
         from transfer import export_tasks  # noqa: F401 (the worker's task)
-        from transfer.exports import ExportAction
+        from transfer.export_jobs import ExportAction
         from transfer.imports.action import ImportAction
 
         actions.register(ImportAction())

@@ -1,12 +1,12 @@
 """The worker's part of an XLSX export job: its file made from the parts, once asked for
-(transfer.exports.job_xlsx)."""
+(transfer.export_jobs.job_xlsx)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from jobs.models import Job, JobState
-from transfer import exports
+from transfer import export_jobs, exports
 
 
 @shared_task(name="transfer.export_xlsx", acks_late=True)
@@ -15,4 +15,4 @@ def make_xlsx(job_id: int) -> None:
     delivered twice) or the job is gone."""
     job = Job.objects.filter(pk=job_id, kind=exports.KIND, state=JobState.DONE).first()
     if job is not None:
-        exports.make_job_xlsx(job)
+        export_jobs.make_job_xlsx(job)

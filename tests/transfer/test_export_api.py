@@ -9,7 +9,7 @@ from core.models import ApiKey
 from populations.models import SavedView
 from tests.factories import PersonFactory
 from tests.transfer.export_support import csv_rows, xlsx_rows
-from transfer import exports
+from transfer import export_jobs, exports
 
 pytestmark = pytest.mark.django_db
 
@@ -104,9 +104,9 @@ def test_an_xlsx_job_file_being_made_answers_202(
             {"query": {}, "columns": ["lastName"], "format": "xlsx"},
             format="json",
         ).json()["id"]
-    (exports.job_folder(job_id) / ".xlsx-asked").touch()
+    (export_jobs.job_folder(job_id) / ".xlsx-asked").touch()
     response = manage_client.get(f"/people/2/exports/{job_id}/file")
     assert (response.status_code, response.json()["state"]) == (202, "PREPARING")
-    (exports.job_folder(job_id) / ".xlsx-asked").unlink()
+    (export_jobs.job_folder(job_id) / ".xlsx-asked").unlink()
     response = manage_client.get(f"/people/2/exports/{job_id}/file")
     assert xlsx_rows(response) == [{"lastName": "Horvat"}]

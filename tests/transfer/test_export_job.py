@@ -14,7 +14,7 @@ from people.models import Event, Person
 from tests.factories import PersonFactory
 from tests.populations.conftest import start
 from tests.transfer.export_support import csv_rows, xlsx_rows
-from transfer import exports
+from transfer import export_jobs, exports
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ def test_a_large_export_starts_a_job_whose_parts_make_the_file(editor_client, ma
     assert f"Started job {job.pk}" in response.content.decode()
     assert (job.kind, job.state, job.total, job.done, job.changed) == ("export", "DONE", 7, 7, 0)
     assert job.params == {"format": "csv", "columns": COLUMNS, "masked": False}
-    assert len(exports.parts(job)) == 4
+    assert len(export_jobs.parts(job)) == 4
     # It changed no one.
     assert dict(Person.objects.values_list("pk", "version")) == versions
     assert Event.objects.count() == events
@@ -87,7 +87,7 @@ def test_the_job_file_in_xlsx(editor_client, many, export_job):
     rows = xlsx_rows(response)
     assert [row["firstName"] for row in rows] == [f"P{n}" for n in range(7)]
     # Made once, kept beside the parts.
-    assert (exports.job_folder(job.pk) / "export.xlsx").exists()
+    assert (export_jobs.job_folder(job.pk) / "export.xlsx").exists()
     assert xlsx_rows(editor_client.get(f"/exports/{job.pk}/download")) == rows
 
 
@@ -104,12 +104,12 @@ def test_a_chunk_run_again_rewrites_its_part(editor, many):
     context = start("export", {"columns": COLUMNS}, editor)
     ids = [p.pk for p in many[:2]]
     action.apply(context, ids)
-    [part] = exports.parts(Job.objects.get(pk=context.id))
+    [part] = export_jobs.parts(Job.objects.get(pk=context.id))
     first = part.read_bytes()
     Person.objects.filter(pk=ids[0]).update(first_name="Changed")
     outcomes = action.apply(context, ids)
     assert [o.person_id for o in outcomes] == ids and not any(o.changed for o in outcomes)
-    assert exports.parts(Job.objects.get(pk=context.id)) == [part]
+    assert export_jobs.parts(Job.objects.get(pk=context.id)) == [part]
     assert part.read_bytes() == first.replace(b"P0", b"Changed")
 
 
@@ -123,7 +123,7 @@ def test_a_person_deleted_since_the_planning_is_reported_not_written(editor, man
         (many[0].pk, ""),
         (gone, "NOT_FOUND"),
     ]
-    [part] = exports.parts(Job.objects.get(pk=context.id))
+    [part] = export_jobs.parts(Job.objects.get(pk=context.id))
     assert part.read_bytes() == b"P0\r\n"
 
 
@@ -187,7 +187,7 @@ def test_an_xlsx_being_made_by_a_worker_is_a_202_until_it_is_there(
     from transfer.export_tasks import make_xlsx
 
     _, job = export_job(editor_client, format="xlsx")
-    folder = exports.job_folder(job.pk)
+    folder = export_jobs.job_folder(job.pk)
     # A download asked a worker for it a moment ago; the worker is not done yet.
     (folder / ".xlsx-asked").touch()
     response = editor_client.get(f"/exports/{job.pk}/download")
@@ -207,11 +207,11 @@ def test_prune_exports_deletes_the_files_of_old_exports_only(editor_client, many
     _, old = export_job(editor_client)
     _, recent = export_job(editor_client)
     Job.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=8))
-    exports.job_folder(999999).mkdir(parents=True)  # a job deleted since
+    export_jobs.job_folder(999999).mkdir(parents=True)  # a job deleted since
     call_command("prune_exports", "--days", "7")
-    assert not exports.job_folder(old.pk).exists()
-    assert not exports.job_folder(999999).exists()
-    assert exports.parts(recent)
+    assert not export_jobs.job_folder(old.pk).exists()
+    assert not export_jobs.job_folder(999999).exists()
+    assert export_jobs.parts(recent)
     assert Job.objects.filter(pk=old.pk).exists()
 
 
@@ -223,5 +223,5 @@ def test_a_definition_deleted_since_the_start_leaves_its_column_empty(editor, ma
     services.attribute_definition_delete(definition=definition)
     outcomes = actions.get("export").apply(context, [many[0].pk])
     assert [o.error_code for o in outcomes] == [""]
-    [part] = exports.parts(Job.objects.get(pk=context.id))
+    [part] = export_jobs.parts(Job.objects.get(pk=context.id))
     assert part.read_bytes() == b"P0,\r\n"

@@ -13,7 +13,7 @@ from people.history import Actor
 from tests.factories import PersonFactory
 from tests.jobs.worker_harness import Worker, queue, wait_for  # noqa: F401
 from tests.transfer.export_support import csv_rows, xlsx_rows
-from transfer import exports
+from transfer import export_jobs, exports
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -38,15 +38,15 @@ def test_an_export_job_on_a_real_worker(worker, client, editor, tmp_path):
     export = exports.Export(
         query={}, columns=exports.choose_columns(["id", "lastName"]), file_format="xlsx"
     )
-    job = exports.start_job(export=export, actor=Actor.operator(editor))
+    job = export_jobs.start_job(export=export, actor=Actor.operator(editor))
     job = wait_for(job, {JobState.DONE, JobState.FAILED}, seconds=120, log=tmp_path / "worker.log")
     assert (job.state, job.total, job.done) == (JobState.DONE, 120, 120)
-    assert len(exports.parts(job)) == 5
+    assert len(export_jobs.parts(job)) == 5
 
     url = f"/exports/{job.pk}/download"
     assert client.get(url).status_code == 202  # asked of the worker
     deadline = time.monotonic() + 60
-    while not exports.xlsx_path(job).exists() and time.monotonic() < deadline:
+    while not export_jobs.xlsx_path(job).exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     rows = xlsx_rows(client.get(url))
     assert [row["id"] for row in rows] == [str(p.pk) for p in people]

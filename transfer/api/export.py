@@ -24,7 +24,7 @@ from people.api.actors import actor_from_request
 from people.api.inputs import validated
 from populations.api.jobs import JobSerializer, job_body, stored_query
 from populations.api.views_api import view_query
-from transfer import exports
+from transfer import export_jobs, exports
 from transfer.views.export import export_job, file_response, job_file_response
 
 JOB_ID = OpenApiParameter("jobId", int, OpenApiParameter.PATH, description="The export job's id")
@@ -84,7 +84,7 @@ class ExportsView(VendorAPIView):
         actor = actor_from_request(request)
         if exports.is_small(export.query):
             return file_response(export, actor_label=actor.label, source=actor.source)
-        job = exports.start_job(export=export, actor=actor)
+        job = export_jobs.start_job(export=export, actor=actor)
         return Response(job_body(job), status=202)
 
 

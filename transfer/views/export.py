@@ -35,7 +35,7 @@ from populations.api.views_api import view_query
 from populations.forms import PopulationForm
 from populations.views.bulk import describe, population_label
 from transfer import columns as vocabulary
-from transfer import exports
+from transfer import export_jobs, exports
 
 GROUPS = (
     ("person", "Person"),
@@ -150,7 +150,7 @@ def export(request: HttpRequest) -> HttpResponse:
     actor = Actor.operator(request.user)
     if exports.is_small(export.query):
         return file_response(export, actor_label=actor.label, source=actor.source)
-    job = exports.start_job(export=export, actor=actor)
+    job = export_jobs.start_job(export=export, actor=actor)
     return render(request, "transfer/export_started.html", {"job": job, "label": label}, status=202)
 
 
@@ -177,25 +177,25 @@ def _csv_response(lines, name: str) -> StreamingHttpResponse:
 def job_file_response(job: Job, *, actor_label: str, source: str) -> HttpResponse | None:
     """A finished export job's file (its parts, streamed), audited; None while its XLSX is
     being made from the parts (on a worker)."""
-    exports.check_ready(job)
+    export_jobs.check_ready(job)
     file_format = job.params.get("format", exports.CSV)
     name = f"export-{job.pk}.{file_format}"
     if file_format == exports.XLSX:
-        path = exports.job_xlsx(job)
+        path = export_jobs.job_xlsx(job)
         if path is None:
             return None
-        exports.download_audit(job, actor_label=actor_label, source=source)
+        export_jobs.download_audit(job, actor_label=actor_label, source=source)
         return FileResponse(
             path.open("rb"), as_attachment=True, filename=name, content_type=XLSX_TYPE
         )
-    exports.download_audit(job, actor_label=actor_label, source=source)
-    return _csv_response(exports.job_lines(job), name)
+    export_jobs.download_audit(job, actor_label=actor_label, source=source)
+    return _csv_response(export_jobs.job_lines(job), name)
 
 
 def export_job(user, pk: int) -> Job:
     """The export job ``pk`` if ``user`` may download it; a 404 otherwise."""
     job = Job.objects.filter(pk=pk, kind=exports.KIND).first()
-    if job is None or not exports.may_download(user, job):
+    if job is None or not export_jobs.may_download(user, job):
         raise Http404("No such export.")
     return job
 

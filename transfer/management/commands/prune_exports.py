@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from jobs.models import FINISHED_STATES, Job
-from transfer import exports
+from transfer import export_jobs, exports
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=7)
 
     def handle(self, *args, **options):
-        folder = exports.job_folder(0).parent
+        folder = export_jobs.job_folder(0).parent
         if not folder.is_dir():
             self.stdout.write("0 export(s) deleted.")
             return
@@ -37,6 +37,6 @@ class Command(BaseCommand):
         )
         deleted = 0
         for job_id in sorted(ids - kept):
-            shutil.rmtree(exports.job_folder(job_id), ignore_errors=True)
+            shutil.rmtree(export_jobs.job_folder(job_id), ignore_errors=True)
             deleted += 1
         self.stdout.write(f"{deleted} export(s) deleted.")
