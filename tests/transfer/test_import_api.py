@@ -73,3 +73,10 @@ def test_a_bad_file_is_a_400_naming_its_rule(manage_client, tmp_path):
 def test_a_read_key_cannot_import(read_client, csv_file):
     response = post(read_client, csv_file([["externalId"], ["e1"]]))
     assert response.status_code == 403
+
+
+def test_a_json_body_is_refused_naming_the_file_it_lacks(manage_client):
+    response = manage_client.post("/people/2/imports", {"options": "{}"}, format="json")
+    assert response.status_code == 400
+    assert "file" in json.dumps(response.json())
+    assert not Person.objects.exists()
