@@ -346,9 +346,9 @@ def _update(
 
     changed = [profile for profile in profiles.values() if profile.changed_fields]
     if changed:
-        # The locked rows written back as one INSERT ... ON CONFLICT (id) DO UPDATE of the
-        # changed columns: bulk_update's CASE WHEN per row and column took 6 of the 9 s of a
-        # 1,000-item batch (cProfile), this takes a tenth of that. modified_at is auto_now.
+        # The locked rows' changed columns written back in one statement (_write_people):
+        # bulk_update's CASE WHEN per row and column took 6 of the 9 s of a 1,000-item batch
+        # (cProfile). modified_at is auto_now.
         fields = {"modified_at"}.union(*(profile.changed_fields for profile in changed))
         _write_people([profile.person for profile in changed], sorted(fields))
     ContactIdentity.objects.bulk_create(identities, batch_size=ROWS_PER_STATEMENT)
