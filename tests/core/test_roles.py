@@ -47,7 +47,9 @@ def administrator(db, shared_world) -> User:
 # every role sets for itself and which is no person's data; and revealing one masked value,
 # a read that a Viewer may make (recorded: tests/privacy/test_masking.py); an operator's own
 # saved views (a name and a query, no person's data: tests/populations/test_saved_views.py
-# has who may change which).
+# has who may change which); an export, a read of people every role may make, sent as POST
+# (its columns and query in the body; a large one is a job that changes nobody:
+# tests/transfer/test_export_*.py has who may start and download which).
 NOT_WRITES = {
     "logout",
     "admin:logout",
@@ -58,6 +60,8 @@ NOT_WRITES = {
     "populations:edit",
     "populations:share",
     "populations:delete",
+    "transfer:export",
+    "api-exports",
 }
 
 FORM_BODY = {
