@@ -525,6 +525,16 @@ SAVED_VIEW = (
     "a saved view is an operator's own search (a name and a query), no person's data: "
     "nothing is recorded about anyone"
 )
+IMPORT_START = (
+    "starts an import job (or its dry run) and changes nobody itself: the job row names who "
+    "started it, and each person the job changes gets a history event with source Import "
+    "naming the job (tests/transfer/test_import_rows.py)"
+)
+EXPORT = (
+    "an export reads people: it is on the audit log (portal.audit: who, the query, the "
+    "columns and the rows; tests/transfer/test_export_job.py), and a large one is a job that "
+    "changes nobody"
+)
 READ_ONLY_PAGE = "a page that only reads: a POST shows the same page and writes nothing"
 OWN_SESSION = (
     "signs an operator in or out, or changes their own password: no person's data; "
@@ -745,6 +755,15 @@ WRITE_PATHS: dict[tuple[str, str], Recorded | Audited | AdminLogged | Exempt] = 
             w.editor.post(reverse("populations:bulk_start"), {"action": "tags.add"})
         ),
     ),
+    # Import and export (transfer)
+    ("transfer:import_upload", "POST"): Exempt(
+        "stores an uploaded file's rows for its mapping page: no person changes; the job "
+        "started from that page records its own events"
+    ),
+    ("transfer:import_mapping", "POST"): Exempt(IMPORT_START),
+    ("api-imports", "POST"): Exempt(IMPORT_START),
+    ("transfer:export", "POST"): Exempt(EXPORT),
+    ("api-exports", "POST"): Exempt(EXPORT),
     ("login", "POST"): Exempt(OWN_SESSION),
     ("login", "PUT"): Exempt(OWN_SESSION),
     ("logout", "POST"): Exempt(OWN_SESSION),
@@ -1371,6 +1390,17 @@ COMMANDS: dict[str, Recorded | Audited | Exempt] = {
         "sends the messages of jobs that wait for the queue again: it changes no person, and "
         "the jobs it sends record their own events",
         _command("dispatch_jobs"),
+    ),
+    "import_people": Exempt(
+        "starts an import job, as the Import page does: the job names who started it, and "
+        "each person it changes gets a history event with source Import naming the job"
+    ),
+    "prune_imports": Exempt(
+        "deletes import files uploaded long ago (their rows): no person changes; the jobs stay"
+    ),
+    "prune_exports": Exempt(
+        "deletes the files of export jobs that finished long ago: no person changes; the jobs "
+        "and their audit lines stay"
     ),
     "prune_name_terms": Exempt(
         "takes out of the search's dictionary of name words (derived from the names, like an "

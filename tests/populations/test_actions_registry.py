@@ -24,8 +24,6 @@ KINDS = {
     "installations.logout": (roles.EDITOR, False),
     # Deleting a person is an Administrator's (people.delete_person).
     "people.delete": (roles.ADMINISTRATOR, False),
-    # An export reads (transfer.exports): every role that reads people.
-    "export": (roles.VIEWER, False),
 }
 
 
