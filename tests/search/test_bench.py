@@ -56,6 +56,8 @@ def test_make_bench_measures_every_target_and_kind_and_writes_the_table_as_json(
         "BENCH_WRITES": "3",
         "BENCH_BATCH_SIZE": "5",
         "BENCH_BATCH_RUNS": "2",
+        "BENCH_IMPORT_ROWS": "200",
+        "BENCH_IMPORT_UPLOAD_ROWS": "1000",
         "BENCH_RESULTS": str(tmp_path),
         "BENCH_PYTHON": sys.executable,
     }
