@@ -150,3 +150,17 @@ def test_binary_data_deep_in_a_file_refuses_it_whole(tmp_path, upload):
     path.write_bytes(f"externalId,firstName\n{rows}e-last,Bad\x00Name\n".encode())
     error = refused(upload, path)
     assert error.details["rule"] == "not_csv" and error.details["row"] == 2002
+
+
+def test_a_file_is_stored_in_several_copies_each_within_the_statement_timeout(
+    monkeypatch, csv_file, upload
+):
+    from transfer.imports import services as import_services
+    from transfer.models import ImportRow
+
+    monkeypatch.setattr(import_services, "ROWS_PER_COPY", 10)
+    rows = [["externalId", "firstName"], *[[f"c{n}", f"N{n}"] for n in range(25)]]
+    file = upload(csv_file(rows))
+    assert file.rows == 25
+    numbers = list(ImportRow.objects.filter(file=file).values_list("number", flat=True))
+    assert sorted(numbers) == list(range(2, 27))
