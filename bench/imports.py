@@ -178,7 +178,7 @@ def main() -> None:
     }
     print()
     print(f"{'run':10} {'rows':>8} {'seconds':>8} {'rows/s':>8} {'target s':>9}")
-    print(f"{'upload':10} {ROWS:>8,} {upload:>8.1f} {round(ROWS / upload):>8,} {'':>9}")
+    print(f"{'upload':10} {ROWS:>8,} {upload:>8.1f} {round(ROWS / max(upload, 0.1)):>8,} {'':>9}")
     for name, row, target in (("dry run", dry, 60), ("import", real, 120)):
         print(
             f"{name:10} {row['rows'] or 0:>8,} {row['seconds']:>8.1f} "
