@@ -75,7 +75,7 @@ class Result:
     errors: int = 0
     counts: int = 0  # statements with COUNT( over people-sized tables
     note: str = ""
-    # The floor measured right before this row's requests: the same minutes of the same
+    # The floor measured between this row's requests (Floor): the same seconds of the same
     # machine (a shared machine's speed drifts over a run of ten minutes).
     floor_times: list[float] = field(default_factory=list)
 
@@ -174,26 +174,40 @@ def settle() -> None:
 
 
 class Floor:
-    """The floor again before each row: FLOOR_REQUESTS of them, after a few not measured (the
-    first ones after another target pay for its garbage collection and caches)."""
+    """The floor measured with each row: a few requests not measured first (the first ones
+    after another target pay for its garbage collection and caches), then one floor request
+    after each of the row's requests (``run(..., floor=...)``), so that the row and its floor
+    share the same seconds of a machine whose speed drifts, and as many of them."""
 
-    FLOOR_REQUESTS = 100
     UNMEASURED = 5
 
     def __init__(self, client: Client, ids: list[int]) -> None:
         self.client, self.ids, self.next = client, ids, 0
 
+    def warm(self) -> None:
+        for _ in range(self.UNMEASURED):
+            self.request()
+
+    def request(self) -> float:
+        pk = self.ids[self.next % len(self.ids)]
+        self.next += 1
+        started = time.perf_counter()
+        self.client.get(f"/bench/floor/{pk}")
+        return time.perf_counter() - started
+
     def measure(self, result: Result) -> None:
-        for number in range(self.UNMEASURED + self.FLOOR_REQUESTS):
-            pk = self.ids[self.next % len(self.ids)]
-            self.next += 1
-            started = time.perf_counter()
-            self.client.get(f"/bench/floor/{pk}")
-            if number >= self.UNMEASURED:
-                result.floor_times.append(time.perf_counter() - started)
+        result.floor_times.append(self.request())
 
 
-def run(client: Client, result: Result, url: str, sample: Sample | None, method="get", **kw):
+def run(
+    client: Client,
+    result: Result,
+    url: str,
+    sample: Sample | None,
+    method="get",
+    floor: Floor | None = None,
+    **kw,
+):
     counter = Counter()
     with ExitStack() as stack:
         # Every connection: the stock admin reads through its own (bench/settings.py).
@@ -205,6 +219,8 @@ def run(client: Client, result: Result, url: str, sample: Sample | None, method=
     result.times.append(elapsed)
     result.queries.append(counter.statements)
     result.counts += counter.counts
+    if floor is not None:
+        floor.measure(result)
     if response.status_code not in (200, 302) or (
         response.status_code == 302 and "/person/" not in response.get("Location", "")
     ):
@@ -326,13 +342,20 @@ def main() -> None:
                 url = url_of(base, sample)
                 if url:
                     client.get(url, **headers)
-            row_floor.measure(result)
+            row_floor.warm()
             for sample in values:
                 url = url_of(base, sample)
                 if not url:
                     result.note = "no such query in this API"
                     break
-                run(client, result, url, sample if kind in EXACT_KINDS else None, **headers)
+                run(
+                    client,
+                    result,
+                    url,
+                    sample if kind in EXACT_KINDS else None,
+                    floor=row_floor,
+                    **headers,
+                )
             print(f"  {target:14} {kind:28} p95 {result.p(0.95) if result.times else 0:8.1f} ms")
             results.append(result)
 
@@ -366,9 +389,9 @@ def write_requests(client: Client, rng: random.Random, count: int, floor: Floor)
     pages.note = "" if real_page else "stand-in"
     for pk in list(by_person)[:5]:
         client.get(page_url.format(pk))
-    floor.measure(pages)
+    floor.warm()
     for pk in list(by_person)[:count]:
-        run(client, pages, page_url.format(pk), None)
+        run(client, pages, page_url.format(pk), None, floor=floor)
 
     primary = Result("set primary", "POST")
     pairs = [rows for rows in by_person.values() if len(rows) >= 2][:count]
@@ -381,7 +404,7 @@ def write_requests(client: Client, rng: random.Random, count: int, floor: Floor)
         else "/bench/installations/{}/primary"
     )
     primary.note = "" if probe.status_code == 200 else "stand-in"
-    floor.measure(primary)
+    floor.warm()
     for rows in pairs:
         run(
             client,
@@ -389,6 +412,7 @@ def write_requests(client: Client, rng: random.Random, count: int, floor: Floor)
             primary_url.format(rng.choice(rows)[0]),
             None,
             "post",
+            floor,
             data={"is_primary": "true"},
             HTTP_HX_REQUEST="true",
         )
@@ -414,7 +438,7 @@ def write_requests(client: Client, rng: random.Random, count: int, floor: Floor)
         else "/bench/push/{}/personalize"
     )
     personalize.note = "" if probe.status_code == 200 else "stand-in"
-    floor.measure(personalize)
+    floor.warm()
     for row in identified:
         run(
             client,
@@ -422,6 +446,7 @@ def write_requests(client: Client, rng: random.Random, count: int, floor: Floor)
             personalize_url.format(row[2]),
             None,
             "post",
+            floor,
             data=body(row),
             content_type="application/json",
             headers={"AppCode": row[4]},
@@ -443,16 +468,18 @@ def merge_requests(
     ][: max(count, 1)]
     if not pairs:
         return []
-    floor.measure(merges)
+    floor.warm()
     done = []
     for survivor, other in pairs:
-        response = run(client, merges, f"/person/{survivor}/merge/{other}", None, "post", data={})
+        response = run(
+            client, merges, f"/person/{survivor}/merge/{other}", None, "post", floor, data={}
+        )
         if response.status_code == 302:
             event = Event.objects.filter(person_id=survivor, kind="MERGE").order_by("-pk").first()
             done.append((survivor, event.pk))
-    floor.measure(undos)
+    floor.warm()
     for survivor, event_id in done:
-        run(client, undos, f"/person/{survivor}/merges/{event_id}/undo", None, "post")
+        run(client, undos, f"/person/{survivor}/merges/{event_id}/undo", None, "post", floor)
     return [merges, undos]
 
 
