@@ -145,6 +145,12 @@ def _related_sql() -> dict[str, str]:
             f"JOIN {Application._meta.db_table} a ON a.id = i.application_id "
             f'WHERE i.person_id = "{person}"."id"'
         ),
+        # The pending erasure, if any (one per person at most: privacy.models.Erasure).
+        "page_erasure": (
+            "SELECT jsonb_build_object('id', r.id, 'due_at', r.due_at) "
+            f"FROM {Erasure._meta.db_table} r "
+            f'WHERE r.person_id = "{person}"."id" AND r.state = \'{ErasureState.PENDING}\''
+        ),
         "page_definitions": (
             "SELECT COALESCE(jsonb_agg(to_jsonb(d) ORDER BY d.name_key, d.id), '[]') "
             f"FROM {AttributeDefinition._meta.db_table} d"
@@ -165,11 +171,16 @@ def _from_one_statement(
     if selectors.decode_history_cursor(before) is not None or history_filter:
         # An older page or a filtered one: its own query, by the cursor and the filter.
         del related["page_history"]
-    queryset = _with_pending_erasure(Person.objects.all()).annotate(
+    queryset = Person.objects.annotate(
         **{name: RawSQL(f"({sql})", [], output_field=JSONField()) for name, sql in related.items()}
     )
     person = get_object_or_404(queryset, pk=pk)
     rows = {name: getattr(person, name) for name in related}
+    erasure = rows["page_erasure"]
+    person.pending_erasure_id = erasure["id"] if erasure else None
+    person.erasure_due_at = (
+        Erasure._meta.get_field("due_at").to_python(erasure["due_at"]) if erasure else None
+    )
     tags = _instances(Tag, rows["page_tags"])
     applications: dict[int, Application] = {}
     installations = []

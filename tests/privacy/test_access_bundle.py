@@ -115,6 +115,9 @@ def test_erasure_from_the_person_page_for_administrators(ana, client, administra
     erasure = Erasure.objects.get()
     page = client.get(f"/person/{pk}/").content.decode()
     assert 'data-testid="erasure-pending"' in page and "Cancel the erasure" in page
+    # The due time and the cancel form's erasure, as the page reads them with the person.
+    assert f'datetime="{erasure.due_at.isoformat()}"' in page
+    assert f'action="/erasures/{erasure.pk}/cancel"' in page
     assert "Request erasure" not in page
     client.force_login(editor)
     assert client.post(f"/erasures/{erasure.pk}/cancel").status_code == 403
