@@ -47,10 +47,11 @@ def _meaningful(request: HttpRequest, leave_out: tuple[str, ...]) -> list[tuple[
     ]
 
 
-def canonical_search_url(request: HttpRequest) -> str:
-    """The search URL with only the parameters that mean something (what back/reload use)."""
+def canonical_search_url(request: HttpRequest, base: str | None = None) -> str:
+    """The search URL (``base``: the search page's, if the caller has it already) with only
+    the parameters that mean something (what back/reload use)."""
     params = _meaningful(request, ("go",))
-    return reverse("home") + (f"?{urlencode(params)}" if params else "")
+    return (base or reverse("home")) + (f"?{urlencode(params)}" if params else "")
 
 
 def _total_url(request: HttpRequest) -> str:
@@ -88,7 +89,9 @@ def search(request: HttpRequest, view: Any = None) -> HttpResponse:
             page = search_people(query, after=_int_or_none(request.GET.get("after")), total=True)
         except DomainError as error:
             form.add_domain_error(error)
-    search_url = canonical_search_url(request)
+    # The search page's URL, reversed once for the many links to it (pager, sort headers).
+    base = reverse("home")
+    search_url = canonical_search_url(request, base)
     # A role that may not see personal data reads it masked; the box still finds by the
     # whole identifier typed (people.masking).
     masked = not masking.sees_personal_data(request.user)
@@ -125,11 +128,11 @@ def search(request: HttpRequest, view: Any = None) -> HttpResponse:
         "total_url": _total_url(request) if page is not None and page.count_later else "",
         "results_only": results_only,
         "view": view,
-        **_paging(request, page),
-        **_hints(request, page, masked=masked),
+        **_paging(request, base, page),
+        **_hints(request, base, page, masked=masked),
     }
     if page is not None and (not context["q"].strip() or page.exact):
-        context["headers"] = sort_headers(request, context["sort"])
+        context["headers"] = sort_headers(request, base, context["sort"])
     if results_only:
         response = render(request, "directory/_search_results.html", context)
         response["HX-Push-Url"] = search_url
@@ -137,7 +140,7 @@ def search(request: HttpRequest, view: Any = None) -> HttpResponse:
     return render(request, "directory/search.html", context)
 
 
-def _paging(request: HttpRequest, page: SearchPage | None) -> dict[str, Any]:
+def _paging(request: HttpRequest, base: str, page: SearchPage | None) -> dict[str, Any]:
     """The pager's links and which rows of the list this page shows ("rows 26–50"): keyset
     pages, so the first row's number travels in the link (``start``), never an OFFSET."""
     if page is None:
@@ -147,31 +150,38 @@ def _paging(request: HttpRequest, page: SearchPage | None) -> dict[str, Any]:
     return {
         "first_row": start,
         "last_row": start + rows - 1,
-        "next_url": _page_url(request, page.next_cursor, start=start + rows)
+        "next_url": _page_url(request, base, page.next_cursor, start=start + rows)
         if page.next_cursor
         else None,
-        "first_url": _page_url(request, None) if request.GET.get("after") else None,
+        "first_url": _page_url(request, base, None) if request.GET.get("after") else None,
     }
 
 
-def _hints(request: HttpRequest, page: SearchPage | None, *, masked: bool) -> dict[str, Any]:
+def _hints(
+    request: HttpRequest, base: str, page: SearchPage | None, *, masked: bool
+) -> dict[str, Any]:
     """Links to the other spellings of a name, or of an externalId, that find people (not
     the externalIds for a role that sees them masked: the link would spell them out)."""
     if page is None:
         return {"other_spellings": [], "other_cases": []}
     return {
-        "corrected_url": _page_url(request, None, q=page.corrected) if page.corrected else None,
+        "corrected_url": _page_url(request, base, None, q=page.corrected)
+        if page.corrected
+        else None,
         "other_spellings": [
-            (spelling, _page_url(request, None, q=spelling)) for spelling in page.other_spellings
+            (spelling, _page_url(request, base, None, q=spelling))
+            for spelling in page.other_spellings
         ],
         "other_cases": [
-            (external_id, _page_url(request, None, q=external_id))
+            (external_id, _page_url(request, base, None, q=external_id))
             for external_id in ([] if masked else page.other_case_external_ids)
         ],
     }
 
 
-def sort_headers(request: HttpRequest, sort: str | None) -> dict[str, dict[str, str | None]]:
+def sort_headers(
+    request: HttpRequest, base: str, sort: str | None
+) -> dict[str, dict[str, str | None]]:
     """Per sortable column: the link that sorts by it (again: the other way), and its
     aria-sort ("ascending", "descending" or None)."""
     headers = {}
@@ -185,7 +195,7 @@ def sort_headers(request: HttpRequest, sort: str | None) -> dict[str, dict[str, 
         headers[name] = {
             "label": label,
             "aria_sort": state,
-            "url": _page_url(request, None, sort=then),
+            "url": _page_url(request, base, None, sort=then),
         }
     return headers
 
@@ -205,17 +215,17 @@ def _int_or_none(text: str | None) -> int | None:
         return None
 
 
-def _page_url(request: HttpRequest, cursor: int | None, **replace: str | int) -> str:
-    """This search with another page: after ``cursor``, or the first page for None; with
-    the parameters in ``replace`` instead of those given (``q`` for another spelling,
-    ``sort``, ``start``: the number of the page's first row)."""
+def _page_url(request: HttpRequest, base: str, cursor: int | None, **replace: str | int) -> str:
+    """This search (``base``: the search page's URL) with another page: after ``cursor``, or
+    the first page for None; with the parameters in ``replace`` instead of those given (``q``
+    for another spelling, ``sort``, ``start``: the number of the page's first row)."""
     params = _meaningful(request, ("go", "after", "start", *replace))
     params += [(key, str(value)) for key, value in replace.items() if key != "start"]
     if cursor is not None:
         params.append(("after", str(cursor)))
         if "start" in replace:
             params.append(("start", str(replace["start"])))
-    return reverse("home") + ("?" + urlencode(params) if params else "")
+    return base + ("?" + urlencode(params) if params else "")
 
 
 def _current(form: SearchForm, name: str) -> str:
