@@ -49,7 +49,10 @@ def editor_state(row: selectors.AttributeRow, person_pk: int) -> dict[str, Any]:
         "pk": str(definition.pk),
         "type_label": definition.get_data_type_display(),
         "set_url": reverse("people:attribute_set", args=[person_pk, definition.pk]),
-        "remove_url": reverse("people:attribute_remove", args=[person_pk, definition.pk]),
+        # Only a value that is set can be removed (the Remove button's target).
+        "remove_url": reverse("people:attribute_remove", args=[person_pk, definition.pk])
+        if row.is_set
+        else None,
         # What the editor shows, sent back with a save (see _shown).
         "shown": attribute_types.fingerprint(definition, row.value),
     }
