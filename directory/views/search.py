@@ -47,11 +47,11 @@ def _meaningful(request: HttpRequest, leave_out: tuple[str, ...]) -> list[tuple[
     ]
 
 
-def canonical_search_url(request: HttpRequest, base: str | None = None) -> str:
-    """The search URL (``base``: the search page's, if the caller has it already) with only
-    the parameters that mean something (what back/reload use)."""
+def canonical_search_url(request: HttpRequest, base: str) -> str:
+    """The search URL (``base``: the search page's) with only the parameters that mean
+    something (what back/reload use)."""
     params = _meaningful(request, ("go",))
-    return (base or reverse("home")) + (f"?{urlencode(params)}" if params else "")
+    return base + (f"?{urlencode(params)}" if params else "")
 
 
 def _total_url(request: HttpRequest) -> str:
